@@ -1,0 +1,173 @@
+//! What each subcommand does, with the process concerns (signals, summaries) kept out of `main`.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::TcpListener;
+
+use crate::cli::{Command, DemoArgs, GenerateArgs, ServeArgs};
+use crate::config::EngineConfig;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::generate::{GenerateConfig, GenerateSummary, generate};
+use crate::lake::{Lake, LakeWriter, StoreOptions};
+
+/// Marker file written when a demo lake is complete; its absence means "generate again".
+const DEMO_MARKER: &str = ".chatlake-demo-complete";
+
+/// Runs one subcommand to completion.
+pub async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Generate(args) => generate_lake(args).await.map(|_| ()),
+        Command::Demo(args) => demo(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let config = args.engine.engine_config(&args.lake);
+    serve_lake(&config, args.listen, None).await
+}
+
+/// Opens the engine over `config`'s lake and serves it until Ctrl-C.
+async fn serve_lake(
+    config: &EngineConfig,
+    listen: std::net::SocketAddr,
+    psql_hint: Option<&str>,
+) -> Result<()> {
+    let started = Instant::now();
+    let engine = Engine::open(config).await?;
+    let listener = TcpListener::bind(listen).await.map_err(|source| Error::Io {
+        context: format!("cannot listen on {listen}"),
+        source,
+    })?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        context: "reading the listening address".into(),
+        source,
+    })?;
+    eprintln!(
+        "chatlake {} serving {} on {addr} (ready in {:.1}s; Ctrl-C to stop)",
+        env!("CARGO_PKG_VERSION"),
+        engine.lake().root(),
+        started.elapsed().as_secs_f64()
+    );
+    let psql = format!(
+        "psql -h {} -p {} -U chatlake chatlake",
+        addr.ip(),
+        addr.port()
+    );
+    println!("connect with:  {}", psql_hint.unwrap_or(&psql));
+    crate::pg::serve(listener, Arc::new(engine), shutdown_signal()).await?;
+    eprintln!("chatlake stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = ctrl_c => {},
+                        _ = term.recv() => {},
+                    }
+                }
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    }
+}
+
+async fn generate_lake(args: GenerateArgs) -> Result<GenerateSummary> {
+    let cfg = GenerateConfig {
+        tenants: args.tenants,
+        contacts: args.contacts,
+        days: args.days,
+        seed: args.seed,
+        end_date: args.end_date,
+        messages_target: args.messages,
+    };
+    let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
+    write_generated(lake, &cfg).await
+}
+
+/// Generates `cfg` into `lake` and prints the summary line.
+async fn write_generated(lake: Lake, cfg: &GenerateConfig) -> Result<GenerateSummary> {
+    let root = lake.root().to_string();
+    let mut writer = LakeWriter::new(lake);
+    writer.create_missing_tables().await?;
+    let summary = generate(&mut writer, cfg).await?;
+    writer.flush().await?;
+    let total: u64 = summary.rows_per_table.iter().map(|(_, n)| n).sum();
+    let messages = summary
+        .rows_per_table
+        .iter()
+        .find(|(t, _)| *t == "messages")
+        .map_or(0, |(_, n)| *n);
+    let secs = summary.elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "generated {total} rows into {root} in {secs:.1}s: {messages} messages ({:.0}/s), {} commits",
+        messages as f64 / secs,
+        writer.commits()
+    );
+    for (table, rows) in &summary.rows_per_table {
+        eprintln!("  {table:<20} {rows:>12}");
+    }
+    Ok(summary)
+}
+
+async fn demo(args: DemoArgs) -> Result<()> {
+    let dir = args.dir;
+    prepare_demo_lake(&dir, args.regenerate).await?;
+    let lake = dir.to_string_lossy().to_string();
+    serve_lake(&EngineConfig::new(lake), args.listen, None).await
+}
+
+/// The demo's generator settings: a few months, a few hundred thousand contacts.
+pub fn demo_config() -> GenerateConfig {
+    GenerateConfig {
+        tenants: 4,
+        contacts: 200_000,
+        days: 120,
+        seed: 42,
+        end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap_or_default(),
+        messages_target: None,
+    }
+}
+
+/// Generates the demo lake under `dir` unless a complete one is already there.
+async fn prepare_demo_lake(dir: &Path, regenerate: bool) -> Result<()> {
+    let marker = dir.join(DEMO_MARKER);
+    if marker.exists() && !regenerate {
+        return Ok(());
+    }
+    if dir.exists() {
+        // An interrupted or stale demo lake: start again rather than append to it.
+        std::fs::remove_dir_all(dir).map_err(|source| Error::Io {
+            context: format!("removing incomplete demo lake {}", dir.display()),
+            source,
+        })?;
+    }
+    eprintln!(
+        "generating the demo lake in {} (first run only)...",
+        dir.display()
+    );
+    let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default())?;
+    write_generated(lake, &demo_config()).await?;
+    std::fs::write(&marker, b"").map_err(|source| Error::Io {
+        context: format!("writing {}", marker.display()),
+        source,
+    })?;
+    Ok(())
+}

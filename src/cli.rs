@@ -1,0 +1,146 @@
+//! Command-line interface: `serve`, `generate`, `demo`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{DEFAULT_LAKE, DEFAULT_LISTEN, EngineConfig};
+use crate::lake::StoreOptions;
+
+/// chatlake: analytics for conversational messaging, as SQL over a Delta lake.
+#[derive(Debug, Parser)]
+#[command(name = "chatlake", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve a lake over the Postgres wire protocol.
+    Serve(ServeArgs),
+    /// Write a seeded synthetic lake (every table, realistic and consistent).
+    Generate(GenerateArgs),
+    /// Generate a demo lake on first run (under data/demo) and serve it on localhost.
+    Demo(DemoArgs),
+}
+
+/// Where the lake is and how to reach it.
+#[derive(Debug, Clone, Args)]
+pub struct LakeArgs {
+    /// Lake root: a path, file:///abs/path, s3://bucket/prefix or memory://.
+    #[arg(long, env = "CHATLAKE_LAKE", default_value = DEFAULT_LAKE)]
+    pub lake: String,
+    /// S3 endpoint URL for S3-compatible stores (else AWS_ENDPOINT_URL).
+    #[arg(long, env = "CHATLAKE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region (else AWS_REGION, else us-east-1).
+    #[arg(long, env = "CHATLAKE_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// S3 access key id (else AWS_ACCESS_KEY_ID).
+    #[arg(long, env = "CHATLAKE_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key (else AWS_SECRET_ACCESS_KEY).
+    #[arg(long, env = "CHATLAKE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+    /// Allow plain http:// S3 endpoints (implied by an http:// endpoint).
+    #[arg(long, env = "CHATLAKE_S3_ALLOW_HTTP")]
+    pub s3_allow_http: bool,
+}
+
+impl LakeArgs {
+    /// The S3 options given on the command line.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+            allow_http: self.s3_allow_http,
+        }
+    }
+}
+
+/// Options of the query engine.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Parallelism of a query (default: number of cores).
+    #[arg(long, env = "CHATLAKE_TARGET_PARTITIONS")]
+    pub target_partitions: Option<usize>,
+    /// Memory limit for query execution in MiB (default: unlimited).
+    #[arg(long, env = "CHATLAKE_MEMORY_LIMIT_MB")]
+    pub memory_limit_mb: Option<usize>,
+    /// Directory with views/ and reports/ .sql files that add to or override the built-in ones.
+    #[arg(long, env = "CHATLAKE_SQL_DIR")]
+    pub sql_dir: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    /// The engine configuration for `lake`.
+    pub fn engine_config(&self, lake: &LakeArgs) -> EngineConfig {
+        EngineConfig {
+            lake: lake.lake.clone(),
+            store: lake.store_options(),
+            target_partitions: self.target_partitions,
+            memory_limit: self.memory_limit_mb.map(|mb| mb * 1024 * 1024),
+            sql_dir: self.sql_dir.clone(),
+        }
+    }
+}
+
+/// `chatlake serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The lake.
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// The engine.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Address to listen on.
+    #[arg(long, env = "CHATLAKE_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+}
+
+/// `chatlake generate`.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// The lake to write (tables are created if missing; data is appended).
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Number of tenants.
+    #[arg(long, default_value_t = 4)]
+    pub tenants: usize,
+    /// Number of contacts, across all tenants.
+    #[arg(long, default_value_t = 20_000)]
+    pub contacts: usize,
+    /// Number of days of activity, ending at --end-date.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Last day generated (UTC), YYYY-MM-DD.
+    #[arg(long, default_value = "2026-10-31")]
+    pub end_date: chrono::NaiveDate,
+    /// Scale activity to produce about this many messages.
+    #[arg(long)]
+    pub messages: Option<u64>,
+    /// Random seed: the same seed gives the same rows.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// `chatlake demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Where the demo lake lives (generated on first run).
+    #[arg(long, default_value = "data/demo")]
+    pub dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "CHATLAKE_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Throw away the demo lake and generate it again.
+    #[arg(long)]
+    pub regenerate: bool,
+}

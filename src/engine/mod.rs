@@ -1,0 +1,136 @@
+//! The query engine: one DataFusion catalog over the lake, and a fresh session per connection.
+//!
+//! `Engine::open` registers, in order:
+//! 1. every lake table of [`crate::lake::schema`] as a [`LakeTable`] (newest Delta snapshot on
+//!    every scan, `dt` partition pruning through the Delta log);
+//! 2. the SQL functions of the `chatlake-udfs` crate ([`chatlake_udfs::register_all`]);
+//! 3. the views and report functions written as `.sql` files ([`sql_files`]).
+//!
+//! [`Engine::new_session`] gives each client connection its own `SessionContext` (its own
+//! settings, so a `SET` on one connection never leaks into another) over the shared catalog,
+//! runtime (object stores, memory pool, caches) and functions.
+
+pub mod sql_files;
+
+use std::sync::Arc;
+
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::lake::provider::LakeTable;
+use crate::lake::{Lake, schema};
+
+/// Name of the catalog (the Postgres database) every table lives in.
+pub const CATALOG: &str = "chatlake";
+/// Name of the schema tables, views and reports live in.
+pub const SCHEMA: &str = "public";
+
+/// The shared part of every session: lake, catalog, runtime and settings.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    lake: Lake,
+    catalog: Arc<MemoryCatalogProvider>,
+    runtime: Arc<RuntimeEnv>,
+    session_config: SessionConfig,
+}
+
+impl Engine {
+    /// Opens the lake described by `config` and registers all tables, functions and SQL files.
+    ///
+    /// Fails with one clear error if the lake cannot be reached or a table is missing.
+    pub async fn open(config: &EngineConfig) -> Result<Engine> {
+        let lake = Lake::open(&config.lake, &config.store)?;
+        let runtime = build_runtime(config, &lake)?;
+        let session_config = session_config(config);
+
+        let public = Arc::new(MemorySchemaProvider::new());
+        let mut missing = Vec::new();
+        for def in schema::tables() {
+            match LakeTable::open(&lake, def.name).await {
+                Ok(table) => {
+                    public
+                        .register_table(def.name.to_string(), Arc::new(table))
+                        .map_err(Error::DataFusion)?;
+                }
+                Err(Error::MissingTable { table, .. }) => missing.push(table),
+                Err(e) => return Err(e),
+            }
+        }
+        if missing.len() == schema::tables().len() {
+            return Err(Error::Config(format!(
+                "no chatlake lake at {}: none of its tables exist (write one with `chatlake generate --lake {}`)",
+                lake.root(),
+                config.lake
+            )));
+        }
+        if let Some(table) = missing.into_iter().next() {
+            return Err(Error::MissingTable {
+                table,
+                location: lake.root().to_string(),
+            });
+        }
+        let catalog = Arc::new(MemoryCatalogProvider::new());
+        catalog
+            .register_schema(SCHEMA, public)
+            .map_err(Error::DataFusion)?;
+
+        let engine = Engine {
+            lake,
+            catalog,
+            runtime,
+            session_config,
+        };
+        // Views are catalog objects: create them once, through a session, into the shared catalog.
+        let ctx = engine.new_session();
+        sql_files::register(&ctx, config.sql_dir.as_deref()).await?;
+        Ok(engine)
+    }
+
+    /// A new session for one client: its own settings over the shared tables and functions.
+    pub fn new_session(&self) -> SessionContext {
+        let ctx = SessionContext::new_with_config_rt(
+            self.session_config.clone(),
+            self.runtime.clone(),
+        );
+        ctx.register_catalog(CATALOG, self.catalog.clone());
+        chatlake_udfs::register_all(&ctx);
+        ctx
+    }
+
+    /// The lake this engine reads.
+    pub fn lake(&self) -> &Lake {
+        &self.lake
+    }
+}
+
+/// Opens the engine and returns one session: the shortest way to query a lake from Rust.
+pub async fn build_session(config: &EngineConfig) -> Result<SessionContext> {
+    Ok(Engine::open(config).await?.new_session())
+}
+
+fn session_config(config: &EngineConfig) -> SessionConfig {
+    let mut session = SessionConfig::new()
+        .with_information_schema(true)
+        .with_default_catalog_and_schema(CATALOG, SCHEMA)
+        .with_create_default_catalog_and_schema(false);
+    if let Some(partitions) = config.target_partitions {
+        session = session.with_target_partitions(partitions);
+    }
+    let options = session.options_mut();
+    options.execution.parquet.pushdown_filters = true;
+    options.execution.parquet.reorder_filters = true;
+    session
+}
+
+fn build_runtime(config: &EngineConfig, lake: &Lake) -> Result<Arc<RuntimeEnv>> {
+    let mut builder = RuntimeEnvBuilder::new();
+    if let Some(limit) = config.memory_limit {
+        builder = builder.with_memory_limit(limit, 1.0);
+    }
+    let runtime = builder.build_arc().map_err(Error::DataFusion)?;
+    runtime.register_object_store(lake.store_url(), lake.object_store());
+    Ok(runtime)
+}

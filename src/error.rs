@@ -1,0 +1,79 @@
+//! One error type for the process, and its SQLSTATE mapping at the edge.
+
+use datafusion::error::DataFusionError;
+
+/// Everything that can go wrong outside of query execution (opening a lake, writing, serving).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The lake URL is malformed or uses an unsupported scheme.
+    #[error("invalid lake URL '{url}': {reason}")]
+    LakeUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it is not usable.
+        reason: String,
+    },
+    /// The lake could not be reached or read.
+    #[error("cannot read lake at {location}: {source}")]
+    LakeUnreachable {
+        /// The lake root or table URL.
+        location: String,
+        /// The underlying store error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A table the engine expects is not in the lake.
+    #[error("table '{table}' is missing from the lake at {location} (run `chatlake generate` or ingest data first)")]
+    MissingTable {
+        /// Table name.
+        table: String,
+        /// Lake root.
+        location: String,
+    },
+    /// A Delta Lake operation failed.
+    #[error("delta table '{table}': {source}")]
+    Delta {
+        /// Table name.
+        table: String,
+        /// The delta-rs error.
+        #[source]
+        source: deltalake::DeltaTableError,
+    },
+    /// A DataFusion error outside a client query.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    /// An Arrow error.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// An I/O error, with what we were doing.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Invalid configuration or arguments.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One line for a person: the error and its causes, without repeating a cause the message
+/// already contains.
+pub fn report(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
+}

@@ -1,0 +1,14 @@
+//! The lake: Delta Lake tables on an object store.
+//!
+//! - [`store`]: an object store from a lake URL (path, `file://`, `s3://`, `memory://`).
+//! - [`schema`]: the schema of every table, defined once.
+//! - [`writer`]: sorted, zstd, partitioned appends as atomic Delta commits.
+//! - [`provider`]: a DataFusion table that always reads the newest Delta snapshot.
+
+pub mod schema;
+pub mod store;
+pub mod writer;
+pub mod provider;
+
+pub use store::{Lake, StoreOptions};
+pub use writer::LakeWriter;

@@ -1,0 +1,20 @@
+//! chatlake: an analytics engine for conversational messaging.
+//!
+//! Data flows one way: the generator (and later ingest) writes the lake, the engine reads
+//! it, the Postgres front end only talks to the engine.
+//!
+//! - [`lake`]: Delta Lake tables on an object store: schemas, writes, the table provider.
+//! - [`engine`]: `Engine`/`build_session`: DataFusion sessions over the lake, functions, SQL files.
+//! - [`pg`]: the Postgres wire-protocol server.
+//! - [`generate`]: seeded synthetic data for demos, tests and benchmarks.
+//! - [`cli`], [`app`], [`config`]: the command line and what each subcommand does.
+//! - [`error`]: the error type and its reporting.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod lake;
+pub mod pg;

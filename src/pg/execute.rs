@@ -1,0 +1,427 @@
+//! Running commands for one connection: planning queries with DataFusion, streaming their
+//! rows, and answering session and transaction statements from the connection's settings.
+//!
+//! Both protocols go through here. The simple protocol plans and runs each statement of the
+//! query string in turn; the extended protocol plans at `Parse` ([`prepare`]: parameter and
+//! result types are known before `Bind`) and runs at `Execute` ([`run`]) with the bound values.
+//!
+//! Statements that would change shared state are refused (`42501`): DDL (`CREATE`, `DROP`, which
+//! would change the catalog every connection shares) and DML (`INSERT`, `COPY … TO` a server
+//! file). `SET` of DataFusion settings is allowed: it changes only this connection's session.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::{LogicalPlan, Statement as PlanStatement};
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+use futures::{Sink, SinkExt, stream};
+use pgwire::api::portal::Format;
+use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::{ClientInfo, Type};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::response::TransactionStatus;
+use pgwire::messages::startup::ParameterStatus;
+
+use super::encode::{ResultColumns, row_stream};
+use super::error::{code, from_datafusion, user_error};
+use super::params::{ParamType, assign_declared_types, decode_parameters, parameter_types};
+use super::session::Session;
+use super::statement::{self, Command};
+
+/// A statement ready to run: parsed and, for a query, planned.
+#[derive(Debug, Clone)]
+pub(crate) enum Prepared {
+    /// A session or transaction statement, with the columns it returns (for `SHOW`).
+    Command {
+        /// The statement.
+        command: Command,
+        /// Result columns, if it returns rows.
+        columns: Option<ResultColumns>,
+    },
+    /// A query planned by DataFusion.
+    Query(Arc<PlannedQuery>),
+}
+
+/// A DataFusion plan with its parameter and result types.
+#[derive(Debug)]
+pub(crate) struct PlannedQuery {
+    plan: LogicalPlan,
+    params: Vec<ParamType>,
+    columns: Option<ResultColumns>,
+    tag: &'static str,
+}
+
+impl Prepared {
+    /// The types of `$1 … $n`.
+    pub fn parameter_types(&self) -> Vec<Type> {
+        match self {
+            Prepared::Command { .. } => Vec::new(),
+            Prepared::Query(q) => q.params.iter().map(|p| p.pg.clone()).collect(),
+        }
+    }
+
+    /// The result columns, or `None` for a statement that returns no rows.
+    pub fn columns(&self) -> Option<&ResultColumns> {
+        match self {
+            Prepared::Command { columns, .. } => columns.as_ref(),
+            Prepared::Query(q) => q.columns.as_ref(),
+        }
+    }
+
+    /// `RowDescription` fields in `format` (empty when no rows are returned).
+    pub fn field_infos(&self, format: &Format) -> Vec<FieldInfo> {
+        self.columns()
+            .map(|c| c.field_infos(format))
+            .unwrap_or_default()
+    }
+}
+
+/// Parses one statement of an extended-protocol `Parse` (`Ok(None)`: empty query).
+pub(crate) async fn parse_one(
+    session: &Session,
+    sql: &str,
+    declared: &[Option<Type>],
+) -> PgWireResult<Option<Prepared>> {
+    let mut commands = statement::parse(sql).map_err(|e| from_datafusion(&e))?;
+    match commands.len() {
+        0 => Ok(None),
+        1 => prepare(session, commands.remove(0), declared)
+            .await
+            .map(Some),
+        _ => Err(user_error(
+            code::SYNTAX_ERROR,
+            "cannot insert multiple commands into a prepared statement",
+        )),
+    }
+}
+
+/// Plans `command` (queries) or describes it (session statements).
+pub(crate) async fn prepare(
+    session: &Session,
+    command: Command,
+    declared: &[Option<Type>],
+) -> PgWireResult<Prepared> {
+    match command {
+        Command::Query(statement) => Ok(Prepared::Query(Arc::new(
+            plan_query(session, *statement, declared).await?,
+        ))),
+        command => {
+            let columns = match &command {
+                Command::Show(Some(name)) => {
+                    let name = session.get(name).map_or_else(|| name.clone(), |(n, _)| n);
+                    Some(ResultColumns::text(&[name.as_str()]))
+                }
+                Command::Show(None) => Some(ResultColumns::text(&SHOW_ALL_COLUMNS)),
+                _ => None,
+            };
+            Ok(Prepared::Command { command, columns })
+        }
+    }
+}
+
+const SHOW_ALL_COLUMNS: [&str; 3] = ["name", "setting", "description"];
+
+/// Plans a statement DataFusion runs.
+async fn plan_query(
+    session: &Session,
+    statement: DfStatement,
+    declared: &[Option<Type>],
+) -> PgWireResult<PlannedQuery> {
+    let tag = tag_of(&statement);
+    let plan = session
+        .context()
+        .state()
+        .statement_to_plan(statement)
+        .await
+        .map_err(|e| from_datafusion(&e))?;
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(true)
+        .verify_plan(&plan)
+        .map_err(|e| from_datafusion(&e))?;
+    let plan = assign_declared_types(plan, declared);
+    let params = parameter_types(&plan, declared)?;
+    let columns = returns_rows(&plan)
+        .then(|| ResultColumns::new(plan.schema().fields().iter().map(|f| f.as_ref())));
+    Ok(PlannedQuery {
+        plan,
+        params,
+        columns,
+        tag,
+    })
+}
+
+/// The command tag of a statement DataFusion runs (the row count is added for row results).
+fn tag_of(statement: &DfStatement) -> &'static str {
+    match statement {
+        DfStatement::Statement(sql) => match sql.as_ref() {
+            SqlStatement::Explain { .. } => "EXPLAIN",
+            SqlStatement::Set(_) => "SET",
+            SqlStatement::ShowVariable { .. } => "SHOW",
+            SqlStatement::Prepare { .. } => "PREPARE",
+            SqlStatement::Deallocate { .. } => "DEALLOCATE",
+            _ => "SELECT",
+        },
+        DfStatement::Explain(_) => "EXPLAIN",
+        DfStatement::Reset(_) => "RESET",
+        DfStatement::CreateExternalTable(_) => "CREATE TABLE",
+        DfStatement::CopyTo(_) => "COPY",
+    }
+}
+
+/// Whether running `plan` yields rows (statements and DDL only report completion).
+fn returns_rows(plan: &LogicalPlan) -> bool {
+    !matches!(
+        plan,
+        LogicalPlan::Ddl(_)
+            | LogicalPlan::Statement(
+                PlanStatement::SetVariable(_)
+                    | PlanStatement::ResetVariable(_)
+                    | PlanStatement::Prepare(_)
+                    | PlanStatement::Deallocate(_)
+                    | PlanStatement::TransactionStart(_)
+                    | PlanStatement::TransactionEnd(_)
+            )
+    )
+}
+
+/// Runs the statements of a simple-protocol query string, in order, stopping at the first
+/// error (which is the last response). Row results stream when the responses are sent.
+pub(crate) async fn run_simple<C>(
+    session: &Session,
+    client: &mut C,
+    sql: &str,
+) -> PgWireResult<Vec<Response>>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let commands = statement::parse(sql).map_err(|e| from_datafusion(&e))?;
+    if commands.is_empty() {
+        return Ok(vec![Response::EmptyQuery]);
+    }
+    let mut responses = Vec::with_capacity(commands.len());
+    for command in commands {
+        let result = match prepare(session, command, &[]).await {
+            Ok(prepared) => {
+                let text = &Format::UnifiedText;
+                run(session, client, &prepared, &[], (text, text)).await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(response) => responses.push(response),
+            Err(e) => {
+                responses.push(Response::Error(Box::new(e.into())));
+                break;
+            }
+        }
+    }
+    Ok(responses)
+}
+
+/// Runs a prepared statement with the bound parameter values (`Bind`'s raw values and formats),
+/// writing result columns in `format`.
+pub(crate) async fn run<C>(
+    session: &Session,
+    client: &mut C,
+    prepared: &Prepared,
+    values: &[Option<bytes::Bytes>],
+    formats: (&Format, &Format),
+) -> PgWireResult<Response>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let (parameter_format, result_format) = formats;
+    match prepared {
+        Prepared::Query(query) => {
+            let params = decode_parameters(
+                &query.params,
+                values,
+                parameter_format,
+                &session.output_options().time_zone,
+            )?;
+            run_query(session, query, params, result_format).await
+        }
+        Prepared::Command { command, columns } => {
+            if !values.is_empty() {
+                return Err(user_error(
+                    code::PROTOCOL_VIOLATION,
+                    format!(
+                        "bind message supplies {} parameters, but prepared statement requires 0",
+                        values.len()
+                    ),
+                ));
+            }
+            run_command(session, client, command, columns.as_ref(), result_format).await
+        }
+    }
+}
+
+async fn run_query(
+    session: &Session,
+    query: &PlannedQuery,
+    params: Vec<ScalarValue>,
+    format: &Format,
+) -> PgWireResult<Response> {
+    let plan = if query.params.is_empty() {
+        query.plan.clone()
+    } else {
+        query
+            .plan
+            .clone()
+            .with_param_values(ParamValues::from(params))
+            .map_err(|e| from_datafusion(&e))?
+    };
+    let frame = session
+        .context()
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| from_datafusion(&e))?;
+    let Some(columns) = &query.columns else {
+        return Ok(Response::Execution(Tag::new(query.tag)));
+    };
+    let encoder = columns.encoder(format, session.output_options());
+    let batches = frame
+        .execute_stream()
+        .await
+        .map_err(|e| from_datafusion(&e))?;
+    let mut response = QueryResponse::new(encoder.fields(), row_stream(batches, encoder));
+    response.set_command_tag(query.tag);
+    Ok(Response::Query(response))
+}
+
+async fn run_command<C>(
+    session: &Session,
+    client: &mut C,
+    command: &Command,
+    columns: Option<&ResultColumns>,
+    format: &Format,
+) -> PgWireResult<Response>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let response = match command {
+        Command::Begin(tag) => Response::TransactionStart(Tag::new(tag)),
+        Command::Commit => {
+            // COMMIT of a failed transaction rolls it back, and says so.
+            let tag = if client.transaction_status() == TransactionStatus::Error {
+                "ROLLBACK"
+            } else {
+                "COMMIT"
+            };
+            Response::TransactionEnd(Tag::new(tag))
+        }
+        Command::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),
+        Command::NoOp(tag) => Response::Execution(Tag::new(tag)),
+        Command::Set(assignments) => {
+            for (name, value) in assignments {
+                if let Some(reported) = session.set(name, value)? {
+                    report(client, reported).await?;
+                }
+            }
+            Response::Execution(Tag::new("SET"))
+        }
+        Command::Reset(Some(name)) => {
+            if let Some(reported) = session.reset(name) {
+                report(client, reported).await?;
+            }
+            Response::Execution(Tag::new("RESET"))
+        }
+        Command::Reset(None) | Command::Discard => {
+            for reported in session.reset_all() {
+                report(client, reported).await?;
+            }
+            let tag = if matches!(command, Command::Discard) {
+                "DISCARD ALL"
+            } else {
+                "RESET"
+            };
+            Response::Execution(Tag::new(tag))
+        }
+        Command::Show(name) => {
+            let rows: Vec<Vec<String>> = match name {
+                Some(name) => {
+                    let (_, value) = session.get(name).ok_or_else(|| {
+                        user_error(
+                            code::UNDEFINED_OBJECT,
+                            format!("unrecognized configuration parameter \"{name}\""),
+                        )
+                    })?;
+                    vec![vec![value]]
+                }
+                None => session
+                    .all()
+                    .into_iter()
+                    .map(|(name, value)| vec![name, value, String::new()])
+                    .collect(),
+            };
+            let columns = columns
+                .cloned()
+                .unwrap_or_else(|| ResultColumns::text(&SHOW_ALL_COLUMNS));
+            text_rows(session, &columns, rows, format, "SHOW")?
+        }
+        Command::Query(_) => {
+            return Err(user_error(
+                code::INTERNAL_ERROR,
+                "query reached the command runner unplanned",
+            ));
+        }
+    };
+    Ok(response)
+}
+
+/// Sends a changed setting to the client (`ParameterStatus`).
+async fn report<C>(client: &mut C, (name, value): (String, String)) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    client
+        .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+            name, value,
+        )))
+        .await?;
+    Ok(())
+}
+
+/// A small result computed here (not by DataFusion): rows of text values.
+fn text_rows(
+    session: &Session,
+    columns: &ResultColumns,
+    rows: Vec<Vec<String>>,
+    format: &Format,
+    tag: &str,
+) -> PgWireResult<Response> {
+    let fields: Vec<Field> = (0..columns.column_count())
+        .map(|i| Field::new(format!("c{i}"), DataType::Utf8, true))
+        .collect();
+    let arrays: Vec<ArrayRef> = (0..columns.column_count())
+        .map(|i| {
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|row| row.get(i).map_or("", String::as_str)),
+            )) as ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| user_error(code::INTERNAL_ERROR, e.to_string()))?;
+    let encoder = columns.encoder(format, session.output_options());
+    let rows = encoder.encode(&batch)?;
+    let mut response = QueryResponse::new(encoder.fields(), stream::iter(rows.into_iter().map(Ok)));
+    response.set_command_tag(tag);
+    Ok(Response::Query(response))
+}

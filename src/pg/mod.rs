@@ -1,0 +1,44 @@
+//! The Postgres wire-protocol front end: psql, drivers and BI tools talk to the engine through
+//! it (built on the `pgwire` crate).
+//!
+//! Each connection gets its own DataFusion session (its own `SET`s) over the engine's shared
+//! tables and functions; results stream from DataFusion to the socket batch by batch.
+//!
+//! - [`server`]: the accept loop: connection limit, graceful shutdown ([`serve`]).
+//! - `handler`: the pgwire handlers of one connection: startup, simple and extended protocol.
+//! - `execute`: planning and running statements; session and transaction commands.
+//! - `statement`: SQL text → commands (what is answered here, what DataFusion runs).
+//! - `session`: per-connection settings (`SET`/`SHOW`, `TimeZone`, …).
+//! - `params`: parameter types and decoding of bound values.
+//! - `types`, `encode`, `format`: Arrow → Postgres types, `DataRow` encoding, value renderings.
+//! - [`error`]: DataFusion errors → SQLSTATE ([`sqlstate`]).
+//! - `functions`: `version()`, `current_database()`, `current_schema()`, `pg_backend_pid()`.
+//!
+//! What works today, and what does not yet:
+//!
+//! | Area | Status |
+//! |---|---|
+//! | startup | trust authentication for any user and database; `SSLRequest` answered `N` |
+//! | simple protocol | multi-statement strings; empty and comment-only queries → `EmptyQueryResponse` |
+//! | extended protocol | typed and untyped parameters (types inferred by DataFusion), text and binary formats, `max_rows` / `PortalSuspended` |
+//! | types | bool, int2/4/8, float4/8, numeric, text, bytea, date, time, timestamp(tz), interval, one-dimensional arrays; anything else as text |
+//! | session | `SET`/`RESET`/`SHOW`/`DISCARD ALL`; `BEGIN`/`COMMIT`/`ROLLBACK`/savepoints accepted (no isolation) |
+//! | refused | DDL and DML (`42501`): the catalog is shared by all connections |
+//! | not yet | `pg_catalog` / psql `\d`, `COPY … TO STDOUT`, cancel requests, `statement_timeout`, TLS, passwords, cursors (`DECLARE`/`FETCH`) |
+
+mod encode;
+pub mod error;
+mod execute;
+mod format;
+mod functions;
+mod handler;
+mod params;
+pub mod server;
+mod session;
+mod statement;
+mod types;
+
+pub use error::{QueryCanceled, code, sqlstate};
+pub use functions::{register_backend_pid, register_pg_functions, version_string};
+pub use server::{ServerOptions, SessionFactory, serve, serve_with, serve_with_options};
+pub use session::{PG_VERSION, server_version};

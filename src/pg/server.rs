@@ -1,0 +1,223 @@
+//! The accept loop, after tokio-rs/mini-redis `server.rs`.
+//!
+//! | Concern | Behaviour |
+//! |---|---|
+//! | connections | one task each, with its own DataFusion session from the [`SessionFactory`] |
+//! | limit | [`ServerOptions::max_connections`] (default 100) held by a semaphore; a client over the limit gets `FATAL 53300 sorry, too many clients already` (after its `SSLRequest` is answered `N` and its startup packet read, as PostgreSQL does) and is closed |
+//! | accept errors | aborted/reset handshakes are skipped; other errors back off 1, 2, 4 … 64 s, then [`serve`] fails |
+//! | shutdown | when the `shutdown` future resolves: stop accepting, wait up to [`ServerOptions::shutdown_grace`] for open connections to end, then drop them |
+
+use std::future::Future;
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use datafusion::prelude::SessionContext;
+use pgwire::api::RandomPidSecretKeyGenerator;
+use pgwire::error::ErrorInfo;
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::tokio::process_socket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use super::error::code;
+use super::functions::register_pg_functions;
+use super::handler::Connection;
+use super::session::Session;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// Builds the DataFusion session of a new connection.
+pub type SessionFactory = Arc<dyn Fn() -> SessionContext + Send + Sync>;
+
+/// Knobs of the Postgres server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// Connections served at once; more are refused with SQLSTATE `53300`.
+    pub max_connections: usize,
+    /// How long open connections may go on after shutdown starts before they are dropped.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            max_connections: 100,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Serves the Postgres protocol on `listener`, each connection with its own session from
+/// `engine`, until `shutdown` resolves (see the module docs for limits and shutdown).
+pub async fn serve(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    serve_with(listener, Arc::new(move || engine.new_session()), shutdown).await
+}
+
+/// Like [`serve`], with sessions built by `sessions` (tests serve a hand-made table this way).
+pub async fn serve_with(
+    listener: TcpListener,
+    sessions: SessionFactory,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    serve_with_options(listener, sessions, ServerOptions::default(), shutdown).await
+}
+
+/// Like [`serve_with`], with explicit [`ServerOptions`].
+pub async fn serve_with_options(
+    listener: TcpListener,
+    sessions: SessionFactory,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    const MAX_BACKOFF: Duration = Duration::from_secs(64);
+    let limit = Arc::new(Semaphore::new(options.max_connections));
+    let pids = Arc::new(RandomPidSecretKeyGenerator::default());
+    let mut connections = JoinSet::new();
+    let mut backoff = Duration::from_secs(1);
+    tokio::pin!(shutdown);
+
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            Some(ended) = connections.join_next(), if !connections.is_empty() => {
+                if let Err(e) = ended
+                    && e.is_panic()
+                {
+                    tracing::error!("a connection task panicked: {e}");
+                }
+                continue;
+            }
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((socket, peer)) => {
+                backoff = Duration::from_secs(1);
+                match limit.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let connection =
+                            serve_connection(socket, peer, sessions.clone(), pids.clone(), permit);
+                        connections.spawn(connection);
+                    }
+                    Err(_) => {
+                        tracing::warn!(%peer, "refusing connection: {} already open", options.max_connections);
+                        connections.spawn(refuse(socket));
+                    }
+                }
+            }
+            Err(e) if is_per_connection(&e) => {
+                tracing::debug!("accept: {e}");
+            }
+            Err(source) => {
+                if backoff > MAX_BACKOFF {
+                    return Err(Error::Io {
+                        context: "accepting Postgres connections".into(),
+                        source,
+                    });
+                }
+                tracing::warn!("accept failed, retrying in {backoff:?}: {source}");
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff *= 2;
+            }
+        }
+    }
+
+    drop(listener);
+    if !connections.is_empty() {
+        tracing::info!(
+            "shutting down: waiting up to {:?} for {} connection(s)",
+            options.shutdown_grace,
+            connections.len()
+        );
+    }
+    let drained = tokio::time::timeout(options.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::info!("dropping {} connection(s)", connections.len());
+        connections.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Accept errors that concern one client only (the listener is fine).
+fn is_per_connection(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionAborted
+            | ErrorKind::ConnectionReset
+            | ErrorKind::Interrupted
+            | ErrorKind::WouldBlock
+    )
+}
+
+async fn serve_connection(
+    socket: TcpStream,
+    peer: SocketAddr,
+    sessions: SessionFactory,
+    pids: Arc<RandomPidSecretKeyGenerator>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let ctx = sessions();
+    register_pg_functions(&ctx);
+    let connection = Connection::new(Session::new(ctx), pids);
+    match process_socket(socket, None, connection).await {
+        Ok(()) => tracing::debug!(%peer, "connection closed"),
+        Err(e) => tracing::debug!(%peer, "connection ended: {e}"),
+    }
+}
+
+const SSL_REQUEST: u32 = 80_877_103;
+const GSSENC_REQUEST: u32 = 80_877_104;
+const CANCEL_REQUEST: u32 = 80_877_102;
+
+/// Tells a client over the connection limit so, the way PostgreSQL does: refuse TLS, read
+/// the startup packet, send `FATAL 53300`, close.
+async fn refuse(mut socket: TcpStream) {
+    let exchange = async {
+        loop {
+            let mut header = [0u8; 8];
+            socket.read_exact(&mut header).await?;
+            let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+            let request = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+            if length == 8 && (request == SSL_REQUEST || request == GSSENC_REQUEST) {
+                socket.write_all(b"N").await?;
+                continue;
+            }
+            if request == CANCEL_REQUEST {
+                return Ok(());
+            }
+            let rest = (length as usize).saturating_sub(8).min(10_000);
+            let mut body = vec![0u8; rest];
+            socket.read_exact(&mut body).await?;
+            break;
+        }
+        let mut message = BytesMut::new();
+        let error = ErrorInfo::new(
+            "FATAL".to_string(),
+            code::TOO_MANY_CONNECTIONS.to_string(),
+            "sorry, too many clients already".to_string(),
+        );
+        PgWireBackendMessage::ErrorResponse(error.into())
+            .encode(&mut message)
+            .map_err(std::io::Error::other)?;
+        socket.write_all(&message).await?;
+        socket.shutdown().await
+    };
+    if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(5), exchange).await {
+        tracing::debug!("refusing a connection: {e}");
+    }
+}

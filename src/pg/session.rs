@@ -1,0 +1,474 @@
+//! Per-connection state: the connection's own DataFusion `SessionContext` and the Postgres
+//! run-time settings the client can `SET`, `RESET` and `SHOW`.
+//!
+//! | Setting | Default | `SET` accepts | Effect |
+//! |---|---|---|---|
+//! | `TimeZone` | `UTC` | IANA zone names (any case), `UTC`, `LOCAL`/`DEFAULT` | zone `timestamptz` values are printed in |
+//! | `extra_float_digits` | `1` | integers, clamped to -15..3 | `float4`/`float8` text output |
+//! | `DateStyle` | `ISO, MDY` | `ISO[, MDY/DMY/YMD]` | reported only (output is always ISO) |
+//! | `IntervalStyle` | `postgres` | `postgres` | reported only |
+//! | `client_encoding` | `UTF8` | `UTF8`, `UTF-8`, `'utf-8'`, `UNICODE` | reported only |
+//! | `application_name`, `search_path`, `statement_timeout`, any other name | see [`DEFAULTS`] | anything | stored and shown back |
+//! | `server_version`, `server_encoding`, `integer_datetimes`, … | see [`DEFAULTS`] | — (`55P02`) | fixed |
+//! | `datafusion.*`, `chatlake.*` | DataFusion's | what DataFusion accepts | passed to the session's DataFusion config |
+//!
+//! Names are case-insensitive. `SHOW` of a name never set and without a default is an error
+//! (`42704`). A `SET` of a reported setting (`TimeZone`, `application_name`, …) sends the new
+//! value to the client as a `ParameterStatus` message, as PostgreSQL does.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use chrono_tz::Tz;
+use datafusion::prelude::SessionContext;
+use pgwire::error::PgWireError;
+
+use super::error::{code, user_error};
+
+/// PostgreSQL version clients see (`server_version`, `version()`).
+pub const PG_VERSION: &str = "16.6";
+
+/// `server_version` as reported at startup and by `SHOW`: PostgreSQL's version first (psql and
+/// asyncpg parse the leading number), then ours.
+pub fn server_version() -> String {
+    format!("{PG_VERSION} (chatlake {})", env!("CARGO_PKG_VERSION"))
+}
+
+/// Settings every session starts with: `(canonical name, value)`.
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("application_name", ""),
+    ("bytea_output", "hex"),
+    ("client_encoding", "UTF8"),
+    ("client_min_messages", "notice"),
+    ("DateStyle", "ISO, MDY"),
+    ("default_transaction_isolation", "read committed"),
+    ("default_transaction_read_only", "off"),
+    ("extra_float_digits", "1"),
+    ("in_hot_standby", "off"),
+    ("integer_datetimes", "on"),
+    ("IntervalStyle", "postgres"),
+    ("is_superuser", "off"),
+    ("lc_collate", "C.UTF-8"),
+    ("lc_ctype", "C.UTF-8"),
+    ("max_identifier_length", "63"),
+    ("search_path", "\"$user\", public"),
+    ("server_encoding", "UTF8"),
+    ("server_version", ""),
+    ("server_version_num", "160006"),
+    ("session_authorization", ""),
+    ("standard_conforming_strings", "on"),
+    ("statement_timeout", "0"),
+    ("TimeZone", "UTC"),
+    ("transaction_isolation", "read committed"),
+    ("transaction_read_only", "off"),
+];
+
+/// Settings a client cannot change (PostgreSQL answers `55P02`).
+const READ_ONLY: &[&str] = &[
+    "in_hot_standby",
+    "integer_datetimes",
+    "is_superuser",
+    "lc_collate",
+    "lc_ctype",
+    "max_identifier_length",
+    "server_encoding",
+    "server_version",
+    "server_version_num",
+];
+
+/// Settings whose changes PostgreSQL reports to the client with `ParameterStatus`.
+const REPORTED: &[&str] = &[
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_read_only",
+    "in_hot_standby",
+    "integer_datetimes",
+    "IntervalStyle",
+    "is_superuser",
+    "server_encoding",
+    "server_version",
+    "session_authorization",
+    "standard_conforming_strings",
+    "TimeZone",
+];
+
+/// How values are printed, taken from the settings when a statement starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OutputOptions {
+    /// Zone `timestamptz` values are printed in.
+    pub time_zone: Tz,
+    /// `extra_float_digits`: > 0 prints shortest round-trip floats.
+    pub extra_float_digits: i32,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            time_zone: Tz::UTC,
+            extra_float_digits: 1,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Settings {
+    /// Lower-cased name → (canonical name, value).
+    values: BTreeMap<String, (String, String)>,
+    output: OutputOptions,
+}
+
+/// One client connection's state.
+pub(crate) struct Session {
+    ctx: SessionContext,
+    settings: Mutex<Settings>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("session_id", &self.ctx.session_id())
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Session {
+    /// A session over `ctx` with every setting at its default.
+    pub fn new(ctx: SessionContext) -> Self {
+        Session {
+            ctx,
+            settings: Mutex::new(Settings::defaults()),
+        }
+    }
+
+    /// The connection's DataFusion context.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    fn settings(&self) -> MutexGuard<'_, Settings> {
+        // Settings are plain values: a panic elsewhere cannot leave them half-written.
+        self.settings.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How to print values right now.
+    pub fn output_options(&self) -> OutputOptions {
+        self.settings().output
+    }
+
+    /// The value of a setting, if it is set or has a default: `(canonical name, value)`.
+    pub fn get(&self, name: &str) -> Option<(String, String)> {
+        self.settings()
+            .values
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+    }
+
+    /// Every setting, sorted by name: `(canonical name, value)`.
+    pub fn all(&self) -> Vec<(String, String)> {
+        self.settings().values.values().cloned().collect()
+    }
+
+    /// Sets `name` to `value` for the rest of the session.
+    ///
+    /// Returns `Some((name, value))` when the change must be reported to the client.
+    pub fn set(&self, name: &str, value: &str) -> Result<Option<(String, String)>, PgWireError> {
+        let key = name.to_ascii_lowercase();
+        if READ_ONLY.contains(&key.as_str()) {
+            return Err(user_error(
+                code::CANT_CHANGE_RUNTIME_PARAM,
+                format!("parameter \"{name}\" cannot be changed"),
+            ));
+        }
+        let canonical = canonical_name(name);
+        let value = normalize(&canonical, value)?;
+        let mut settings = self.settings();
+        settings.apply_output(&canonical, &value);
+        settings
+            .values
+            .insert(key, (canonical.clone(), value.clone()));
+        Ok(REPORTED
+            .contains(&canonical.as_str())
+            .then_some((canonical, value)))
+    }
+
+    /// Applies a setting sent by the client at startup or in `options`. Invalid values are
+    /// ignored (the setting keeps its default), read-only ones too.
+    pub fn set_from_startup(&self, name: &str, value: &str) {
+        let key = name.to_ascii_lowercase();
+        if READ_ONLY.contains(&key.as_str()) {
+            return;
+        }
+        // A bad startup value must not lock the client out: keep the default.
+        let _ = self.set(name, value);
+    }
+
+    /// Records the user the client logged in as (`session_authorization`).
+    pub fn set_user(&self, user: &str) {
+        self.settings().values.insert(
+            "session_authorization".into(),
+            ("session_authorization".into(), user.into()),
+        );
+    }
+
+    /// Restores `name` to its default (or removes it when it has none).
+    ///
+    /// Returns the restored value when the change must be reported to the client.
+    pub fn reset(&self, name: &str) -> Option<(String, String)> {
+        let key = name.to_ascii_lowercase();
+        if READ_ONLY.contains(&key.as_str()) || key == "session_authorization" {
+            return None;
+        }
+        let mut settings = self.settings();
+        let restored = default_of(&key);
+        match &restored {
+            Some((canonical, value)) => {
+                settings.apply_output(canonical, value);
+                settings
+                    .values
+                    .insert(key, (canonical.clone(), value.clone()));
+            }
+            None => {
+                settings.values.remove(&key);
+            }
+        }
+        restored.filter(|(canonical, _)| REPORTED.contains(&canonical.as_str()))
+    }
+
+    /// Restores every setting to its default (`RESET ALL`, `DISCARD ALL`); returns the reported
+    /// settings whose value changed.
+    pub fn reset_all(&self) -> Vec<(String, String)> {
+        let mut settings = self.settings();
+        let user = settings.values.get("session_authorization").cloned();
+        let before = std::mem::replace(&mut *settings, Settings::defaults());
+        if let Some(user) = user {
+            settings.values.insert("session_authorization".into(), user);
+        }
+        settings
+            .values
+            .values()
+            .filter(|(canonical, value)| {
+                REPORTED.contains(&canonical.as_str())
+                    && before
+                        .values
+                        .get(&canonical.to_ascii_lowercase())
+                        .is_none_or(|(_, old)| old != value)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The `ParameterStatus` values sent at startup.
+    pub fn startup_parameters(&self) -> Vec<(String, String)> {
+        let settings = self.settings();
+        REPORTED
+            .iter()
+            .filter_map(|name| settings.values.get(&name.to_ascii_lowercase()).cloned())
+            .collect()
+    }
+}
+
+impl Settings {
+    fn defaults() -> Self {
+        let values = DEFAULTS
+            .iter()
+            .map(|(name, value)| {
+                let value = if *name == "server_version" {
+                    server_version()
+                } else {
+                    (*value).to_string()
+                };
+                (name.to_ascii_lowercase(), ((*name).to_string(), value))
+            })
+            .collect();
+        Settings {
+            values,
+            output: OutputOptions::default(),
+        }
+    }
+
+    fn apply_output(&mut self, canonical: &str, value: &str) {
+        match canonical {
+            "TimeZone" => {
+                if let Some(tz) = parse_time_zone(value) {
+                    self.output.time_zone = tz;
+                }
+            }
+            "extra_float_digits" => {
+                if let Ok(digits) = value.parse::<i32>() {
+                    self.output.extra_float_digits = digits;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The default `(canonical name, value)` of a lower-cased setting name.
+fn default_of(key: &str) -> Option<(String, String)> {
+    Settings::defaults().values.get(key).cloned()
+}
+
+/// The canonical spelling of a setting name (`timezone` → `TimeZone`); unknown names are kept
+/// lower-cased, as PostgreSQL does.
+fn canonical_name(name: &str) -> String {
+    DEFAULTS
+        .iter()
+        .find(|(canonical, _)| canonical.eq_ignore_ascii_case(name))
+        .map(|(canonical, _)| (*canonical).to_string())
+        .unwrap_or_else(|| name.to_ascii_lowercase())
+}
+
+/// Parses a zone name the way `SET TimeZone` accepts it.
+pub(crate) fn parse_time_zone(value: &str) -> Option<Tz> {
+    if let Ok(tz) = Tz::from_str(value) {
+        return Some(tz);
+    }
+    match value.to_ascii_uppercase().as_str() {
+        "UTC" | "Z" | "ZULU" | "GMT" | "UCT" | "UNIVERSAL" => return Some(Tz::UTC),
+        _ => {}
+    }
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(value))
+        .copied()
+}
+
+/// Validates and normalizes a value for a setting with canonical name `name`.
+fn normalize(name: &str, value: &str) -> Result<String, PgWireError> {
+    let invalid = || {
+        user_error(
+            code::INVALID_PARAMETER_VALUE,
+            format!("invalid value for parameter \"{name}\": \"{value}\""),
+        )
+    };
+    let unquoted = value.trim().trim_matches('\'').trim();
+    match name {
+        "TimeZone" => {
+            if unquoted.eq_ignore_ascii_case("local") || unquoted.eq_ignore_ascii_case("default") {
+                return Ok("UTC".into());
+            }
+            let tz = parse_time_zone(unquoted).ok_or_else(invalid)?;
+            Ok(
+                if tz == Tz::UTC && !unquoted.eq_ignore_ascii_case("Etc/UTC") {
+                    "UTC".into()
+                } else {
+                    tz.name().into()
+                },
+            )
+        }
+        "extra_float_digits" => {
+            let digits: i32 = unquoted.parse().map_err(|_| invalid())?;
+            Ok(digits.clamp(-15, 3).to_string())
+        }
+        "client_encoding" => match unquoted.to_ascii_uppercase().as_str() {
+            "UTF8" | "UTF-8" | "UNICODE" => Ok("UTF8".into()),
+            _ => Err(user_error(
+                code::FEATURE_NOT_SUPPORTED,
+                format!("client encoding \"{unquoted}\" is not supported; use UTF8"),
+            )),
+        },
+        "DateStyle" => {
+            let upper = unquoted.to_ascii_uppercase();
+            let mut parts = upper.split(',').map(str::trim).filter(|p| !p.is_empty());
+            let (mut style, mut order) = ("ISO", "MDY");
+            for part in parts.by_ref() {
+                match part {
+                    "ISO" => style = "ISO",
+                    "MDY" | "US" | "NONEURO" | "NONEUROPEAN" => order = "MDY",
+                    "DMY" | "EURO" | "EUROPEAN" => order = "DMY",
+                    "YMD" => order = "YMD",
+                    _ => {
+                        return Err(user_error(
+                            code::FEATURE_NOT_SUPPORTED,
+                            format!("DateStyle \"{unquoted}\" is not supported; use ISO"),
+                        ));
+                    }
+                }
+            }
+            Ok(format!("{style}, {order}"))
+        }
+        "IntervalStyle" => {
+            if unquoted.eq_ignore_ascii_case("postgres") {
+                Ok("postgres".into())
+            } else {
+                Err(user_error(
+                    code::FEATURE_NOT_SUPPORTED,
+                    format!("IntervalStyle \"{unquoted}\" is not supported; use postgres"),
+                ))
+            }
+        }
+        "bytea_output" => {
+            if unquoted.eq_ignore_ascii_case("hex") {
+                Ok("hex".into())
+            } else {
+                Err(user_error(
+                    code::FEATURE_NOT_SUPPORTED,
+                    format!("bytea_output \"{unquoted}\" is not supported; use hex"),
+                ))
+            }
+        }
+        _ => Ok(unquoted.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session::new(SessionContext::new())
+    }
+
+    #[test]
+    fn defaults_and_show() {
+        let s = session();
+        assert_eq!(s.get("timezone"), Some(("TimeZone".into(), "UTC".into())));
+        assert_eq!(
+            s.get("SERVER_VERSION").map(|(_, v)| v),
+            Some(server_version())
+        );
+        assert!(s.get("no_such_setting").is_none());
+    }
+
+    #[test]
+    fn set_time_zone_validates_and_reports() {
+        let s = session();
+        let reported = s.set("timezone", "asia/kolkata").ok().flatten();
+        assert_eq!(reported, Some(("TimeZone".into(), "Asia/Kolkata".into())));
+        assert_eq!(s.output_options().time_zone, Tz::Asia__Kolkata);
+        assert!(s.set("TimeZone", "Mars/Olympus").is_err());
+        assert_eq!(s.reset("TIMEZONE"), Some(("TimeZone".into(), "UTC".into())));
+        assert_eq!(s.output_options().time_zone, Tz::UTC);
+    }
+
+    #[test]
+    fn read_only_and_free_form_settings() {
+        let s = session();
+        assert!(s.set("server_version", "1").is_err());
+        assert_eq!(s.set("myapp.flag", "x").ok().flatten(), None);
+        assert_eq!(s.get("MyApp.Flag").map(|(_, v)| v), Some("x".into()));
+        assert_eq!(
+            s.set("client_encoding", "'utf-8'").ok().flatten(),
+            Some(("client_encoding".into(), "UTF8".into()))
+        );
+        assert_eq!(
+            s.set("datestyle", "iso").ok().flatten(),
+            Some(("DateStyle".into(), "ISO, MDY".into()))
+        );
+        s.set_user("alice");
+        assert!(s.set("application_name", "psql").is_ok());
+        // Only reported settings whose value changes are sent again.
+        assert_eq!(
+            s.reset_all(),
+            vec![("application_name".to_string(), String::new())]
+        );
+        assert!(s.get("myapp.flag").is_none());
+        assert_eq!(
+            s.get("session_authorization").map(|(_, v)| v),
+            Some("alice".into())
+        );
+    }
+}

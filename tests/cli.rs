@@ -1,0 +1,125 @@
+//! The `chatlake` binary as a person runs it: one clear error line and a non-zero exit for bad
+//! input, a summary line from `generate`, and a server that psql can query and Ctrl-C stops.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run chatlake")
+}
+
+fn assert_clean_failure(out: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(stderr.contains(expected), "expected '{expected}' in: {stderr}");
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one error line: {stderr}");
+}
+
+#[test]
+fn serving_a_path_without_a_lake_fails_clearly() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-empty");
+    let out = run(&["serve", "--lake", &dir.to_string_lossy(), "--listen", "127.0.0.1:0"]);
+    assert_clean_failure(&out, "no chatlake lake at");
+}
+
+#[test]
+fn an_unsupported_lake_url_fails_clearly() {
+    let out = run(&["serve", "--lake", "ftp://example/lake", "--listen", "127.0.0.1:0"]);
+    assert_clean_failure(&out, "unsupported scheme 'ftp'");
+}
+
+#[test]
+fn a_port_in_use_fails_clearly() {
+    let lake = common::fixture_lake_blocking();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = run(&["serve", "--lake", &lake.to_string_lossy(), "--listen", &addr]);
+    assert_clean_failure(&out, &format!("cannot listen on {addr}"));
+}
+
+#[test]
+fn generate_prints_a_summary() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-generate");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+    let out = run(&[
+        "generate", "--lake", &dir.to_string_lossy(), "--tenants", "2", "--contacts", "200", "--days", "3",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("generated ") && stderr.contains(" messages"), "{stderr}");
+    assert!(dir.join("messages").join("_delta_log").is_dir());
+}
+
+fn psql(port: u16, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args(["-X", "-A", "-t", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "chatlake", "-d", "chatlake", "-c", sql])
+        .output()
+        .expect("psql (Debian postgresql-client) must be installed; scripts/test installs it");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
+    let lake = common::fixture_lake_blocking();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--lake", &lake.to_string_lossy(), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    // The banner on stderr names the address: "... serving <lake> on 127.0.0.1:PORT (ready ...".
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let port: u16 = loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().expect("server exited early").expect("read");
+        if let Some(rest) = line.split(" on 127.0.0.1:").nth(1) {
+            break rest.split_whitespace().next().and_then(|p| p.parse().ok()).expect("port");
+        }
+    };
+
+    let engine_counts = {
+        let rt = tokio::runtime::Runtime::new().expect("rt");
+        rt.block_on(async {
+            let engine = chatlake::engine::Engine::open(&chatlake::config::EngineConfig::new(lake.to_string_lossy()))
+                .await
+                .expect("engine");
+            let ctx = engine.new_session();
+            let mut out = Vec::new();
+            for def in chatlake::lake::schema::tables() {
+                let b = ctx.sql(&format!("SELECT count(*) FROM {}", def.name)).await.expect("sql").collect().await.expect("run");
+                let n = datafusion::arrow::array::AsArray::as_primitive::<datafusion::arrow::datatypes::Int64Type>(b[0].column(0)).value(0);
+                out.push((def.name, n));
+            }
+            out
+        })
+    };
+    for (table, expected) in engine_counts {
+        let got = psql(port, &format!("SELECT count(*) FROM {table}"));
+        assert_eq!(got, expected.to_string(), "count of {table} over psql");
+    }
+    assert_eq!(psql(port, "SELECT 1 + 1"), "2");
+
+    let pid = child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,66 @@
+//! Shared test fixtures: a small deterministic lake written by the generator.
+//!
+//! Each test binary generates its own copy once (under cargo's per-target temporary
+//! directory), so fixtures never go stale when the generator changes and binaries running
+//! side by side never share a half-written lake.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use chatlake::generate::{GenerateConfig, generate};
+use chatlake::lake::{Lake, LakeWriter, StoreOptions};
+
+/// The generator settings of the fixture lake.
+pub fn fixture_config() -> GenerateConfig {
+    GenerateConfig {
+        tenants: 3,
+        contacts: 3_000,
+        days: 45,
+        seed: 7,
+        end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("valid date"),
+        messages_target: None,
+    }
+}
+
+/// Writes the fixture lake described by `cfg` at `lake_url` (any lake URL).
+pub async fn write_lake(lake_url: &str, options: &StoreOptions, cfg: &GenerateConfig) {
+    let lake = Lake::open(lake_url, options).expect("open lake");
+    let mut writer = LakeWriter::new(lake);
+    writer.create_missing_tables().await.expect("create tables");
+    generate(&mut writer, cfg).await.expect("generate");
+    writer.flush().await.expect("flush");
+}
+
+static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Path of this test binary's fixture lake, generated on first use.
+pub async fn fixture_lake() -> PathBuf {
+    // Generation runs on its own thread and runtime so that any number of tests (each with
+    // its own runtime) can wait for the one copy.
+    tokio::task::spawn_blocking(fixture_lake_blocking)
+        .await
+        .expect("fixture thread")
+}
+
+/// Blocking form of [`fixture_lake`].
+pub fn fixture_lake_blocking() -> PathBuf {
+    FIXTURE
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test binary path");
+            let name = exe
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "tests".into());
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixture-lake-{name}"));
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).expect("remove old fixture");
+            }
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            let url = dir.to_string_lossy().to_string();
+            runtime.block_on(write_lake(&url, &StoreOptions::default(), &fixture_config()));
+            dir
+        })
+        .clone()
+}

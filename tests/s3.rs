@@ -1,0 +1,160 @@
+//! The lake on a real S3-compatible server: moto's S3 server on loopback (PyPI `moto[server]`,
+//! installed by `scripts/test`). The generator writes into a bucket, the engine queries it,
+//! and the answers equal those of the same generation on local disk.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chatlake::config::EngineConfig;
+use chatlake::engine::Engine;
+use chatlake::lake::{Lake, StoreOptions, schema};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Int64Type;
+use futures::TryStreamExt;
+
+/// A moto S3 server on a free loopback port, stopped on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_moto() -> Moto {
+    let program = std::env::var("CHATLAKE_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new(&program)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start `{program}` ({e}): the S3 tests need moto's server \
+                 (`pip install 'moto[server]'`; scripts/test installs it into its virtualenv)"
+            )
+        });
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    moto
+}
+
+/// Creates a bucket with a plain S3 `PUT /bucket` (object_store cannot create buckets).
+fn create_bucket(endpoint: &str, bucket: &str) {
+    let host = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).expect("connect to moto");
+    write!(
+        stream,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "create bucket: {response}");
+}
+
+async fn counts(config: &EngineConfig) -> Vec<(String, i64)> {
+    let engine = Engine::open(config).await.expect("open engine");
+    let ctx = engine.new_session();
+    let mut out = Vec::new();
+    for def in schema::tables() {
+        let batches = ctx
+            .sql(&format!("SELECT count(*) FROM {}", def.name))
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("run");
+        out.push((
+            def.name.to_string(),
+            batches[0].column(0).as_primitive::<Int64Type>().value(0),
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn generate_into_s3_and_query_it() {
+    let moto = start_moto();
+    create_bucket(&moto.endpoint, "chatlake-test");
+    let options = StoreOptions {
+        endpoint: Some(moto.endpoint.clone()),
+        region: Some("us-east-1".into()),
+        access_key_id: Some("test".into()),
+        secret_access_key: Some("test".into()),
+        allow_http: true,
+    };
+    let mut cfg = common::fixture_config();
+    cfg.contacts = 400;
+    cfg.days = 7;
+
+    let url = "s3://chatlake-test/lakes/demo";
+    common::write_lake(url, &options, &cfg).await;
+
+    // The bucket holds a Delta table per table: a commit log and Hive-partitioned Parquet.
+    let lake = Lake::open(url, &options).expect("lake");
+    let keys: Vec<String> = lake
+        .object_store()
+        .list(Some(&object_store::path::Path::from("lakes/demo/messages")))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await
+        .expect("list");
+    assert!(keys.iter().any(|k| k.starts_with("lakes/demo/messages/_delta_log/") && k.ends_with(".json")));
+    assert!(keys.iter().any(|k| k.contains("/messages/dt=") && k.ends_with(".parquet")));
+
+    let mut s3_config = EngineConfig::new(url);
+    s3_config.store = options;
+    let from_s3 = counts(&s3_config).await;
+
+    let local = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("s3-twin");
+    if local.exists() {
+        std::fs::remove_dir_all(&local).expect("clean");
+    }
+    common::write_lake(&local.to_string_lossy(), &StoreOptions::default(), &cfg).await;
+    let from_disk = counts(&EngineConfig::new(local.to_string_lossy())).await;
+
+    assert_eq!(from_s3, from_disk);
+    assert!(from_s3.iter().all(|(_, n)| *n > 0), "{from_s3:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_s3_endpoint_is_a_clear_error() {
+    // Nothing listens on this port (bound and released).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut config = EngineConfig::new("s3://nowhere/lake");
+    config.store = StoreOptions {
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        region: Some("us-east-1".into()),
+        access_key_id: Some("test".into()),
+        secret_access_key: Some("test".into()),
+        allow_http: true,
+    };
+    let started = Instant::now();
+    let err = Engine::open(&config).await.expect_err("unreachable");
+    let text = chatlake::error::report(&err);
+    assert!(text.contains("s3://nowhere/lake"), "names the lake: {text}");
+    assert!(started.elapsed() < Duration::from_secs(60), "fails in reasonable time");
+}
