@@ -39,10 +39,12 @@ async fn serve_lake(
 ) -> Result<()> {
     let started = Instant::now();
     let engine = Engine::open(config).await?;
-    let listener = TcpListener::bind(listen).await.map_err(|source| Error::Io {
-        context: format!("cannot listen on {listen}"),
-        source,
-    })?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| Error::Io {
+            context: format!("cannot listen on {listen}"),
+            source,
+        })?;
     let addr = listener.local_addr().map_err(|source| Error::Io {
         context: "reading the listening address".into(),
         source,

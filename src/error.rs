@@ -23,7 +23,9 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A table the engine expects is not in the lake.
-    #[error("table '{table}' is missing from the lake at {location} (run `chatlake generate` or ingest data first)")]
+    #[error(
+        "table '{table}' is missing from the lake at {location} (run `chatlake generate` or ingest data first)"
+    )]
     MissingTable {
         /// Table name.
         table: String,

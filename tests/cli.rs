@@ -16,7 +16,10 @@ fn run(args: &[&str]) -> Output {
 fn assert_clean_failure(out: &Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "should fail: {stderr}");
-    assert!(stderr.contains(expected), "expected '{expected}' in: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected '{expected}' in: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "no panic: {stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one error line: {stderr}");
 }
@@ -24,13 +27,25 @@ fn assert_clean_failure(out: &Output, expected: &str) {
 #[test]
 fn serving_a_path_without_a_lake_fails_clearly() {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-empty");
-    let out = run(&["serve", "--lake", &dir.to_string_lossy(), "--listen", "127.0.0.1:0"]);
+    let out = run(&[
+        "serve",
+        "--lake",
+        &dir.to_string_lossy(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     assert_clean_failure(&out, "no chatlake lake at");
 }
 
 #[test]
 fn an_unsupported_lake_url_fails_clearly() {
-    let out = run(&["serve", "--lake", "ftp://example/lake", "--listen", "127.0.0.1:0"]);
+    let out = run(&[
+        "serve",
+        "--lake",
+        "ftp://example/lake",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     assert_clean_failure(&out, "unsupported scheme 'ftp'");
 }
 
@@ -39,7 +54,13 @@ fn a_port_in_use_fails_clearly() {
     let lake = common::fixture_lake_blocking();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
-    let out = run(&["serve", "--lake", &lake.to_string_lossy(), "--listen", &addr]);
+    let out = run(&[
+        "serve",
+        "--lake",
+        &lake.to_string_lossy(),
+        "--listen",
+        &addr,
+    ]);
     assert_clean_failure(&out, &format!("cannot listen on {addr}"));
 }
 
@@ -50,20 +71,49 @@ fn generate_prints_a_summary() {
         std::fs::remove_dir_all(&dir).expect("clean");
     }
     let out = run(&[
-        "generate", "--lake", &dir.to_string_lossy(), "--tenants", "2", "--contacts", "200", "--days", "3",
+        "generate",
+        "--lake",
+        &dir.to_string_lossy(),
+        "--tenants",
+        "2",
+        "--contacts",
+        "200",
+        "--days",
+        "3",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("generated ") && stderr.contains(" messages"), "{stderr}");
+    assert!(
+        stderr.contains("generated ") && stderr.contains(" messages"),
+        "{stderr}"
+    );
     assert!(dir.join("messages").join("_delta_log").is_dir());
 }
 
 fn psql(port: u16, sql: &str) -> String {
     let out = Command::new("psql")
-        .args(["-X", "-A", "-t", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "chatlake", "-d", "chatlake", "-c", sql])
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "chatlake",
+            "-d",
+            "chatlake",
+            "-c",
+            sql,
+        ])
         .output()
         .expect("psql (Debian postgresql-client) must be installed; scripts/test installs it");
-    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -71,7 +121,13 @@ fn psql(port: u16, sql: &str) -> String {
 fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
     let lake = common::fixture_lake_blocking();
     let mut child = Command::new(BIN)
-        .args(["serve", "--lake", &lake.to_string_lossy(), "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--lake",
+            &lake.to_string_lossy(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -84,21 +140,36 @@ fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
         assert!(Instant::now() < deadline, "server did not start");
         let line = lines.next().expect("server exited early").expect("read");
         if let Some(rest) = line.split(" on 127.0.0.1:").nth(1) {
-            break rest.split_whitespace().next().and_then(|p| p.parse().ok()).expect("port");
+            break rest
+                .split_whitespace()
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("port");
         }
     };
 
     let engine_counts = {
         let rt = tokio::runtime::Runtime::new().expect("rt");
         rt.block_on(async {
-            let engine = chatlake::engine::Engine::open(&chatlake::config::EngineConfig::new(lake.to_string_lossy()))
-                .await
-                .expect("engine");
+            let engine = chatlake::engine::Engine::open(&chatlake::config::EngineConfig::new(
+                lake.to_string_lossy(),
+            ))
+            .await
+            .expect("engine");
             let ctx = engine.new_session();
             let mut out = Vec::new();
             for def in chatlake::lake::schema::tables() {
-                let b = ctx.sql(&format!("SELECT count(*) FROM {}", def.name)).await.expect("sql").collect().await.expect("run");
-                let n = datafusion::arrow::array::AsArray::as_primitive::<datafusion::arrow::datatypes::Int64Type>(b[0].column(0)).value(0);
+                let b = ctx
+                    .sql(&format!("SELECT count(*) FROM {}", def.name))
+                    .await
+                    .expect("sql")
+                    .collect()
+                    .await
+                    .expect("run");
+                let n = datafusion::arrow::array::AsArray::as_primitive::<
+                    datafusion::arrow::datatypes::Int64Type,
+                >(b[0].column(0))
+                .value(0);
                 out.push((def.name, n));
             }
             out
@@ -111,7 +182,10 @@ fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
     assert_eq!(psql(port, "SELECT 1 + 1"), "2");
 
     let pid = child.id().to_string();
-    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

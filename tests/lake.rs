@@ -77,9 +77,9 @@ fn one_message(message_id: &str, ts_micros: i64) -> RecordBatch {
                 "contact_id" => text(Some("k_test")),
                 "msg_type" => text(Some("text")),
                 "author_type" => text(Some("contact")),
-                "ts" | "ingested_at" => Arc::new(
-                    TimestampMicrosecondArray::from(vec![ts_micros]).with_timezone("UTC"),
-                ),
+                "ts" | "ingested_at" => {
+                    Arc::new(TimestampMicrosecondArray::from(vec![ts_micros]).with_timezone("UTC"))
+                }
                 "is_template" => Arc::new(BooleanArray::from(vec![false])),
                 "calling_code" => Arc::new(Int32Array::from(vec![None])),
                 "in_csw" => Arc::new(BooleanArray::from(vec![None])),
@@ -104,13 +104,23 @@ async fn a_running_engine_sees_new_commits_without_restart() {
     let mut writer = LakeWriter::new(lake);
     // 2026-11-05T10:00:00Z, outside the fixture's range: a new dt partition.
     let ts = 1_793_872_800_000_000;
-    writer.write("messages", one_message("m_new_1", ts)).await.expect("write");
-    writer.write("messages", one_message("m_new_2", ts + 1)).await.expect("write");
+    writer
+        .write("messages", one_message("m_new_1", ts))
+        .await
+        .expect("write");
+    writer
+        .write("messages", one_message("m_new_2", ts + 1))
+        .await
+        .expect("write");
     writer.flush().await.expect("flush");
 
     let after = query_i64(&ctx, "SELECT count(*) FROM messages").await;
     assert_eq!(after, before + 2);
-    let new_day = query_i64(&ctx, "SELECT count(*) FROM messages WHERE dt = DATE '2026-11-05'").await;
+    let new_day = query_i64(
+        &ctx,
+        "SELECT count(*) FROM messages WHERE dt = DATE '2026-11-05'",
+    )
+    .await;
     assert_eq!(new_day, 2);
 }
 
@@ -132,8 +142,14 @@ async fn an_application_transaction_commits_once() {
         .expect("retry");
     assert!(first);
     assert!(!retry);
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy())).await.expect("open");
-    let n = query_i64(&engine.new_session(), "SELECT count(*) FROM messages WHERE message_id = 'm_txn'").await;
+    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect("open");
+    let n = query_i64(
+        &engine.new_session(),
+        "SELECT count(*) FROM messages WHERE message_id = 'm_txn'",
+    )
+    .await;
     assert_eq!(n, 1);
 }
 
@@ -150,7 +166,9 @@ async fn files_scanned(ctx: &SessionContext, sql: &str) -> usize {
         .iter()
         .flat_map(|b| {
             let col = b.column(1).as_string::<i32>();
-            (0..col.len()).map(|i| col.value(i).to_string()).collect::<Vec<_>>()
+            (0..col.len())
+                .map(|i| col.value(i).to_string())
+                .collect::<Vec<_>>()
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -171,7 +189,9 @@ async fn files_scanned(ctx: &SessionContext, sql: &str) -> usize {
 #[tokio::test]
 async fn a_filter_on_dt_reads_only_that_partition() {
     let dir = common::fixture_lake().await;
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy())).await.expect("open");
+    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect("open");
     let ctx = engine.new_session();
     let days = query_i64(&ctx, "SELECT count(DISTINCT dt) FROM messages").await;
     assert_eq!(days, 45, "the fixture covers 45 days");
@@ -187,10 +207,20 @@ async fn a_filter_on_dt_reads_only_that_partition() {
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
         .count();
-    assert!(all >= 45, "a full scan reads every partition's files, got {all}");
-    assert_eq!(one, on_disk, "a dt filter reads only that partition's files");
+    assert!(
+        all >= 45,
+        "a full scan reads every partition's files, got {all}"
+    );
+    assert_eq!(
+        one, on_disk,
+        "a dt filter reads only that partition's files"
+    );
     // And the answer is right: the same count through a filter on ts.
-    let by_dt = query_i64(&ctx, "SELECT count(*) FROM messages WHERE dt = DATE '2026-10-30'").await;
+    let by_dt = query_i64(
+        &ctx,
+        "SELECT count(*) FROM messages WHERE dt = DATE '2026-10-30'",
+    )
+    .await;
     let by_ts = query_i64(&ctx, "SELECT count(*) FROM messages WHERE ts >= TIMESTAMP '2026-10-30T00:00:00Z' AND ts < TIMESTAMP '2026-10-31T00:00:00Z'").await;
     assert_eq!(by_dt, by_ts);
 }
@@ -202,12 +232,15 @@ async fn same_seed_same_rows() {
     cfg.days = 5;
     let mut digests = Vec::new();
     for run in 0..2 {
-        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("seed-run-{run}"));
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("seed-run-{run}"));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).expect("clean");
         }
         common::write_lake(&dir.to_string_lossy(), &StoreOptions::default(), &cfg).await;
-        let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy())).await.expect("open");
+        let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+            .await
+            .expect("open");
         let ctx = engine.new_session();
         let mut digest = Vec::new();
         for def in schema::tables() {
@@ -229,7 +262,10 @@ async fn same_seed_same_rows() {
         digests.push(digest);
     }
     for ((table, a), (_, b)) in digests[0].iter().zip(&digests[1]) {
-        assert!(a == b, "table {table} differs between two runs with the same seed");
+        assert!(
+            a == b,
+            "table {table} differs between two runs with the same seed"
+        );
     }
 }
 
@@ -245,13 +281,27 @@ async fn a_corrupt_file_fails_queries_that_touch_it_and_names_it() {
         .expect("a parquet file");
     let len = std::fs::metadata(&file).expect("meta").len() as usize;
     std::fs::write(&file, vec![b'x'; len]).expect("corrupt");
-    let file_name = file.file_name().expect("name").to_string_lossy().to_string();
+    let file_name = file
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .to_string();
 
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy())).await.expect("open");
+    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect("open");
     let ctx = engine.new_session();
-    let err = query_err(&ctx, "SELECT count(*), max(body_text) FROM messages WHERE dt = DATE '2026-10-30'").await;
+    let err = query_err(
+        &ctx,
+        "SELECT count(*), max(body_text) FROM messages WHERE dt = DATE '2026-10-30'",
+    )
+    .await;
     assert!(err.contains(&file_name), "the error names the file: {err}");
-    let other = query_i64(&ctx, "SELECT count(*) FROM messages WHERE dt = DATE '2026-10-29'").await;
+    let other = query_i64(
+        &ctx,
+        "SELECT count(*) FROM messages WHERE dt = DATE '2026-10-29'",
+    )
+    .await;
     assert!(other > 0, "other partitions still answer");
 }
 
@@ -277,11 +327,18 @@ async fn a_corrupt_commit_is_an_error_naming_the_table() {
 #[tokio::test]
 async fn a_missing_lake_or_table_is_a_clear_error() {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-lake-here");
-    let err = Engine::open(&EngineConfig::new(dir.to_string_lossy())).await.expect_err("no lake");
+    let err = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect_err("no lake");
     assert!(err.to_string().contains("no chatlake lake at"), "{err}");
 
     let dir = copy_fixture("missing-table").await;
     std::fs::remove_dir_all(dir.join("comments")).expect("drop comments");
-    let err = Engine::open(&EngineConfig::new(dir.to_string_lossy())).await.expect_err("missing");
-    assert!(err.to_string().contains("table 'comments' is missing"), "{err}");
+    let err = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect_err("missing");
+    assert!(
+        err.to_string().contains("table 'comments' is missing"),
+        "{err}"
+    );
 }

@@ -52,7 +52,10 @@ fn start_moto() -> Moto {
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     moto
@@ -69,7 +72,10 @@ fn create_bucket(endpoint: &str, bucket: &str) {
     .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
-    assert!(response.starts_with("HTTP/1.1 200"), "create bucket: {response}");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "create bucket: {response}"
+    );
 }
 
 async fn counts(config: &EngineConfig) -> Vec<(String, i64)> {
@@ -119,8 +125,14 @@ async fn generate_into_s3_and_query_it() {
         .try_collect()
         .await
         .expect("list");
-    assert!(keys.iter().any(|k| k.starts_with("lakes/demo/messages/_delta_log/") && k.ends_with(".json")));
-    assert!(keys.iter().any(|k| k.contains("/messages/dt=") && k.ends_with(".parquet")));
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("lakes/demo/messages/_delta_log/") && k.ends_with(".json"))
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.contains("/messages/dt=") && k.ends_with(".parquet"))
+    );
 
     let mut s3_config = EngineConfig::new(url);
     s3_config.store = options;
@@ -156,5 +168,8 @@ async fn an_unreachable_s3_endpoint_is_a_clear_error() {
     let err = Engine::open(&config).await.expect_err("unreachable");
     let text = chatlake::error::report(&err);
     assert!(text.contains("s3://nowhere/lake"), "names the lake: {text}");
-    assert!(started.elapsed() < Duration::from_secs(60), "fails in reasonable time");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "fails in reasonable time"
+    );
 }

@@ -136,7 +136,10 @@ fn main() {
     slt_files(&root, &mut files);
     files.sort();
     files.retain(|f| {
-        filter.is_empty() || filter.iter().any(|p| f.to_string_lossy().contains(p.as_str()))
+        filter.is_empty()
+            || filter
+                .iter()
+                .any(|p| f.to_string_lossy().contains(p.as_str()))
     });
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

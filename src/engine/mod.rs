@@ -14,7 +14,9 @@ pub mod sql_files;
 
 use std::sync::Arc;
 
-use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{
+    CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
+};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -91,10 +93,8 @@ impl Engine {
 
     /// A new session for one client: its own settings over the shared tables and functions.
     pub fn new_session(&self) -> SessionContext {
-        let ctx = SessionContext::new_with_config_rt(
-            self.session_config.clone(),
-            self.runtime.clone(),
-        );
+        let ctx =
+            SessionContext::new_with_config_rt(self.session_config.clone(), self.runtime.clone());
         ctx.register_catalog(CATALOG, self.catalog.clone());
         chatlake_udfs::register_all(&ctx);
         ctx

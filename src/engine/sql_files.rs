@@ -46,7 +46,9 @@ pub async fn register(ctx: &SessionContext, sql_dir: Option<&Path>) -> Result<()
                 if path.extension().is_some_and(|e| e == "sql") {
                     let name = format!(
                         "views/{}",
-                        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                        path.file_name()
+                            .map(|n| n.to_string_lossy())
+                            .unwrap_or_default()
                     );
                     let sql = std::fs::read_to_string(&path).map_err(|source| Error::Io {
                         context: format!("reading {}", path.display()),

@@ -5,10 +5,10 @@
 //! - [`writer`]: sorted, zstd, partitioned appends as atomic Delta commits.
 //! - [`provider`]: a DataFusion table that always reads the newest Delta snapshot.
 
+pub mod provider;
 pub mod schema;
 pub mod store;
 pub mod writer;
-pub mod provider;
 
 pub use store::{Lake, StoreOptions};
 pub use writer::LakeWriter;

@@ -42,7 +42,9 @@ pub struct LakeTable {
 
 impl std::fmt::Debug for LakeTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LakeTable").field("name", &self.name).finish()
+        f.debug_struct("LakeTable")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

@@ -47,7 +47,11 @@ impl TableDef {
             return self.schema.clone();
         }
         let mut fields: Vec<Arc<Field>> = self.schema.fields().iter().cloned().collect();
-        fields.push(Arc::new(Field::new(PARTITION_COLUMN, DataType::Date32, false)));
+        fields.push(Arc::new(Field::new(
+            PARTITION_COLUMN,
+            DataType::Date32,
+            false,
+        )));
         Arc::new(Schema::new(fields))
     }
 }

@@ -65,16 +65,19 @@ impl Lake {
             other => {
                 return Err(Error::LakeUrl {
                     url: location.to_string(),
-                    reason: format!("unsupported scheme '{other}' (use a path, file://, s3:// or memory://)"),
+                    reason: format!(
+                        "unsupported scheme '{other}' (use a path, file://, s3:// or memory://)"
+                    ),
                 });
             }
         };
-        let store_url = Url::parse(&format!("{}://{}/", root.scheme(), root.authority())).map_err(
-            |e| Error::LakeUrl {
-                url: location.to_string(),
-                reason: e.to_string(),
-            },
-        )?;
+        let store_url =
+            Url::parse(&format!("{}://{}/", root.scheme(), root.authority())).map_err(|e| {
+                Error::LakeUrl {
+                    url: location.to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Lake {
             root,
             store_url,
@@ -99,10 +102,12 @@ impl Lake {
 
     /// URL of one table's directory.
     pub fn table_url(&self, table: &str) -> Result<Url> {
-        self.root.join(&format!("{table}/")).map_err(|e| Error::LakeUrl {
-            url: self.root.to_string(),
-            reason: e.to_string(),
-        })
+        self.root
+            .join(&format!("{table}/"))
+            .map_err(|e| Error::LakeUrl {
+                url: self.root.to_string(),
+                reason: e.to_string(),
+            })
     }
 
     /// A `DeltaTable` handle for `table` without loading its log.
@@ -257,7 +262,9 @@ fn build_s3(root: &Url, options: &StoreOptions) -> Result<object_store::aws::Ama
         builder = builder.with_secret_access_key(secret);
     }
     let http = options.allow_http
-        || endpoint.as_deref().is_some_and(|e| e.starts_with("http://"))
+        || endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"))
         || env("AWS_ALLOW_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     builder = builder.with_allow_http(http);
     if endpoint.is_some() {
@@ -270,7 +277,6 @@ fn build_s3(root: &Url, options: &StoreOptions) -> Result<object_store::aws::Ama
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,8 +284,8 @@ mod tests {
     #[test]
     fn plain_paths_become_file_urls_ending_in_slash() {
         let dir = std::env::temp_dir().join("chatlake-store-test");
-        let lake = Lake::open(dir.to_str().unwrap_or_default(), &StoreOptions::default())
-            .expect("open");
+        let lake =
+            Lake::open(dir.to_str().unwrap_or_default(), &StoreOptions::default()).expect("open");
         assert_eq!(lake.root().scheme(), "file");
         assert!(lake.root().path().ends_with("chatlake-store-test/"));
         assert_eq!(
@@ -291,7 +297,10 @@ mod tests {
     #[test]
     fn unknown_scheme_and_bucketless_s3_are_clear_errors() {
         let err = Lake::open("ftp://x/y", &StoreOptions::default()).expect_err("ftp");
-        assert!(err.to_string().contains("unsupported scheme 'ftp'"), "{err}");
+        assert!(
+            err.to_string().contains("unsupported scheme 'ftp'"),
+            "{err}"
+        );
         let err = Lake::open("s3:///prefix", &StoreOptions::default()).expect_err("no bucket");
         assert!(err.to_string().contains("needs a bucket"), "{err}");
     }

@@ -17,14 +17,16 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, Date32Array, RecordBatch, TimestampMicrosecondArray};
 use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::execution::context::SessionState;
+use deltalake::delta_datafusion::DeltaSessionContext;
 use deltalake::kernel::Transaction;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, StructType};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::metadata::SortingColumn;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::schema::{self, PARTITION_COLUMN, TableDef};
 use super::store::{Lake, delta_err};
@@ -47,6 +49,9 @@ pub struct LakeWriter {
     buffered_rows: HashMap<&'static str, usize>,
     flush_rows: usize,
     commits: u64,
+    /// A single-partition session for delta-rs's write plan: with more partitions DataFusion
+    /// repartitions the input round-robin and the sorted rows arrive at the file interleaved.
+    write_session: Arc<SessionState>,
 }
 
 impl std::fmt::Debug for LakeWriter {
@@ -69,6 +74,7 @@ impl LakeWriter {
             buffered_rows: HashMap::new(),
             flush_rows: DEFAULT_FLUSH_ROWS,
             commits: 0,
+            write_session: Arc::new(single_partition_write_session()),
         }
     }
 
@@ -171,7 +177,11 @@ impl LakeWriter {
             .ok_or_else(|| Error::Config(format!("table {} vanished", def.name)))
     }
 
-    async fn flush_table(&mut self, def: &'static TableDef, txn: Option<Transaction>) -> Result<()> {
+    async fn flush_table(
+        &mut self,
+        def: &'static TableDef,
+        txn: Option<Transaction>,
+    ) -> Result<()> {
         let batches = self.buffers.remove(def.name).unwrap_or_default();
         self.buffered_rows.remove(def.name);
         if batches.is_empty() {
@@ -187,6 +197,7 @@ impl LakeWriter {
         let mut builder = delta
             .write(vec![batch])
             .with_save_mode(SaveMode::Append)
+            .with_session_state(self.write_session.clone())
             .with_writer_properties(writer_properties(def))
             .with_commit_properties(commit)
             .with_target_file_size(std::num::NonZeroU64::new(512 * 1024 * 1024));
@@ -198,6 +209,18 @@ impl LakeWriter {
         self.commits += 1;
         Ok(())
     }
+}
+
+/// delta-rs's own session (its planner handles the write plan's custom nodes) with one
+/// target partition, so the sorted input reaches each partition's file in order.
+fn single_partition_write_session() -> SessionState {
+    let overrides = std::collections::HashMap::from([(
+        "datafusion.execution.target_partitions".to_string(),
+        "1".to_string(),
+    )]);
+    DeltaSessionContext::new_with_session_overrides(&overrides)
+        .unwrap_or_default()
+        .state()
 }
 
 fn lookup(table: &str) -> Result<&'static TableDef> {
@@ -227,7 +250,11 @@ fn check_schema(def: &TableDef, batch: &RecordBatch) -> Result<()> {
                 g.data_type()
             )));
         }
-        if !w.is_nullable() && batch.column_by_name(w.name()).is_some_and(|c| c.null_count() > 0) {
+        if !w.is_nullable()
+            && batch
+                .column_by_name(w.name())
+                .is_some_and(|c| c.null_count() > 0)
+        {
             return Err(Error::Config(format!(
                 "table '{}': column {} must not be null",
                 def.name,
@@ -281,7 +308,10 @@ fn prepare(def: &TableDef, batches: &[RecordBatch]) -> Result<RecordBatch> {
     )));
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     columns.push(Arc::new(dt));
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Parquet settings of every data file: zstd, page statistics, sorted footer.
@@ -309,11 +339,12 @@ fn writer_properties(def: &TableDef) -> WriterProperties {
 /// Creates the empty Delta table for `def`.
 async fn create_table(lake: &Lake, def: &TableDef) -> Result<DeltaTable> {
     let delta = lake.delta_table(def.name)?;
-    let kernel: StructType = def
-        .delta_schema()
-        .as_ref()
-        .try_into_kernel()
-        .map_err(|e| Error::Config(format!("table '{}': schema not expressible in Delta: {e}", def.name)))?;
+    let kernel: StructType = def.delta_schema().as_ref().try_into_kernel().map_err(|e| {
+        Error::Config(format!(
+            "table '{}': schema not expressible in Delta: {e}",
+            def.name
+        ))
+    })?;
     let mut create = delta
         .create()
         .with_table_name(def.name)
@@ -324,4 +355,99 @@ async fn create_table(lake: &Lake, def: &TableDef) -> Result<DeltaTable> {
         create = create.with_partition_columns([PARTITION_COLUMN]);
     }
     create.await.map_err(|e| delta_err(def.name, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::StoreOptions;
+    use arrow::array::{AsArray, StringArray};
+    use futures::TryStreamExt;
+    use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+
+    /// Keys `(tenant_id, channel_id, contact_id, ts)` of every row of every data file of `table`.
+    async fn file_keys(
+        lake: &Lake,
+        table: &str,
+    ) -> Vec<(String, Vec<(String, String, String, i64)>)> {
+        let store = lake.object_store();
+        let prefix = lake.root().path().trim_start_matches('/').to_string() + table;
+        let files: Vec<_> = store
+            .list(Some(&object_store::path::Path::from(prefix)))
+            .try_filter(|m| futures::future::ready(m.location.as_ref().ends_with(".parquet")))
+            .try_collect()
+            .await
+            .expect("list");
+        let mut out = Vec::new();
+        for meta in files {
+            let reader = ParquetObjectReader::new(store.clone(), meta.location.clone());
+            let stream = ParquetRecordBatchStreamBuilder::new(reader)
+                .await
+                .expect("parquet")
+                .build()
+                .expect("stream");
+            let batches: Vec<RecordBatch> = stream.try_collect().await.expect("read");
+            let mut keys = Vec::new();
+            for b in &batches {
+                let text = |n: &str| {
+                    b.column_by_name(n)
+                        .expect("column")
+                        .as_string::<i32>()
+                        .clone()
+                };
+                let (t, c, k) = (text("tenant_id"), text("channel_id"), text("contact_id"));
+                let ts = b
+                    .column_by_name("ts")
+                    .expect("ts")
+                    .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                    .clone();
+                for i in 0..b.num_rows() {
+                    keys.push((
+                        t.value(i).to_string(),
+                        c.value(i).to_string(),
+                        k.value(i).to_string(),
+                        ts.value(i),
+                    ));
+                }
+            }
+            out.push((meta.location.to_string(), keys));
+        }
+        out
+    }
+
+    // A multi-threaded runtime, as in the binary: with one thread the writer's streams never
+    // interleave and an unsorted write would go unnoticed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_data_file_is_sorted_by_the_sort_key() {
+        // Generated messages, as the generator hands them over: many batches, many days.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake =
+            Lake::open(&dir.path().to_string_lossy(), &StoreOptions::default()).expect("lake");
+        let mut writer = LakeWriter::new(lake.clone());
+        let cfg = crate::generate::GenerateConfig {
+            tenants: 3,
+            contacts: 2_000,
+            days: 30,
+            seed: 11,
+            ..Default::default()
+        };
+        crate::generate::generate(&mut writer, &cfg)
+            .await
+            .expect("generate");
+        writer.flush().await.expect("flush");
+
+        let files = file_keys(&lake, "messages").await;
+        assert!(
+            files.len() >= 30,
+            "a file per day at least, got {}",
+            files.len()
+        );
+        for (path, keys) in files {
+            assert!(!keys.is_empty());
+            assert!(
+                keys.windows(2).all(|w| w[0] <= w[1]),
+                "{path} is not sorted by (tenant_id, channel_id, contact_id, ts)"
+            );
+        }
+    }
 }

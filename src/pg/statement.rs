@@ -30,7 +30,7 @@ pub(crate) enum Command {
     Begin(&'static str),
     /// `COMMIT` / `END`.
     Commit,
-    /// `ROLLBACK` / `ABORT`.
+    /// `ROLLBACK`.
     Rollback,
     /// A statement accepted without effect, answered with this tag.
     NoOp(&'static str),

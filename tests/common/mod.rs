@@ -53,13 +53,18 @@ pub fn fixture_lake_blocking() -> PathBuf {
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_string())
                 .unwrap_or_else(|| "tests".into());
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixture-lake-{name}"));
+            let dir =
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixture-lake-{name}"));
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).expect("remove old fixture");
             }
             let runtime = tokio::runtime::Runtime::new().expect("runtime");
             let url = dir.to_string_lossy().to_string();
-            runtime.block_on(write_lake(&url, &StoreOptions::default(), &fixture_config()));
+            runtime.block_on(write_lake(
+                &url,
+                &StoreOptions::default(),
+                &fixture_config(),
+            ));
             dir
         })
         .clone()
