@@ -1,6 +1,5 @@
 //! What each subcommand does, with the process concerns (signals, summaries) kept out of `main`.
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -67,8 +66,8 @@ async fn serve_lake(
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-fn shutdown_signal() -> impl Future<Output = ()> + Send {
-    async {
+async fn shutdown_signal() {
+    {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {

@@ -298,10 +298,10 @@ pub(crate) fn plan(
 
 fn pick_template(ctx: &mut Ctx<'_>, kind: Kind) -> usize {
     let tenant = ctx.tenant;
-    if kind == Kind::Reminder {
-        if let Some(t) = tenant.template("appointment_reminder") {
-            return t;
-        }
+    if kind == Kind::Reminder
+        && let Some(t) = tenant.template("appointment_reminder")
+    {
+        return t;
     }
     let p_marketing = match kind {
         Kind::Push => 0.7,

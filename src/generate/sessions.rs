@@ -1193,28 +1193,28 @@ pub(crate) fn api_notify(ctx: &mut Ctx<'_>, c: &mut Contact, t: i64, deadline: i
         );
         return t;
     }
-    if u < 0.59 {
-        if let (Some(flow), Some(tpl)) = (
+    if u < 0.59
+        && let (Some(flow), Some(tpl)) = (
             tenant.flow_by_keyword("survey"),
             tenant.template("delivery_feedback"),
-        ) {
-            return flow_from_template(
-                ctx,
-                c,
-                t,
-                deadline,
-                flow,
-                Start {
-                    trigger: "api",
-                    campaign: None,
-                },
-                tpl,
-                "flow",
-                Attention::Notification,
-                0.4,
-            )
-            .1;
-        }
+        )
+    {
+        return flow_from_template(
+            ctx,
+            c,
+            t,
+            deadline,
+            flow,
+            Start {
+                trigger: "api",
+                campaign: None,
+            },
+            tpl,
+            "flow",
+            Attention::Notification,
+            0.4,
+        )
+        .1;
     }
     let names = [
         "order_confirmation",

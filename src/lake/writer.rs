@@ -361,32 +361,39 @@ async fn create_table(lake: &Lake, def: &TableDef) -> Result<DeltaTable> {
 mod tests {
     use super::*;
     use crate::lake::StoreOptions;
-    use arrow::array::{AsArray, StringArray};
-    use futures::TryStreamExt;
-    use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+    use arrow::array::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    /// Keys `(tenant_id, channel_id, contact_id, ts)` of every row of every data file of `table`.
-    async fn file_keys(
-        lake: &Lake,
-        table: &str,
-    ) -> Vec<(String, Vec<(String, String, String, i64)>)> {
-        let store = lake.object_store();
-        let prefix = lake.root().path().trim_start_matches('/').to_string() + table;
-        let files: Vec<_> = store
-            .list(Some(&object_store::path::Path::from(prefix)))
-            .try_filter(|m| futures::future::ready(m.location.as_ref().ends_with(".parquet")))
-            .try_collect()
-            .await
-            .expect("list");
+    /// The sort key of one row: `(tenant_id, channel_id, contact_id, ts)`.
+    type Key = (String, String, String, i64);
+
+    /// The keys of every row of every data file of `table`, by file path.
+    fn file_keys(root: &std::path::Path, table: &str) -> Vec<(String, Vec<Key>)> {
+        let mut files = Vec::new();
+        for partition in std::fs::read_dir(root.join(table))
+            .expect("table dir")
+            .flatten()
+        {
+            if partition.path().is_dir() {
+                for file in std::fs::read_dir(partition.path())
+                    .expect("partition")
+                    .flatten()
+                {
+                    if file.path().extension().is_some_and(|e| e == "parquet") {
+                        files.push(file.path());
+                    }
+                }
+            }
+        }
         let mut out = Vec::new();
-        for meta in files {
-            let reader = ParquetObjectReader::new(store.clone(), meta.location.clone());
-            let stream = ParquetRecordBatchStreamBuilder::new(reader)
-                .await
+        for path in files {
+            let file = std::fs::File::open(&path).expect("open");
+            let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
                 .expect("parquet")
                 .build()
-                .expect("stream");
-            let batches: Vec<RecordBatch> = stream.try_collect().await.expect("read");
+                .expect("reader")
+                .collect::<Result<_, _>>()
+                .expect("read");
             let mut keys = Vec::new();
             for b in &batches {
                 let text = |n: &str| {
@@ -410,7 +417,7 @@ mod tests {
                     ));
                 }
             }
-            out.push((meta.location.to_string(), keys));
+            out.push((path.display().to_string(), keys));
         }
         out
     }
@@ -423,7 +430,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let lake =
             Lake::open(&dir.path().to_string_lossy(), &StoreOptions::default()).expect("lake");
-        let mut writer = LakeWriter::new(lake.clone());
+        let mut writer = LakeWriter::new(lake);
         let cfg = crate::generate::GenerateConfig {
             tenants: 3,
             contacts: 2_000,
@@ -436,7 +443,7 @@ mod tests {
             .expect("generate");
         writer.flush().await.expect("flush");
 
-        let files = file_keys(&lake, "messages").await;
+        let files = file_keys(dir.path(), "messages");
         assert!(
             files.len() >= 30,
             "a file per day at least, got {}",

@@ -394,7 +394,6 @@ pub(crate) fn numeric_from_binary(bytes: &[u8]) -> Result<String, String> {
         ));
     }
     let integer = integer.trim_start_matches('0');
-    let mut fraction = fraction;
     fraction.truncate(scale);
     while fraction.len() < scale {
         fraction.push('0');
