@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// Rows buffered per table before a flush happens on its own.
-pub const DEFAULT_FLUSH_ROWS: usize = 1_000_000;
+pub const DEFAULT_FLUSH_ROWS: usize = 500_000;
 
 /// Rows per Parquet row group: small enough for statistics to prune, large enough for scans.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
