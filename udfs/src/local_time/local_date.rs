@@ -2,18 +2,16 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{Array, Date32Array};
+use arrow::array::Date32Array;
 use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::Result;
-use datafusion::common::utils::take_function_args;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
     Volatility,
 };
 
 use super::{
-    DOC_SECTION, Zones, batch_rows, check_const_zone, date_to_days, finish, local_naive,
-    string_coercion, ts_coercion, utc_micros,
+    DOC_SECTION, check_const_zone, date_to_days, map_local_time, string_coercion, ts_coercion,
 };
 
 /// `local_date(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
@@ -59,19 +57,7 @@ impl ScalarUDFImpl for LocalDateFunc {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [ts, tz] = take_function_args(self.name(), &args.args)?;
-        let rows = batch_rows(&args.args, args.number_rows);
-        let micros = utc_micros(ts, rows)?;
-        let zones = Zones::new(tz)?;
-        let result = (0..rows)
-            .map(|row| match (micros.is_valid(row), zones.get(row)) {
-                (true, Some(tz)) => {
-                    local_naive(tz, micros.value(row)).map(|(t, _)| Some(date_to_days(t.date())))
-                }
-                _ => Ok(None),
-            })
-            .collect::<Result<Date32Array>>()?;
-        finish(&args.args, Arc::new(result))
+        map_local_time::<Date32Array, _>(self.name(), &args, |t| Some(date_to_days(t.date())))
     }
 
     fn documentation(&self) -> Option<&Documentation> {

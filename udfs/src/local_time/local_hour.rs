@@ -2,20 +2,16 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{Array, Int32Array};
+use arrow::array::Int32Array;
 use arrow::datatypes::{DataType, Field, FieldRef};
 use chrono::Timelike;
 use datafusion::common::Result;
-use datafusion::common::utils::take_function_args;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
     Volatility,
 };
 
-use super::{
-    DOC_SECTION, Zones, batch_rows, check_const_zone, finish, local_naive, string_coercion,
-    ts_coercion, utc_micros,
-};
+use super::{DOC_SECTION, check_const_zone, map_local_time, string_coercion, ts_coercion};
 
 /// `local_hour(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -60,19 +56,7 @@ impl ScalarUDFImpl for LocalHourFunc {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [ts, tz] = take_function_args(self.name(), &args.args)?;
-        let rows = batch_rows(&args.args, args.number_rows);
-        let micros = utc_micros(ts, rows)?;
-        let zones = Zones::new(tz)?;
-        let result = (0..rows)
-            .map(|row| match (micros.is_valid(row), zones.get(row)) {
-                (true, Some(tz)) => {
-                    local_naive(tz, micros.value(row)).map(|(t, _)| i32::try_from(t.hour()).ok())
-                }
-                _ => Ok(None),
-            })
-            .collect::<Result<Int32Array>>()?;
-        finish(&args.args, Arc::new(result))
+        map_local_time::<Int32Array, _>(self.name(), &args, |t| i32::try_from(t.hour()).ok())
     }
 
     fn documentation(&self) -> Option<&Documentation> {

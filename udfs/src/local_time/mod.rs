@@ -40,9 +40,10 @@ use chrono::{
 };
 use chrono_tz::Tz;
 use datafusion::common::types::{NativeType, logical_date, logical_string};
+use datafusion::common::utils::take_function_args;
 use datafusion::common::{Result, ScalarValue, exec_datafusion_err, exec_err, plan_err};
 use datafusion::logical_expr::{
-    Coercion, ColumnarValue, DocSection, ScalarUDF, TypeSignatureClass,
+    Coercion, ColumnarValue, DocSection, ScalarFunctionArgs, ScalarUDF, TypeSignatureClass,
 };
 
 pub use local_date::LocalDateFunc;
@@ -368,6 +369,29 @@ impl TruncUnit {
 }
 
 /// A scalar result when every argument was a scalar, else the array.
+/// The kernel of the `(ts, tz)` functions: `field` of each row's local wall-clock time, NULL
+/// where `ts` or `tz` is NULL, collected into the array type `A`.
+pub(crate) fn map_local_time<A, T>(
+    name: &str,
+    args: &ScalarFunctionArgs,
+    field: impl Fn(NaiveDateTime) -> Option<T>,
+) -> Result<ColumnarValue>
+where
+    A: FromIterator<Option<T>> + Array + 'static,
+{
+    let [ts, tz] = take_function_args(name, &args.args)?;
+    let rows = batch_rows(&args.args, args.number_rows);
+    let micros = utc_micros(ts, rows)?;
+    let zones = Zones::new(tz)?;
+    let result = (0..rows)
+        .map(|row| match (micros.is_valid(row), zones.get(row)) {
+            (true, Some(tz)) => local_naive(tz, micros.value(row)).map(|(t, _)| field(t)),
+            _ => Ok(None),
+        })
+        .collect::<Result<A>>()?;
+    finish(&args.args, Arc::new(result))
+}
+
 pub(crate) fn finish(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
     if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
         Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
