@@ -12,6 +12,10 @@
 //! - `params`: parameter types and decoding of bound values.
 //! - `types`, `encode`, `format`: Arrow → Postgres types, `DataRow` encoding, value renderings.
 //! - [`error`]: DataFusion errors → SQLSTATE ([`sqlstate`]).
+//! - `cancel`: `CancelRequest`s and `statement_timeout` stop the running statement (`57014`).
+//! - `copy`: `COPY (query) TO STDOUT` in text and CSV.
+//! - [`catalog`]: `pg_catalog` and the Postgres-flavoured `information_schema`.
+//! - `rewrite`: SQL rewrites for client catalog queries (`::regclass`, `information_schema`, …).
 //! - `functions`: `version()`, `current_database()`, `current_schema()`, `pg_backend_pid()`.
 //!
 //! What works today, and what does not yet:
@@ -26,6 +30,9 @@
 //! | refused | DDL and DML (`42501`): the catalog is shared by all connections |
 //! | not yet | `pg_catalog` / psql `\d`, `COPY … TO STDOUT`, cancel requests, `statement_timeout`, TLS, passwords, cursors (`DECLARE`/`FETCH`) |
 
+mod cancel;
+pub mod catalog;
+mod copy;
 mod encode;
 pub mod error;
 mod execute;
@@ -33,12 +40,24 @@ mod format;
 mod functions;
 mod handler;
 mod params;
+mod rewrite;
 pub mod server;
 mod session;
 mod statement;
 mod types;
 
-pub use error::{QueryCanceled, code, sqlstate};
+pub use cancel::CancelRegistry;
+pub use error::{QueryCanceled, StatementTimeout, code, sqlstate};
 pub use functions::{register_backend_pid, register_pg_functions, version_string};
+/// Splits and classifies a client's query string the way the server does before planning
+/// (the SQL entry point, for the fuzz target in `fuzz/`): the number of statements, or the
+/// SQLSTATE of the error a client would get.
+#[doc(hidden)]
+pub fn parse_statements(sql: &str) -> std::result::Result<usize, &'static str> {
+    statement::parse(sql)
+        .map(|commands| commands.len())
+        .map_err(|e| sqlstate(&e))
+}
+
 pub use server::{ServerOptions, SessionFactory, serve, serve_with, serve_with_options};
 pub use session::{PG_VERSION, server_version};

@@ -1,0 +1,242 @@
+//! SQL rewrites applied to client statements before DataFusion plans them, so the catalog
+//! queries clients send find what they expect.
+//!
+//! First `datafusion-pg-catalog`'s parser runs (whole-query stubs for a few psql/pgcli catalog
+//! queries DataFusion cannot plan, `= ANY(array)`, `OPERATOR(pg_catalog.~)`, `COLLATE`,
+//! `pg_catalog.fn(...)` qualifiers, `'name'::regclass` → OID subqueries, …). Then ours:
+//!
+//! | Client writes | Planned as |
+//! |---|---|
+//! | `information_schema.columns` (also `tables`, `views`, `schemata`, constraint tables) | `pg_catalog._is_columns` … ([`super::catalog`]: Postgres type names) |
+//! | `expr::regtype::text` (`::varchar`, `::name`) | `format_type(expr, NULL)`: the type's name, not its OID |
+//! | `pg_get_viewdef(oid [, pretty])` | the view's SQL text, from `pg_catalog.pg_views` |
+
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+
+use datafusion::sql::sqlparser::ast::{
+    DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, Statement, Value, VisitMut,
+    VisitorMut,
+};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+
+use super::catalog::{INFORMATION_SCHEMA_TABLES, PG_CATALOG, information_schema_alias};
+
+/// The crate's compatibility parser (built once: it pre-tokenizes its stub queries).
+fn compat() -> &'static PostgresCompatibilityParser {
+    static PARSER: OnceLock<PostgresCompatibilityParser> = OnceLock::new();
+    PARSER.get_or_init(PostgresCompatibilityParser::new)
+}
+
+/// `sql` parsed and rewritten by the crate's compatibility parser, when it parses.
+pub(crate) fn compat_parse(sql: &str) -> Option<Vec<Statement>> {
+    compat().parse(sql).ok()
+}
+
+/// Applies the crate's rewrite rules and ours to one statement.
+pub(crate) fn rewrite(statement: Statement) -> Statement {
+    ours(compat().rewrite(statement))
+}
+
+/// Applies only our rewrites (for statements the crate's parser already rewrote).
+pub(crate) fn ours(mut statement: Statement) -> Statement {
+    let _ = statement.visit(&mut Rewriter);
+    statement
+}
+
+struct Rewriter;
+
+impl VisitorMut for Rewriter {
+    type Break = ();
+
+    fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
+        let parts: Vec<String> = relation
+            .0
+            .iter()
+            .map(|p| match p.as_ident() {
+                Some(ident) => ident.value.to_ascii_lowercase(),
+                None => p.to_string(),
+            })
+            .collect();
+        let n = parts.len();
+        if n >= 2
+            && parts[n - 2] == "information_schema"
+            && INFORMATION_SCHEMA_TABLES.contains(&parts[n - 1].as_str())
+        {
+            let mut name: Vec<ObjectNamePart> = relation.0[..n - 2].to_vec();
+            name.push(ObjectNamePart::Identifier(Ident::new(PG_CATALOG)));
+            name.push(ObjectNamePart::Identifier(Ident::new(
+                information_schema_alias(&parts[n - 1]),
+            )));
+            *relation = ObjectName(name);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(replacement) = regtype_as_text(expr).or_else(|| viewdef(expr)) {
+            *expr = replacement;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The last part of a type name, lower-cased (`pg_catalog.regtype` → `regtype`).
+fn type_name(data_type: &DataType) -> String {
+    let lower = data_type.to_string().to_ascii_lowercase();
+    lower
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string()
+}
+
+/// `x::regtype::text` → `format_type(x, NULL)`.
+fn regtype_as_text(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: inner,
+        data_type: outer,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    if !matches!(
+        type_name(outer).as_str(),
+        "text" | "varchar" | "character varying" | "name"
+    ) {
+        return None;
+    }
+    let Expr::Cast {
+        expr: operand,
+        data_type,
+        ..
+    } = inner.as_ref()
+    else {
+        return None;
+    };
+    if type_name(data_type) != "regtype" {
+        return None;
+    }
+    Some(call(
+        "format_type",
+        vec![
+            (**operand).clone(),
+            Expr::Value(Value::Null.with_empty_span()),
+        ],
+    ))
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
+/// `pg_get_viewdef(oid [, pretty])` → the definition from `pg_views` (a scalar subquery,
+/// aggregated so DataFusion accepts it when correlated).
+fn viewdef(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let name = function
+        .name
+        .0
+        .last()?
+        .as_ident()?
+        .value
+        .to_ascii_lowercase();
+    if name != "pg_get_viewdef" {
+        return None;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(oid))) = list.args.first() else {
+        return None;
+    };
+    static TEMPLATE: OnceLock<Option<Box<Query>>> = OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        let sql = "SELECT max(v.definition) FROM pg_catalog.pg_views v \
+                   JOIN pg_catalog.pg_namespace n ON n.nspname = v.schemaname \
+                   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = v.viewname \
+                   WHERE c.oid = $1";
+        match Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?.pop()? {
+            Statement::Query(query) => Some(query),
+            _ => None,
+        }
+    });
+    let mut query = template.clone()?;
+    let _ = query.visit(&mut ReplacePlaceholder(oid.clone()));
+    Some(Expr::Subquery(query))
+}
+
+struct ReplacePlaceholder(Expr);
+
+impl VisitorMut for ReplacePlaceholder {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Value(v) = expr
+            && matches!(v.value, Value::Placeholder(_))
+        {
+            *expr = self.0.clone();
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .ok()
+            .and_then(|mut s| s.pop())
+            .map(rewrite);
+        statement.map(|s| s.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn information_schema_tables_are_ours() {
+        let sql = rewritten("SELECT data_type FROM information_schema.columns");
+        assert!(sql.contains("pg_catalog._is_columns"), "{sql}");
+        let sql = rewritten("SELECT * FROM chatlake.INFORMATION_SCHEMA.tables");
+        assert!(sql.contains("chatlake.pg_catalog._is_tables"), "{sql}");
+        // DataFusion's own stay.
+        let sql = rewritten("SELECT * FROM information_schema.routines");
+        assert!(sql.contains("information_schema.routines"), "{sql}");
+    }
+
+    #[test]
+    fn regtype_text_is_format_type() {
+        let sql = rewritten("SELECT a.atttypid::regtype::text FROM pg_attribute a");
+        assert!(sql.contains("format_type(a.atttypid, NULL)"), "{sql}");
+    }
+
+    #[test]
+    fn viewdef_reads_pg_views() {
+        let sql = rewritten("SELECT pg_catalog.pg_get_viewdef('16390'::pg_catalog.oid, true)");
+        assert!(sql.contains("pg_views"), "{sql}");
+        assert!(!sql.contains("pg_get_viewdef"), "{sql}");
+    }
+}
