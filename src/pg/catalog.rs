@@ -31,11 +31,14 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::{ArrayRef, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
+use datafusion::catalog::view::ViewTable;
 use datafusion::catalog::{CatalogProviderList, SchemaProvider, Session, TableProvider};
+use datafusion::common::{Column, ScalarValue};
+use datafusion::datasource::provider_as_source;
 use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
@@ -372,13 +375,51 @@ impl SchemaProvider for PgCatalog {
                 table: own,
                 catalog_list: self.catalog_list.clone(),
             }))),
-            None => self.inner.table(name).await,
+            None => {
+                let table = self.inner.table(name).await?;
+                let extra = extra_columns(name);
+                match table {
+                    Some(table) if !extra.is_empty() => Ok(Some(with_columns(table, name, extra)?)),
+                    other => Ok(other),
+                }
+            }
         }
     }
 
     fn table_exist(&self, name: &str) -> bool {
         OwnTable::of(name).is_some() || self.inner.table_exist(name)
     }
+}
+
+/// Columns the crate's tables lack that clients select (always NULL here).
+fn extra_columns(table: &str) -> &'static [&'static str] {
+    match table.to_ascii_lowercase().as_str() {
+        // psql \d and SQLAlchemy read reloptions; pgJDBC and psql \dp read relacl.
+        "pg_class" => &["reloptions", "relacl"],
+        _ => &[],
+    }
+}
+
+/// `table` with NULL `text[]` columns `extra` added (a view over it).
+fn with_columns(
+    table: Arc<dyn TableProvider>,
+    name: &str,
+    extra: &[&str],
+) -> Result<Arc<dyn TableProvider>> {
+    let text_array = DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
+    let mut columns: Vec<Expr> = table
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| col(Column::new_unqualified(f.name())))
+        .collect();
+    for column in extra {
+        columns.push(cast(lit(ScalarValue::Null), text_array.clone()).alias(*column));
+    }
+    let plan = LogicalPlanBuilder::scan(name, provider_as_source(table), None)?
+        .project(columns)?
+        .build()?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
 }
 
 /// One of our tables, computed from the catalog at every scan.
@@ -576,7 +617,7 @@ impl CatalogTable {
                     if r.provider.table_type() != TableType::View {
                         continue;
                     }
-                    let definition = r.provider.get_table_definition().map(str::to_string);
+                    let definition = r.provider.get_table_definition().map(view_query);
                     if self.table == OwnTable::PgViews {
                         rows.push(vec![
                             r.schema.into(),
@@ -668,6 +709,21 @@ impl CatalogTable {
             }
         }
         Ok(rows)
+    }
+}
+
+/// The query of a view definition (`CREATE VIEW v AS SELECT …` → `SELECT …`), as
+/// `pg_get_viewdef` and `pg_views.definition` show it.
+fn view_query(definition: &str) -> String {
+    use datafusion::sql::sqlparser::ast::Statement;
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+    match Parser::parse_sql(&PostgreSqlDialect {}, definition)
+        .ok()
+        .and_then(|mut s| s.pop())
+    {
+        Some(Statement::CreateView(view)) => view.query.to_string(),
+        _ => definition.to_string(),
     }
 }
 

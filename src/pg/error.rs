@@ -212,6 +212,13 @@ fn arrow_sqlstate(error: &ArrowError) -> &'static str {
 /// The wire error for a failed DataFusion call: SQLSTATE from [`sqlstate`], the first line of
 /// the message as the message and any further lines (DataFusion's "Did you mean …?") as hint.
 pub(crate) fn from_datafusion(error: &DataFusionError) -> PgWireError {
+    // A canceled statement says why, in PostgreSQL's words.
+    if let DataFusionError::External(inner) = error.find_root()
+        && (inner.downcast_ref::<QueryCanceled>().is_some()
+            || inner.downcast_ref::<StatementTimeout>().is_some())
+    {
+        return user_error(code::QUERY_CANCELED, inner.to_string());
+    }
     let text = error.strip_backtrace();
     let (message, hint) = match text.split_once('\n') {
         Some((first, rest)) if !rest.trim().is_empty() => {

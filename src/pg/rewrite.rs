@@ -10,14 +10,16 @@
 //! | `information_schema.columns` (also `tables`, `views`, `schemata`, constraint tables) | `pg_catalog._is_columns` … ([`super::catalog`]: Postgres type names) |
 //! | `expr::regtype::text` (`::varchar`, `::name`) | `format_type(expr, NULL)`: the type's name, not its OID |
 //! | `pg_get_viewdef(oid [, pretty])` | the view's SQL text, from `pg_catalog.pg_views` |
+//! | `ARRAY(SELECT x FROM … [ORDER BY …])` | `(SELECT array_agg(x [ORDER BY …]) FROM …)` (NULL rather than `{}` when empty) |
+//! | `unnest(a) x` in `FROM` | `unnest(a) AS x(x)`: the alias names the column, as in PostgreSQL |
 
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use datafusion::sql::sqlparser::ast::{
     DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, Statement, Value, VisitMut,
-    VisitorMut,
+    FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr,
+    Statement, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -76,8 +78,63 @@ impl VisitorMut for Rewriter {
         ControlFlow::Continue(())
     }
 
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        // `pg_catalog.unnest(a)` parses as a table function call; DataFusion knows only the
+        // `UNNEST` table factor.
+        if let TableFactor::Table {
+            name,
+            args: Some(args),
+            alias,
+            ..
+        } = factor
+            && name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("unnest"))
+        {
+            let array_exprs: Option<Vec<Expr>> = args
+                .args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(array_exprs) = array_exprs {
+                *factor = TableFactor::UNNEST {
+                    alias: alias.clone(),
+                    array_exprs,
+                    with_offset: false,
+                    with_offset_alias: None,
+                    with_ordinality: false,
+                };
+            }
+        }
+        // `unnest(a) x`: in PostgreSQL the alias also names the single column.
+        let alias = match factor {
+            TableFactor::UNNEST {
+                alias: Some(alias),
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            } if array_exprs.len() == 1 => Some(alias),
+            _ => None,
+        };
+        if let Some(alias) = alias
+            && alias.columns.is_empty()
+        {
+            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
+        }
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        if let Some(replacement) = regtype_as_text(expr).or_else(|| viewdef(expr)) {
+        if let Some(replacement) = regtype_as_text(expr)
+            .or_else(|| viewdef(expr))
+            .or_else(|| array_subquery(expr))
+        {
             *expr = replacement;
         }
         ControlFlow::Continue(())
@@ -149,6 +206,74 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
         over: None,
         within_group: Vec::new(),
     })
+}
+
+/// `ARRAY(SELECT x …)` → `(SELECT array_agg(x) FROM (SELECT x …) AS _array_source(x))`.
+fn array_subquery(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    if !function
+        .name
+        .0
+        .last()?
+        .as_ident()?
+        .value
+        .eq_ignore_ascii_case("array")
+    {
+        return None;
+    }
+    let FunctionArguments::Subquery(query) = &function.args else {
+        return None;
+    };
+    // psql's `array(select 'toast.' || x from unnest(tc.reloptions) x)`: DataFusion cannot
+    // unnest an outer column, and `reloptions` is always NULL here, so is the array.
+    if let SetExpr::Select(select) = query.body.as_ref()
+        && let [from] = select.from.as_slice()
+        && from.joins.is_empty()
+        && let TableFactor::UNNEST { array_exprs, .. } = &from.relation
+        && let [Expr::CompoundIdentifier(parts)] = array_exprs.as_slice()
+        && parts
+            .last()
+            .is_some_and(|p| p.value.eq_ignore_ascii_case("reloptions"))
+    {
+        let mut parser = Parser::new(&PostgreSqlDialect {})
+            .try_with_sql("CAST(NULL AS text[])")
+            .ok()?;
+        return parser.parse_expr().ok();
+    }
+    // A plain `SELECT x FROM … [ORDER BY …]`: aggregate in place (keeps correlated
+    // references where DataFusion can decorrelate them).
+    if let SetExpr::Select(select) = query.body.as_ref()
+        && let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
+            select.projection.as_slice()
+        && select.distinct.is_none()
+        && matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+        && select.having.is_none()
+        && query.limit_clause.is_none()
+        && query.with.is_none()
+    {
+        let order = query
+            .order_by
+            .as_ref()
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default();
+        let aggregate = format!("array_agg({item}{order})");
+        let mut select = select.clone();
+        let mut parser = Parser::new(&PostgreSqlDialect {})
+            .try_with_sql(&aggregate)
+            .ok()?;
+        select.projection = vec![SelectItem::UnnamedExpr(parser.parse_expr().ok()?)];
+        let mut query = query.clone();
+        query.order_by = None;
+        query.body = Box::new(SetExpr::Select(select));
+        return Some(Expr::Subquery(query));
+    }
+    let sql = format!("SELECT array_agg(_array_source._x) FROM ({query}) AS _array_source(_x)");
+    match Parser::parse_sql(&PostgreSqlDialect {}, &sql).ok()?.pop()? {
+        Statement::Query(query) => Some(Expr::Subquery(query)),
+        _ => None,
+    }
 }
 
 /// `pg_get_viewdef(oid [, pretty])` → the definition from `pg_views` (a scalar subquery,
@@ -231,6 +356,16 @@ mod tests {
     fn regtype_text_is_format_type() {
         let sql = rewritten("SELECT a.atttypid::regtype::text FROM pg_attribute a");
         assert!(sql.contains("format_type(a.atttypid, NULL)"), "{sql}");
+    }
+
+    #[test]
+    fn array_constructor_becomes_array_agg() {
+        let sql = rewritten("SELECT array(SELECT 'toast.' || x FROM unnest(r) x) FROM t");
+        assert!(sql.contains("array_agg('toast.' || x)"), "{sql}");
+        let sql = rewritten("SELECT ARRAY(SELECT b.n FROM b WHERE b.m = r.oid ORDER BY 1) FROM r");
+        assert!(sql.contains("array_agg(b.n ORDER BY 1)"), "{sql}");
+        let sql = rewritten("SELECT array(SELECT DISTINCT x FROM t) FROM r");
+        assert!(sql.contains("array_agg(_array_source._x)"), "{sql}");
     }
 
     #[test]
