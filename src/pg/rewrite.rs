@@ -11,6 +11,8 @@
 //! | `expr::regtype::text` (`::varchar`, `::name`) | `format_type(expr, NULL)`: the type's name, not its OID |
 //! | `pg_get_viewdef(oid [, pretty])` | the view's SQL text, from `pg_catalog.pg_views` |
 //! | `ARRAY(SELECT x FROM … [ORDER BY …])` | `(SELECT array_agg(x [ORDER BY …]) FROM …)` (NULL rather than `{}` when empty) |
+//! | `(SELECT x FROM pg_catalog.t WHERE … = outer.c)` in a projection | `(SELECT max(x) …)`: DataFusion needs correlated scalar subqueries aggregated; catalog lookups return at most one row |
+//! | `x LIKE p ESCAPE '/'` | `x LIKE replace(p, '/', '\\')` (DataFusion knows only the backslash escape) |
 //! | `unnest(a) x` in `FROM` | `unnest(a) AS x(x)`: the alias names the column, as in PostgreSQL |
 
 use std::ops::ControlFlow;
@@ -137,6 +139,33 @@ impl VisitorMut for Rewriter {
         {
             *expr = replacement;
         }
+        if let Expr::Subquery(query) = expr {
+            aggregate_catalog_lookup(query);
+        }
+        if let Expr::Like {
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            pattern,
+            escape_char,
+            ..
+        } = expr
+            && let Some(Value::SingleQuotedString(escape)) = escape_char.as_ref().map(|v| &v.value)
+            && escape != "\\"
+            && escape.chars().count() == 1
+        {
+            // DataFusion takes only `\\` as LIKE escape (SQLAlchemy uses '/'): re-escape the
+            // pattern with backslashes.
+            let backslash =
+                || Expr::Value(Value::SingleQuotedString("\\".into()).with_empty_span());
+            let doubled = Expr::Value(Value::SingleQuotedString("\\\\".into()).with_empty_span());
+            let custom = Expr::Value(Value::SingleQuotedString(escape.clone()).with_empty_span());
+            let escaped = call("replace", vec![(**pattern).clone(), backslash(), doubled]);
+            **pattern = call("replace", vec![escaped, custom, backslash()]);
+            *escape_char = None;
+        }
         ControlFlow::Continue(())
     }
 }
@@ -206,6 +235,63 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
         over: None,
         within_group: Vec::new(),
     })
+}
+
+/// Aggregates names that make a query aggregated already.
+const AGGREGATES: &[&str] = &[
+    "count",
+    "max",
+    "min",
+    "sum",
+    "avg",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+];
+
+/// `(SELECT x FROM pg_catalog.t WHERE … = outer.col)` → `(SELECT max(x) …)`: DataFusion plans a
+/// correlated scalar subquery only when it is aggregated. Catalog lookups return one row (or
+/// none), so `max` changes nothing; queries over the lake's tables are left alone.
+fn aggregate_catalog_lookup(query: &mut Query) {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let from_catalog = !select.from.is_empty()
+        && select.from.iter().all(|t| {
+            matches!(&t.relation, TableFactor::Table { name, args: None, .. }
+                if name.0.len() >= 2
+                    && name.0[name.0.len() - 2]
+                        .as_ident()
+                        .is_some_and(|i| i.value.eq_ignore_ascii_case(PG_CATALOG)))
+        });
+    if !from_catalog
+        || select.distinct.is_some()
+        || select.having.is_some()
+        || !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+        || query.limit_clause.is_some()
+    {
+        return;
+    }
+    let [item] = select.projection.as_mut_slice() else {
+        return;
+    };
+    let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
+        return;
+    };
+    if let Expr::Function(f) = expr
+        && f.name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .is_some_and(|i| AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str()))
+    {
+        return;
+    }
+    *expr = call("max", vec![expr.clone()]);
 }
 
 /// `ARRAY(SELECT x …)` → `(SELECT array_agg(x) FROM (SELECT x …) AS _array_source(x))`.
@@ -366,6 +452,17 @@ mod tests {
         assert!(sql.contains("array_agg(b.n ORDER BY 1)"), "{sql}");
         let sql = rewritten("SELECT array(SELECT DISTINCT x FROM t) FROM r");
         assert!(sql.contains("array_agg(_array_source._x)"), "{sql}");
+    }
+
+    #[test]
+    fn catalog_lookups_are_aggregated_and_lake_queries_left_alone() {
+        let sql = rewritten(
+            "SELECT (SELECT t.typname FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid) \
+             FROM pg_catalog.pg_attribute a",
+        );
+        assert!(sql.contains("max(t.typname)"), "{sql}");
+        let sql = rewritten("SELECT (SELECT x FROM messages m WHERE m.id = o.id) FROM o");
+        assert!(!sql.contains("max("), "{sql}");
     }
 
     #[test]

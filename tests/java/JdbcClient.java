@@ -47,13 +47,17 @@ public class JdbcClient {
             int pks = 0;
             try (ResultSet rs = md.getPrimaryKeys(null, "public", "messages")) {
                 while (rs.next()) pks++;
+                out("primary_keys", pks);
+            } catch (SQLException e) {
+                out("primary_keys", "error " + e.getSQLState());
             }
-            out("primary_keys", pks);
             int indexes = 0;
             try (ResultSet rs = md.getIndexInfo(null, "public", "messages", false, true)) {
                 while (rs.next()) indexes++;
+                out("indexes", indexes);
+            } catch (SQLException e) {
+                out("indexes", "error " + e.getSQLState());
             }
-            out("indexes", indexes);
 
             long literal;
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM messages WHERE calling_code = 57")) {

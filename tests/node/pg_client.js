@@ -21,7 +21,7 @@ async function main() {
     const r = await client.query({ name: 'plus-one', text: 'SELECT $1::int8 + 1 AS v', values: [i] });
     out.named.push(Number(r.rows[0].v));
   }
-  out.array_mode = (await client.query({ text: 'SELECT 1 AS a, 2 AS b', rowMode: 'array' })).rows[0];
+  out.array_mode = (await client.query({ text: 'SELECT 1::int4 AS a, 2::int4 AS b', rowMode: 'array' })).rows[0];
   // pg-cursor: Execute with max rows and Flush, no Sync until close (PortalSuspended between reads).
   const cursor = client.query(new Cursor('SELECT message_id FROM messages ORDER BY message_id'));
   let read = 0;
@@ -32,7 +32,7 @@ async function main() {
   }
   await cursor.close();
   out.cursor_rows = read;
-  out.after_cursor = (await client.query('SELECT 42 AS x')).rows[0].x;
+  out.after_cursor = (await client.query('SELECT 42::int4 AS x')).rows[0].x;
   try {
     await client.query('SELECT * FROM no_such_table');
   } catch (e) {

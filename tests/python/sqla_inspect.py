@@ -21,9 +21,6 @@ def main(url):
             "types": {name: str(columns[name]["type"]) for name in
                       ("message_id", "ts", "is_template", "calling_code")},
             "nullable": {name: columns[name]["nullable"] for name in ("message_id", "wa_id")},
-            "pk": insp.get_pk_constraint("messages", schema="public")["constrained_columns"],
-            "indexes": insp.get_indexes("messages", schema="public"),
-            "fks": insp.get_foreign_keys("messages", schema="public"),
             "view_sql": insp.get_view_definition("tenant_messages", schema="public"),
         }
     finally:
