@@ -8,7 +8,8 @@
 //! | `DateStyle` | `ISO, MDY` | `ISO[, MDY/DMY/YMD]` | reported only (output is always ISO) |
 //! | `IntervalStyle` | `postgres` | `postgres` | reported only |
 //! | `client_encoding` | `UTF8` | `UTF8`, `UTF-8`, `'utf-8'`, `UNICODE` | reported only |
-//! | `application_name`, `search_path`, `statement_timeout`, any other name | see [`DEFAULTS`] | anything | stored and shown back |
+//! | `statement_timeout` | `0` | milliseconds or a number with `us`/`ms`/`s`/`min`/`h`/`d` (`22023` otherwise) | running statements stop after it (`57014`) |
+//! | `application_name`, `search_path`, any other name | see [`DEFAULTS`] | anything | stored and shown back |
 //! | `server_version`, `server_encoding`, `integer_datetimes`, … | see [`DEFAULTS`] | — (`55P02`) | fixed |
 //! | `datafusion.*`, `chatlake.*` | DataFusion's | what DataFusion accepts | passed to the session's DataFusion config |
 //!
