@@ -123,10 +123,13 @@ pub(crate) fn interruptible(
     Box::pin(RecordBatchStreamAdapter::new(schema, stream))
 }
 
+/// Process id → the connection's secret key and cancel switch.
+type Connections = HashMap<i32, (SecretKey, Weak<watch::Sender<u64>>)>;
+
 /// The connections that can be canceled, by process id.
 #[derive(Debug, Clone, Default)]
 pub struct CancelRegistry {
-    connections: Arc<Mutex<HashMap<i32, (SecretKey, Weak<watch::Sender<u64>>)>>>,
+    connections: Arc<Mutex<Connections>>,
 }
 
 /// Keeps a connection in the [`CancelRegistry`] until dropped.
@@ -143,9 +146,7 @@ impl Drop for Registration {
 }
 
 impl CancelRegistry {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<i32, (SecretKey, Weak<watch::Sender<u64>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connections> {
         // A plain map: a panic elsewhere cannot leave it half-written.
         self.connections
             .lock()
