@@ -10,6 +10,8 @@
 //! | Object | Source |
 //! |---|---|
 //! | `pg_catalog.pg_views` | every view of the catalog, with its SQL text (the crate's is empty) |
+//! | `pg_catalog.pg_settings` | the settings every session starts with (`SHOW`/`current_setting` give the session's own values); read-only ones have context `internal` |
+//! | `pg_catalog.pg_index`, `pg_constraint` | no rows (the lake has no keys or indexes), with `indkey`/`conkey` & co. typed as arrays so clients' key queries plan |
 //! | `information_schema.columns` | every column, `data_type` in Postgres spelling (`bigint`, `text`, `timestamp with time zone`) — DataFusion's own prints Arrow names |
 //! | `information_schema.tables`, `.views`, `.schemata` | from the catalog, Postgres columns |
 //! | `information_schema.table_constraints`, `.key_column_usage`, `.referential_constraints`, `.constraint_column_usage` | empty (the lake has no keys), with Postgres columns |
@@ -28,7 +30,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{ArrayRef, Int32Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::view::ViewTable;
@@ -49,6 +51,7 @@ use datafusion_pg_catalog::pg_catalog::{
 };
 use pgwire::api::Type;
 
+use super::session::{DEFAULTS, READ_ONLY, server_version};
 use super::types::column_type;
 
 /// Name of the system schema.
@@ -173,6 +176,8 @@ impl fmt::Debug for PgCatalog {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OwnTable {
     PgViews,
+    /// `pg_settings`: the settings every session starts with.
+    Settings,
     Columns,
     Tables,
     Views,
@@ -186,6 +191,9 @@ impl OwnTable {
         let lower = name.to_ascii_lowercase();
         if lower == "pg_views" {
             return Some(OwnTable::PgViews);
+        }
+        if lower == "pg_settings" {
+            return Some(OwnTable::Settings);
         }
         let table = lower.strip_prefix("_is_")?;
         Some(match table {
@@ -207,6 +215,32 @@ impl OwnTable {
                 text("viewowner"),
                 text("definition"),
             ],
+            OwnTable::Settings => {
+                let mut fields: Vec<Field> = [
+                    "name",
+                    "setting",
+                    "unit",
+                    "category",
+                    "short_desc",
+                    "extra_desc",
+                    "context",
+                    "vartype",
+                    "source",
+                    "min_val",
+                    "max_val",
+                ]
+                .map(text)
+                .to_vec();
+                fields.push(Field::new(
+                    "enumvals",
+                    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+                    true,
+                ));
+                fields.extend(["boot_val", "reset_val", "sourcefile"].map(text));
+                fields.push(int("sourceline"));
+                fields.push(Field::new("pending_restart", DataType::Boolean, true));
+                fields
+            }
             OwnTable::Columns => {
                 let mut fields = vec![
                     text("table_catalog"),
@@ -379,7 +413,13 @@ impl SchemaProvider for PgCatalog {
                 let table = self.inner.table(name).await?;
                 let extra = extra_columns(name);
                 match table {
+                    Some(table) if name.eq_ignore_ascii_case("pg_proc") => {
+                        Ok(Some(Arc::new(ProcTable::new(table))))
+                    }
                     Some(table) if !extra.is_empty() => Ok(Some(with_columns(table, name, extra)?)),
+                    Some(table) if !array_columns(name).is_empty() => {
+                        Ok(Some(keyless(table.schema(), array_columns(name))?))
+                    }
                     other => Ok(other),
                 }
             }
@@ -398,6 +438,197 @@ fn extra_columns(table: &str) -> &'static [&'static str] {
         "pg_class" => &["reloptions", "relacl"],
         _ => &[],
     }
+}
+
+/// The `int2vector`/`oidvector`/`int2[]`/`oid[]` columns of `pg_index` and `pg_constraint`,
+/// with their element type (the crate stores them as text, which clients cannot `unnest`).
+fn array_columns(table: &str) -> &'static [(&'static str, DataType)] {
+    const INDEX: &[(&str, DataType)] = &[
+        ("indkey", DataType::Int16),
+        ("indcollation", DataType::Int32),
+        ("indclass", DataType::Int32),
+        ("indoption", DataType::Int16),
+    ];
+    const CONSTRAINT: &[(&str, DataType)] = &[
+        ("conkey", DataType::Int16),
+        ("confkey", DataType::Int16),
+        ("conpfeqop", DataType::Int32),
+        ("conppeqop", DataType::Int32),
+        ("conffeqop", DataType::Int32),
+        ("confdelsetcols", DataType::Int16),
+        ("conexclop", DataType::Int32),
+    ];
+    match table.to_ascii_lowercase().as_str() {
+        "pg_index" => INDEX,
+        "pg_constraint" => CONSTRAINT,
+        _ => &[],
+    }
+}
+
+/// `schema` with the text columns named in `arrays` retyped as lists of their element type.
+fn with_list_columns(schema: &Schema, arrays: &[(&str, DataType)]) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match arrays.iter().find(|(name, _)| name == f.name()) {
+            Some((_, element)) => Field::new(
+                f.name(),
+                DataType::List(Arc::new(Field::new_list_field(element.clone(), true))),
+                true,
+            ),
+            None => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// The array columns of `pg_proc` (the crate stores them as text: `25 25`, `[2276]`,
+/// `['i', 'o']`), with their element type.
+const PROC_ARRAYS: &[(&str, DataType)] = &[
+    ("proargtypes", DataType::Int32),
+    ("proallargtypes", DataType::Int32),
+    ("proargmodes", DataType::Utf8),
+    ("proargnames", DataType::Utf8),
+    ("protrftypes", DataType::Int32),
+    ("proconfig", DataType::Utf8),
+    ("proacl", DataType::Utf8),
+];
+
+/// `pg_proc`: PostgreSQL's builtin functions (the crate's rows, exported from a real server)
+/// with `proargtypes`, `proargnames`, `proargmodes` … typed as arrays, so that pgcli's
+/// `proargtypes::regtype[]` and `unnest(proargnames)` plan.
+struct ProcTable {
+    builtin: Arc<dyn TableProvider>,
+    schema: SchemaRef,
+}
+
+impl fmt::Debug for ProcTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcTable").finish_non_exhaustive()
+    }
+}
+
+impl ProcTable {
+    fn new(builtin: Arc<dyn TableProvider>) -> Self {
+        let schema = with_list_columns(&builtin.schema(), PROC_ARRAYS);
+        ProcTable { builtin, schema }
+    }
+
+    /// The builtin rows, typed (computed once per process: they never change).
+    async fn builtin_rows(&self, state: &dyn Session) -> Result<Vec<RecordBatch>> {
+        static ROWS: tokio::sync::OnceCell<Vec<RecordBatch>> = tokio::sync::OnceCell::const_new();
+        ROWS.get_or_try_init(|| async {
+            let plan = self.builtin.scan(state, None, &[], None).await?;
+            let batches = datafusion::physical_plan::collect(plan, state.task_ctx()).await?;
+            batches
+                .iter()
+                .map(|b| retype_lists(b, &self.schema))
+                .collect::<Result<Vec<_>>>()
+        })
+        .await
+        .cloned()
+    }
+}
+
+#[async_trait]
+impl TableProvider for ProcTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let batches = self.builtin_rows(state).await?;
+        MemTable::try_new(self.schema(), vec![batches])?
+            .scan(state, projection, filters, limit)
+            .await
+    }
+}
+
+/// `batch` with its text-encoded array columns parsed into the list columns of `schema`.
+fn retype_lists(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(field, column)| match field.data_type() {
+            DataType::List(element) if !matches!(column.data_type(), DataType::List(_)) => {
+                text_to_list(column, element.data_type())
+            }
+            _ => Ok(column.clone()),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// Text renderings of arrays (`25 25`, `[1034, 26]`, `['acl', 'grantor']`, `{a,b}`) → a list
+/// column of `element`s. NULL stays NULL; an element that does not parse is NULL.
+fn text_to_list(column: &ArrayRef, element: &DataType) -> Result<ArrayRef> {
+    use arrow::array::{Array, AsArray, Int32Builder, ListBuilder, StringBuilder};
+    let text = arrow::compute::cast(column, &DataType::Utf8)?;
+    let text = text.as_string::<i32>();
+    let items = |value: &str| -> Vec<String> {
+        let inner = value
+            .trim()
+            .trim_start_matches(['[', '{'])
+            .trim_end_matches([']', '}']);
+        let parts: Vec<&str> = if inner.contains(',') {
+            inner.split(',').collect()
+        } else {
+            inner.split_whitespace().collect()
+        };
+        parts
+            .into_iter()
+            .map(|p| p.trim().trim_matches(['\'', '"']).to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    let field = Arc::new(Field::new_list_field(element.clone(), true));
+    if element == &DataType::Int32 {
+        let mut builder = ListBuilder::new(Int32Builder::new()).with_field(field);
+        for i in 0..text.len() {
+            if text.is_null(i) {
+                builder.append_null();
+                continue;
+            }
+            for item in items(text.value(i)) {
+                builder.values().append_option(item.parse::<i32>().ok());
+            }
+            builder.append(true);
+        }
+        Ok(Arc::new(builder.finish()))
+    } else {
+        let mut builder = ListBuilder::new(StringBuilder::new()).with_field(field);
+        for i in 0..text.len() {
+            if text.is_null(i) {
+                builder.append_null();
+                continue;
+            }
+            for item in items(text.value(i)) {
+                builder.values().append_value(item);
+            }
+            builder.append(true);
+        }
+        Ok(Arc::new(builder.finish()))
+    }
+}
+
+/// `pg_index` or `pg_constraint` for the lake: no rows (Delta tables have no keys, indexes or
+/// constraints), the key columns typed as arrays so that `unnest(indkey)`, `conkey[1]` and
+/// `= ANY(conkey)` plan. (The crate's rows describe PostgreSQL's own system tables, whose
+/// OIDs are not those of our `pg_class`.)
+fn keyless(schema: SchemaRef, arrays: &[(&str, DataType)]) -> Result<Arc<dyn TableProvider>> {
+    let schema = with_list_columns(&schema, arrays);
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?))
 }
 
 /// `table` with NULL `text[]` columns `extra` added (a view over it).
@@ -470,6 +701,7 @@ struct Rows {
 enum Cell {
     Text(Option<String>),
     Int(Option<i32>),
+    Bool(Option<bool>),
 }
 
 impl From<&str> for Cell {
@@ -517,16 +749,28 @@ impl Rows {
             .iter()
             .zip(self.columns)
             .map(|(field, cells)| -> ArrayRef {
-                if field.data_type() == &DataType::Int32 {
-                    Arc::new(Int32Array::from_iter(cells.into_iter().map(|c| match c {
-                        Cell::Int(v) => v,
-                        Cell::Text(_) => None,
-                    })))
-                } else {
-                    Arc::new(StringArray::from_iter(cells.into_iter().map(|c| match c {
-                        Cell::Text(v) => v,
-                        Cell::Int(v) => v.map(|v| v.to_string()),
-                    })))
+                match field.data_type() {
+                    DataType::Int32 => {
+                        Arc::new(Int32Array::from_iter(cells.into_iter().map(|c| match c {
+                            Cell::Int(v) => v,
+                            Cell::Text(_) | Cell::Bool(_) => None,
+                        })))
+                    }
+                    DataType::Boolean => Arc::new(BooleanArray::from_iter(cells.into_iter().map(
+                        |c| match c {
+                            Cell::Bool(v) => v,
+                            Cell::Text(_) | Cell::Int(_) => None,
+                        },
+                    ))),
+                    DataType::Utf8 => {
+                        Arc::new(StringArray::from_iter(cells.into_iter().map(|c| match c {
+                            Cell::Text(v) => v,
+                            Cell::Int(v) => v.map(|v| v.to_string()),
+                            Cell::Bool(v) => v.map(|v| v.to_string()),
+                        })))
+                    }
+                    // Other types (`enumvals`): always NULL here.
+                    other => arrow::array::new_null_array(other, cells.len()),
                 }
             })
             .collect();
@@ -590,6 +834,28 @@ impl CatalogTable {
         let mut rows = Rows::new(width);
         match self.table {
             OwnTable::Empty(_) => {}
+            OwnTable::Settings => {
+                for (name, value) in DEFAULTS {
+                    let value = if *name == "server_version" {
+                        server_version()
+                    } else {
+                        (*value).to_string()
+                    };
+                    let read_only = READ_ONLY.contains(name);
+                    let mut row: Vec<Cell> = vec![(*name).into(), value.clone().into()];
+                    row.extend([NULL, NULL, NULL, NULL]);
+                    row.push(if read_only { "internal" } else { "user" }.into());
+                    row.push("string".into());
+                    row.push("default".into());
+                    row.extend([NULL, NULL, NULL]);
+                    row.push(value.clone().into());
+                    row.push(value.into());
+                    row.push(NULL);
+                    row.push(Cell::Int(None));
+                    row.push(Cell::Bool(Some(false)));
+                    rows.push(row);
+                }
+            }
             OwnTable::Schemata => {
                 for catalog_name in self.catalog_list.catalog_names() {
                     let Some(catalog) = self.catalog_list.catalog(&catalog_name) else {

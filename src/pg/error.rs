@@ -22,6 +22,7 @@
 //! | resources exhausted, out of memory | `53200` out_of_memory |
 //! | object store, I/O, Parquet | `58030` io_error |
 //! | query canceled ([`QueryCanceled`], [`StatementTimeout`]) | `57014` query_canceled |
+//! | a quoted literal that is no boolean where one is compared with a boolean ([`InvalidBoolean`]) | `22P02` invalid_text_representation |
 //! | internal and everything else | `XX000` internal_error |
 
 use std::fmt;
@@ -118,6 +119,19 @@ impl fmt::Display for StatementTimeout {
 
 impl std::error::Error for StatementTimeout {}
 
+/// A quoted literal that does not spell a boolean where one is expected (SQLSTATE `22P02`,
+/// PostgreSQL's words: `invalid input syntax for type boolean: "maybe"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidBoolean(pub String);
+
+impl fmt::Display for InvalidBoolean {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid input syntax for type boolean: \"{}\"", self.0)
+    }
+}
+
+impl std::error::Error for InvalidBoolean {}
+
 /// The SQLSTATE a DataFusion error is reported with (see the module table).
 pub fn sqlstate(error: &DataFusionError) -> &'static str {
     let root = match error.find_root() {
@@ -158,6 +172,9 @@ pub fn sqlstate(error: &DataFusionError) -> &'static str {
                 || inner.downcast_ref::<StatementTimeout>().is_some() =>
         {
             code::QUERY_CANCELED
+        }
+        DataFusionError::External(inner) if inner.downcast_ref::<InvalidBoolean>().is_some() => {
+            code::INVALID_TEXT_REPRESENTATION
         }
         _ => code::INTERNAL_ERROR,
     }
@@ -218,6 +235,11 @@ pub(crate) fn from_datafusion(error: &DataFusionError) -> PgWireError {
             || inner.downcast_ref::<StatementTimeout>().is_some())
     {
         return user_error(code::QUERY_CANCELED, inner.to_string());
+    }
+    if let DataFusionError::External(inner) = error.find_root()
+        && let Some(invalid) = inner.downcast_ref::<InvalidBoolean>()
+    {
+        return user_error(code::INVALID_TEXT_REPRESENTATION, invalid.to_string());
     }
     let text = error.strip_backtrace();
     let (message, hint) = match text.split_once('\n') {

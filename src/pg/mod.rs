@@ -12,6 +12,7 @@
 //! - `params`: parameter types and decoding of bound values.
 //! - `types`, `encode`, `format`: Arrow → Postgres types, `DataRow` encoding, value renderings.
 //! - [`error`]: DataFusion errors → SQLSTATE ([`sqlstate`]).
+//! - `coerce`: quoted literals compared with booleans read as booleans (`indisprimary = 'f'`).
 //! - `cancel`: `CancelRequest`s and `statement_timeout` stop the running statement (`57014`).
 //! - `copy`: `COPY (query) TO STDOUT` in text and CSV.
 //! - [`catalog`]: `pg_catalog` and the Postgres-flavoured `information_schema`.
@@ -36,6 +37,7 @@
 
 mod cancel;
 pub mod catalog;
+mod coerce;
 mod copy;
 mod encode;
 pub mod error;
@@ -51,7 +53,7 @@ mod statement;
 mod types;
 
 pub use cancel::CancelRegistry;
-pub use error::{QueryCanceled, StatementTimeout, code, sqlstate};
+pub use error::{InvalidBoolean, QueryCanceled, StatementTimeout, code, sqlstate};
 pub use functions::{register_backend_pid, register_pg_functions, version_string};
 /// Splits and classifies a client's query string the way the server does before planning
 /// (the SQL entry point, for the fuzz target in `fuzz/`): the number of statements, or the

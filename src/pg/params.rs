@@ -28,14 +28,15 @@ use chrono_tz::Tz;
 use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::expr::Placeholder;
-use datafusion::logical_expr::{Cast, Expr, LogicalPlan, TryCast};
+use datafusion::logical_expr::utils::merge_schema;
+use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan, TryCast};
 use pgwire::api::Type;
 use pgwire::api::portal::Format;
 use pgwire::error::{PgWireError, PgWireResult};
 
 use super::error::{code, from_datafusion, user_error};
 use super::format::{self, PG_EPOCH_DAYS, PG_EPOCH_MICROS};
-use super::types::parameter_type;
+use super::types::{element_of, parameter_type};
 
 /// The type of one parameter: what the client is told and how its value is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,21 +141,50 @@ fn position(id: &str) -> Option<usize> {
     id.strip_prefix('$')?.parse().ok()
 }
 
-/// Placeholders DataFusion left untyped but that are cast right away: `$1::date`.
+/// Types for placeholders DataFusion leaves untyped, from where they stand:
+///
+/// - cast right away: `$1::date` → `date`;
+/// - `LIMIT $1` / `OFFSET $1` → `int8`, as in PostgreSQL;
+/// - the array of `x = ANY($1)` (planned as `array_has($1, x)`) → an array of `x`'s type
+///   (pgcli's `relkind = ANY($1)` with a Python list).
 fn cast_targets(plan: &LogicalPlan) -> HashMap<String, DataType> {
     let mut targets = HashMap::new();
+    let untyped = |e: &Expr| match e {
+        Expr::Placeholder(Placeholder { id, field: None }) => Some(id.clone()),
+        _ => None,
+    };
     // The visitor itself never fails.
     let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::Limit(limit) = node {
+            for e in [&limit.skip, &limit.fetch].into_iter().flatten() {
+                if let Some(id) = untyped(e) {
+                    targets.entry(id).or_insert(DataType::Int64);
+                }
+            }
+        }
+        let schema = merge_schema(&node.inputs());
         node.apply_expressions(|expr| {
             expr.apply(|e| {
-                let (inner, target) = match e {
+                match e {
                     Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) => {
-                        (expr.as_ref(), field.data_type())
+                        if let Some(id) = untyped(expr) {
+                            targets
+                                .entry(id)
+                                .or_insert_with(|| field.data_type().clone());
+                        }
                     }
-                    _ => return Ok(TreeNodeRecursion::Continue),
-                };
-                if let Expr::Placeholder(Placeholder { id, field: None }) = inner {
-                    targets.entry(id.clone()).or_insert_with(|| target.clone());
+                    Expr::ScalarFunction(call) if call.name() == "array_has" => {
+                        if let [array, needle] = call.args.as_slice()
+                            && let Some(id) = untyped(array)
+                            && let Ok(element) = needle.get_type(&schema)
+                            && element != DataType::Null
+                        {
+                            targets.entry(id).or_insert_with(|| {
+                                DataType::List(Arc::new(Field::new_list_field(element, true)))
+                            });
+                        }
+                    }
+                    _ => {}
                 }
                 Ok(TreeNodeRecursion::Continue)
             })
@@ -259,6 +289,12 @@ fn invalid_input(ty: &Type, bytes: &[u8], binary: bool) -> PgWireError {
 
 /// The Arrow type a value of Postgres type `ty` decodes to when DataFusion expects nothing.
 fn natural_type(ty: &Type) -> DataType {
+    if let Some(element) = array_element(ty) {
+        return DataType::List(Arc::new(Field::new_list_field(
+            natural_type(&element),
+            true,
+        )));
+    }
     match *ty {
         Type::BOOL => DataType::Boolean,
         Type::INT2 => DataType::Int16,
@@ -277,6 +313,127 @@ fn natural_type(ty: &Type) -> DataType {
     }
 }
 
+/// The element type of an array type (`_text` → `text`).
+fn array_element(ty: &Type) -> Option<Type> {
+    element_of(ty)
+}
+
+/// A one-dimensional array value from its elements, each decoded as `element`.
+fn array_value(element: &Type, values: Vec<Option<ScalarValue>>) -> Option<ScalarValue> {
+    let element_type = natural_type(element);
+    let values = values
+        .into_iter()
+        .map(|v| match v {
+            Some(v) if v.data_type() == element_type => Some(v),
+            Some(v) => v.cast_to(&element_type).ok(),
+            None => ScalarValue::try_from(&element_type).ok(),
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(ScalarValue::List(ScalarValue::new_list_nullable(
+        &values,
+        &element_type,
+    )))
+}
+
+/// The elements of a one-dimensional array literal in PostgreSQL's text form:
+/// `{a,"b c",NULL,"d\"e"}` → `a`, `b c`, NULL, `d"e`. Multi-dimensional arrays: `None`.
+fn parse_array_text(text: &str) -> Option<Vec<Option<String>>> {
+    let text = text.trim();
+    // An explicit lower bound (`[1:3]={…}`) changes nothing for a one-dimensional value.
+    let text = match text.strip_prefix('[') {
+        Some(rest) => rest.split_once('=')?.1.trim_start(),
+        None => text,
+    };
+    let inner = text.strip_prefix('{')?.strip_suffix('}')?;
+    let mut elements = Vec::new();
+    if inner.trim().is_empty() {
+        return Some(elements);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        let quoted = chars.next_if_eq(&'"').is_some();
+        if quoted {
+            loop {
+                match chars.next()? {
+                    '"' => break,
+                    '\\' => value.push(chars.next()?),
+                    c => value.push(c),
+                }
+            }
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+            elements.push(Some(value));
+        } else {
+            let mut escaped = false;
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                chars.next();
+                match c {
+                    '{' | '}' | '"' => return None,
+                    '\\' => {
+                        value.push(chars.next()?);
+                        escaped = true;
+                    }
+                    c => value.push(c),
+                }
+            }
+            let value = value.trim_end().to_string();
+            if value.is_empty() {
+                return None;
+            }
+            elements.push((escaped || !value.eq_ignore_ascii_case("null")).then_some(value));
+        }
+        match chars.next() {
+            None => return Some(elements),
+            Some(',') => continue,
+            Some(_) => return None,
+        }
+    }
+}
+
+/// A one-dimensional array in PostgreSQL's binary form: dimensions, null flag, element OID,
+/// then per dimension its length and lower bound, then each element as length (-1: NULL) and
+/// bytes.
+fn parse_array_binary(element: &Type, bytes: &[u8]) -> Option<ScalarValue> {
+    let mut at = 0usize;
+    let int = |bytes: &[u8], at: &mut usize| -> Option<i32> {
+        let value = i32::from_be_bytes(bytes.get(*at..*at + 4)?.try_into().ok()?);
+        *at += 4;
+        Some(value)
+    };
+    let dimensions = int(bytes, &mut at)?;
+    let _has_nulls = int(bytes, &mut at)?;
+    let _element_oid = int(bytes, &mut at)?;
+    let mut values = Vec::new();
+    match dimensions {
+        0 => {}
+        1 => {
+            let length = int(bytes, &mut at)?;
+            let _lower_bound = int(bytes, &mut at)?;
+            for _ in 0..length {
+                let size = int(bytes, &mut at)?;
+                if size < 0 {
+                    values.push(None);
+                    continue;
+                }
+                let start = at;
+                let end = start.checked_add(usize::try_from(size).ok()?)?;
+                let value = decode_binary(element, bytes.get(start..end)?)?;
+                at = end;
+                values.push(Some(value));
+            }
+            if at != bytes.len() {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    array_value(element, values)
+}
+
 fn timestamptz(micros: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some(Arc::from("UTC")))
 }
@@ -284,6 +441,9 @@ fn timestamptz(micros: i64) -> ScalarValue {
 fn decode_binary(ty: &Type, bytes: &[u8]) -> Option<ScalarValue> {
     fn array<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
         bytes.try_into().ok()
+    }
+    if let Some(element) = array_element(ty) {
+        return parse_array_binary(&element, bytes);
     }
     let value = match *ty {
         Type::BOOL => ScalarValue::Boolean(Some(array::<1>(bytes)?[0] != 0)),
@@ -345,6 +505,20 @@ fn decode_text(
     time_zone: &Tz,
 ) -> Option<ScalarValue> {
     let trimmed = text.trim();
+    if let Some(element) = array_element(ty) {
+        let element_target = match target {
+            Some(DataType::List(field)) => Some(field.data_type().clone()),
+            _ => None,
+        };
+        let values = parse_array_text(text)?
+            .into_iter()
+            .map(|v| match v {
+                Some(v) => decode_text(&element, &v, element_target.as_ref(), time_zone).map(Some),
+                None => Some(None),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        return array_value(&element, values);
+    }
     let parsed = match *ty {
         Type::BOOL => parse_bool(trimmed).map(|b| ScalarValue::Boolean(Some(b))),
         Type::INT2 => trimmed.parse().ok().map(|v| ScalarValue::Int16(Some(v))),
@@ -591,6 +765,78 @@ mod tests {
         assert_eq!(
             decode_one(&ty, None, true, &Tz::UTC).ok(),
             Some(ScalarValue::Int64(None))
+        );
+    }
+
+    #[test]
+    fn array_literals() {
+        assert_eq!(
+            parse_array_text(r#"{r, p ,"a b",NULL,"NULL","x\"y",\N}"#),
+            Some(vec![
+                Some("r".into()),
+                Some("p".into()),
+                Some("a b".into()),
+                None,
+                Some("NULL".into()),
+                Some("x\"y".into()),
+                Some("N".into()),
+            ])
+        );
+        assert_eq!(parse_array_text("{}"), Some(vec![]));
+        assert_eq!(parse_array_text("[1:2]={a,b}").map(|v| v.len()), Some(2));
+        assert_eq!(parse_array_text("{{1,2},{3,4}}"), None);
+        assert_eq!(parse_array_text("{a,,b}"), None);
+        assert_eq!(parse_array_text("a,b"), None);
+        let text_array = param(
+            Type::TEXT_ARRAY,
+            Some(DataType::List(Arc::new(Field::new_list_field(
+                DataType::Utf8,
+                true,
+            )))),
+        );
+        let value = decode(&text_array, "{r,v}").expect("a text array");
+        assert_eq!(
+            value,
+            ScalarValue::List(ScalarValue::new_list_nullable(
+                &[ScalarValue::from("r"), ScalarValue::from("v")],
+                &DataType::Utf8
+            ))
+        );
+        let ints = param(Type::INT8_ARRAY, None);
+        let value = decode(&ints, "{1,NULL,3}").expect("an int8 array");
+        assert_eq!(
+            value,
+            ScalarValue::List(ScalarValue::new_list_nullable(
+                &[
+                    ScalarValue::Int64(Some(1)),
+                    ScalarValue::Int64(None),
+                    ScalarValue::Int64(Some(3))
+                ],
+                &DataType::Int64
+            ))
+        );
+        assert_eq!(decode(&ints, "{1,x}"), None);
+    }
+
+    #[test]
+    fn binary_arrays() {
+        // int4[] {7, NULL}: 1 dimension, has nulls, element OID 23, length 2, lower bound 1.
+        let mut bytes = Vec::new();
+        for v in [1_i32, 1, 23, 2, 1, 4] {
+            bytes.extend(v.to_be_bytes());
+        }
+        bytes.extend(7_i32.to_be_bytes());
+        bytes.extend((-1_i32).to_be_bytes());
+        assert_eq!(
+            decode_binary(&Type::INT4_ARRAY, &bytes),
+            Some(ScalarValue::List(ScalarValue::new_list_nullable(
+                &[ScalarValue::Int32(Some(7)), ScalarValue::Int32(None)],
+                &DataType::Int32
+            )))
+        );
+        assert_eq!(
+            decode_binary(&Type::INT4_ARRAY, &bytes[..bytes.len() - 2]),
+            None
         );
     }
 

@@ -9,19 +9,23 @@
 //! |---|---|
 //! | `information_schema.columns` (also `tables`, `views`, `schemata`, constraint tables) | `pg_catalog._is_columns` … ([`super::catalog`]: Postgres type names) |
 //! | `expr::regtype::text` (`::varchar`, `::name`) | `format_type(expr, NULL)`: the type's name, not its OID |
+//! | `oids::regtype[]` | `_format_types(oids)`: the types' names (pgcli's `proargtypes::regtype[]`) |
 //! | `pg_get_viewdef(oid [, pretty])` | the view's SQL text, from `pg_catalog.pg_views` |
 //! | `ARRAY(SELECT x FROM … [ORDER BY …])` | `(SELECT array_agg(x [ORDER BY …]) FROM …)` (NULL rather than `{}` when empty) |
 //! | `(SELECT x FROM pg_catalog.t WHERE … = outer.c)` in a projection | `(SELECT max(x) …)`: DataFusion needs correlated scalar subqueries aggregated; catalog lookups return at most one row |
 //! | `x LIKE p ESCAPE '/'` | `x LIKE replace(p, '/', '\\')` (DataFusion knows only the backslash escape) |
 //! | `unnest(a) x` in `FROM` | `unnest(a) AS x(x)`: the alias names the column, as in PostgreSQL |
+//! | `generate_subscripts(a, d)` in a projection | `unnest(generate_series(1, array_length(a, d)))` (SQLAlchemy's and pgcli's key queries) |
+//! | `information_schema._pg_expandarray(a)` | `unnest(_pg_expandarray(a))`: one `(x, n)` row per element (pgJDBC's key queries) |
+//! | `(expr).field` | `(expr)['field']`: a composite's field (DataFusion knows only the bracket form) |
 
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use datafusion::sql::sqlparser::ast::{
-    DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    AccessExpr, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
     FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr,
-    Statement, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
+    Statement, Subscript, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -134,8 +138,11 @@ impl VisitorMut for Rewriter {
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Some(replacement) = regtype_as_text(expr)
+            .or_else(|| regtype_array(expr))
             .or_else(|| viewdef(expr))
             .or_else(|| array_subquery(expr))
+            .or_else(|| set_returning(expr))
+            .or_else(|| field_access(expr))
         {
             *expr = replacement;
         }
@@ -179,6 +186,31 @@ fn type_name(data_type: &DataType) -> String {
         .unwrap_or_default()
         .trim_matches('"')
         .to_string()
+}
+
+/// `x::regtype[]` → `_format_types(x)`: the type names (what a `regtype[]` prints).
+fn regtype_array(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: operand,
+        data_type,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let DataType::Array(element) = data_type else {
+        return None;
+    };
+    let element = match element {
+        datafusion::sql::sqlparser::ast::ArrayElemTypeDef::SquareBracket(t, _)
+        | datafusion::sql::sqlparser::ast::ArrayElemTypeDef::AngleBracket(t)
+        | datafusion::sql::sqlparser::ast::ArrayElemTypeDef::Parenthesis(t) => t,
+        datafusion::sql::sqlparser::ast::ArrayElemTypeDef::None => return None,
+    };
+    if type_name(element) != "regtype" {
+        return None;
+    }
+    Some(call("_format_types", vec![(**operand).clone()]))
 }
 
 /// `x::regtype::text` → `format_type(x, NULL)`.
@@ -292,6 +324,101 @@ fn aggregate_catalog_lookup(query: &mut Query) {
         return;
     }
     *expr = call("max", vec![expr.clone()]);
+}
+
+/// The unqualified, lower-cased name of a function call, and its plain arguments.
+fn function_call(expr: &Expr) -> Option<(String, Vec<&Expr>)> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    if function.over.is_some() || function.filter.is_some() {
+        return None;
+    }
+    let name = function
+        .name
+        .0
+        .last()?
+        .as_ident()?
+        .value
+        .to_ascii_lowercase();
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    if !list.clauses.is_empty() || list.duplicate_treatment.is_some() {
+        return None;
+    }
+    let args = list
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((name, args))
+}
+
+/// Parses one expression written by a rewrite.
+fn parse_expr(sql: &str) -> Option<Expr> {
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .ok()?
+        .parse_expr()
+        .ok()
+}
+
+/// PostgreSQL's set-returning functions over arrays, as DataFusion `unnest`s (which, like
+/// PostgreSQL's, are zipped when a projection has several):
+///
+/// - `generate_subscripts(a, d)` → `unnest(generate_series(1, array_length(a, d)))`;
+/// - `information_schema._pg_expandarray(a)` → `unnest(_pg_expandarray(a))`, a `(x, n)`
+///   composite per element (see `super::functions`).
+fn set_returning(expr: &Expr) -> Option<Expr> {
+    let (name, args) = function_call(expr)?;
+    match (name.as_str(), args.as_slice()) {
+        ("generate_subscripts", [array, dim]) => parse_expr(&format!(
+            "unnest(generate_series(1, CAST(array_length({array}, {dim}) AS BIGINT)))"
+        )),
+        ("_pg_expandarray", [array]) => parse_expr(&format!("unnest(_pg_expandarray({array}))")),
+        _ => None,
+    }
+}
+
+/// `(expr).field` → `(expr)['field']`: PostgreSQL's composite field selection in the form
+/// DataFusion plans (`get_field`). Qualified column names (`t.c`, also `t.c[1]`) are left
+/// alone.
+fn field_access(expr: &Expr) -> Option<Expr> {
+    let Expr::CompoundFieldAccess { root, access_chain } = expr else {
+        return None;
+    };
+    // `t.c[1]` parses as `t` then `.c` then `[1]`: a column, not a composite.
+    if matches!(
+        root.as_ref(),
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+    ) {
+        return None;
+    }
+    if !access_chain
+        .iter()
+        .any(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_))))
+    {
+        return None;
+    }
+    let access_chain = access_chain
+        .iter()
+        .map(|a| match a {
+            AccessExpr::Dot(Expr::Identifier(field)) => AccessExpr::Subscript(Subscript::Index {
+                index: Expr::Value(
+                    Value::SingleQuotedString(field.value.clone()).with_empty_span(),
+                ),
+            }),
+            other => other.clone(),
+        })
+        .collect();
+    Some(Expr::CompoundFieldAccess {
+        root: root.clone(),
+        access_chain,
+    })
 }
 
 /// `ARRAY(SELECT x …)` → `(SELECT array_agg(x) FROM (SELECT x …) AS _array_source(x))`.
@@ -471,6 +598,39 @@ mod tests {
         assert!(sql.contains("max(t.typname)"), "{sql}");
         let sql = ours_only("SELECT (SELECT x FROM messages m WHERE m.id = o.id) FROM o");
         assert!(!sql.contains("max("), "{sql}");
+    }
+
+    #[test]
+    fn set_returning_array_functions_become_unnest() {
+        let sql = rewritten(
+            "SELECT unnest(ix.indkey) AS attnum, generate_subscripts(ix.indkey, 1) AS ord FROM pg_index ix",
+        );
+        assert!(
+            sql.contains(
+                "unnest(generate_series(1, CAST(array_length(ix.indkey, 1) AS BIGINT))) AS ord"
+            ),
+            "{sql}"
+        );
+        let sql = rewritten(
+            "SELECT (information_schema._pg_expandarray(i.indkey)).n AS key_seq, \
+             information_schema._pg_expandarray(i.indkey) AS keys FROM pg_index i",
+        );
+        assert!(
+            sql.contains("(unnest(_pg_expandarray(i.indkey)))['n'] AS key_seq"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("unnest(_pg_expandarray(i.indkey)) AS keys"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn composite_fields_but_not_columns_become_subscripts() {
+        let sql = rewritten("SELECT (r.keys).x, tmp.opts[tmp.pos - 1], t.c FROM r, tmp, t");
+        assert!(sql.contains("(r.keys)['x']"), "{sql}");
+        assert!(sql.contains("tmp.opts[tmp.pos - 1]"), "{sql}");
+        assert!(sql.contains("t.c FROM"), "{sql}");
     }
 
     #[test]

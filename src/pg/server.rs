@@ -186,6 +186,7 @@ async fn serve_connection(
     if let Err(e) = catalog::install(&ctx) {
         tracing::warn!(%peer, "pg_catalog unavailable on this connection: {e}");
     }
+    super::coerce::install(&ctx);
     register_pg_functions(&ctx);
     register_catalog_functions(&ctx);
     let connection = Connection::new(Session::new(ctx), pids, cancels);

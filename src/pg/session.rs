@@ -57,6 +57,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("lc_collate", "C.UTF-8"),
     ("lc_ctype", "C.UTF-8"),
     ("max_identifier_length", "63"),
+    ("max_index_keys", "32"),
     ("search_path", "\"$user\", public"),
     ("server_encoding", "UTF8"),
     ("server_version", ""),
@@ -70,13 +71,14 @@ pub const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Settings a client cannot change (PostgreSQL answers `55P02`).
-const READ_ONLY: &[&str] = &[
+pub(crate) const READ_ONLY: &[&str] = &[
     "in_hot_standby",
     "integer_datetimes",
     "is_superuser",
     "lc_collate",
     "lc_ctype",
     "max_identifier_length",
+    "max_index_keys",
     "server_encoding",
     "server_version",
     "server_version_num",

@@ -187,6 +187,34 @@ fn array_of(element: &Type) -> Option<Type> {
 }
 
 /// The Postgres type reported for a parameter DataFusion inferred as `data_type`.
+/// The element type of a one-dimensional array type this server reads and writes (`_text` →
+/// `text`; also `_varchar`, `_name`, `_oid`, `_bpchar`, which clients send for text and OIDs).
+pub(crate) fn element_of(array: &Type) -> Option<Type> {
+    let element = match *array {
+        Type::BOOL_ARRAY => Type::BOOL,
+        Type::INT2_ARRAY => Type::INT2,
+        Type::INT4_ARRAY => Type::INT4,
+        Type::INT8_ARRAY => Type::INT8,
+        Type::OID_ARRAY => Type::OID,
+        Type::FLOAT4_ARRAY => Type::FLOAT4,
+        Type::FLOAT8_ARRAY => Type::FLOAT8,
+        Type::NUMERIC_ARRAY => Type::NUMERIC,
+        Type::TEXT_ARRAY => Type::TEXT,
+        Type::VARCHAR_ARRAY => Type::VARCHAR,
+        Type::BPCHAR_ARRAY => Type::BPCHAR,
+        Type::NAME_ARRAY => Type::NAME,
+        Type::CHAR_ARRAY => Type::CHAR,
+        Type::BYTEA_ARRAY => Type::BYTEA,
+        Type::DATE_ARRAY => Type::DATE,
+        Type::TIME_ARRAY => Type::TIME,
+        Type::TIMESTAMP_ARRAY => Type::TIMESTAMP,
+        Type::TIMESTAMPTZ_ARRAY => Type::TIMESTAMPTZ,
+        Type::INTERVAL_ARRAY => Type::INTERVAL,
+        _ => return None,
+    };
+    Some(element)
+}
+
 pub(crate) fn parameter_type(data_type: &DataType) -> Type {
     match data_type {
         DataType::Null => Type::TEXT,

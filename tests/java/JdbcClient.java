@@ -51,6 +51,17 @@ public class JdbcClient {
             } catch (SQLException e) {
                 out("primary_keys", "error " + e.getSQLState());
             }
+            for (String kind : new String[] {"imported_keys", "exported_keys"}) {
+                int keys = 0;
+                try (ResultSet rs = kind.equals("imported_keys")
+                        ? md.getImportedKeys(null, "public", "messages")
+                        : md.getExportedKeys(null, "public", "messages")) {
+                    while (rs.next()) keys++;
+                    out(kind, keys);
+                } catch (SQLException e) {
+                    out(kind, "error " + e.getSQLState());
+                }
+            }
             int indexes = 0;
             try (ResultSet rs = md.getIndexInfo(null, "public", "messages", false, true)) {
                 while (rs.next()) indexes++;

@@ -22,6 +22,12 @@ def main(url):
                       ("message_id", "ts", "is_template", "calling_code")},
             "nullable": {name: columns[name]["nullable"] for name in ("message_id", "wa_id")},
             "view_sql": insp.get_view_definition("tenant_messages", schema="public"),
+            "keys": {
+                "pk": insp.get_pk_constraint("messages")["constrained_columns"],
+                "indexes": insp.get_indexes("messages"),
+                "fks": insp.get_foreign_keys("messages"),
+                "unique": insp.get_unique_constraints("messages"),
+            },
         }
     finally:
         engine.dispose()
