@@ -35,7 +35,9 @@ use super::cancel::interruptible;
 use super::copy::{CopyOptions, copy_line};
 use super::encode::{ResultColumns, row_stream};
 use super::error::{code, from_datafusion, user_error};
-use super::params::{ParamType, assign_declared_types, decode_parameters, parameter_types};
+use super::params::{
+    ParamType, assign_declared_types, declared_by_casts, decode_parameters, parameter_types,
+};
 use super::session::{Cursor, Session};
 use super::statement::{self, Command};
 
@@ -166,6 +168,7 @@ async fn plan_query(
     declared: &[Option<Type>],
 ) -> PgWireResult<PlannedQuery> {
     let tag = tag_of(&statement);
+    let declared = &declared_by_casts(&statement, declared);
     let plan = session
         .context()
         .state()

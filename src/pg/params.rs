@@ -136,6 +136,87 @@ pub(crate) fn assign_declared_types(plan: LogicalPlan, declared: &[Option<Type>]
     retyped.map(|t| t.data).unwrap_or(original)
 }
 
+/// The client's declared parameter types, completed with `oid` / `oid[]` for placeholders the
+/// SQL casts to an OID type (`$1::oid[]`, `$1::regclass`): DataFusion plans OIDs as `int4`,
+/// but clients expect PostgreSQL's description. asyncpg's type introspection binds
+/// `$1::oid[]` and knows how to send `oid[]` (OID 1028) before any introspection, not `int4[]`.
+pub(crate) fn declared_by_casts(
+    statement: &datafusion::sql::parser::Statement,
+    declared: &[Option<Type>],
+) -> Vec<Option<Type>> {
+    use datafusion::sql::sqlparser::ast::{
+        ArrayElemTypeDef, DataType as SqlType, Expr as SqlExpr, Value, Visit, Visitor,
+    };
+    use std::ops::ControlFlow;
+
+    fn is_oid_type(ty: &SqlType) -> bool {
+        let name = ty.to_string().to_ascii_lowercase();
+        let name = name
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .trim_matches('"');
+        matches!(
+            name,
+            "oid"
+                | "regclass"
+                | "regtype"
+                | "regproc"
+                | "regprocedure"
+                | "regnamespace"
+                | "regrole"
+        )
+    }
+
+    struct Casts(Vec<(usize, Type)>);
+    impl Visitor for Casts {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &SqlExpr) -> ControlFlow<()> {
+            if let SqlExpr::Cast {
+                expr: inner,
+                data_type,
+                ..
+            } = expr
+                && let SqlExpr::Value(v) = inner.as_ref()
+                && let Value::Placeholder(id) = &v.value
+                && let Some(n) = position(id)
+            {
+                let ty = match data_type {
+                    SqlType::Array(
+                        ArrayElemTypeDef::SquareBracket(element, _)
+                        | ArrayElemTypeDef::AngleBracket(element),
+                    ) if is_oid_type(element) => Some(Type::OID_ARRAY),
+                    other if is_oid_type(other) => Some(Type::OID),
+                    _ => None,
+                };
+                if let Some(ty) = ty {
+                    self.0.push((n, ty));
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+
+    let mut types = declared.to_vec();
+    let datafusion::sql::parser::Statement::Statement(sql) = statement else {
+        return types;
+    };
+    let mut casts = Casts(Vec::new());
+    let _ = sql.visit(&mut casts);
+    for (n, ty) in casts.0 {
+        if n == 0 {
+            continue;
+        }
+        if types.len() < n {
+            types.resize(n, None);
+        }
+        if types[n - 1].as_ref().is_none_or(|t| *t == Type::UNKNOWN) {
+            types[n - 1] = Some(ty);
+        }
+    }
+    types
+}
+
 /// `$3` → 3.
 fn position(id: &str) -> Option<usize> {
     id.strip_prefix('$')?.parse().ok()

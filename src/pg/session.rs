@@ -54,6 +54,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("integer_datetimes", "on"),
     ("IntervalStyle", "postgres"),
     ("is_superuser", "off"),
+    // No JIT compilation here; asyncpg reads it before its type introspection.
+    ("jit", "off"),
     ("lc_collate", "C.UTF-8"),
     ("lc_ctype", "C.UTF-8"),
     ("max_identifier_length", "63"),
