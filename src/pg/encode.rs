@@ -50,6 +50,8 @@ use super::types::{ColumnType, Encoding, column_type};
 pub(crate) struct ResultColumns {
     names: Vec<String>,
     types: Vec<ColumnType>,
+    /// Per column: the table OID and column number it reads, if it is a plain column.
+    origins: Vec<Option<(i32, i16)>>,
 }
 
 impl ResultColumns {
@@ -59,7 +61,17 @@ impl ResultColumns {
             .into_iter()
             .map(|f| (f.name().clone(), column_type(f.data_type())))
             .unzip();
-        ResultColumns { names, types }
+        ResultColumns {
+            names,
+            types,
+            origins: Vec::new(),
+        }
+    }
+
+    /// These columns with the table OID and column number each reads (`None`: computed).
+    pub fn with_origins(mut self, origins: Vec<Option<(i32, i16)>>) -> Self {
+        self.origins = origins;
+        self
     }
 
     /// A single `text` column (e.g. the result of `SHOW`).
@@ -96,10 +108,11 @@ impl ResultColumns {
             .zip(&self.types)
             .enumerate()
             .map(|(i, (name, ty))| {
+                let origin = self.origins.get(i).copied().flatten();
                 FieldInfo::new(
                     name.clone(),
-                    None,
-                    None,
+                    origin.map(|(table, _)| table),
+                    origin.map(|(_, column)| column),
                     ty.pg.clone(),
                     format_of(format, i),
                 )

@@ -35,6 +35,7 @@ use super::cancel::interruptible;
 use super::copy::{CopyOptions, copy_line};
 use super::encode::{ResultColumns, row_stream};
 use super::error::{code, from_datafusion, user_error};
+use super::origin::{column_origins, schema_and_name};
 use super::params::{
     ParamType, assign_declared_types, declared_by_casts, decode_parameters, parameter_types,
 };
@@ -183,14 +184,49 @@ async fn plan_query(
         .map_err(|e| from_datafusion(&e))?;
     let plan = assign_declared_types(plan, declared);
     let params = parameter_types(&plan, declared)?;
-    let columns = returns_rows(&plan)
-        .then(|| ResultColumns::new(plan.schema().fields().iter().map(|f| f.as_ref())));
+    let columns = match returns_rows(&plan) {
+        true => Some(
+            ResultColumns::new(plan.schema().fields().iter().map(|f| f.as_ref()))
+                .with_origins(origins(session, &plan).await),
+        ),
+        false => None,
+    };
     Ok(PlannedQuery {
         plan,
         params,
         columns,
         tag,
     })
+}
+
+/// The table OID and column number of each result column that is a plain column of a table.
+async fn origins(session: &Session, plan: &LogicalPlan) -> Vec<Option<(i32, i16)>> {
+    let traced = column_origins(plan);
+    if traced.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let default_schema = session
+        .context()
+        .state()
+        .config()
+        .options()
+        .catalog
+        .default_schema
+        .clone();
+    let relations: Vec<(String, String)> = traced
+        .iter()
+        .flatten()
+        .map(|(table, _)| schema_and_name(table, &default_schema))
+        .collect();
+    let mut oids = session.relation_oids(&relations).await.into_iter();
+    traced
+        .into_iter()
+        .map(|origin| {
+            let (_, column) = origin?;
+            let oid = oids.next().flatten()?;
+            Some((oid, i16::try_from(column + 1).ok()?))
+        })
+        .collect()
 }
 
 /// The command tag of a statement DataFusion runs (the row count is added for row results).

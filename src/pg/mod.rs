@@ -10,6 +10,7 @@
 //! - `statement`: SQL text → commands (what is answered here, what DataFusion runs).
 //! - `session`: per-connection settings (`SET`/`SHOW`, `TimeZone`, …).
 //! - `params`: parameter types and decoding of bound values.
+//! - `origin`: the table OID and column number of plain column references (`RowDescription`).
 //! - `types`, `encode`, `format`: Arrow → Postgres types, `DataRow` encoding, value renderings.
 //! - [`error`]: DataFusion errors → SQLSTATE ([`sqlstate`]).
 //! - `coerce`: quoted literals compared with booleans read as booleans (`indisprimary = 'f'`).
@@ -45,6 +46,7 @@ mod execute;
 mod format;
 mod functions;
 mod handler;
+mod origin;
 mod params;
 mod rewrite;
 pub mod server;

@@ -30,6 +30,7 @@ use pgwire::messages::data::DataRow;
 use super::cancel::{Canceler, Interrupt, parse_timeout};
 use super::encode::ResultColumns;
 use super::error::{code, user_error};
+use super::origin::RelationOids;
 
 /// PostgreSQL version clients see (`server_version`, `version()`).
 pub const PG_VERSION: &str = "16.6";
@@ -134,6 +135,7 @@ pub(crate) struct Session {
     settings: Mutex<Settings>,
     canceler: Canceler,
     cursors: Mutex<HashMap<String, Arc<Cursor>>>,
+    relation_oids: Mutex<RelationOids>,
 }
 
 /// An open SQL cursor (`DECLARE`): rows not fetched yet, still streaming from DataFusion.
@@ -163,7 +165,65 @@ impl Session {
             settings: Mutex::new(Settings::defaults()),
             canceler: Canceler::default(),
             cursors: Mutex::new(HashMap::new()),
+            relation_oids: Mutex::new(RelationOids::default()),
         }
+    }
+
+    /// The `pg_class` OIDs of `relations` (schema, name), in order (`None`: unknown). The
+    /// known OIDs are cached; a miss re-reads `pg_class` once.
+    pub async fn relation_oids(&self, relations: &[(String, String)]) -> Vec<Option<i32>> {
+        let lookup = |cache: &RelationOids| -> Vec<Option<i32>> {
+            relations
+                .iter()
+                .map(|(schema, name)| cache.get(schema, name))
+                .collect()
+        };
+        let known = lookup(&self.relation_oids.lock().unwrap_or_else(|e| e.into_inner()));
+        if known.iter().all(Option::is_some) {
+            return known;
+        }
+        match self.read_relation_oids().await {
+            Ok(oids) => {
+                let mut cache = self.relation_oids.lock().unwrap_or_else(|e| e.into_inner());
+                cache.replace(oids);
+                lookup(&cache)
+            }
+            Err(e) => {
+                tracing::debug!("reading relation OIDs: {e}");
+                known
+            }
+        }
+    }
+
+    async fn read_relation_oids(
+        &self,
+    ) -> datafusion::error::Result<HashMap<(String, String), i32>> {
+        use arrow::array::AsArray;
+        let batches = self
+            .ctx
+            .sql(
+                "SELECT n.nspname, c.relname, CAST(c.oid AS INT) FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
+            )
+            .await?
+            .collect()
+            .await?;
+        let mut oids = HashMap::new();
+        for batch in &batches {
+            let schemas = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+            let names = arrow::compute::cast(batch.column(1), &arrow::datatypes::DataType::Utf8)?;
+            let (schemas, names) = (schemas.as_string::<i32>(), names.as_string::<i32>());
+            let ids = batch
+                .column(2)
+                .as_primitive::<arrow::datatypes::Int32Type>();
+            for row in 0..batch.num_rows() {
+                oids.insert(
+                    (schemas.value(row).to_string(), names.value(row).to_string()),
+                    ids.value(row),
+                );
+            }
+        }
+        Ok(oids)
     }
 
     /// The connection's DataFusion context.
