@@ -110,6 +110,11 @@ public class JdbcClient {
                     ResultSetMetaData rmd = rs.getMetaData();
                     out("rsmd_columns", rmd.getColumnCount());
                     out("rsmd_ts_type", rmd.getColumnTypeName(2));
+                    // From the table OID and column number in RowDescription: pgJDBC looks the
+                    // column up in pg_attribute (NOT NULL) and pg_class (its table).
+                    out("rsmd_message_id_nullable", rmd.isNullable(1));
+                    out("rsmd_message_id_table",
+                        ((org.postgresql.PGResultSetMetaData) rmd).getBaseTableName(1));
                     while (rs.next()) read++;
                 }
             }

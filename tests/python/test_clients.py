@@ -90,6 +90,34 @@ def test_psycopg3_executemany_and_prepared_statements(conn):
     assert conn.execute("SELECT 1").fetchone()[0] == 1
 
 
+def test_psycopg3_list_parameter_for_any(conn):
+    # psycopg 3 sends a list of str as an untyped text array ('{r,v}'): `= ANY(%s)` reads it as
+    # an array of the column's type (pgcli's completion queries do this).
+    kinds = conn.execute("SELECT count(*) FROM pg_catalog.pg_class WHERE relkind = ANY(%s)",
+                         [["r", "v"]]).fetchone()[0]
+    assert kinds == conn.execute(
+        "SELECT count(*) FROM pg_catalog.pg_class WHERE relkind IN ('r', 'v')").fetchone()[0]
+    codes = conn.execute("SELECT count(*) FROM messages WHERE calling_code = ANY(%s)",
+                         [[57, 1]]).fetchone()[0]
+    assert codes == conn.execute(
+        "SELECT count(*) FROM messages WHERE calling_code IN (57, 1)").fetchone()[0]
+
+
+def test_row_description_names_table_columns(conn):
+    # RowDescription's table OID and column number match pg_attribute for plain column
+    # references (pgJDBC and GUI editors use them); computed columns have 0, as in PostgreSQL.
+    expected = dict(((name, (rel, num)) for rel, num, name in conn.execute(
+        "SELECT a.attrelid, a.attnum, a.attname FROM pg_catalog.pg_attribute a "
+        "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = 'messages'")))
+    for binary in (False, True):
+        cur = conn.cursor(binary=binary)
+        cur.execute("SELECT m.message_id, m.ts AS sent, calling_code + 1 FROM messages m "
+                    "WHERE direction = %s LIMIT 1", ["inbound"])
+        result = cur.pgresult
+        origins = [(result.ftable(i), result.ftablecol(i)) for i in range(result.nfields)]
+        assert origins == [expected["message_id"], expected["ts"], (0, 0)]
+
+
 def test_psycopg3_errors_carry_sqlstates(conn):
     import psycopg
 
@@ -223,6 +251,57 @@ def test_sqlalchemy_1_4_inspect(server):
     assert summary["keys"] == {"pk": [], "indexes": [], "fks": [], "unique": []}
 
 
+# ---------------------------------------------------------------- pgcli
+
+
+def test_pgcli_completion_refresh_and_special_commands(server):
+    # pgcli's own code: the completion refresher's catalog queries (schemas, tables, views,
+    # columns, foreign keys, functions, types, databases) and pgspecial's backslash commands.
+    pgexecute = pytest.importorskip("pgcli.pgexecute")
+    from pgcli.completion_refresher import CompletionRefresher
+    from pgcli.pgcompleter import PGCompleter
+    from pgspecial.main import PGSpecial
+    from prompt_toolkit.document import Document
+
+    executor = pgexecute.PGExecute(database="chatlake", user="analyst", password=None,
+                                   host=server["host"], port=server["port"], dsn=None)
+    try:
+        special = PGSpecial()
+        completer = PGCompleter(smart_completion=True, pgspecial=special)
+        for name, refresh in CompletionRefresher.refreshers.items():
+            refresh(completer, executor)  # raises on any failing query
+        tables = completer.dbmetadata["tables"]["public"]
+        assert {"messages", "contacts", "tenants"} <= set(tables)
+        assert {"message_id", "ts", "calling_code"} <= set(tables["messages"])
+        assert "tenant_messages" in completer.dbmetadata["views"]["public"]
+        assert completer.dbmetadata["functions"]["pg_catalog"]  # builtins from pg_proc
+
+        def complete(text):
+            document = Document(text=text, cursor_position=len(text))
+            return [c.text for c in completer.get_completions(document, None)]
+
+        assert "messages" in complete("SELECT * FROM mess")
+        assert "ts" in complete("SELECT * FROM messages WHERE t")
+
+        def run(command):
+            [(title, rows, headers, status, *_)] = list(executor.run(command, pgspecial=special))
+            return headers, list(rows or [])
+
+        headers, rows = run("\\dt")
+        assert headers[:3] == ["Schema", "Name", "Type"]
+        assert ("public", "messages", "table") in [tuple(r[:3]) for r in rows]
+        headers, rows = run("\\d messages")
+        assert headers[:2] == ["Column", "Type"]
+        columns = {r[0]: r[1] for r in rows}
+        assert columns["ts"] == "timestamp with time zone" and columns["calling_code"] == "integer"
+        _, rows = run("\\dv")
+        assert [r[1] for r in rows] == ["tenant_messages"]
+        _, rows = run("\\di")
+        assert rows == []  # no indexes in the lake
+    finally:
+        executor.conn.close()
+
+
 # ---------------------------------------------------------------- asyncpg
 
 
@@ -236,10 +315,16 @@ def test_asyncpg_fetch_with_parameters_and_pool(server):
             total = await conn.fetchval("SELECT count(*) FROM messages WHERE calling_code = 57")
             n = await conn.fetchval("SELECT count(*) FROM messages WHERE calling_code = $1", 57)
             assert n == total
-            # (A parameter in LIMIT is typed text here: a known gap, see the README.)
             rows = await conn.fetch("SELECT message_id, ts FROM messages WHERE calling_code = $1 "
                                     "ORDER BY message_id LIMIT 3", 57)
             assert len(rows) == 3 and rows[0]["ts"].tzinfo is not None
+            # LIMIT and OFFSET parameters are bigint, as in PostgreSQL: asyncpg sends ints.
+            stmt = await conn.prepare("SELECT message_id FROM messages ORDER BY message_id "
+                                      "LIMIT $1 OFFSET $2")
+            assert [t.name for t in stmt.get_parameters()] == ["int8", "int8"]
+            first = await conn.fetch("SELECT message_id FROM messages ORDER BY message_id LIMIT 3")
+            page = await stmt.fetch(2, 1)
+            assert [r["message_id"] for r in page] == [r["message_id"] for r in first[1:]]
             assert await conn.fetchval("SELECT $1::text || 'x'", "a") == "ax"
         finally:
             await conn.close()
@@ -317,5 +402,9 @@ def test_pgjdbc_metadata_prepared_statements_and_fetch_size(server, tmp_path):
     assert result["prepared_matches_literal"] == "true"
     assert result["timestamp_param_ok"] == "true"
     assert result["rsmd_columns"] == "3" and result["rsmd_ts_type"] == "timestamptz"
+    # ResultSetMetaData.isNullable: columnNoNulls (0) — message_id is NOT NULL in schema.rs;
+    # without a table OID in RowDescription pgJDBC would answer columnNullableUnknown (2).
+    assert result["rsmd_message_id_nullable"] == "0"
+    assert result["rsmd_message_id_table"] == "messages"
     assert result["fetch_size_rows_match"] == "true"
     assert result["valid"] == "true"
