@@ -216,7 +216,7 @@ mod tests {
         assert_eq!(count("SELECT * FROM t WHERE s = 'f'").await?, 1);
         let error = count("SELECT * FROM t WHERE b = 'maybe'")
             .await
-            .unwrap_err();
+            .expect_err("'maybe' is no boolean");
         assert!(
             error
                 .to_string()
