@@ -63,10 +63,10 @@ async fn sql(args: SqlArgs) -> Result<()> {
         let took = started.elapsed();
         best = Some(best.map_or(took, |b| b.min(took)));
     }
-    if args.timing || args.repeat > 1 {
-        if let Some(best) = best {
-            eprintln!("time: {:.3} s", best.as_secs_f64());
-        }
+    if let Some(best) = best
+        && (args.timing || args.repeat > 1)
+    {
+        eprintln!("time: {:.3} s", best.as_secs_f64());
     }
     let mut writer = arrow::csv::WriterBuilder::new()
         .with_header(true)
