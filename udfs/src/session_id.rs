@@ -140,9 +140,8 @@ fn session_numbers(
 ) -> Int64Array {
     let values = ts.values();
     let valid = |i: usize| ts.is_valid(i);
-    let sorted = (1..rows).all(|i| !valid(i) || !valid(i - 1) || values[i - 1] <= values[i]);
     let mut order: Vec<usize> = (0..rows).filter(|&i| valid(i)).collect();
-    if !sorted {
+    if !order.windows(2).all(|w| values[w[0]] <= values[w[1]]) {
         order.sort_by_key(|&i| values[i]);
     }
     let mut out: Vec<Option<i64>> = vec![None; rows];
