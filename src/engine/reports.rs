@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use arrow::array::{RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -45,12 +46,15 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
-use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::ExecutionPlanProperties;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
     displayable,
 };
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 
 use super::sql_files::SourceFile;
 use crate::error::{Error, Result};
@@ -529,9 +533,23 @@ impl TableFunctionImpl for ReportFunction {
         if let Some(tz) = report.param("tz").and_then(|i| as_text(&values[i])) {
             check_zone(tz)?;
         }
+        // DataFusion names every call's scan `name()` and compares scans without their provider,
+        // so two calls with different arguments in one query would be merged as one common
+        // subexpression. The arguments in the schema metadata make the scans differ.
+        let call = values
+            .iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let metadata = HashMap::from([(format!("chatlake.report.{}", report.name), call)]);
+        let schema = Arc::new(Schema::new_with_metadata(
+            report.schema.fields().clone(),
+            metadata,
+        ));
         Ok(Arc::new(ReportTable {
             report: report.clone(),
             args: values,
+            schema,
         }))
     }
 }
@@ -576,6 +594,8 @@ fn constant(
 struct ReportTable {
     report: Arc<ReportDef>,
     args: Vec<ScalarValue>,
+    /// The report's schema, with this call's arguments as metadata.
+    schema: SchemaRef,
 }
 
 impl ReportTable {
@@ -670,7 +690,7 @@ use arrow::array::Array as _;
 #[async_trait]
 impl TableProvider for ReportTable {
     fn schema(&self) -> SchemaRef {
-        self.report.schema.clone()
+        self.schema.clone()
     }
 
     fn table_type(&self) -> TableType {
@@ -713,9 +733,21 @@ impl TableProvider for ReportTable {
             df = df.select_columns(&names)?;
         }
         let inner = df.create_physical_plan().await?;
+        let schema = match projection {
+            Some(projection) => Arc::new(self.schema.project(projection)?),
+            None => self.schema.clone(),
+        };
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            inner.output_partitioning().clone(),
+            inner.pipeline_behavior(),
+            inner.boundedness(),
+        ));
         Ok(Arc::new(ReportExec {
             name: self.report.name.clone(),
             inner,
+            schema,
+            properties,
         }))
     }
 }
@@ -727,6 +759,9 @@ impl TableProvider for ReportTable {
 struct ReportExec {
     name: String,
     inner: Arc<dyn ExecutionPlan>,
+    /// The provider's (projected) schema: the inner plan's, with the call's metadata.
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
 }
 
 impl DisplayAs for ReportExec {
@@ -747,7 +782,7 @@ impl ExecutionPlan for ReportExec {
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
-        self.inner.properties()
+        &self.properties
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
@@ -777,6 +812,22 @@ impl ExecutionPlan for ReportExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
-        self.inner.execute(partition, context)
+        let schema = self.schema.clone();
+        let stream = self.inner.execute(partition, context)?;
+        let tagged = schema.clone();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            stream.map(move |batch| {
+                batch.and_then(|b| {
+                    let options = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+                    RecordBatch::try_new_with_options(
+                        tagged.clone(),
+                        b.columns().to_vec(),
+                        &options,
+                    )
+                    .map_err(|e| DataFusionError::ArrowError(Box::new(e), None))
+                })
+            }),
+        )))
     }
 }
