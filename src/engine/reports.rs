@@ -819,13 +819,24 @@ impl ExecutionPlan for ReportExec {
             schema,
             stream.map(move |batch| {
                 batch.and_then(|b| {
+                    // The optimiser may settle on another string flavour (Utf8View) than the
+                    // start-up plan: cast to the declared type where they differ.
+                    let columns = b
+                        .columns()
+                        .iter()
+                        .zip(tagged.fields())
+                        .map(|(c, f)| {
+                            if c.data_type() == f.data_type() {
+                                Ok(c.clone())
+                            } else {
+                                arrow::compute::cast(c, f.data_type())
+                            }
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| DataFusionError::ArrowError(Box::new(e), None))?;
                     let options = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-                    RecordBatch::try_new_with_options(
-                        tagged.clone(),
-                        b.columns().to_vec(),
-                        &options,
-                    )
-                    .map_err(|e| DataFusionError::ArrowError(Box::new(e), None))
+                    RecordBatch::try_new_with_options(tagged.clone(), columns, &options)
+                        .map_err(|e| DataFusionError::ArrowError(Box::new(e), None))
                 })
             }),
         )))
