@@ -329,12 +329,13 @@ fn rewrite_placeholders(sql: &str, mut f: impl FnMut(&str) -> Option<String>) ->
                     end += 1;
                 }
                 let ident = &sql[start..end];
-                if !ident.is_empty() && !ident.as_bytes()[0].is_ascii_digit() {
-                    if let Some(replacement) = f(ident) {
-                        out.push_str(&sql[copied..i]);
-                        out.push_str(&replacement);
-                        copied = end;
-                    }
+                if !ident.is_empty()
+                    && !ident.as_bytes()[0].is_ascii_digit()
+                    && let Some(replacement) = f(ident)
+                {
+                    out.push_str(&sql[copied..i]);
+                    out.push_str(&replacement);
+                    copied = end;
                 }
                 i = end.max(i + 1);
             }
@@ -525,10 +526,10 @@ impl TableFunctionImpl for ReportFunction {
             values.push(value);
         }
         // Explicit bounds are checked now, so a bad call fails before any planning.
-        if let (Some(f), Some(t)) = (report.param("from_date"), report.param("to_date")) {
-            if let (Some(from), Some(to)) = (as_date(&values[f]), as_date(&values[t])) {
-                check_range(from, to)?;
-            }
+        if let (Some(f), Some(t)) = (report.param("from_date"), report.param("to_date"))
+            && let (Some(from), Some(to)) = (as_date(&values[f]), as_date(&values[t]))
+        {
+            check_range(from, to)?;
         }
         if let Some(tz) = report.param("tz").and_then(|i| as_text(&values[i])) {
             check_zone(tz)?;
@@ -578,7 +579,7 @@ fn constant(
         return Err(bad(format!("must be a constant, not {expr}")));
     };
     if value.is_null() {
-        return Ok(ScalarValue::try_from(&param.ty.data_type())?);
+        return ScalarValue::try_from(&param.ty.data_type());
     }
     value.cast_to(&param.ty.data_type()).map_err(|e| {
         bad(format!(

@@ -83,7 +83,7 @@ fn add_dir(files: &mut Vec<SourceFile>, dir: &Path) -> Result<()> {
     };
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
-        if !path.extension().is_some_and(|e| e == "sql") {
+        if path.extension().is_none_or(|e| e != "sql") {
             continue;
         }
         let stem = path
