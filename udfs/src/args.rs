@@ -197,3 +197,8 @@ pub(crate) fn conditions(array: &ArrayRef) -> Result<BooleanArray> {
 pub(crate) fn is_true(array: &BooleanArray, row: usize) -> bool {
     array.is_valid(row) && array.value(row)
 }
+
+/// Whether row `row` passes an aggregate's `FILTER (WHERE ...)` mask (no mask: every row).
+pub(crate) fn filter_passes(filter: Option<&BooleanArray>, row: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(row) && f.value(row))
+}

@@ -22,7 +22,7 @@ use datafusion::logical_expr::{
     GroupsAccumulator, Signature, Volatility,
 };
 
-use crate::args::{check_arity, coerce_text, coerce_timestamp, timestamps};
+use crate::args::{check_arity, coerce_text, coerce_timestamp, filter_passes, timestamps};
 use crate::local_time::{Zones, local_naive};
 
 const HOURS: usize = 24;
@@ -242,10 +242,6 @@ struct HourHistograms {
     counts: Vec<[i64; HOURS]>,
 }
 
-fn passes(filter: Option<&BooleanArray>, row: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(row) && f.value(row))
-}
-
 impl GroupsAccumulator for HourHistograms {
     fn update_batch(
         &mut self,
@@ -257,7 +253,7 @@ impl GroupsAccumulator for HourHistograms {
         self.counts.resize(total_num_groups, [0; HOURS]);
         let counts = &mut self.counts;
         for_each_hour(values, |row, hour| {
-            if passes(opt_filter, row) {
+            if filter_passes(opt_filter, row) {
                 counts[group_indices[row]][hour] += 1;
             }
         })
@@ -297,7 +293,7 @@ impl GroupsAccumulator for HourHistograms {
     ) -> Result<Vec<ArrayRef>> {
         let mut rows = vec![[0_i64; HOURS]; values[0].len()];
         for_each_hour(values, |row, hour| {
-            if passes(opt_filter, row) {
+            if filter_passes(opt_filter, row) {
                 rows[row][hour] = 1;
             }
         })?;

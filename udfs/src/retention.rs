@@ -77,7 +77,7 @@ fn row_bits(values: &[ArrayRef]) -> Result<(Vec<u32>, Option<NullBuffer>)> {
 }
 
 fn counts(nulls: Option<&NullBuffer>, filter: Option<&BooleanArray>, row: usize) -> bool {
-    nulls.is_none_or(|n| n.is_valid(row)) && filter.is_none_or(|f| f.is_valid(row) && f.value(row))
+    nulls.is_none_or(|n| n.is_valid(row)) && crate::args::filter_passes(filter, row)
 }
 
 /// The result lists of `sets` (one per group) for `n` conditions.

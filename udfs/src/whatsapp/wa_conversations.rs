@@ -21,7 +21,7 @@ use super::DOC_SECTION;
 use super::events::{coerce, decode};
 use super::model::{Conversation, Event, Kind, simulate};
 use super::ruleset::Ruleset;
-use crate::args::constant_text;
+use crate::args::{constant_text, filter_passes};
 
 const NAME: &str = "wa_conversations";
 
@@ -300,10 +300,6 @@ impl GroupConversations {
     }
 }
 
-fn passes(filter: Option<&BooleanArray>, row: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(row) && f.value(row))
-}
-
 impl GroupsAccumulator for GroupConversations {
     fn update_batch(
         &mut self,
@@ -315,7 +311,7 @@ impl GroupsAccumulator for GroupConversations {
         self.groups.resize_with(total_num_groups, Vec::new);
         let (groups, held) = (&mut self.groups, &mut self.held);
         decode(NAME, values, |row, event| {
-            if passes(opt_filter, row) {
+            if filter_passes(opt_filter, row) {
                 groups[group_indices[row]].push(event);
                 *held += 1;
             }
@@ -359,7 +355,7 @@ impl GroupsAccumulator for GroupConversations {
     ) -> Result<Vec<ArrayRef>> {
         let mut rows: Vec<Vec<Event>> = vec![Vec::new(); values[1].len()];
         decode(NAME, values, |row, event| {
-            if passes(opt_filter, row) {
+            if filter_passes(opt_filter, row) {
                 rows[row].push(event);
             }
         })?;
