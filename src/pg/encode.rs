@@ -73,6 +73,11 @@ impl ResultColumns {
         )
     }
 
+    /// The column names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// Number of columns.
     pub fn column_count(&self) -> usize {
         self.names.len()

@@ -21,7 +21,7 @@
 //! | Arrow: division by zero / overflow / cast or parse failure / bad argument | `22012` / `22003` / `22P02` / `22023` |
 //! | resources exhausted, out of memory | `53200` out_of_memory |
 //! | object store, I/O, Parquet | `58030` io_error |
-//! | query canceled ([`QueryCanceled`]) | `57014` query_canceled |
+//! | query canceled ([`QueryCanceled`], [`StatementTimeout`]) | `57014` query_canceled |
 //! | internal and everything else | `XX000` internal_error |
 
 use std::fmt;
@@ -76,6 +76,12 @@ pub mod code {
     pub const TOO_MANY_CONNECTIONS: &str = "53300";
     /// `58030` io_error.
     pub const IO_ERROR: &str = "58030";
+    /// `34000` invalid_cursor_name.
+    pub const INVALID_CURSOR_NAME: &str = "34000";
+    /// `42P03` duplicate_cursor.
+    pub const DUPLICATE_CURSOR: &str = "42P03";
+    /// `55000` object_not_in_prerequisite_state (e.g. a backward fetch on a forward cursor).
+    pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
     /// `57014` query_canceled.
     pub const QUERY_CANCELED: &str = "57014";
     /// `55P02` cant_change_runtime_param.
@@ -99,6 +105,18 @@ impl fmt::Display for QueryCanceled {
 }
 
 impl std::error::Error for QueryCanceled {}
+
+/// The error a query ends with when it runs past `statement_timeout` (SQLSTATE `57014`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementTimeout;
+
+impl fmt::Display for StatementTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("canceling statement due to statement timeout")
+    }
+}
+
+impl std::error::Error for StatementTimeout {}
 
 /// The SQLSTATE a DataFusion error is reported with (see the module table).
 pub fn sqlstate(error: &DataFusionError) -> &'static str {
@@ -135,7 +153,10 @@ pub fn sqlstate(error: &DataFusionError) -> &'static str {
         DataFusionError::ObjectStore(_)
         | DataFusionError::IoError(_)
         | DataFusionError::ParquetError(_) => code::IO_ERROR,
-        DataFusionError::External(inner) if inner.downcast_ref::<QueryCanceled>().is_some() => {
+        DataFusionError::External(inner)
+            if inner.downcast_ref::<QueryCanceled>().is_some()
+                || inner.downcast_ref::<StatementTimeout>().is_some() =>
+        {
             code::QUERY_CANCELED
         }
         _ => code::INTERNAL_ERROR,
@@ -191,6 +212,13 @@ fn arrow_sqlstate(error: &ArrowError) -> &'static str {
 /// The wire error for a failed DataFusion call: SQLSTATE from [`sqlstate`], the first line of
 /// the message as the message and any further lines (DataFusion's "Did you mean …?") as hint.
 pub(crate) fn from_datafusion(error: &DataFusionError) -> PgWireError {
+    // A canceled statement says why, in PostgreSQL's words.
+    if let DataFusionError::External(inner) = error.find_root()
+        && (inner.downcast_ref::<QueryCanceled>().is_some()
+            || inner.downcast_ref::<StatementTimeout>().is_some())
+    {
+        return user_error(code::QUERY_CANCELED, inner.to_string());
+    }
     let text = error.strip_backtrace();
     let (message, hint) = match text.split_once('\n') {
         Some((first, rest)) if !rest.trim().is_empty() => {

@@ -16,23 +16,27 @@ use arrow::array::{ArrayRef, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::{LogicalPlan, Statement as PlanStatement};
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
-use futures::{Sink, SinkExt, stream};
+use futures::{Sink, SinkExt, StreamExt, stream};
 use pgwire::api::portal::Format;
-use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::results::{CopyResponse, FieldInfo, QueryResponse, Response, Tag};
 use pgwire::api::{ClientInfo, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::CopyData;
 use pgwire::messages::response::TransactionStatus;
 use pgwire::messages::startup::ParameterStatus;
 
+use super::cancel::interruptible;
+use super::copy::{CopyOptions, copy_line};
 use super::encode::{ResultColumns, row_stream};
 use super::error::{code, from_datafusion, user_error};
 use super::params::{ParamType, assign_declared_types, decode_parameters, parameter_types};
-use super::session::Session;
+use super::session::{Cursor, Session};
 use super::statement::{self, Command};
 
 /// A statement ready to run: parsed and, for a query, planned.
@@ -47,6 +51,17 @@ pub(crate) enum Prepared {
     },
     /// A query planned by DataFusion.
     Query(Arc<PlannedQuery>),
+    /// `COPY (query) TO STDOUT`: the planned query and how to write its rows.
+    Copy(Arc<PlannedQuery>, CopyOptions),
+    /// `DECLARE name CURSOR FOR query`: the planned query.
+    Declare {
+        /// The cursor's name.
+        name: String,
+        /// The planned query.
+        query: Arc<PlannedQuery>,
+        /// `WITH HOLD`.
+        hold: bool,
+    },
 }
 
 /// A DataFusion plan with its parameter and result types.
@@ -63,7 +78,9 @@ impl Prepared {
     pub fn parameter_types(&self) -> Vec<Type> {
         match self {
             Prepared::Command { .. } => Vec::new(),
-            Prepared::Query(q) => q.params.iter().map(|p| p.pg.clone()).collect(),
+            Prepared::Query(q) | Prepared::Copy(q, _) | Prepared::Declare { query: q, .. } => {
+                q.params.iter().map(|p| p.pg.clone()).collect()
+            }
         }
     }
 
@@ -72,6 +89,8 @@ impl Prepared {
         match self {
             Prepared::Command { columns, .. } => columns.as_ref(),
             Prepared::Query(q) => q.columns.as_ref(),
+            // COPY and DECLARE send no RowDescription.
+            Prepared::Copy(..) | Prepared::Declare { .. } => None,
         }
     }
 
@@ -112,6 +131,15 @@ pub(crate) async fn prepare(
         Command::Query(statement) => Ok(Prepared::Query(Arc::new(
             plan_query(session, *statement, declared).await?,
         ))),
+        Command::Declare { name, query, hold } => Ok(Prepared::Declare {
+            name,
+            query: Arc::new(plan_query(session, *query, declared).await?),
+            hold,
+        }),
+        Command::CopyOut { query, options } => Ok(Prepared::Copy(
+            Arc::new(plan_query(session, *query, declared).await?),
+            options,
+        )),
         command => {
             let columns = match &command {
                 Command::Show(Some(name)) => {
@@ -119,6 +147,9 @@ pub(crate) async fn prepare(
                     Some(ResultColumns::text(&[name.as_str()]))
                 }
                 Command::Show(None) => Some(ResultColumns::text(&SHOW_ALL_COLUMNS)),
+                Command::Fetch {
+                    name, skip: false, ..
+                } => Some(session.cursor(name)?.columns.clone()),
                 _ => None,
             };
             Ok(Prepared::Command { command, columns })
@@ -254,6 +285,39 @@ where
             )?;
             run_query(session, query, params, result_format).await
         }
+        Prepared::Copy(query, options) => {
+            let params = decode_parameters(
+                &query.params,
+                values,
+                parameter_format,
+                &session.output_options().time_zone,
+            )?;
+            run_copy(session, query, params, options).await
+        }
+        Prepared::Declare { name, query, hold } => {
+            let params = decode_parameters(
+                &query.params,
+                values,
+                parameter_format,
+                &session.output_options().time_zone,
+            )?;
+            let Some(columns) = &query.columns else {
+                return Err(user_error(
+                    code::SYNTAX_ERROR,
+                    "a cursor needs a query that returns rows",
+                ));
+            };
+            // Fetches come and go: a cursor has no statement_timeout, only cancels.
+            let batches = start(session, query, params, false).await?;
+            let encoder = columns.encoder(&Format::UnifiedText, session.output_options());
+            let cursor = Cursor {
+                columns: columns.clone(),
+                rows: tokio::sync::Mutex::new(row_stream(batches, encoder).boxed()),
+                hold: *hold,
+            };
+            session.open_cursor(name, cursor)?;
+            Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
+        }
         Prepared::Command { command, columns } => {
             if !values.is_empty() {
                 return Err(user_error(
@@ -275,6 +339,30 @@ async fn run_query(
     params: Vec<ScalarValue>,
     format: &Format,
 ) -> PgWireResult<Response> {
+    let Some(columns) = &query.columns else {
+        start(session, query, params, true).await?;
+        return Ok(Response::Execution(Tag::new(query.tag)));
+    };
+    let batches = start(session, query, params, true).await?;
+    let encoder = columns.encoder(format, session.output_options());
+    let mut response = QueryResponse::new(encoder.fields(), row_stream(batches, encoder));
+    response.set_command_tag(query.tag);
+    Ok(Response::Query(response))
+}
+
+/// Starts `query` with `params` bound: its record batches, stopped by a cancel request or
+/// (if `timed`) `statement_timeout`. A statement that returns no rows has run when this returns.
+async fn start(
+    session: &Session,
+    query: &PlannedQuery,
+    params: Vec<ScalarValue>,
+    timed: bool,
+) -> PgWireResult<SendableRecordBatchStream> {
+    let interrupt = if timed {
+        session.interrupt()
+    } else {
+        session.canceler().interrupt(None)
+    };
     let plan = if query.params.is_empty() {
         query.plan.clone()
     } else {
@@ -289,17 +377,59 @@ async fn run_query(
         .execute_logical_plan(plan)
         .await
         .map_err(|e| from_datafusion(&e))?;
-    let Some(columns) = &query.columns else {
-        return Ok(Response::Execution(Tag::new(query.tag)));
-    };
-    let encoder = columns.encoder(format, session.output_options());
     let batches = frame
         .execute_stream()
         .await
         .map_err(|e| from_datafusion(&e))?;
-    let mut response = QueryResponse::new(encoder.fields(), row_stream(batches, encoder));
-    response.set_command_tag(query.tag);
-    Ok(Response::Query(response))
+    Ok(interruptible(batches, interrupt))
+}
+
+/// Runs the query of a `COPY … TO STDOUT`, its rows streamed as `CopyData` ([`super::copy`]).
+async fn run_copy(
+    session: &Session,
+    query: &PlannedQuery,
+    params: Vec<ScalarValue>,
+    options: &CopyOptions,
+) -> PgWireResult<Response> {
+    let Some(columns) = &query.columns else {
+        return Err(user_error(
+            code::FEATURE_NOT_SUPPORTED,
+            "COPY needs a query that returns rows",
+        ));
+    };
+    let batches = start(session, query, params, true).await?;
+    let encoder = columns.encoder(&Format::UnifiedText, session.output_options());
+    let header = options.header.then(|| {
+        let mut line = String::new();
+        options.header_line(columns.names(), &mut line);
+        line
+    });
+    // The header goes out with the first row (or alone, after an empty result).
+    let header = Arc::new(std::sync::Mutex::new(header));
+    let take_header = {
+        let header = header.clone();
+        move || {
+            header
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+        }
+    };
+    let rows_header = take_header.clone();
+    let line_options = options.clone();
+    let lines = row_stream(batches, encoder).map(move |row| {
+        row.map(|row| CopyData::new(copy_line(&line_options, rows_header(), &row)))
+    });
+    let trailer = stream::once(async move {
+        Ok(CopyData::new(bytes::Bytes::from(
+            take_header().unwrap_or_default(),
+        )))
+    });
+    Ok(Response::CopyOut(CopyResponse::new(
+        0,
+        columns.column_count(),
+        lines.chain(trailer),
+    )))
 }
 
 async fn run_command<C>(
@@ -318,6 +448,7 @@ where
         Command::Begin(tag) => Response::TransactionStart(Tag::new(tag)),
         Command::Commit => {
             // COMMIT of a failed transaction rolls it back, and says so.
+            session.end_transaction();
             let tag = if client.transaction_status() == TransactionStatus::Error {
                 "ROLLBACK"
             } else {
@@ -325,7 +456,10 @@ where
             };
             Response::TransactionEnd(Tag::new(tag))
         }
-        Command::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),
+        Command::Rollback => {
+            session.end_transaction();
+            Response::TransactionEnd(Tag::new("ROLLBACK"))
+        }
         Command::NoOp(tag) => Response::Execution(Tag::new(tag)),
         Command::Set(assignments) => {
             for (name, value) in assignments {
@@ -374,7 +508,35 @@ where
                 .unwrap_or_else(|| ResultColumns::text(&SHOW_ALL_COLUMNS));
             text_rows(session, &columns, rows, format, "SHOW")?
         }
-        Command::Query(_) => {
+        Command::Fetch { name, count, skip } => {
+            let cursor = session.cursor(name)?;
+            let Some(count) = *count else {
+                return fetch(&cursor, usize::MAX, *skip, format, session).await;
+            };
+            if count == u64::MAX {
+                return Err(user_error(
+                    code::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "cursor can only scan forward",
+                ));
+            }
+            return fetch(
+                &cursor,
+                usize::try_from(count).unwrap_or(usize::MAX),
+                *skip,
+                format,
+                session,
+            )
+            .await;
+        }
+        Command::Close(name) => {
+            session.close_cursor(name.as_deref())?;
+            Response::Execution(Tag::new(if name.is_some() {
+                "CLOSE CURSOR"
+            } else {
+                "CLOSE CURSOR ALL"
+            }))
+        }
+        Command::Query(_) | Command::CopyOut { .. } | Command::Declare { .. } => {
             return Err(user_error(
                 code::INTERNAL_ERROR,
                 "query reached the command runner unplanned",
@@ -382,6 +544,44 @@ where
         }
     };
     Ok(response)
+}
+
+/// `FETCH`: up to `count` rows of `cursor` (`skip`: `MOVE`, counted but not sent).
+async fn fetch(
+    cursor: &Cursor,
+    count: usize,
+    skip: bool,
+    format: &Format,
+    session: &Session,
+) -> PgWireResult<Response> {
+    let mut rows = Vec::new();
+    let mut moved = 0usize;
+    {
+        let mut stream = cursor.rows.lock().await;
+        while moved < count {
+            match stream.next().await {
+                Some(row) => {
+                    let row = row?;
+                    moved += 1;
+                    if !skip {
+                        rows.push(Ok(row));
+                    }
+                }
+                None => break,
+            }
+        }
+    }
+    if skip {
+        return Ok(Response::Execution(Tag::new("MOVE").with_rows(moved)));
+    }
+    // Rows were encoded as text when the cursor was declared.
+    let _ = format;
+    let encoder = cursor
+        .columns
+        .encoder(&Format::UnifiedText, session.output_options());
+    let mut response = QueryResponse::new(encoder.fields(), stream::iter(rows));
+    response.set_command_tag("FETCH");
+    Ok(Response::Query(response))
 }
 
 /// Sends a changed setting to the client (`ParameterStatus`).

@@ -9,17 +9,19 @@
 //!
 //! All take no arguments, never return NULL and are constant for the session.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+
+use arrow::array::{Array, AsArray};
 
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, DocSection, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
-    Signature, Volatility,
+    Signature, TypeSignature, Volatility,
 };
 use datafusion::prelude::SessionContext;
 
-use super::session::PG_VERSION;
+use super::session::{PG_VERSION, Session};
 
 /// The string `version()` returns.
 pub fn version_string() -> String {
@@ -83,6 +85,259 @@ pub fn register_pg_functions(ctx: &SessionContext) {
 /// `BackendKeyData`.
 pub fn register_backend_pid(ctx: &SessionContext, pid: i32) {
     ctx.register_udf(ScalarUDF::from(BackendPid::new(pid)));
+}
+
+/// Registers the catalog helper functions clients call in their introspection queries and
+/// that have nothing to say about a lake (no comments, indexes, triggers or sizes):
+///
+/// | Function | Returns |
+/// |---|---|
+/// | `obj_description`, `col_description`, `pg_advisory_unlock_all`, `json_build_object` (SQLAlchemy's identity-column branch, never true here), `shobj_description`, `pg_get_indexdef`, `pg_get_triggerdef`, `pg_get_ruledef`, `pg_get_serial_sequence`, `pg_get_function_result`, `pg_get_function_arguments`, `pg_get_function_identity_arguments`, `to_regtype`, `to_regclass` | NULL |
+/// | `pg_type_is_visible`, `pg_function_is_visible`, `pg_collation_is_visible`, `pg_opclass_is_visible` | true |
+/// | `pg_table_size`, `pg_database_size`, `pg_indexes_size` | 0 |
+/// | `pg_size_pretty(bigint)` | PostgreSQL's rendering: `512 bytes`, `10 kB`, `2048 MB` |
+pub fn register_catalog_functions(ctx: &SessionContext) {
+    use Stub::{False, Null, Size, True, Zero};
+    for (name, result) in [
+        ("obj_description", Null),
+        ("col_description", Null),
+        ("shobj_description", Null),
+        ("pg_get_indexdef", Null),
+        ("pg_get_triggerdef", Null),
+        ("pg_get_ruledef", Null),
+        ("pg_get_serial_sequence", Null),
+        ("pg_get_function_result", Null),
+        ("pg_get_function_arguments", Null),
+        ("pg_get_function_identity_arguments", Null),
+        ("to_regtype", Null),
+        ("to_regclass", Null),
+        ("pg_type_is_visible", True),
+        ("pg_function_is_visible", True),
+        ("pg_collation_is_visible", True),
+        ("pg_opclass_is_visible", True),
+        ("pg_is_in_recovery", False),
+        ("pg_advisory_unlock_all", Null),
+        ("json_build_object", Null),
+        ("pg_table_size", Zero),
+        ("pg_database_size", Zero),
+        ("pg_indexes_size", Zero),
+        ("pg_size_pretty", Size),
+    ] {
+        ctx.register_udf(ScalarUDF::from(StubFunction::new(name, result)));
+    }
+}
+
+/// Registers `session_user`, `current_user` and `user`: the name the client logged in as.
+pub fn register_user(ctx: &SessionContext, user: &str) {
+    for name in ["session_user", "current_user", "user"] {
+        ctx.register_udf(ScalarUDF::from(ConstantText::new(
+            name,
+            user.to_string(),
+            "Name of the user the client connected as.",
+        )));
+    }
+}
+
+/// Registers `current_setting(name [, missing_ok])` and `set_config(name, value, is_local)`
+/// over the connection's settings (the same ones `SHOW` and `SET` see).
+pub(crate) fn register_setting_functions(ctx: &SessionContext, session: Weak<Session>) {
+    ctx.register_udf(ScalarUDF::from(SettingFunction::new(
+        "current_setting",
+        session.clone(),
+    )));
+    ctx.register_udf(ScalarUDF::from(SettingFunction::new("set_config", session)));
+}
+
+/// What a [`StubFunction`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Stub {
+    /// NULL text.
+    Null,
+    /// `true`.
+    True,
+    /// `false`.
+    False,
+    /// `0::bigint`.
+    Zero,
+    /// `pg_size_pretty` of the first argument.
+    Size,
+}
+
+/// A catalog function with a fixed answer (see [`register_catalog_functions`]).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct StubFunction {
+    name: &'static str,
+    result: Stub,
+    signature: Signature,
+}
+
+impl StubFunction {
+    fn new(name: &'static str, result: Stub) -> Self {
+        StubFunction {
+            name,
+            result,
+            signature: Signature::one_of(
+                vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
+                Volatility::Stable,
+            ),
+        }
+    }
+}
+
+impl ScalarUDFImpl for StubFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(match self.result {
+            Stub::Null | Stub::Size => DataType::Utf8,
+            Stub::True | Stub::False => DataType::Boolean,
+            Stub::Zero => DataType::Int64,
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(match self.result {
+            Stub::Null => ColumnarValue::Scalar(ScalarValue::Utf8(None)),
+            Stub::True => ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))),
+            Stub::False => ColumnarValue::Scalar(ScalarValue::Boolean(Some(false))),
+            Stub::Zero => ColumnarValue::Scalar(ScalarValue::Int64(Some(0))),
+            Stub::Size => {
+                let Some(arg) = args.args.first() else {
+                    return datafusion::common::plan_err!(
+                        "pg_size_pretty(bigint) takes one argument"
+                    );
+                };
+                let sizes =
+                    arrow::compute::cast(&arg.to_array(args.number_rows)?, &DataType::Int64)?;
+                let sizes = sizes.as_primitive::<arrow::datatypes::Int64Type>();
+                let pretty: arrow::array::StringArray =
+                    sizes.iter().map(|v| v.map(size_pretty)).collect();
+                ColumnarValue::Array(Arc::new(pretty))
+            }
+        })
+    }
+}
+
+/// PostgreSQL's `pg_size_pretty(bigint)`: bytes below 10 kB, then the largest unit that
+/// keeps the number below 10240, rounded half up.
+pub(crate) fn size_pretty(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes.unsigned_abs() < 10 * 1024 {
+        return format!("{bytes} bytes");
+    }
+    // Halves of the unit, so the last step can round half away from zero.
+    let mut halves = bytes / 512;
+    for (i, unit) in UNITS.iter().enumerate() {
+        let rounded = (halves + halves.signum()) / 2;
+        if rounded.unsigned_abs() < 10 * 1024 || i == UNITS.len() - 1 {
+            return format!("{rounded} {unit}");
+        }
+        halves /= 1024;
+    }
+    format!("{bytes} bytes")
+}
+
+/// `current_setting` / `set_config` over one connection's settings.
+struct SettingFunction {
+    name: &'static str,
+    session: Weak<Session>,
+    signature: Signature,
+}
+
+impl std::fmt::Debug for SettingFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SettingFunction")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for SettingFunction {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.session.ptr_eq(&other.session)
+    }
+}
+
+impl Eq for SettingFunction {}
+
+impl std::hash::Hash for SettingFunction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.session.as_ptr().hash(state);
+    }
+}
+
+impl SettingFunction {
+    fn new(name: &'static str, session: Weak<Session>) -> Self {
+        SettingFunction {
+            name,
+            session,
+            signature: Signature::variadic_any(Volatility::Volatile),
+        }
+    }
+}
+
+impl ScalarUDFImpl for SettingFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::common::{exec_err, plan_err};
+        let Some(session) = self.session.upgrade() else {
+            return exec_err!("{}: the connection is closing", self.name);
+        };
+        let rows = args.number_rows;
+        let arrays = args
+            .args
+            .iter()
+            .map(|a| {
+                a.to_array(rows)
+                    .and_then(|a| Ok(arrow::compute::cast(&a, &DataType::Utf8)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let text = |i: usize, row: usize| -> Option<String> {
+            let array = arrays.get(i)?.as_string::<i32>();
+            (!array.is_null(row)).then(|| array.value(row).to_string())
+        };
+        let mut out = arrow::array::StringBuilder::new();
+        for row in 0..rows {
+            let Some(name) = text(0, row) else {
+                out.append_null();
+                continue;
+            };
+            if self.name == "set_config" {
+                let value = text(1, row).unwrap_or_default();
+                if let Err(e) = session.set(&name, &value) {
+                    return plan_err!("{e}");
+                }
+                out.append_option(session.get(&name).map(|(_, v)| v));
+            } else {
+                match session.get(&name) {
+                    Some((_, value)) => out.append_value(value),
+                    None if text(1, row).is_some_and(|m| m == "true") => out.append_null(),
+                    None => {
+                        return plan_err!("unrecognized configuration parameter \"{name}\"");
+                    }
+                }
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
 }
 
 /// A zero-argument function returning a fixed string.

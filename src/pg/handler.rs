@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use futures::{Sink, SinkExt, StreamExt};
@@ -22,10 +22,12 @@ use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
 };
+use pgwire::api::cancel::CancelHandler;
+use pgwire::api::copy::send_copy_out_response;
 use pgwire::api::portal::{Portal, PortalExecutionState};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler, send_execution_response};
 use pgwire::api::results::{FieldInfo, Response, Tag};
-use pgwire::api::stmt::QueryParser;
+use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{
     ClientInfo, ClientPortalStore, DEFAULT_NAME, ErrorHandler, METADATA_DATABASE, METADATA_USER,
@@ -37,9 +39,10 @@ use pgwire::messages::extendedquery::{Execute, PortalSuspended};
 use pgwire::messages::response::EmptyQueryResponse;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use super::cancel::{CancelRegistry, Registration};
 use super::error::{code, user_error};
 use super::execute::{self, Prepared};
-use super::functions::register_backend_pid;
+use super::functions::{register_backend_pid, register_setting_functions, register_user};
 use super::session::Session;
 
 /// Everything pgwire needs to serve one connection.
@@ -50,8 +53,13 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Handlers for a connection served by `session`; `pids` numbers the connections.
-    pub fn new(session: Session, pids: Arc<RandomPidSecretKeyGenerator>) -> Self {
+    pub fn new(
+        session: Session,
+        pids: Arc<RandomPidSecretKeyGenerator>,
+        cancels: CancelRegistry,
+    ) -> Self {
         let session = Arc::new(session);
+        register_setting_functions(session.context(), Arc::downgrade(&session));
         Connection {
             handler: Arc::new(Handler {
                 parser: Arc::new(StatementParser {
@@ -59,6 +67,8 @@ impl Connection {
                 }),
                 session,
                 pids,
+                cancels,
+                registration: Mutex::new(None),
             }),
         }
     }
@@ -80,6 +90,10 @@ impl PgWireServerHandlers for Connection {
     fn error_handler(&self) -> Arc<impl ErrorHandler> {
         Arc::new(LogErrors)
     }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::new(self.handler.cancels.clone())
+    }
 }
 
 /// The connection's handler for every protocol phase.
@@ -88,6 +102,10 @@ pub(crate) struct Handler {
     session: Arc<Session>,
     parser: Arc<StatementParser>,
     pids: Arc<RandomPidSecretKeyGenerator>,
+    /// Where cancel requests find connections.
+    cancels: CancelRegistry,
+    /// This connection's entry in `cancels` (set at startup, removed when it closes).
+    registration: Mutex<Option<Registration>>,
 }
 
 /// Logs every error sent to a client, at debug level (they are the client's business).
@@ -138,9 +156,22 @@ impl StartupHandler for Handler {
         protocol_negotiation(client, &startup).await?;
         save_startup_parameters_to_metadata(client, &startup);
         let (pid, secret_key) = self.pids.generate(&*client);
-        client.set_pid_and_secret_key(pid, secret_key);
+        client.set_pid_and_secret_key(pid, secret_key.clone());
+        let registration = self
+            .cancels
+            .register(pid, secret_key, self.session.canceler());
+        *self
+            .registration
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(registration);
         apply_startup_parameters(&self.session, client.metadata());
         register_backend_pid(self.session.context(), pid);
+        let user = client
+            .metadata()
+            .get(METADATA_USER)
+            .cloned()
+            .unwrap_or_default();
+        register_user(self.session.context(), &user);
         tracing::debug!(
             peer = %client.socket_addr(),
             user = client.metadata().get(METADATA_USER).map(String::as_str).unwrap_or(""),
@@ -259,14 +290,27 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        execute::run(
+        let response = execute::run(
             &self.session,
             client,
             &portal.statement.statement,
             &portal.parameters,
             (&portal.parameter_format, &portal.result_column_format),
         )
-        .await
+        .await?;
+        // A declared cursor is also a protocol portal: psycopg describes it (`Describe P`)
+        // to learn its columns before fetching.
+        if let Prepared::Declare { name, query, .. } = &portal.statement.statement {
+            let statement =
+                StoredStatement::new(name.clone(), Prepared::Query(query.clone()), Vec::new());
+            client
+                .portal_store()
+                .put_portal(Arc::new(Portal::new_cursor(
+                    name.clone(),
+                    Arc::new(statement),
+                )));
+        }
+        Ok(response)
     }
 
     /// Like pgwire's default, but rows go straight from DataFusion's stream to the socket
@@ -328,10 +372,11 @@ impl ExtendedQueryHandler for Handler {
                         .await?;
                     transaction_status = transaction_status.to_error_state();
                 }
-                Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
+                Response::CopyOut(copy) => send_copy_out_response(client, copy).await?,
+                Response::CopyIn(_) | Response::CopyBoth(_) => {
                     return Err(user_error(
                         code::FEATURE_NOT_SUPPORTED,
-                        "COPY is not supported in the extended protocol",
+                        "COPY FROM is not supported",
                     ));
                 }
             }

@@ -12,6 +12,10 @@
 //! - `params`: parameter types and decoding of bound values.
 //! - `types`, `encode`, `format`: Arrow → Postgres types, `DataRow` encoding, value renderings.
 //! - [`error`]: DataFusion errors → SQLSTATE ([`sqlstate`]).
+//! - `cancel`: `CancelRequest`s and `statement_timeout` stop the running statement (`57014`).
+//! - `copy`: `COPY (query) TO STDOUT` in text and CSV.
+//! - [`catalog`]: `pg_catalog` and the Postgres-flavoured `information_schema`.
+//! - `rewrite`: SQL rewrites for client catalog queries (`::regclass`, `information_schema`, …).
 //! - `functions`: `version()`, `current_database()`, `current_schema()`, `pg_backend_pid()`.
 //!
 //! What works today, and what does not yet:
@@ -22,10 +26,17 @@
 //! | simple protocol | multi-statement strings; empty and comment-only queries → `EmptyQueryResponse` |
 //! | extended protocol | typed and untyped parameters (types inferred by DataFusion), text and binary formats, `max_rows` / `PortalSuspended` |
 //! | types | bool, int2/4/8, float4/8, numeric, text, bytea, date, time, timestamp(tz), interval, one-dimensional arrays; anything else as text |
-//! | session | `SET`/`RESET`/`SHOW`/`DISCARD ALL`; `BEGIN`/`COMMIT`/`ROLLBACK`/savepoints accepted (no isolation) |
+//! | session | `SET`/`RESET`/`SHOW`/`DISCARD ALL`, `current_setting()`/`set_config()`; `BEGIN`/`COMMIT`/`ROLLBACK`/savepoints accepted (no isolation) |
+//! | catalog | `pg_catalog` (70 tables, `datafusion-pg-catalog`) and a Postgres-flavoured `information_schema`; psql `\d` family, SQLAlchemy `inspect()`, pgJDBC `DatabaseMetaData` |
+//! | `COPY (query) TO STDOUT` | text and CSV, `HEADER`, `DELIMITER`, `NULL`, `QUOTE`; streamed |
+//! | cancel | `CancelRequest` and `statement_timeout` drop the running stream (`57014`) |
+//! | cursors | `DECLARE`/`FETCH`/`MOVE`/`CLOSE`, forward-only, streamed |
 //! | refused | DDL and DML (`42501`): the catalog is shared by all connections |
-//! | not yet | `pg_catalog` / psql `\d`, `COPY … TO STDOUT`, cancel requests, `statement_timeout`, TLS, passwords, cursors (`DECLARE`/`FETCH`) |
+//! | not yet | TLS, passwords, `COPY … FROM STDIN`, binary COPY, backward cursors, keys/indexes in the catalog (`pg_index.indkey` is text) |
 
+mod cancel;
+pub mod catalog;
+mod copy;
 mod encode;
 pub mod error;
 mod execute;
@@ -33,12 +44,24 @@ mod format;
 mod functions;
 mod handler;
 mod params;
+mod rewrite;
 pub mod server;
 mod session;
 mod statement;
 mod types;
 
-pub use error::{QueryCanceled, code, sqlstate};
+pub use cancel::CancelRegistry;
+pub use error::{QueryCanceled, StatementTimeout, code, sqlstate};
 pub use functions::{register_backend_pid, register_pg_functions, version_string};
+/// Splits and classifies a client's query string the way the server does before planning
+/// (the SQL entry point, for the fuzz target in `fuzz/`): the number of statements, or the
+/// SQLSTATE of the error a client would get.
+#[doc(hidden)]
+pub fn parse_statements(sql: &str) -> std::result::Result<usize, &'static str> {
+    statement::parse(sql)
+        .map(|commands| commands.len())
+        .map_err(|e| sqlstate(&e))
+}
+
 pub use server::{ServerOptions, SessionFactory, serve, serve_with, serve_with_options};
 pub use session::{PG_VERSION, server_version};

@@ -18,14 +18,17 @@ use datafusion::prelude::SessionContext;
 use pgwire::api::RandomPidSecretKeyGenerator;
 use pgwire::error::ErrorInfo;
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::startup::SecretKey;
 use pgwire::tokio::process_socket;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
+use super::cancel::CancelRegistry;
+use super::catalog;
 use super::error::code;
-use super::functions::register_pg_functions;
+use super::functions::{register_catalog_functions, register_pg_functions};
 use super::handler::Connection;
 use super::session::Session;
 use crate::engine::Engine;
@@ -81,6 +84,7 @@ pub async fn serve_with_options(
     const MAX_BACKOFF: Duration = Duration::from_secs(64);
     let limit = Arc::new(Semaphore::new(options.max_connections));
     let pids = Arc::new(RandomPidSecretKeyGenerator::default());
+    let cancels = CancelRegistry::default();
     let mut connections = JoinSet::new();
     let mut backoff = Duration::from_secs(1);
     tokio::pin!(shutdown);
@@ -104,13 +108,19 @@ pub async fn serve_with_options(
                 backoff = Duration::from_secs(1);
                 match limit.clone().try_acquire_owned() {
                     Ok(permit) => {
-                        let connection =
-                            serve_connection(socket, peer, sessions.clone(), pids.clone(), permit);
+                        let connection = serve_connection(
+                            socket,
+                            peer,
+                            sessions.clone(),
+                            pids.clone(),
+                            cancels.clone(),
+                            permit,
+                        );
                         connections.spawn(connection);
                     }
                     Err(_) => {
                         tracing::warn!(%peer, "refusing connection: {} already open", options.max_connections);
-                        connections.spawn(refuse(socket));
+                        connections.spawn(refuse(socket, cancels.clone()));
                     }
                 }
             }
@@ -169,11 +179,16 @@ async fn serve_connection(
     peer: SocketAddr,
     sessions: SessionFactory,
     pids: Arc<RandomPidSecretKeyGenerator>,
+    cancels: CancelRegistry,
     _permit: OwnedSemaphorePermit,
 ) {
     let ctx = sessions();
+    if let Err(e) = catalog::install(&ctx) {
+        tracing::warn!(%peer, "pg_catalog unavailable on this connection: {e}");
+    }
     register_pg_functions(&ctx);
-    let connection = Connection::new(Session::new(ctx), pids);
+    register_catalog_functions(&ctx);
+    let connection = Connection::new(Session::new(ctx), pids, cancels);
     match process_socket(socket, None, connection).await {
         Ok(()) => tracing::debug!(%peer, "connection closed"),
         Err(e) => tracing::debug!(%peer, "connection ended: {e}"),
@@ -185,8 +200,8 @@ const GSSENC_REQUEST: u32 = 80_877_104;
 const CANCEL_REQUEST: u32 = 80_877_102;
 
 /// Tells a client over the connection limit so, the way PostgreSQL does: refuse TLS, read
-/// the startup packet, send `FATAL 53300`, close.
-async fn refuse(mut socket: TcpStream) {
+/// the startup packet, send `FATAL 53300`, close. A cancel request is still carried out.
+async fn refuse(mut socket: TcpStream, cancels: CancelRegistry) {
     let exchange = async {
         loop {
             let mut header = [0u8; 8];
@@ -198,6 +213,12 @@ async fn refuse(mut socket: TcpStream) {
                 continue;
             }
             if request == CANCEL_REQUEST {
+                // Cancels still work when every slot is taken (that is when they matter).
+                let mut key = [0u8; 8];
+                socket.read_exact(&mut key).await?;
+                let pid = i32::from_be_bytes([key[0], key[1], key[2], key[3]]);
+                let secret = i32::from_be_bytes([key[4], key[5], key[6], key[7]]);
+                cancels.cancel(pid, &SecretKey::I32(secret));
                 return Ok(());
             }
             let rest = (length as usize).saturating_sub(8).min(10_000);

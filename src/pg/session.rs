@@ -8,7 +8,8 @@
 //! | `DateStyle` | `ISO, MDY` | `ISO[, MDY/DMY/YMD]` | reported only (output is always ISO) |
 //! | `IntervalStyle` | `postgres` | `postgres` | reported only |
 //! | `client_encoding` | `UTF8` | `UTF8`, `UTF-8`, `'utf-8'`, `UNICODE` | reported only |
-//! | `application_name`, `search_path`, `statement_timeout`, any other name | see [`DEFAULTS`] | anything | stored and shown back |
+//! | `statement_timeout` | `0` | milliseconds or a number with `us`/`ms`/`s`/`min`/`h`/`d` (`22023` otherwise) | running statements stop after it (`57014`) |
+//! | `application_name`, `search_path`, any other name | see [`DEFAULTS`] | anything | stored and shown back |
 //! | `server_version`, `server_encoding`, `integer_datetimes`, … | see [`DEFAULTS`] | — (`55P02`) | fixed |
 //! | `datafusion.*`, `chatlake.*` | DataFusion's | what DataFusion accepts | passed to the session's DataFusion config |
 //!
@@ -16,14 +17,18 @@
 //! (`42704`). A `SET` of a reported setting (`TimeZone`, `application_name`, …) sends the new
 //! value to the client as a `ParameterStatus` message, as PostgreSQL does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono_tz::Tz;
 use datafusion::prelude::SessionContext;
-use pgwire::error::PgWireError;
+use futures::stream::BoxStream;
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::data::DataRow;
 
+use super::cancel::{Canceler, Interrupt, parse_timeout};
+use super::encode::ResultColumns;
 use super::error::{code, user_error};
 
 /// PostgreSQL version clients see (`server_version`, `version()`).
@@ -123,6 +128,18 @@ struct Settings {
 pub(crate) struct Session {
     ctx: SessionContext,
     settings: Mutex<Settings>,
+    canceler: Canceler,
+    cursors: Mutex<HashMap<String, Arc<Cursor>>>,
+}
+
+/// An open SQL cursor (`DECLARE`): rows not fetched yet, still streaming from DataFusion.
+pub(crate) struct Cursor {
+    /// The cursor's result columns.
+    pub columns: ResultColumns,
+    /// Rows left, text-encoded.
+    pub rows: tokio::sync::Mutex<BoxStream<'static, PgWireResult<DataRow>>>,
+    /// `WITH HOLD`: survives the end of the transaction.
+    pub hold: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -140,12 +157,77 @@ impl Session {
         Session {
             ctx,
             settings: Mutex::new(Settings::defaults()),
+            canceler: Canceler::default(),
+            cursors: Mutex::new(HashMap::new()),
         }
     }
 
     /// The connection's DataFusion context.
     pub fn context(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    fn cursors(&self) -> MutexGuard<'_, HashMap<String, Arc<Cursor>>> {
+        self.cursors.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Opens cursor `name`; `42P03` if one of that name is open.
+    pub fn open_cursor(&self, name: &str, cursor: Cursor) -> Result<(), PgWireError> {
+        let mut cursors = self.cursors();
+        if cursors.contains_key(name) {
+            return Err(user_error(
+                code::DUPLICATE_CURSOR,
+                format!("cursor \"{name}\" already exists"),
+            ));
+        }
+        cursors.insert(name.to_string(), Arc::new(cursor));
+        Ok(())
+    }
+
+    /// The open cursor `name`; `34000` if there is none.
+    pub fn cursor(&self, name: &str) -> Result<Arc<Cursor>, PgWireError> {
+        self.cursors().get(name).cloned().ok_or_else(|| {
+            user_error(
+                code::INVALID_CURSOR_NAME,
+                format!("cursor \"{name}\" does not exist"),
+            )
+        })
+    }
+
+    /// Closes cursor `name` (`None`: all of them); `34000` if there is none of that name.
+    pub fn close_cursor(&self, name: Option<&str>) -> Result<(), PgWireError> {
+        let mut cursors = self.cursors();
+        match name {
+            None => cursors.clear(),
+            Some(name) => {
+                if cursors.remove(name).is_none() {
+                    return Err(user_error(
+                        code::INVALID_CURSOR_NAME,
+                        format!("cursor \"{name}\" does not exist"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the cursors declared without `WITH HOLD` (the transaction ended).
+    pub fn end_transaction(&self) {
+        self.cursors().retain(|_, cursor| cursor.hold);
+    }
+
+    /// The connection's cancel switch.
+    pub fn canceler(&self) -> &Canceler {
+        &self.canceler
+    }
+
+    /// The interrupt of a statement starting now: a cancel request or `statement_timeout`.
+    pub fn interrupt(&self) -> Interrupt {
+        let timeout = self
+            .get("statement_timeout")
+            .and_then(|(_, value)| parse_timeout(&value))
+            .flatten();
+        self.canceler.interrupt(timeout)
     }
 
     fn settings(&self) -> MutexGuard<'_, Settings> {
@@ -358,6 +440,10 @@ fn normalize(name: &str, value: &str) -> Result<String, PgWireError> {
                     tz.name().into()
                 },
             )
+        }
+        "statement_timeout" => {
+            parse_timeout(unquoted).ok_or_else(invalid)?;
+            Ok(unquoted.to_string())
         }
         "extra_float_digits" => {
             let digits: i32 = unquoted.parse().map_err(|_| invalid())?;

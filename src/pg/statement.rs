@@ -13,15 +13,22 @@
 //! | `SET SESSION CHARACTERISTICS …`, `SET TRANSACTION …`, `SET ROLE …` | accepted, no effect | `SET` |
 //! | `RESET x`, `RESET ALL`, `DISCARD …` | settings back to defaults | `RESET` / `DISCARD ALL` |
 //! | `SHOW x`, `SHOW ALL` | [`Command::Show`] | `SHOW` |
+//! | `COPY (query) TO STDOUT`, `COPY table TO STDOUT` | [`Command::CopyOut`] ([`super::copy`]) | `COPY n` |
+//! | `DECLARE c CURSOR FOR q`, `FETCH [FORWARD] n / ALL / NEXT FROM c`, `CLOSE c`, `CLOSE ALL` | [`Command::Declare`], [`Command::Fetch`], [`Command::Close`]: forward-only cursors streaming from DataFusion | `DECLARE CURSOR`, `FETCH n`, `CLOSE CURSOR` |
+//! | `UNLISTEN …` | accepted, no effect (no notifications) | `UNLISTEN` |
 //! | `DEALLOCATE ALL` | accepted (prepared statements are replaced on re-`Parse`) | `DEALLOCATE ALL` |
 //! | `SET`/`SHOW`/`RESET` of `datafusion.*` or `chatlake.*`, queries, everything else | [`Command::Query`] | `SELECT n`, `SET`, … |
 
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParserBuilder, ResetStatement, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr as SqlExpr, Ident, ObjectName, Set, Statement as SqlStatement, UnaryOperator, Value,
+    CloseCursor, Declare, Expr as SqlExpr, FetchDirection, Ident, ObjectName, Set,
+    Statement as SqlStatement, UnaryOperator, Value, ValueWithSpan,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+
+use super::copy::{self, CopyOptions};
+use super::rewrite;
 
 /// What one SQL statement asks of the front end.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,15 +51,78 @@ pub(crate) enum Command {
     Show(Option<String>),
     /// Planned and run by DataFusion.
     Query(Box<DfStatement>),
+    /// `DECLARE name CURSOR FOR query`.
+    Declare {
+        /// The cursor's name.
+        name: String,
+        /// The query.
+        query: Box<DfStatement>,
+        /// `WITH HOLD`: the cursor outlives the transaction.
+        hold: bool,
+    },
+    /// `FETCH [FORWARD] [n | ALL | NEXT] [FROM | IN] name` (`count`: `None` for all rows).
+    Fetch {
+        /// The cursor's name.
+        name: String,
+        /// How many rows (`None`: all that are left).
+        count: Option<u64>,
+        /// `MOVE`: skip the rows instead of returning them.
+        skip: bool,
+    },
+    /// `CLOSE name` (`None`: `CLOSE ALL`).
+    Close(Option<String>),
+    /// `COPY … TO STDOUT`: a query whose rows are sent as COPY data.
+    CopyOut {
+        /// The query.
+        query: Box<DfStatement>,
+        /// How rows are written.
+        options: CopyOptions,
+    },
 }
 
 /// Parses `sql` into commands (none for an empty or comment-only string).
 pub(crate) fn parse(sql: &str) -> Result<Vec<Command>, DataFusionError> {
+    if copy::is_copy(sql)
+        && let Some(copy) = copy::parse(sql)?
+    {
+        let query = rewrite::rewrite(SqlStatement::Query(copy.query));
+        return Ok(vec![Command::CopyOut {
+            query: Box::new(DfStatement::Statement(Box::new(query))),
+            options: copy.options,
+        }]);
+    }
     let dialect = PostgreSqlDialect {};
-    let statements = DFParserBuilder::new(sql)
+    let statements: Vec<DfStatement> = DFParserBuilder::new(sql)
         .with_dialect(&dialect)
         .build()?
-        .parse_statements()?;
+        .parse_statements()?
+        .into_iter()
+        .collect();
+    // Client catalog queries need rewriting (super::rewrite). The crate's parser also swaps a
+    // few whole psql/pgcli queries for stubs, which needs the original text: use it when every
+    // statement is plain SQL (not DataFusion's own COPY / CREATE EXTERNAL TABLE / EXPLAIN).
+    let plain = statements
+        .iter()
+        .all(|s| matches!(s, DfStatement::Statement(_)));
+    let compat = plain
+        .then(|| rewrite::compat_parse(sql))
+        .flatten()
+        .filter(|rewritten| rewritten.len() == statements.len());
+    let statements: Vec<DfStatement> = match compat {
+        Some(rewritten) => rewritten
+            .into_iter()
+            .map(|s| DfStatement::Statement(Box::new(rewrite::ours(s))))
+            .collect(),
+        None => statements
+            .into_iter()
+            .map(|s| match s {
+                DfStatement::Statement(sql) => {
+                    DfStatement::Statement(Box::new(rewrite::rewrite(*sql)))
+                }
+                other => other,
+            })
+            .collect(),
+    };
     Ok(statements.into_iter().map(classify).collect())
 }
 
@@ -89,9 +159,22 @@ fn classify_sql(statement: Box<SqlStatement>) -> Command {
         SqlStatement::Savepoint { .. } => Command::NoOp("SAVEPOINT"),
         SqlStatement::ReleaseSavepoint { .. } => Command::NoOp("RELEASE"),
         SqlStatement::Discard { .. } => Command::Discard,
+        // No notifications here: nothing to listen to (asyncpg's pool reset sends UNLISTEN *).
+        SqlStatement::UNLISTEN { .. } => Command::NoOp("UNLISTEN"),
         SqlStatement::Deallocate { ref name, .. } if name.value.eq_ignore_ascii_case("all") => {
             Command::NoOp("DEALLOCATE ALL")
         }
+        SqlStatement::Declare { ref stmts } => declare(stmts)
+            .unwrap_or_else(|| Command::Query(Box::new(DfStatement::Statement(statement.clone())))),
+        SqlStatement::Fetch {
+            ref name,
+            ref direction,
+            ..
+        } => fetch(name, direction, false),
+        SqlStatement::Close { ref cursor } => Command::Close(match cursor {
+            CloseCursor::All => None,
+            CloseCursor::Specific { name } => Some(name.value.clone()),
+        }),
         SqlStatement::ShowVariable { ref variable } => {
             let name = show_name(variable);
             if is_engine_setting(&name) {
@@ -107,6 +190,48 @@ fn classify_sql(statement: Box<SqlStatement>) -> Command {
             None => Command::Query(Box::new(DfStatement::Statement(statement))),
         },
         _ => Command::Query(Box::new(DfStatement::Statement(statement))),
+    }
+}
+
+/// `DECLARE name CURSOR FOR query`; `None` if it is no cursor declaration.
+fn declare(stmts: &[Declare]) -> Option<Command> {
+    let [declare] = stmts else {
+        return None;
+    };
+    let query = declare.for_query.clone()?;
+    let name = declare.names.first()?.value.clone();
+    Some(Command::Declare {
+        name,
+        query: Box::new(DfStatement::Statement(Box::new(rewrite::rewrite(
+            SqlStatement::Query(query),
+        )))),
+        hold: declare.hold == Some(true),
+    })
+}
+
+/// `FETCH`: forward counts only (a backward fetch is refused when it runs).
+fn fetch(name: &Ident, direction: &FetchDirection, skip: bool) -> Command {
+    let number = |v: &ValueWithSpan| match &v.value {
+        Value::Number(n, _) => n.parse::<i64>().ok(),
+        _ => None,
+    };
+    let count = match direction {
+        FetchDirection::Next => Some(1),
+        FetchDirection::All | FetchDirection::ForwardAll => None,
+        FetchDirection::Forward { limit: None } => Some(1),
+        FetchDirection::Forward { limit: Some(n) } | FetchDirection::Count { limit: n } => {
+            match number(n) {
+                Some(n) if n >= 0 => Some(n.unsigned_abs()),
+                _ => Some(u64::MAX),
+            }
+        }
+        // Marked for refusal: the cursors are forward-only.
+        _ => Some(u64::MAX),
+    };
+    Command::Fetch {
+        name: name.value.clone(),
+        count,
+        skip,
     }
 }
 

@@ -35,11 +35,24 @@ def lake_dir(tmp_path_factory):
     return lake
 
 
+# A view served next to the tables (clients list and describe views differently).
+VIEW_SQL = ("CREATE VIEW tenant_messages AS "
+            "SELECT tenant_id, count(*) AS n FROM messages GROUP BY tenant_id")
+
+
 @pytest.fixture(scope="session")
-def server(lake_dir):
+def sql_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sql")
+    (root / "views").mkdir()
+    (root / "views" / "900_tenant_messages.sql").write_text(VIEW_SQL)
+    return root
+
+
+@pytest.fixture(scope="session")
+def server(lake_dir, sql_dir):
     port = _free_port()
     proc = subprocess.Popen([_binary(), "serve", "--lake", str(lake_dir), "--listen",
-                             f"127.0.0.1:{port}"],
+                             f"127.0.0.1:{port}", "--sql-dir", str(sql_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while True:

@@ -1,0 +1,482 @@
+//! SQL rewrites applied to client statements before DataFusion plans them, so the catalog
+//! queries clients send find what they expect.
+//!
+//! First `datafusion-pg-catalog`'s parser runs (whole-query stubs for a few psql/pgcli catalog
+//! queries DataFusion cannot plan, `= ANY(array)`, `OPERATOR(pg_catalog.~)`, `COLLATE`,
+//! `pg_catalog.fn(...)` qualifiers, `'name'::regclass` → OID subqueries, …). Then ours:
+//!
+//! | Client writes | Planned as |
+//! |---|---|
+//! | `information_schema.columns` (also `tables`, `views`, `schemata`, constraint tables) | `pg_catalog._is_columns` … ([`super::catalog`]: Postgres type names) |
+//! | `expr::regtype::text` (`::varchar`, `::name`) | `format_type(expr, NULL)`: the type's name, not its OID |
+//! | `pg_get_viewdef(oid [, pretty])` | the view's SQL text, from `pg_catalog.pg_views` |
+//! | `ARRAY(SELECT x FROM … [ORDER BY …])` | `(SELECT array_agg(x [ORDER BY …]) FROM …)` (NULL rather than `{}` when empty) |
+//! | `(SELECT x FROM pg_catalog.t WHERE … = outer.c)` in a projection | `(SELECT max(x) …)`: DataFusion needs correlated scalar subqueries aggregated; catalog lookups return at most one row |
+//! | `x LIKE p ESCAPE '/'` | `x LIKE replace(p, '/', '\\')` (DataFusion knows only the backslash escape) |
+//! | `unnest(a) x` in `FROM` | `unnest(a) AS x(x)`: the alias names the column, as in PostgreSQL |
+
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+
+use datafusion::sql::sqlparser::ast::{
+    DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr,
+    Statement, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
+};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+
+use super::catalog::{INFORMATION_SCHEMA_TABLES, PG_CATALOG, information_schema_alias};
+
+/// The crate's compatibility parser (built once: it pre-tokenizes its stub queries).
+fn compat() -> &'static PostgresCompatibilityParser {
+    static PARSER: OnceLock<PostgresCompatibilityParser> = OnceLock::new();
+    PARSER.get_or_init(PostgresCompatibilityParser::new)
+}
+
+/// `sql` parsed and rewritten by the crate's compatibility parser, when it parses.
+pub(crate) fn compat_parse(sql: &str) -> Option<Vec<Statement>> {
+    compat().parse(sql).ok()
+}
+
+/// Applies the crate's rewrite rules and ours to one statement.
+pub(crate) fn rewrite(statement: Statement) -> Statement {
+    ours(compat().rewrite(statement))
+}
+
+/// Applies only our rewrites (for statements the crate's parser already rewrote).
+pub(crate) fn ours(mut statement: Statement) -> Statement {
+    let _ = statement.visit(&mut Rewriter);
+    statement
+}
+
+struct Rewriter;
+
+impl VisitorMut for Rewriter {
+    type Break = ();
+
+    fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
+        let parts: Vec<String> = relation
+            .0
+            .iter()
+            .map(|p| match p.as_ident() {
+                Some(ident) => ident.value.to_ascii_lowercase(),
+                None => p.to_string(),
+            })
+            .collect();
+        let n = parts.len();
+        if n >= 2
+            && parts[n - 2] == "information_schema"
+            && INFORMATION_SCHEMA_TABLES.contains(&parts[n - 1].as_str())
+        {
+            let mut name: Vec<ObjectNamePart> = relation.0[..n - 2].to_vec();
+            name.push(ObjectNamePart::Identifier(Ident::new(PG_CATALOG)));
+            name.push(ObjectNamePart::Identifier(Ident::new(
+                information_schema_alias(&parts[n - 1]),
+            )));
+            *relation = ObjectName(name);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        // `pg_catalog.unnest(a)` parses as a table function call; DataFusion knows only the
+        // `UNNEST` table factor.
+        if let TableFactor::Table {
+            name,
+            args: Some(args),
+            alias,
+            ..
+        } = factor
+            && name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("unnest"))
+        {
+            let array_exprs: Option<Vec<Expr>> = args
+                .args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(array_exprs) = array_exprs {
+                *factor = TableFactor::UNNEST {
+                    alias: alias.clone(),
+                    array_exprs,
+                    with_offset: false,
+                    with_offset_alias: None,
+                    with_ordinality: false,
+                };
+            }
+        }
+        // `unnest(a) x`: in PostgreSQL the alias also names the single column.
+        let alias = match factor {
+            TableFactor::UNNEST {
+                alias: Some(alias),
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            } if array_exprs.len() == 1 => Some(alias),
+            _ => None,
+        };
+        if let Some(alias) = alias
+            && alias.columns.is_empty()
+        {
+            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(replacement) = regtype_as_text(expr)
+            .or_else(|| viewdef(expr))
+            .or_else(|| array_subquery(expr))
+        {
+            *expr = replacement;
+        }
+        if let Expr::Subquery(query) = expr {
+            aggregate_catalog_lookup(query);
+        }
+        if let Expr::Like {
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            pattern,
+            escape_char,
+            ..
+        } = expr
+            && let Some(Value::SingleQuotedString(escape)) = escape_char.as_ref().map(|v| &v.value)
+            && escape != "\\"
+            && escape.chars().count() == 1
+        {
+            // DataFusion takes only `\\` as LIKE escape (SQLAlchemy uses '/'): re-escape the
+            // pattern with backslashes.
+            let backslash =
+                || Expr::Value(Value::SingleQuotedString("\\".into()).with_empty_span());
+            let doubled = Expr::Value(Value::SingleQuotedString("\\\\".into()).with_empty_span());
+            let custom = Expr::Value(Value::SingleQuotedString(escape.clone()).with_empty_span());
+            let escaped = call("replace", vec![(**pattern).clone(), backslash(), doubled]);
+            **pattern = call("replace", vec![escaped, custom, backslash()]);
+            *escape_char = None;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The last part of a type name, lower-cased (`pg_catalog.regtype` → `regtype`).
+fn type_name(data_type: &DataType) -> String {
+    let lower = data_type.to_string().to_ascii_lowercase();
+    lower
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string()
+}
+
+/// `x::regtype::text` → `format_type(x, NULL)`.
+fn regtype_as_text(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: inner,
+        data_type: outer,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    if !matches!(
+        type_name(outer).as_str(),
+        "text" | "varchar" | "character varying" | "name"
+    ) {
+        return None;
+    }
+    let Expr::Cast {
+        expr: operand,
+        data_type,
+        ..
+    } = inner.as_ref()
+    else {
+        return None;
+    };
+    if type_name(data_type) != "regtype" {
+        return None;
+    }
+    Some(call(
+        "format_type",
+        vec![
+            (**operand).clone(),
+            Expr::Value(Value::Null.with_empty_span()),
+        ],
+    ))
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
+/// Aggregates names that make a query aggregated already.
+const AGGREGATES: &[&str] = &[
+    "count",
+    "max",
+    "min",
+    "sum",
+    "avg",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+];
+
+/// `(SELECT x FROM pg_catalog.t WHERE … = outer.col)` → `(SELECT max(x) …)`: DataFusion plans a
+/// correlated scalar subquery only when it is aggregated. Catalog lookups return one row (or
+/// none), so `max` changes nothing; queries over the lake's tables are left alone.
+fn aggregate_catalog_lookup(query: &mut Query) {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let from_catalog = !select.from.is_empty()
+        && select.from.iter().all(|t| {
+            matches!(&t.relation, TableFactor::Table { name, args: None, .. }
+                if name.0.len() >= 2
+                    && name.0[name.0.len() - 2]
+                        .as_ident()
+                        .is_some_and(|i| i.value.eq_ignore_ascii_case(PG_CATALOG)))
+        });
+    if !from_catalog
+        || select.distinct.is_some()
+        || select.having.is_some()
+        || !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+        || query.limit_clause.is_some()
+    {
+        return;
+    }
+    let [item] = select.projection.as_mut_slice() else {
+        return;
+    };
+    let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
+        return;
+    };
+    if let Expr::Function(f) = expr
+        && f.name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .is_some_and(|i| AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str()))
+    {
+        return;
+    }
+    *expr = call("max", vec![expr.clone()]);
+}
+
+/// `ARRAY(SELECT x …)` → `(SELECT array_agg(x) FROM (SELECT x …) AS _array_source(x))`.
+fn array_subquery(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    if !function
+        .name
+        .0
+        .last()?
+        .as_ident()?
+        .value
+        .eq_ignore_ascii_case("array")
+    {
+        return None;
+    }
+    let FunctionArguments::Subquery(query) = &function.args else {
+        return None;
+    };
+    // psql's `array(select 'toast.' || x from unnest(tc.reloptions) x)`: DataFusion cannot
+    // unnest an outer column, and `reloptions` is always NULL here, so is the array.
+    if let SetExpr::Select(select) = query.body.as_ref()
+        && let [from] = select.from.as_slice()
+        && from.joins.is_empty()
+        && let TableFactor::UNNEST { array_exprs, .. } = &from.relation
+        && let [Expr::CompoundIdentifier(parts)] = array_exprs.as_slice()
+        && parts
+            .last()
+            .is_some_and(|p| p.value.eq_ignore_ascii_case("reloptions"))
+    {
+        let mut parser = Parser::new(&PostgreSqlDialect {})
+            .try_with_sql("CAST(NULL AS text[])")
+            .ok()?;
+        return parser.parse_expr().ok();
+    }
+    // A plain `SELECT x FROM … [ORDER BY …]`: aggregate in place (keeps correlated
+    // references where DataFusion can decorrelate them).
+    if let SetExpr::Select(select) = query.body.as_ref()
+        && let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
+            select.projection.as_slice()
+        && select.distinct.is_none()
+        && matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+        && select.having.is_none()
+        && query.limit_clause.is_none()
+        && query.with.is_none()
+    {
+        let order = query
+            .order_by
+            .as_ref()
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default();
+        let aggregate = format!("array_agg({item}{order})");
+        let mut select = select.clone();
+        let mut parser = Parser::new(&PostgreSqlDialect {})
+            .try_with_sql(&aggregate)
+            .ok()?;
+        select.projection = vec![SelectItem::UnnamedExpr(parser.parse_expr().ok()?)];
+        let mut query = query.clone();
+        query.order_by = None;
+        query.body = Box::new(SetExpr::Select(select));
+        return Some(Expr::Subquery(query));
+    }
+    let sql = format!("SELECT array_agg(_array_source._x) FROM ({query}) AS _array_source(_x)");
+    match Parser::parse_sql(&PostgreSqlDialect {}, &sql).ok()?.pop()? {
+        Statement::Query(query) => Some(Expr::Subquery(query)),
+        _ => None,
+    }
+}
+
+/// `pg_get_viewdef(oid [, pretty])` → the definition from `pg_views` (a scalar subquery,
+/// aggregated so DataFusion accepts it when correlated).
+fn viewdef(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let name = function
+        .name
+        .0
+        .last()?
+        .as_ident()?
+        .value
+        .to_ascii_lowercase();
+    if name != "pg_get_viewdef" {
+        return None;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(oid))) = list.args.first() else {
+        return None;
+    };
+    static TEMPLATE: OnceLock<Option<Box<Query>>> = OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        let sql = "SELECT max(v.definition) FROM pg_catalog.pg_views v \
+                   JOIN pg_catalog.pg_namespace n ON n.nspname = v.schemaname \
+                   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = v.viewname \
+                   WHERE c.oid = $1";
+        match Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?.pop()? {
+            Statement::Query(query) => Some(query),
+            _ => None,
+        }
+    });
+    let mut query = template.clone()?;
+    let _ = query.visit(&mut ReplacePlaceholder(oid.clone()));
+    Some(Expr::Subquery(query))
+}
+
+struct ReplacePlaceholder(Expr);
+
+impl VisitorMut for ReplacePlaceholder {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Value(v) = expr
+            && matches!(v.value, Value::Placeholder(_))
+        {
+            *expr = self.0.clone();
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .ok()
+            .and_then(|mut s| s.pop())
+            .map(rewrite);
+        statement.map(|s| s.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn information_schema_tables_are_ours() {
+        let sql = rewritten("SELECT data_type FROM information_schema.columns");
+        assert!(sql.contains("pg_catalog._is_columns"), "{sql}");
+        let sql = rewritten("SELECT * FROM chatlake.INFORMATION_SCHEMA.tables");
+        assert!(sql.contains("chatlake.pg_catalog._is_tables"), "{sql}");
+        // DataFusion's own stay.
+        let sql = rewritten("SELECT * FROM information_schema.routines");
+        assert!(sql.contains("information_schema.routines"), "{sql}");
+    }
+
+    #[test]
+    fn regtype_text_is_format_type() {
+        let sql = rewritten("SELECT a.atttypid::regtype::text FROM pg_attribute a");
+        assert!(sql.contains("format_type(a.atttypid, NULL)"), "{sql}");
+    }
+
+    #[test]
+    fn array_constructor_becomes_array_agg() {
+        let sql = rewritten("SELECT array(SELECT 'toast.' || x FROM unnest(r) x) FROM t");
+        assert!(sql.contains("array_agg('toast.' || x)"), "{sql}");
+        let sql = rewritten("SELECT ARRAY(SELECT b.n FROM b WHERE b.m = r.oid ORDER BY 1) FROM r");
+        assert!(sql.contains("array_agg(b.n ORDER BY 1)"), "{sql}");
+        let sql = rewritten("SELECT array(SELECT DISTINCT x FROM t) FROM r");
+        assert!(sql.contains("array_agg(_array_source._x)"), "{sql}");
+    }
+
+    fn ours_only(sql: &str) -> String {
+        Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .ok()
+            .and_then(|mut s| s.pop())
+            .map(|s| ours(s).to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn catalog_lookups_are_aggregated_and_lake_queries_left_alone() {
+        let sql = ours_only(
+            "SELECT (SELECT t.typname FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid) \
+             FROM pg_catalog.pg_attribute a",
+        );
+        assert!(sql.contains("max(t.typname)"), "{sql}");
+        let sql = ours_only("SELECT (SELECT x FROM messages m WHERE m.id = o.id) FROM o");
+        assert!(!sql.contains("max("), "{sql}");
+    }
+
+    #[test]
+    fn viewdef_reads_pg_views() {
+        let sql = rewritten("SELECT pg_catalog.pg_get_viewdef('16390'::pg_catalog.oid, true)");
+        assert!(sql.contains("pg_views"), "{sql}");
+        assert!(!sql.contains("pg_get_viewdef"), "{sql}");
+    }
+}
