@@ -31,7 +31,13 @@ def load(lake):
 
 
 def rows(cur):
-    return sorted(tuple(utc(v) for v in r) for r in cur.fetchall())
+    """All rows of a cursor (a list of rows works too), instants as naive UTC, sorted."""
+    fetched = cur.fetchall() if hasattr(cur, "fetchall") else cur
+    return sorted((tuple(utc(v) for v in r) for r in fetched), key=_nulls_first)
+
+
+def _nulls_first(row):
+    return tuple((v is not None, v) for v in row)
 
 
 def utc(value):

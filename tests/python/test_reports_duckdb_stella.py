@@ -152,13 +152,9 @@ def test_stella_comment_details(duck, conn, window, channel_id, tz):
         "SELECT comment_id, contact_id, ts, text, matched "
         f"FROM stella_comment_details('{post}', {call_args(lo, hi, channel_id, tz)})").fetchall()
     assert len(got_ordered) > 1
-    assert rows_of(got_ordered) == expected
+    assert rows(got_ordered) == expected
     # Newest first.
     assert [r[2] for r in got_ordered] == sorted((r[2] for r in got_ordered), reverse=True)
-
-
-def rows_of(fetched):
-    return sorted(tuple(duckref.utc(v) for v in r) for r in fetched)
 
 
 @pytest.mark.parametrize("channel_id,tz", CASES)
