@@ -1,5 +1,6 @@
 -- Stella dashboard, "User Messages" and "New Users": per local day, inbound messages (not
--- `system`) and contacts whose first-ever inbound message falls on that day.
+-- `system`) and contacts whose first-ever inbound message (not `system`: a system notice is
+-- not the user interacting, so a new user is always an active user of that day) falls on that day.
 -- param: from_date date
 -- param: to_date date
 -- param: channel_id text
@@ -19,7 +20,7 @@ msgs AS (
 firsts AS (
     SELECT min(ts) AS first_ts
     FROM messages
-    WHERE direction = 'inbound'
+    WHERE direction = 'inbound' AND msg_type <> 'system'
       AND dt <= $dt_to
       AND ($channel_id IS NULL OR channel_id = $channel_id)
     GROUP BY tenant_id, channel_id, contact_id

@@ -33,11 +33,12 @@ def in_range(lo, hi, tz, ts="ts"):
     return f"ldate({ts}, '{tz}') BETWEEN DATE '{lo}' AND DATE '{hi}'"
 
 
-@pytest.mark.parametrize("channel_id,tz", CASES)
-def test_stella_users(duck, conn, window, channel_id, tz):
+@pytest.mark.parametrize("channel_id,tz,days", [(*c, 14) for c in CASES] + [(None, REPORT_TZ, 32)])
+def test_stella_users(duck, conn, channel_id, tz, days):
     # User Messages = inbound messages that are not `system`; New Users = contacts whose first
-    # inbound ever (all history, on that channel) falls on the day.
-    lo, hi = window
+    # user action ever (all history, on that channel; a system notice is not one) falls on the
+    # day. The 32-day case covers a contact whose only inbound is a system notice.
+    lo, hi = duckref.last_days(duck, REPORT_TZ, days)
     z = zone(duck, channel_id, tz)
     expected = rows(duck.execute(f"""
         WITH {days_cte(lo, hi)},
@@ -45,15 +46,19 @@ def test_stella_users(duck, conn, window, channel_id, tz):
                WHERE direction = 'inbound' AND msg_type <> 'system' AND {where_channel(channel_id)}
                GROUP BY 1),
         firsts AS (SELECT ldate(min(ts), '{z}') AS day FROM messages
-                   WHERE direction = 'inbound' AND {where_channel(channel_id)}
+                   WHERE direction = 'inbound' AND msg_type <> 'system'
+                     AND {where_channel(channel_id)}
                    GROUP BY tenant_id, channel_id, contact_id),
         nu AS (SELECT day, count(*) AS n FROM firsts GROUP BY day)
         SELECT days.day, coalesce(um.n, 0), coalesce(nu.n, 0)
         FROM days LEFT JOIN um USING (day) LEFT JOIN nu USING (day)"""))
-    got = rows(conn.execute(
-        f"SELECT day, user_messages, new_users FROM stella_users({call_args(lo, hi, channel_id, tz)})"))
-    assert len(got) == 14 and sum(r[2] for r in got) > 0
+    args = call_args(lo, hi, channel_id, tz)
+    got = rows(conn.execute(f"SELECT day, user_messages, new_users FROM stella_users({args})"))
+    assert len(got) == days and sum(r[2] for r in got) > 0
     assert got == expected
+    # A new user of a day is an active user of that day.
+    active = dict(conn.execute(f"SELECT day, active_users FROM stella_active_users({args})"))
+    assert all(new <= active[day] for day, _, new in got)
 
 
 @pytest.mark.parametrize("channel_id,tz", CASES)
