@@ -5,7 +5,8 @@
 -- user_initiated: user_initiated, service, referral_conversion (free entry point counts as user-initiated);
 -- free_entry_point: referral_conversion;
 -- free_tier: the first 1000 eligible conversations per WABA per calendar month (UTC month), in
---   opening order; eligible = every non-FEP conversation before 2023-06-01 (CBP v1), only
+--   opening order, over all the numbers of the WABA (a channel filter picks rows after the
+--   ranking); eligible = every non-FEP conversation before 2023-06-01 (CBP v1), only
 --   service conversations from 2023-06-01 to 2024-10-31 (CBP v2), none from 2024-11-01
 --   (service is free for all then, and that is not "free tier");
 -- paid: neither free entry point nor free tier, and billable (NULL billable counts as billable).
@@ -16,10 +17,16 @@
 WITH days AS (
     SELECT unnest(generate_series($from_date, $to_date, INTERVAL '1 day')) AS day
 ),
+wabas AS (
+    -- The WABAs whose conversations are ranked: every one, or the given channel's.
+    SELECT DISTINCT waba_id FROM channels
+    WHERE waba_id IS NOT NULL AND ($channel_id IS NULL OR channel_id = $channel_id)
+),
 month_convs AS (
-    -- From the start of the first range month (UTC), so the free-tier rank counts from month start.
+    -- From the start of the first range month (UTC), so the free-tier rank counts from month
+    -- start; every channel of the WABAs, so the rank is the WABA's.
     SELECT
-        waba_id, opened_at, origin, billable,
+        channel_id, waba_id, opened_at, origin, billable,
         CASE
             WHEN opened_at < TIMESTAMP '2023-06-01T00:00:00Z' THEN origin <> 'referral_conversion'
             WHEN opened_at < TIMESTAMP '2024-11-01T00:00:00Z' THEN origin = 'service'
@@ -29,7 +36,8 @@ month_convs AS (
     WHERE opened_at >= date_trunc('month', $range_start - INTERVAL '1 day')
       AND opened_at < $range_end
       AND dt BETWEEN date_trunc('month', $dt_from) AND $dt_to
-      AND ($channel_id IS NULL OR channel_id = $channel_id)
+      AND ($channel_id IS NULL OR channel_id = $channel_id
+           OR waba_id IN (SELECT waba_id FROM wabas))
 ),
 ranked AS (
     SELECT
@@ -48,6 +56,7 @@ classified AS (
         COALESCE(billable, true) AS billable
     FROM ranked
     WHERE opened_at >= $range_start
+      AND ($channel_id IS NULL OR channel_id = $channel_id)
 ),
 counts AS (
     SELECT

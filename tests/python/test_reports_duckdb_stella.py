@@ -302,3 +302,39 @@ def test_stella_whatsapp_conversations_free_tier(cbp_duck, cbp_conn, lo, hi, cha
     if channel_id is None:
         assert sum(r[5] for r in got) > 0  # paid
     assert got == expected
+
+
+@pytest.fixture(scope="module")
+def shared_waba_lake(cbp_lake, tmp_path_factory):
+    """The 2023 lake with chai-point-wa-2 moved into chai-point-wa-1's WABA (one business
+    account with two numbers), in channels and in the webhook conversations."""
+    import shutil
+
+    from deltalake import DeltaTable
+
+    lake = tmp_path_factory.mktemp("shared_waba") / "lake"
+    shutil.copytree(cbp_lake, lake)
+    waba = {r["channel_id"]: r["waba_id"]
+            for r in DeltaTable(str(lake / "channels")).to_pyarrow_table().to_pylist()}
+    for table in ["channels", "conversations"]:
+        DeltaTable(str(lake / table)).update(updates={"waba_id": repr(waba["chai-point-wa-1"])},
+                                             predicate="channel_id = 'chai-point-wa-2'")
+    return lake
+
+
+def test_stella_whatsapp_conversations_free_tier_is_per_waba(shared_waba_lake, sql_dir):
+    # The free tier is the first 1000 eligible conversations per WABA and month, whichever of
+    # its numbers they are on: filtering the report to one number must not rank that number's
+    # conversations on their own (chai-point-wa-1 alone uses up May 2023's 1000).
+    con = duckref.load(shared_waba_lake)
+    lo, hi, channel_id = "2023-05-01", "2023-05-31", "chai-point-wa-2"
+    z = zone(con, channel_id, None)
+    expected = expected_wa_conversations(con, lo, hi, channel_id, z)
+    for server in serve(shared_waba_lake, sql_dir):
+        with connect(server) as c:
+            got = rows(c.execute(
+                f"SELECT {WA_CONV_COLUMNS} FROM stella_whatsapp_conversations("
+                f"{call_args(lo, hi, channel_id, None)})"))
+    con.close()
+    assert sum(r[5] for r in got) > 0  # some of its May conversations are past the WABA's 1000
+    assert got == expected
