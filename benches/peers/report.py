@@ -67,7 +67,11 @@ def scaling_table(records, scales, engines):
 
 def wire_table(wire):
     head = ["client", "server", "rows", "median s", "rows/s", "server peak MiB", "chatlake/PostgreSQL rows/s"]
+    check = ("same rows from both servers (count and digest)" if wire["answers_ok"]
+             else "MISMATCH between the servers' rows")
     lines = [f"### Wire throughput ({wire['rows']:,} rows, {wire['columns']} columns)", "",
+             f"`{wire['chatlake_sql']}` on chatlake; `{wire['postgresql_sql']}` on PostgreSQL "
+             f"{wire['postgresql']}; answers: {check}.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     by = {(m["client"], m["server"]): m for m in wire["measurements"]}
     for m in wire["measurements"]:
