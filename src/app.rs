@@ -57,11 +57,16 @@ async fn sql(args: SqlArgs) -> Result<()> {
     }
     let mut best: Option<std::time::Duration> = None;
     let mut batches = Vec::new();
-    for _ in 0..args.repeat.max(1) {
+    let runs = args.repeat.max(1);
+    for run in 1..=runs {
         let started = Instant::now();
         batches = ctx.sql(&args.query).await?.collect().await?;
         let took = started.elapsed();
         best = Some(best.map_or(took, |b| b.min(took)));
+        // Every run's time, so a harness can drop a warm-up run and take a median.
+        if args.timing && runs > 1 {
+            eprintln!("run {run}: {:.6} s", took.as_secs_f64());
+        }
     }
     if let Some(best) = best
         && (args.timing || args.repeat > 1)

@@ -162,7 +162,7 @@ pub struct SqlArgs {
     /// Run the query this many times and print the fastest run time to stderr.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
-    /// Print the run time to stderr.
+    /// Print the run time to stderr (with --repeat, every run's time, then the fastest).
     #[arg(long)]
     pub timing: bool,
     /// The SQL query.
