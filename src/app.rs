@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tokio::net::TcpListener;
 
-use crate::cli::{Command, DemoArgs, GenerateArgs, ServeArgs};
+use crate::cli::{Command, DemoArgs, GenerateArgs, ServeArgs, SqlArgs};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -22,7 +22,64 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Generate(args) => generate_lake(args).await.map(|_| ()),
         Command::Demo(args) => demo(args).await,
+        Command::Sql(args) => sql(args).await,
     }
+}
+
+/// `chatlake sql`: one query over a lake and/or Parquet files, CSV on stdout.
+async fn sql(args: SqlArgs) -> Result<()> {
+    use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+    let ctx = match &args.lake {
+        Some(lake) => {
+            let mut config = EngineConfig::new(lake.clone());
+            config.target_partitions = args.target_partitions;
+            Engine::open(&config).await?.new_session()
+        }
+        None => {
+            let mut config = SessionConfig::new().with_information_schema(true);
+            if let Some(partitions) = args.target_partitions {
+                config = config.with_target_partitions(partitions);
+            }
+            let ctx = SessionContext::new_with_config(config);
+            chatlake_udfs::register_all(&ctx);
+            ctx
+        }
+    };
+    for spec in &args.parquet {
+        let Some((name, path)) = spec.split_once('=') else {
+            return Err(Error::Config(format!(
+                "--parquet expects NAME=PATH, got '{spec}'"
+            )));
+        };
+        ctx.register_parquet(name, path, ParquetReadOptions::default())
+            .await?;
+    }
+    let mut best: Option<std::time::Duration> = None;
+    let mut batches = Vec::new();
+    let runs = args.repeat.max(1);
+    for run in 1..=runs {
+        let started = Instant::now();
+        batches = ctx.sql(&args.query).await?.collect().await?;
+        let took = started.elapsed();
+        best = Some(best.map_or(took, |b| b.min(took)));
+        // Every run's time, so a harness can drop a warm-up run and take a median.
+        if args.timing && runs > 1 {
+            eprintln!("run {run}: {:.6} s", took.as_secs_f64());
+        }
+    }
+    if let Some(best) = best
+        && (args.timing || args.repeat > 1)
+    {
+        eprintln!("time: {:.3} s", best.as_secs_f64());
+    }
+    let mut writer = arrow::csv::WriterBuilder::new()
+        .with_header(true)
+        .build(std::io::stdout().lock());
+    for batch in &batches {
+        writer.write(batch)?;
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {

@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `generate`, `demo`.
+//! Command-line interface: `serve`, `generate`, `demo`, `sql`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +26,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Generate a demo lake on first run (under data/demo) and serve it on localhost.
     Demo(DemoArgs),
+    /// Run one SQL query in-process and print the result as CSV (scripts, tests, benchmarks).
+    Sql(SqlArgs),
 }
 
 /// Where the lake is and how to reach it.
@@ -143,4 +145,26 @@ pub struct DemoArgs {
     /// Throw away the demo lake and generate it again.
     #[arg(long)]
     pub regenerate: bool,
+}
+
+/// `chatlake sql`.
+#[derive(Debug, Clone, Args)]
+pub struct SqlArgs {
+    /// A lake to query; without it only the tables given with --parquet exist.
+    #[arg(long)]
+    pub lake: Option<String>,
+    /// Register a Parquet file (or directory of files) as a table: NAME=PATH. Repeatable.
+    #[arg(long = "parquet", value_name = "NAME=PATH")]
+    pub parquet: Vec<String>,
+    /// Parallelism of the query (default: number of cores).
+    #[arg(long, env = "CHATLAKE_TARGET_PARTITIONS")]
+    pub target_partitions: Option<usize>,
+    /// Run the query this many times and print the fastest run time to stderr.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Print the run time to stderr (with --repeat, every run's time, then the fastest).
+    #[arg(long)]
+    pub timing: bool,
+    /// The SQL query.
+    pub query: String,
 }

@@ -10,6 +10,7 @@
 //! settings, so a `SET` on one connection never leaks into another) over the shared catalog,
 //! runtime (object stores, memory pool, caches) and functions.
 
+pub mod reports;
 pub mod sql_files;
 
 use std::sync::Arc;
@@ -24,6 +25,8 @@ use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::lake::provider::LakeTable;
 use crate::lake::{Lake, schema};
+use reports::{ReportDef, ReportFunction};
+use sql_files::SqlFiles;
 
 /// Name of the catalog (the Postgres database) every table lives in.
 pub const CATALOG: &str = "chatlake";
@@ -37,6 +40,7 @@ pub struct Engine {
     catalog: Arc<MemoryCatalogProvider>,
     runtime: Arc<RuntimeEnv>,
     session_config: SessionConfig,
+    reports: Arc<Vec<Arc<ReportDef>>>,
 }
 
 impl Engine {
@@ -79,15 +83,19 @@ impl Engine {
             .register_schema(SCHEMA, public)
             .map_err(Error::DataFusion)?;
 
-        let engine = Engine {
+        let files = SqlFiles::load(config.sql_dir.as_deref())?;
+        let mut engine = Engine {
             lake,
             catalog,
             runtime,
             session_config,
+            reports: Arc::new(Vec::new()),
         };
         // Views are catalog objects: create them once, through a session, into the shared catalog.
         let ctx = engine.new_session();
-        sql_files::register(&ctx, config.sql_dir.as_deref()).await?;
+        sql_files::create_views(&ctx, &files.views).await?;
+        // Reports are table functions: parsed and planned once, registered on every session.
+        engine.reports = Arc::new(reports::prepare(&ctx, &files.reports).await?);
         Ok(engine)
     }
 
@@ -97,7 +105,15 @@ impl Engine {
             SessionContext::new_with_config_rt(self.session_config.clone(), self.runtime.clone());
         ctx.register_catalog(CATALOG, self.catalog.clone());
         chatlake_udfs::register_all(&ctx);
+        for report in self.reports.iter() {
+            ctx.register_udtf(&report.name, Arc::new(ReportFunction::new(report.clone())));
+        }
         ctx
+    }
+
+    /// The report table functions (name, parameters, output columns), for catalogs and docs.
+    pub fn reports(&self) -> &[Arc<ReportDef>] {
+        &self.reports
     }
 
     /// The lake this engine reads.

@@ -1,10 +1,15 @@
 """Fixtures for the Python-side tests: a lake written by the chatlake binary, served by it.
 
 CHATLAKE_BIN names the binary (scripts/test sets it). The lake is generated once per test
-session into a temporary directory and served on a free loopback port.
+session into a temporary directory and served on a free loopback port. The server gets
+`--sql-dir` with this checkout's sql/views and sql/reports (they override the files embedded
+in the binary by name), so the report tests run the repository's .sql files even with a
+binary built from an older tree.
 """
 
 import os
+import pathlib
+import shutil
 import socket
 import subprocess
 import time
@@ -30,8 +35,7 @@ def _free_port():
 @pytest.fixture(scope="session")
 def lake_dir(tmp_path_factory):
     lake = tmp_path_factory.mktemp("lake")
-    subprocess.run([_binary(), "generate", "--lake", str(lake), *LAKE_ARGS], check=True,
-                   capture_output=True)
+    generate(lake, *LAKE_ARGS)
     return lake
 
 
@@ -40,18 +44,22 @@ VIEW_SQL = ("CREATE VIEW tenant_messages AS "
             "SELECT tenant_id, count(*) AS n FROM messages GROUP BY tenant_id")
 
 
+REPO_SQL = pathlib.Path(__file__).resolve().parents[2] / "sql"
+
+
 @pytest.fixture(scope="session")
 def sql_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("sql")
-    (root / "views").mkdir()
+    for sub in ["views", "reports"]:
+        shutil.copytree(REPO_SQL / sub, root / sub)
     (root / "views" / "900_tenant_messages.sql").write_text(VIEW_SQL)
     return root
 
 
-@pytest.fixture(scope="session")
-def server(lake_dir, sql_dir):
+def serve(lake, sql_dir):
+    """Start `chatlake serve` on a free loopback port; yields {host, port}; stops it after."""
     port = _free_port()
-    proc = subprocess.Popen([_binary(), "serve", "--lake", str(lake_dir), "--listen",
+    proc = subprocess.Popen([_binary(), "serve", "--lake", str(lake), "--listen",
                              f"127.0.0.1:{port}", "--sql-dir", str(sql_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -66,15 +74,54 @@ def server(lake_dir, sql_dir):
                 proc.kill()
                 pytest.fail("chatlake serve did not start in 120 s")
             time.sleep(0.2)
-    yield {"host": "127.0.0.1", "port": port}
-    proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        yield {"host": "127.0.0.1", "port": port}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def generate(lake, *args):
+    subprocess.run([_binary(), "generate", "--lake", str(lake), *args], check=True,
+                   capture_output=True)
+
+
+def connect(server):
+    import psycopg
+
+    return psycopg.connect(host=server["host"], port=server["port"], user="chatlake",
+                           dbname="chatlake", autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def server(lake_dir, sql_dir):
+    yield from serve(lake_dir, sql_dir)
 
 
 @pytest.fixture()
 def conn(server):
-    import psycopg
-
-    with psycopg.connect(host=server["host"], port=server["port"], user="chatlake",
-                         dbname="chatlake", autocommit=True) as c:
+    with connect(server) as c:
         yield c
+
+
+# ---- the expected side of the report tests (test_reports_duckdb*.py) ----
+
+REPORT_TZ = "Asia/Kolkata"
+
+
+@pytest.fixture(scope="session")
+def duck(lake_dir):
+    """The fixture lake in DuckDB (tests/python/duckref.py)."""
+    import duckref
+
+    con = duckref.load(lake_dir)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def window(duck):
+    """The last 14 local days of the lake in Asia/Kolkata: (first, last)."""
+    import duckref
+
+    return duckref.last_days(duck, REPORT_TZ, 14)

@@ -1,4 +1,4 @@
-//! `local_hour(ts, tz) -> DATE`: the calendar date of an instant on a wall clock in a zone.
+//! `local_hour(ts, tz) -> INT`: the hour (0-23) of an instant on a wall clock in a zone.
 
 use std::sync::{Arc, OnceLock};
 

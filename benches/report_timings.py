@@ -1,0 +1,141 @@
+"""Time every report of sql/reports over the last full month of a lake; print a markdown table.
+
+    CHATLAKE_BIN=target/release/chatlake python benches/report_timings.py [LAKE] \
+        [--runs 5] [--check-under 1.0] [--only stella_users,turn_goals]
+
+LAKE defaults to data/demo (what `chatlake demo` generates). The month is the last calendar
+month that ends on or before the lake's last `messages.dt`. Each report runs as
+`SELECT count(*) FROM name(first_day, last_day)` (all channels, UTC; the campaign reports with
+NULL = every campaign; stella_comment_details on the month's busiest post) through
+`chatlake sql --lake LAKE --timing`, once per process, `--runs` times; the time is the query's
+own (read from stderr: planning and execution, not opening the lake). The table gives the
+median and the fastest run. `--check-under S` adds a column marking the reports whose median
+is S seconds or more, and exits 1 if there is any.
+
+Note: `chatlake sql` runs the reports embedded in the binary (it has no --sql-dir), so rebuild
+after editing a report. The report list and parameters are read from this checkout's
+sql/reports headers.
+"""
+
+import argparse
+import csv
+import datetime
+import io
+import os
+import pathlib
+import re
+import statistics
+import subprocess
+import sys
+
+REPORTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "sql" / "reports"
+
+
+def chatlake(binary, lake, query, timing=False):
+    """Run one query; (CSV rows, seconds or None)."""
+    cmd = [binary, "sql", "--lake", str(lake)] + (["--timing"] if timing else []) + [query]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{query}: {proc.stderr.strip()}")
+    seconds = None
+    if timing:
+        m = re.search(r"time: ([0-9.]+) s", proc.stderr)
+        if not m:
+            raise RuntimeError(f"no time on stderr for {query}: {proc.stderr!r}")
+        seconds = float(m.group(1))
+    return list(csv.reader(io.StringIO(proc.stdout)))[1:], seconds
+
+
+def params(path):
+    """The report's parameter names, in call order (`-- param: name type ...` header lines)."""
+    return [m.group(1) for m in re.finditer(r"^-- param: (\w+)", path.read_text(), re.M)]
+
+
+def last_full_month(binary, lake):
+    rows, _ = chatlake(binary, lake, "SELECT CAST(max(dt) AS VARCHAR) AS last FROM messages")
+    if not rows or not rows[0][0]:
+        raise SystemExit(f"{lake}: no messages")
+    last = datetime.date.fromisoformat(rows[0][0])
+    if (last + datetime.timedelta(days=1)).month == last.month:
+        last = last.replace(day=1) - datetime.timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def call(name, names, first, last, busiest_post):
+    args = []
+    for p in names:
+        if p == "from_date":
+            args.append(f"'{first}'")
+        elif p == "to_date":
+            args.append(f"'{last}'")
+        elif p == "post_id":
+            args.append(f"'{busiest_post}'")
+        elif p == "tz":
+            args.append("'UTC'")
+        else:
+            args.append("NULL")
+    return f"SELECT count(*) FROM {name}({', '.join(args)})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("lake", nargs="?", default="data/demo")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--check-under", type=float, metavar="SECONDS")
+    ap.add_argument("--only", help="comma-separated report names")
+    args = ap.parse_args()
+    binary = os.environ.get("CHATLAKE_BIN")
+    if not binary:
+        raise SystemExit("set CHATLAKE_BIN to the chatlake binary (a release build)")
+    if not pathlib.Path(args.lake).is_dir():
+        raise SystemExit(f"{args.lake}: no such lake (run `cargo run --release -- demo` first)")
+
+    first, last = last_full_month(binary, args.lake)
+    rows, _ = chatlake(binary, args.lake, f"""
+        SELECT post_id FROM comments
+        WHERE ts >= TIMESTAMP '{first}T00:00:00Z'
+          AND ts < TIMESTAMP '{last + datetime.timedelta(days=1)}T00:00:00Z'
+        GROUP BY post_id ORDER BY count(*) DESC, post_id LIMIT 1""")
+    busiest_post = rows[0][0] if rows else ""
+
+    reports = sorted(REPORTS_DIR.glob("*.sql"))
+    if args.only:
+        wanted = set(args.only.split(","))
+        reports = [r for r in reports if r.stem in wanted]
+    print(f"Reports over {first} .. {last} (UTC), lake {args.lake}, "
+          f"{args.runs} runs each (one process per run)\n")
+    header = "| report | rows | median s | fastest s |"
+    rule = "|---|---:|---:|---:|"
+    if args.check_under is not None:
+        header += f" under {args.check_under:g} s |"
+        rule += "---|"
+    print(header)
+    print(rule)
+    slow = []
+    for path in reports:
+        query = call(path.stem, params(path), first, last, busiest_post)
+        times = []
+        count = None
+        for _ in range(max(1, args.runs)):
+            out, seconds = chatlake(binary, args.lake, query, timing=True)
+            count = out[0][0]
+            times.append(seconds)
+        median, fastest = statistics.median(times), min(times)
+        line = f"| `{path.stem}` | {count} | {median:.3f} | {fastest:.3f} |"
+        if args.check_under is not None:
+            ok = median < args.check_under
+            line += " yes |" if ok else " **no** |"
+            if not ok:
+                slow.append(path.stem)
+        print(line, flush=True)
+    if args.check_under is not None:
+        print()
+        if slow:
+            print(f"{len(slow)} report(s) at or over {args.check_under:g} s (median): "
+                  + ", ".join(slow))
+            sys.exit(1)
+        print(f"every report under {args.check_under:g} s (median)")
+
+
+if __name__ == "__main__":
+    main()

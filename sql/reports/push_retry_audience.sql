@@ -1,0 +1,24 @@
+-- Stella Push Panel, "Create retry audience": the failed recipients (latest attempt) of a
+-- campaign (NULL = every campaign), with their number and error, to send again.
+-- param: campaign_id text
+WITH latest AS (
+    SELECT * FROM (
+        SELECT *, ROW_NUMBER() OVER (
+            PARTITION BY tenant_id, campaign_id, contact_id ORDER BY attempt DESC) AS rn
+        FROM campaign_recipients
+        WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
+    ) r
+    WHERE rn = 1
+)
+SELECT
+    l.contact_id,
+    k.wa_id,
+    COALESCE(l.reject_code, d.error_code) AS error_code
+FROM latest l
+LEFT JOIN message_delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
+LEFT JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.campaign_id = l.campaign_id
+LEFT JOIN contacts k
+    ON k.tenant_id = l.tenant_id AND k.channel_id = c.channel_id AND k.contact_id = l.contact_id
+WHERE NOT (l.send_result = 'accepted' AND l.message_id IS NOT NULL
+           AND COALESCE(d.final_status, 'accepted') <> 'failed')
+ORDER BY l.contact_id

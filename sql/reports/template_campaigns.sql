@@ -1,0 +1,71 @@
+-- Botmaker template metrics, per template campaign started in the range (any campaign with a
+-- template; start = started_at, else scheduled_at, else created_at). Each recipient counts once,
+-- by its latest attempt in the campaign:
+--
+-- sends = recipients; accepted = accepted by the API; sent / delivered / read = a sent /
+-- delivered / read callback arrived; failed = not a success (rejected, or failed with no later
+-- delivery), so accepted + rejected = sends; replied = message_response found a reply
+-- (explicit or implicit); new_users / returning_users split the replied recipients by whether
+-- the contact had sent any inbound message before the template was sent.
+-- param: from_date date
+-- param: to_date date
+-- param: channel_id text
+-- param: tz text
+WITH camps AS (
+    SELECT tenant_id, campaign_id, template_name
+    FROM campaigns
+    WHERE template_name IS NOT NULL
+      AND COALESCE(started_at, scheduled_at, created_at) >= $range_start
+      AND COALESCE(started_at, scheduled_at, created_at) < $range_end
+      AND dt <= $dt_to
+      AND ($channel_id IS NULL OR channel_id = $channel_id)
+),
+latest AS (
+    SELECT * FROM (
+        SELECT r.*, c.template_name, ROW_NUMBER() OVER (
+            PARTITION BY r.tenant_id, r.campaign_id, r.contact_id ORDER BY r.attempt DESC) AS rn
+        FROM campaign_recipients r
+        JOIN camps c ON c.tenant_id = r.tenant_id AND c.campaign_id = r.campaign_id
+    ) x
+    WHERE rn = 1
+),
+firsts AS (
+    SELECT tenant_id, channel_id, contact_id, min(ts) AS first_inbound
+    FROM messages
+    WHERE direction = 'inbound'
+    GROUP BY 1, 2, 3
+),
+per AS (
+    SELECT
+        l.campaign_id,
+        l.template_name,
+        l.send_result = 'accepted' AS accepted,
+        l.send_result = 'accepted' AND l.message_id IS NOT NULL
+            AND COALESCE(d.final_status, 'accepted') <> 'failed' AS success,
+        d.sent_at,
+        d.delivered_at,
+        d.read_at,
+        r.replied_at,
+        f.first_inbound IS NOT NULL AND f.first_inbound < d.ts AS returning
+    FROM latest l
+    LEFT JOIN message_delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
+    LEFT JOIN message_response r
+        ON r.tenant_id = d.tenant_id AND r.channel_id = d.channel_id AND r.message_id = d.message_id
+    LEFT JOIN firsts f
+        ON f.tenant_id = d.tenant_id AND f.channel_id = d.channel_id AND f.contact_id = d.contact_id
+)
+SELECT
+    campaign_id,
+    template_name,
+    count(*) AS sends,
+    count(*) FILTER (WHERE accepted) AS accepted,
+    count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,
+    count(*) FILTER (WHERE delivered_at IS NOT NULL) AS delivered,
+    count(*) FILTER (WHERE read_at IS NOT NULL) AS "read",
+    count(*) FILTER (WHERE NOT success) AS failed,
+    count(*) FILTER (WHERE replied_at IS NOT NULL) AS replied,
+    count(*) FILTER (WHERE replied_at IS NOT NULL AND NOT returning) AS new_users,
+    count(*) FILTER (WHERE replied_at IS NOT NULL AND returning) AS returning_users
+FROM per
+GROUP BY campaign_id, template_name
+ORDER BY campaign_id

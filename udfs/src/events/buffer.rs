@@ -1,0 +1,218 @@
+//! [`GroupedEvents`]: the rows of every group in one flat buffer.
+//!
+//! Appending is a push onto two vectors (group index, event), with no per-group allocation,
+//! which matters for `GROUP BY contact` with millions of groups. Emitting groups them by a
+//! counting sort on the group index (O(rows + groups)), giving each group a contiguous slice
+//! that the function sorts by time and evaluates in place.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, UInt32Array};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, Field, Int64Type, UInt32Type};
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::EmitTo;
+
+use super::Event;
+
+/// Rows of all groups, in arrival order.
+#[derive(Debug, Default)]
+pub(crate) struct GroupedEvents {
+    groups: Vec<u32>,
+    events: Vec<Event>,
+    num_groups: usize,
+}
+
+/// The rows of some groups, contiguous per group: group `g` is `events[offsets[g]..offsets[g + 1]]`.
+pub(crate) struct Grouped {
+    pub offsets: Vec<usize>,
+    pub events: Vec<Event>,
+}
+
+impl Grouped {
+    /// The rows of each group in turn.
+    pub(crate) fn groups_mut(&mut self) -> impl Iterator<Item = &mut [Event]> {
+        let mut rest: &mut [Event] = &mut self.events;
+        self.offsets.windows(2).map(move |w| {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+            rest = tail;
+            head
+        })
+    }
+
+    /// The state columns `(ts: List<Int64>, mask: List<UInt32>)`, one row per group.
+    pub(crate) fn to_state(&self) -> Result<Vec<ArrayRef>> {
+        let offsets = self
+            .offsets
+            .iter()
+            .map(|&o| i32::try_from(o))
+            .collect::<std::result::Result<Vec<i32>, _>>();
+        let Ok(offsets) = offsets else {
+            return exec_err!("event buffer state exceeds 2^31 rows");
+        };
+        let offsets = OffsetBuffer::new(offsets.into());
+        let ts: Int64Array = self.events.iter().map(|e| e.0).collect::<Vec<_>>().into();
+        let masks: UInt32Array = self.events.iter().map(|e| e.1).collect::<Vec<_>>().into();
+        Ok(vec![
+            Arc::new(ListArray::new(
+                Arc::new(Field::new_list_field(DataType::Int64, false)),
+                offsets.clone(),
+                Arc::new(ts),
+                None,
+            )),
+            Arc::new(ListArray::new(
+                Arc::new(Field::new_list_field(DataType::UInt32, false)),
+                offsets,
+                Arc::new(masks),
+                None,
+            )),
+        ])
+    }
+}
+
+impl GroupedEvents {
+    /// Makes room for `total_num_groups` groups.
+    pub(crate) fn resize(&mut self, total_num_groups: usize) {
+        self.num_groups = self.num_groups.max(total_num_groups);
+    }
+
+    /// Appends one row of group `group`.
+    #[inline]
+    pub(crate) fn push(&mut self, group: usize, event: Event) {
+        // Group indices are dense and below `num_groups`, which fits a u32 for any real query;
+        // saturating keeps a wild index from aliasing a real group.
+        self.groups.push(u32::try_from(group).unwrap_or(u32::MAX));
+        self.events.push(event);
+    }
+
+    /// Appends the rows of state lists `(ts, mask)` row `i` to group `group_indices[i]`.
+    pub(crate) fn merge_state(
+        &mut self,
+        states: &[ArrayRef],
+        group_indices: &[usize],
+    ) -> Result<()> {
+        let [ts, masks] = states else {
+            return exec_err!("event state must have 2 columns, got {}", states.len());
+        };
+        let (Some(ts), Some(masks)) = (ts.as_list_opt::<i32>(), masks.as_list_opt::<i32>()) else {
+            return exec_err!("event state columns must be lists");
+        };
+        let ts_values = ts.values().as_primitive::<Int64Type>().values();
+        let mask_values = masks.values().as_primitive::<UInt32Type>().values();
+        let (ts_off, mask_off) = (ts.value_offsets(), masks.value_offsets());
+        for (row, &group) in group_indices.iter().enumerate() {
+            if ts.is_null(row) {
+                continue;
+            }
+            let (start, end) = (ts_off[row] as usize, ts_off[row + 1] as usize);
+            let mstart = mask_off[row] as usize;
+            if mask_off[row + 1] as usize - mstart != end - start {
+                return exec_err!("event state lists differ in length");
+            }
+            for i in 0..end - start {
+                self.push(group, (ts_values[start + i], mask_values[mstart + i]));
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes and groups the rows of the groups `emit_to` names; later groups are renumbered
+    /// from 0 as DataFusion expects.
+    pub(crate) fn take(&mut self, emit_to: EmitTo) -> Grouped {
+        let n = match emit_to {
+            EmitTo::All => self.num_groups,
+            EmitTo::First(n) => n.min(self.num_groups),
+        };
+        let (groups, events) = match emit_to {
+            EmitTo::All => {
+                self.num_groups = 0;
+                (
+                    std::mem::take(&mut self.groups),
+                    std::mem::take(&mut self.events),
+                )
+            }
+            EmitTo::First(_) => {
+                let limit = n as u32;
+                let mut taken_groups = Vec::new();
+                let mut taken_events = Vec::new();
+                let mut kept = 0;
+                for i in 0..self.groups.len() {
+                    let (g, e) = (self.groups[i], self.events[i]);
+                    if g < limit {
+                        taken_groups.push(g);
+                        taken_events.push(e);
+                    } else {
+                        self.groups[kept] = g - limit;
+                        self.events[kept] = e;
+                        kept += 1;
+                    }
+                }
+                self.groups.truncate(kept);
+                self.events.truncate(kept);
+                self.num_groups -= n;
+                (taken_groups, taken_events)
+            }
+        };
+        group_by_counting_sort(n, &groups, &events)
+    }
+
+    /// Bytes held.
+    pub(crate) fn size(&self) -> usize {
+        self.groups.capacity() * size_of::<u32>() + self.events.capacity() * size_of::<Event>()
+    }
+}
+
+/// Groups `events` by `groups` (each below `n`, others dropped), keeping arrival order within a group.
+fn group_by_counting_sort(n: usize, groups: &[u32], events: &[Event]) -> Grouped {
+    let mut offsets = vec![0usize; n + 1];
+    for &g in groups {
+        if let Some(slot) = offsets.get_mut(g as usize + 1) {
+            *slot += 1;
+        }
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut cursor = offsets.clone();
+    let mut sorted = vec![(0i64, 0u32); offsets[n]];
+    for (&g, &e) in groups.iter().zip(events) {
+        if let Some(pos) = cursor.get_mut(g as usize).filter(|_| (g as usize) < n) {
+            sorted[*pos] = e;
+            *pos += 1;
+        }
+    }
+    Grouped {
+        offsets,
+        events: sorted,
+    }
+}
+
+/// The state of one group (the non-grouped accumulator's `state()`), as list arrays of one row.
+pub(crate) fn single_state(events: &[Event]) -> Result<Vec<ArrayRef>> {
+    Grouped {
+        offsets: vec![0, events.len()],
+        events: events.to_vec(),
+    }
+    .to_state()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_first_renumbers_the_rest() {
+        let mut b = GroupedEvents::default();
+        b.resize(3);
+        b.push(2, (5, 1));
+        b.push(0, (1, 1));
+        b.push(1, (3, 2));
+        b.push(0, (2, 4));
+        let mut first = b.take(EmitTo::First(1));
+        let got: Vec<Vec<Event>> = first.groups_mut().map(|g| g.to_vec()).collect();
+        assert_eq!(got, vec![vec![(1, 1), (2, 4)]]);
+        let mut rest = b.take(EmitTo::All);
+        let got: Vec<Vec<Event>> = rest.groups_mut().map(|g| g.to_vec()).collect();
+        assert_eq!(got, vec![vec![(3, 2)], vec![(5, 1)]]);
+    }
+}
