@@ -201,6 +201,59 @@ async fn psql_describe_commands_work() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_df_lists_chatlake_functions_and_reports() {
+    // \df: schema|name|result type|argument types|type, one line per signature.
+    let (ok, out, err) = psql(&["-A", "-t"], "\\df").await;
+    assert!(ok, "\\df failed: {err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let find = |name: &str| -> Vec<&str> {
+        lines
+            .iter()
+            .copied()
+            .filter(|l| l.starts_with(&format!("public|{name}|")))
+            .collect()
+    };
+    // Kinds as PostgreSQL names them (SPEC 5: local_date scalar, window_funnel aggregate,
+    // session_id window).
+    assert!(
+        find("local_date").iter().any(|l| l.ends_with("|func")),
+        "local_date:\n{out}"
+    );
+    assert!(
+        find("window_funnel").iter().all(|l| l.ends_with("|agg")),
+        "window_funnel:\n{out}"
+    );
+    assert!(
+        find("session_id").iter().all(|l| l.ends_with("|window")),
+        "session_id:\n{out}"
+    );
+    // A report: a set of rows, its declared parameters (sql/reports/stella_users.sql), optional
+    // ones with their default.
+    let [report] = find("stella_users")[..] else {
+        panic!("one stella_users line expected:\n{out}");
+    };
+    assert!(report.contains("|TABLE("), "{report}");
+    assert!(
+        report.contains(
+            "from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, \
+             channel_id text DEFAULT NULL::text, tz text DEFAULT NULL::text"
+        ),
+        "{report}"
+    );
+
+    // \df+: the description is the function's documentation.
+    let (ok, out, err) = psql(&["-A", "-t"], "\\df+ local_date").await;
+    assert!(ok, "\\df+ failed: {err}");
+    let routines = rows(
+        &connect().await,
+        "SELECT description FROM information_schema.routines WHERE routine_name = 'local_date'",
+    )
+    .await;
+    let description = routines[0][0].clone().expect("a documented function");
+    assert!(out.contains(description.trim()), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn information_schema_and_catalog_functions_speak_postgres() {
     let client = connect().await;
     let types = rows(

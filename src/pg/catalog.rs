@@ -11,6 +11,8 @@
 //! |---|---|
 //! | `pg_catalog.pg_views` | every view of the catalog, with its SQL text (the crate's is empty) |
 //! | `pg_catalog.pg_settings` | the settings every session starts with (`SHOW`/`current_setting` give the session's own values); read-only ones have context `internal` |
+//! | `pg_catalog.pg_proc`, `pg_description` | PostgreSQL's builtin rows (array columns typed), then chatlake's SQL functions and reports with their descriptions ([`super::routines`]) |
+//! | `pg_catalog._routines` (hidden) | argument and result texts of our functions, for `pg_get_function_arguments` & co. |
 //! | `pg_catalog.pg_index`, `pg_constraint` | no rows (the lake has no keys or indexes), with `indkey`/`conkey` & co. typed as arrays so clients' key queries plan |
 //! | `information_schema.columns` | every column, `data_type` in Postgres spelling (`bigint`, `text`, `timestamp with time zone`) — DataFusion's own prints Arrow names |
 //! | `information_schema.tables`, `.views`, `.schemata` | from the catalog, Postgres columns |
@@ -68,6 +70,9 @@ pub(crate) const INFORMATION_SCHEMA_TABLES: &[&str] = &[
     "referential_constraints",
     "constraint_column_usage",
 ];
+
+/// The hidden `pg_catalog` table with `pg_get_function_arguments` & co. of our functions.
+pub(crate) const ROUTINES_TABLE: &str = "_routines";
 
 /// The hidden `pg_catalog` name of our `information_schema.<table>`.
 pub(crate) fn information_schema_alias(table: &str) -> String {
@@ -404,6 +409,13 @@ impl SchemaProvider for PgCatalog {
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        if name.eq_ignore_ascii_case(ROUTINES_TABLE) {
+            return Ok(Some(Arc::new(RoutineTable::new(
+                RoutineKind::Texts,
+                None,
+                None,
+            ))));
+        }
         match OwnTable::of(name) {
             Some(own) => Ok(Some(Arc::new(CatalogTable {
                 table: own,
@@ -414,7 +426,19 @@ impl SchemaProvider for PgCatalog {
                 let extra = extra_columns(name);
                 match table {
                     Some(table) if name.eq_ignore_ascii_case("pg_proc") => {
-                        Ok(Some(Arc::new(ProcTable::new(table))))
+                        let namespaces = self.inner.table("pg_namespace").await?;
+                        Ok(Some(Arc::new(RoutineTable::new(
+                            RoutineKind::Proc,
+                            Some(table),
+                            namespaces,
+                        ))))
+                    }
+                    Some(table) if name.eq_ignore_ascii_case("pg_description") => {
+                        Ok(Some(Arc::new(RoutineTable::new(
+                            RoutineKind::Description,
+                            Some(table),
+                            None,
+                        ))))
                     }
                     Some(table) if !extra.is_empty() => Ok(Some(with_columns(table, name, extra)?)),
                     Some(table) if !array_columns(name).is_empty() => {
@@ -427,7 +451,9 @@ impl SchemaProvider for PgCatalog {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        OwnTable::of(name).is_some() || self.inner.table_exist(name)
+        name.eq_ignore_ascii_case(ROUTINES_TABLE)
+            || OwnTable::of(name).is_some()
+            || self.inner.table_exist(name)
     }
 }
 
@@ -494,31 +520,81 @@ const PROC_ARRAYS: &[(&str, DataType)] = &[
     ("proacl", DataType::Utf8),
 ];
 
-/// `pg_proc`: PostgreSQL's builtin functions (the crate's rows, exported from a real server)
-/// with `proargtypes`, `proargnames`, `proargmodes` … typed as arrays, so that pgcli's
-/// `proargtypes::regtype[]` and `unnest(proargnames)` plan.
-struct ProcTable {
-    builtin: Arc<dyn TableProvider>,
+/// Which of the tables listing functions a [`RoutineTable`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoutineKind {
+    /// `pg_proc`: builtin functions and ours.
+    Proc,
+    /// `pg_description`: builtin descriptions and our functions'.
+    Description,
+    /// `_routines`: `pg_get_function_arguments` & co. of our functions (see
+    /// [`super::rewrite`]).
+    Texts,
+}
+
+/// `pg_proc`, `pg_description` and the hidden `_routines`: PostgreSQL's builtin rows (the
+/// crate's, exported from a real server) followed by chatlake's functions and reports
+/// ([`super::routines`]). `pg_proc`'s `proargtypes`, `proargnames`, `proargmodes` … are typed
+/// as arrays, so that pgcli's `proargtypes::regtype[]` and `unnest(proargnames)` plan.
+struct RoutineTable {
+    kind: RoutineKind,
+    builtin: Option<Arc<dyn TableProvider>>,
+    namespaces: Option<Arc<dyn TableProvider>>,
     schema: SchemaRef,
 }
 
-impl fmt::Debug for ProcTable {
+impl fmt::Debug for RoutineTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProcTable").finish_non_exhaustive()
+        f.debug_struct("RoutineTable")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
-impl ProcTable {
-    fn new(builtin: Arc<dyn TableProvider>) -> Self {
-        let schema = with_list_columns(&builtin.schema(), PROC_ARRAYS);
-        ProcTable { builtin, schema }
+/// The `pg_class` OID of `pg_proc` in PostgreSQL (`pg_description.classoid` of functions).
+const PG_PROC_CLASS_OID: i32 = 1255;
+
+impl RoutineTable {
+    fn new(
+        kind: RoutineKind,
+        builtin: Option<Arc<dyn TableProvider>>,
+        namespaces: Option<Arc<dyn TableProvider>>,
+    ) -> Self {
+        let schema = match (&kind, &builtin) {
+            (RoutineKind::Texts, _) | (_, None) => Arc::new(Schema::new(vec![
+                Field::new("oid", DataType::Int32, false),
+                Field::new("arguments", DataType::Utf8, true),
+                Field::new("identity_arguments", DataType::Utf8, true),
+                Field::new("result", DataType::Utf8, true),
+            ])),
+            (RoutineKind::Proc, Some(table)) => with_list_columns(&table.schema(), PROC_ARRAYS),
+            (RoutineKind::Description, Some(table)) => table.schema(),
+        };
+        RoutineTable {
+            kind,
+            builtin,
+            namespaces,
+            schema,
+        }
     }
 
-    /// The builtin rows, typed (computed once per process: they never change).
+    /// The builtin rows, typed (computed once per process and table: they never change).
     async fn builtin_rows(&self, state: &dyn Session) -> Result<Vec<RecordBatch>> {
-        static ROWS: tokio::sync::OnceCell<Vec<RecordBatch>> = tokio::sync::OnceCell::const_new();
-        ROWS.get_or_try_init(|| async {
-            let plan = self.builtin.scan(state, None, &[], None).await?;
+        static PROC: tokio::sync::OnceCell<Vec<RecordBatch>> = tokio::sync::OnceCell::const_new();
+        static DESCRIPTION: tokio::sync::OnceCell<Vec<RecordBatch>> =
+            tokio::sync::OnceCell::const_new();
+        let (Some(builtin), cell) = (
+            &self.builtin,
+            match self.kind {
+                RoutineKind::Proc => &PROC,
+                RoutineKind::Description => &DESCRIPTION,
+                RoutineKind::Texts => return Ok(Vec::new()),
+            },
+        ) else {
+            return Ok(Vec::new());
+        };
+        cell.get_or_try_init(|| async {
+            let plan = builtin.scan(state, None, &[], None).await?;
             let batches = datafusion::physical_plan::collect(plan, state.task_ctx()).await?;
             batches
                 .iter()
@@ -528,10 +604,200 @@ impl ProcTable {
         .await
         .cloned()
     }
+
+    /// The OID of schema `public` (where our functions live), from `pg_namespace`.
+    async fn public_namespace(&self, state: &dyn Session) -> Result<Option<i32>> {
+        use arrow::array::{Array, AsArray};
+        let Some(namespaces) = &self.namespaces else {
+            return Ok(None);
+        };
+        let plan = namespaces.scan(state, None, &[], None).await?;
+        let schema = namespaces.schema();
+        let (Ok(oid), Ok(name)) = (schema.index_of("oid"), schema.index_of("nspname")) else {
+            return Ok(None);
+        };
+        for batch in datafusion::physical_plan::collect(plan, state.task_ctx()).await? {
+            let oids = arrow::compute::cast(batch.column(oid), &DataType::Int32)?;
+            let names = arrow::compute::cast(batch.column(name), &DataType::Utf8)?;
+            let (oids, names) = (
+                oids.as_primitive::<arrow::datatypes::Int32Type>(),
+                names.as_string::<i32>(),
+            );
+            for row in 0..batch.num_rows() {
+                if !names.is_null(row) && names.value(row) == super::functions::SCHEMA {
+                    return Ok(Some(oids.value(row)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Our rows, in this table's schema.
+    async fn routine_rows(&self, state: &dyn Session) -> Result<Option<RecordBatch>> {
+        let routines = super::routines::routines(state);
+        if routines.is_empty() {
+            return Ok(None);
+        }
+        let namespace = match self.kind {
+            RoutineKind::Proc => self.public_namespace(state).await?,
+            _ => None,
+        };
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .map(|field| {
+                let cells: Vec<ScalarValue> = routines
+                    .iter()
+                    .map(|r| {
+                        let cell = match self.kind {
+                            RoutineKind::Proc => proc_cell(field.name(), r, namespace),
+                            RoutineKind::Description => description_cell(field.name(), r),
+                            RoutineKind::Texts => text_cell(field.name(), r),
+                        };
+                        if cell.is_null() {
+                            ScalarValue::try_from(field.data_type())
+                        } else if &cell.data_type() == field.data_type() {
+                            Ok(cell)
+                        } else {
+                            cell.cast_to(field.data_type())
+                        }
+                    })
+                    .collect::<Result<_>>()?;
+                if cells.is_empty() {
+                    return Ok(arrow::array::new_empty_array(field.data_type()));
+                }
+                ScalarValue::iter_to_array(cells)
+            })
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+        // pg_description has rows only for documented routines.
+        if self.kind == RoutineKind::Description {
+            let described = arrow::compute::is_not_null(batch.column(3))?;
+            return Ok(Some(arrow::compute::filter_record_batch(
+                &batch, &described,
+            )?));
+        }
+        Ok(Some(batch))
+    }
+}
+
+/// A text list cell.
+fn text_list(values: impl IntoIterator<Item = String>) -> ScalarValue {
+    let values: Vec<ScalarValue> = values.into_iter().map(ScalarValue::from).collect();
+    ScalarValue::List(ScalarValue::new_list_nullable(&values, &DataType::Utf8))
+}
+
+/// An OID list cell.
+fn oid_list(values: impl IntoIterator<Item = Type>) -> ScalarValue {
+    let values: Vec<ScalarValue> = values
+        .into_iter()
+        .map(|t| ScalarValue::Int32(Some(i32::try_from(t.oid()).unwrap_or_default())))
+        .collect();
+    ScalarValue::List(ScalarValue::new_list_nullable(&values, &DataType::Int32))
+}
+
+fn oid_of(ty: &Type) -> ScalarValue {
+    ScalarValue::Int32(Some(i32::try_from(ty.oid()).unwrap_or_default()))
+}
+
+/// One `pg_proc` cell of routine `r` (NULL for columns we have nothing to say about).
+fn proc_cell(column: &str, r: &super::routines::Routine, namespace: Option<i32>) -> ScalarValue {
+    use super::routines::Returns;
+    let int = |v: i64| ScalarValue::Int64(Some(v));
+    let text = |v: &str| ScalarValue::Utf8(Some(v.to_string()));
+    let table = match &r.returns {
+        Returns::Table(columns) => Some(columns),
+        Returns::Value(_) => None,
+    };
+    let nargs = i64::try_from(r.args.len()).unwrap_or_default();
+    match column {
+        "oid" => ScalarValue::Int32(Some(r.oid)),
+        "proname" => text(&r.name),
+        "pronamespace" => ScalarValue::Int32(namespace),
+        "proowner" => int(10),
+        // SQL for reports, C for the Rust functions (`internal`: 12).
+        "prolang" => int(if table.is_some() { 14 } else { 12 }),
+        "procost" => ScalarValue::Float64(Some(1.0)),
+        "prorows" => ScalarValue::Float64(Some(if table.is_some() { 1000.0 } else { 0.0 })),
+        "provariadic" => match r.args.iter().find(|a| a.variadic) {
+            Some(arg) => oid_of(&arg.ty),
+            None => int(0),
+        },
+        "prosupport" => text("-"),
+        "prokind" => text(&r.kind.to_string()),
+        "prosecdef" | "proleakproof" | "proisstrict" => ScalarValue::Boolean(Some(false)),
+        "proretset" => ScalarValue::Boolean(Some(table.is_some())),
+        "provolatile" => text(&r.volatility.to_string()),
+        "proparallel" => text("s"),
+        "pronargs" => int(nargs),
+        "pronargdefaults" => int(i64::try_from(
+            r.args.iter().filter(|a| a.default.is_some()).count(),
+        )
+        .unwrap_or_default()),
+        "prorettype" => oid_of(&r.return_type()),
+        "proargtypes" => oid_list(r.args.iter().map(|a| a.ty.clone())),
+        "proallargtypes" => match table {
+            Some(columns) => oid_list(
+                r.args
+                    .iter()
+                    .map(|a| a.ty.clone())
+                    .chain(columns.iter().map(|(_, t)| t.clone())),
+            ),
+            None => ScalarValue::Null,
+        },
+        "proargmodes" => match table {
+            Some(columns) => text_list(
+                std::iter::repeat_n("i".to_string(), r.args.len())
+                    .chain(std::iter::repeat_n("t".to_string(), columns.len())),
+            ),
+            None => ScalarValue::Null,
+        },
+        "proargnames" => {
+            let inputs: Vec<String> = r
+                .args
+                .iter()
+                .map(|a| a.name.clone().unwrap_or_default())
+                .collect();
+            match table {
+                Some(columns) => text_list(
+                    inputs
+                        .into_iter()
+                        .chain(columns.iter().map(|(n, _)| n.clone())),
+                ),
+                None if r.args.iter().any(|a| a.name.is_some()) => text_list(inputs),
+                None => ScalarValue::Null,
+            }
+        }
+        "prosrc" => text(&r.name),
+        _ => ScalarValue::Null,
+    }
+}
+
+/// One `pg_description` cell of routine `r`.
+fn description_cell(column: &str, r: &super::routines::Routine) -> ScalarValue {
+    match column {
+        "objoid" => ScalarValue::Int32(Some(r.oid)),
+        "classoid" => ScalarValue::Int32(Some(PG_PROC_CLASS_OID)),
+        "objsubid" => ScalarValue::Int32(Some(0)),
+        "description" => ScalarValue::Utf8(r.description.clone()),
+        _ => ScalarValue::Null,
+    }
+}
+
+/// One `_routines` cell of routine `r`.
+fn text_cell(column: &str, r: &super::routines::Routine) -> ScalarValue {
+    match column {
+        "oid" => ScalarValue::Int32(Some(r.oid)),
+        "arguments" => ScalarValue::Utf8(Some(r.arguments())),
+        "identity_arguments" => ScalarValue::Utf8(Some(r.identity_arguments())),
+        "result" => ScalarValue::Utf8(Some(r.result())),
+        _ => ScalarValue::Null,
+    }
 }
 
 #[async_trait]
-impl TableProvider for ProcTable {
+impl TableProvider for RoutineTable {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
@@ -547,7 +813,8 @@ impl TableProvider for ProcTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let batches = self.builtin_rows(state).await?;
+        let mut batches = self.builtin_rows(state).await?;
+        batches.extend(self.routine_rows(state).await?);
         MemTable::try_new(self.schema(), vec![batches])?
             .scan(state, projection, filters, limit)
             .await

@@ -39,8 +39,11 @@ use super::origin::{column_origins, schema_and_name};
 use super::params::{
     ParamType, assign_declared_types, declared_by_casts, decode_parameters, parameter_types,
 };
+use super::routines::reports_of;
 use super::session::{Cursor, Session};
 use super::statement::{self, Command};
+use super::table_args;
+use super::types::parameter_type;
 
 /// A statement ready to run: parsed and, for a query, planned.
 #[derive(Debug, Clone)]
@@ -74,6 +77,17 @@ pub(crate) struct PlannedQuery {
     params: Vec<ParamType>,
     columns: Option<ResultColumns>,
     tag: &'static str,
+    /// Set when placeholders sit in table-function arguments: the statement is planned again
+    /// with their values at execution ([`super::table_args`]).
+    deferred: Option<Deferred>,
+}
+
+/// A statement to plan again once its table-function arguments are bound.
+#[derive(Debug)]
+struct Deferred {
+    statement: DfStatement,
+    /// The placeholder numbers inside table-function arguments.
+    numbers: Vec<usize>,
 }
 
 impl Prepared {
@@ -162,8 +176,75 @@ pub(crate) async fn prepare(
 
 const SHOW_ALL_COLUMNS: [&str; 3] = ["name", "setting", "description"];
 
-/// Plans a statement DataFusion runs.
+/// Plans a statement DataFusion runs (deferring table functions with bound arguments).
 async fn plan_query(
+    session: &Session,
+    statement: DfStatement,
+    declared: &[Option<Type>],
+) -> PgWireResult<PlannedQuery> {
+    let reports = reports_of(&session.context().state());
+    let table_args = table_args::find(&statement, &reports);
+    if table_args.is_empty() {
+        return plan_statement(session, statement, declared).await;
+    }
+    // The type of each table-function placeholder: the client's, else the function's.
+    let mut types: Vec<(usize, DataType, Option<Type>)> = Vec::new();
+    for arg in &table_args {
+        let client = declared
+            .get(arg.number.wrapping_sub(1))
+            .cloned()
+            .flatten()
+            .filter(|t| *t != Type::UNKNOWN);
+        if !types.iter().any(|(n, _, _)| *n == arg.number) {
+            types.push((arg.number, table_args::data_type(arg), client));
+        }
+    }
+    let arrow_type = |n: usize| types.iter().find(|(m, _, _)| *m == n).map(|(_, t, _)| t);
+    // Planned with typed NULLs (or sample values, for required arguments) for Describe.
+    let with_nulls = table_args::substitute(&statement, |n| {
+        arrow_type(n).and_then(table_args::typed_null)
+    });
+    let mut planned = match plan_statement(session, with_nulls, declared).await {
+        Ok(planned) => planned,
+        Err(null_error) => {
+            let with_samples =
+                table_args::substitute(&statement, |n| arrow_type(n).and_then(table_args::sample));
+            plan_statement(session, with_samples, declared)
+                .await
+                .map_err(|_| null_error)?
+        }
+    };
+    let count = types
+        .iter()
+        .map(|(n, _, _)| *n)
+        .max()
+        .unwrap_or(0)
+        .max(planned.params.len());
+    planned.params.resize(
+        count,
+        ParamType {
+            pg: Type::TEXT,
+            inferred: None,
+        },
+    );
+    for (n, arrow, client) in &types {
+        if *n == 0 {
+            continue;
+        }
+        planned.params[n - 1] = ParamType {
+            pg: client.clone().unwrap_or_else(|| parameter_type(arrow)),
+            inferred: Some(arrow.clone()),
+        };
+    }
+    planned.deferred = Some(Deferred {
+        statement,
+        numbers: types.iter().map(|(n, _, _)| *n).collect(),
+    });
+    Ok(planned)
+}
+
+/// Plans one statement with DataFusion.
+async fn plan_statement(
     session: &Session,
     statement: DfStatement,
     declared: &[Option<Type>],
@@ -196,6 +277,7 @@ async fn plan_query(
         params,
         columns,
         tag,
+        deferred: None,
     })
 }
 
@@ -402,14 +484,30 @@ async fn start(
     } else {
         session.canceler().interrupt(None)
     };
-    let plan = if query.params.is_empty() {
-        query.plan.clone()
-    } else {
-        query
+    let plan = match &query.deferred {
+        // Table-function arguments bound: plan again with their values written in.
+        Some(deferred) => {
+            let statement = table_args::substitute(&deferred.statement, |n| {
+                if deferred.numbers.contains(&n) {
+                    params.get(n.wrapping_sub(1)).and_then(table_args::literal)
+                } else {
+                    None
+                }
+            });
+            let declared: Vec<Option<Type>> =
+                query.params.iter().map(|p| Some(p.pg.clone())).collect();
+            let fresh = plan_statement(session, statement, &declared).await?;
+            fresh
+                .plan
+                .with_param_values(ParamValues::from(params))
+                .map_err(|e| from_datafusion(&e))?
+        }
+        None if query.params.is_empty() => query.plan.clone(),
+        None => query
             .plan
             .clone()
             .with_param_values(ParamValues::from(params))
-            .map_err(|e| from_datafusion(&e))?
+            .map_err(|e| from_datafusion(&e))?,
     };
     let frame = session
         .context()

@@ -92,7 +92,7 @@ pub fn register_backend_pid(ctx: &SessionContext, pid: i32) {
 ///
 /// | Function | Returns |
 /// |---|---|
-/// | `obj_description`, `col_description`, `pg_advisory_unlock_all`, `json_build_object` (SQLAlchemy's identity-column branch, never true here), `shobj_description`, `pg_get_indexdef`, `pg_get_triggerdef`, `pg_get_ruledef`, `pg_get_serial_sequence`, `pg_get_function_result`, `pg_get_function_arguments`, `pg_get_function_identity_arguments`, `to_regtype`, `to_regclass` | NULL |
+/// | `obj_description`, `col_description`, `pg_advisory_unlock_all`, `json_build_object` (SQLAlchemy's identity-column branch, never true here), `shobj_description`, `pg_get_indexdef`, `pg_get_triggerdef`, `pg_get_ruledef`, `pg_get_serial_sequence`, `pg_get_function_result`, `pg_get_function_arguments`, `pg_get_function_identity_arguments` (the last three are answered from the catalog for chatlake's functions, see `super::rewrite`), `pg_get_function_sqlbody`, `to_regtype`, `to_regclass` | NULL |
 /// | `pg_type_is_visible`, `pg_function_is_visible`, `pg_collation_is_visible`, `pg_opclass_is_visible` | true |
 /// | `pg_table_size`, `pg_database_size`, `pg_indexes_size` | 0 |
 /// | `pg_size_pretty(bigint)` | PostgreSQL's rendering: `512 bytes`, `10 kB`, `2048 MB` |
@@ -109,6 +109,7 @@ pub fn register_catalog_functions(ctx: &SessionContext) {
         ("pg_get_function_result", Null),
         ("pg_get_function_arguments", Null),
         ("pg_get_function_identity_arguments", Null),
+        ("pg_get_function_sqlbody", Null),
         ("to_regtype", Null),
         ("to_regclass", Null),
         ("pg_type_is_visible", True),

@@ -11,12 +11,14 @@
 //! - `session`: per-connection settings (`SET`/`SHOW`, `TimeZone`, …).
 //! - `params`: parameter types and decoding of bound values.
 //! - `origin`: the table OID and column number of plain column references (`RowDescription`).
+//! - `table_args`: placeholders in table-function arguments (`stella_users($1, $2)`), planned at execution.
 //! - `types`, `encode`, `format`: Arrow → Postgres types, `DataRow` encoding, value renderings.
 //! - [`error`]: DataFusion errors → SQLSTATE ([`sqlstate`]).
 //! - `coerce`: quoted literals compared with booleans read as booleans (`indisprimary = 'f'`).
 //! - `cancel`: `CancelRequest`s and `statement_timeout` stop the running statement (`57014`).
 //! - `copy`: `COPY (query) TO STDOUT` in text and CSV.
 //! - [`catalog`]: `pg_catalog` and the Postgres-flavoured `information_schema`.
+//! - [`routines`]: chatlake's SQL functions and reports in `pg_proc` (`\df`).
 //! - `rewrite`: SQL rewrites for client catalog queries (`::regclass`, `information_schema`, …).
 //! - `functions`: `version()`, `current_database()`, `current_schema()`, `pg_backend_pid()`.
 //!
@@ -49,9 +51,11 @@ mod handler;
 mod origin;
 mod params;
 mod rewrite;
+pub mod routines;
 pub mod server;
 mod session;
 mod statement;
+mod table_args;
 mod types;
 
 pub use cancel::CancelRegistry;

@@ -11,6 +11,8 @@
 //! | `expr::regtype::text` (`::varchar`, `::name`) | `format_type(expr, NULL)`: the type's name, not its OID |
 //! | `oids::regtype[]` | `_format_types(oids)`: the types' names (pgcli's `proargtypes::regtype[]`) |
 //! | `pg_get_viewdef(oid [, pretty])` | the view's SQL text, from `pg_catalog.pg_views` |
+//! | `pg_get_function_arguments(oid)`, `…_identity_arguments`, `…_result` | the text from `pg_catalog._routines` (chatlake's functions and reports) |
+//! | `obj_description(oid [, catalog])` | the description from `pg_catalog.pg_description` |
 //! | `ARRAY(SELECT x FROM … [ORDER BY …])` | `(SELECT array_agg(x [ORDER BY …]) FROM …)` (NULL rather than `{}` when empty) |
 //! | `(SELECT x FROM pg_catalog.t WHERE … = outer.c)` in a projection | `(SELECT max(x) …)`: DataFusion needs correlated scalar subqueries aggregated; catalog lookups return at most one row |
 //! | `x LIKE p ESCAPE '/'` | `x LIKE replace(p, '/', '\\')` (DataFusion knows only the backslash escape) |
@@ -140,6 +142,7 @@ impl VisitorMut for Rewriter {
         if let Some(replacement) = regtype_as_text(expr)
             .or_else(|| regtype_array(expr))
             .or_else(|| viewdef(expr))
+            .or_else(|| function_text(expr))
             .or_else(|| array_subquery(expr))
             .or_else(|| set_returning(expr))
             .or_else(|| field_access(expr))
@@ -524,6 +527,38 @@ fn viewdef(expr: &Expr) -> Option<Expr> {
     });
     let mut query = template.clone()?;
     let _ = query.visit(&mut ReplacePlaceholder(oid.clone()));
+    Some(Expr::Subquery(query))
+}
+
+/// `pg_get_function_arguments(oid)`, `pg_get_function_identity_arguments(oid)`,
+/// `pg_get_function_result(oid)` → the text from `pg_catalog._routines` (our functions; NULL
+/// for builtins), and `obj_description(oid [, catalog])` → the description from
+/// `pg_description` (our functions' documentation). Aggregated scalar subqueries, as
+/// [`viewdef`].
+fn function_text(expr: &Expr) -> Option<Expr> {
+    let (name, args) = function_call(expr)?;
+    let sql = match (name.as_str(), args.as_slice()) {
+        ("pg_get_function_arguments", [_]) => {
+            "SELECT max(r.arguments) FROM pg_catalog._routines r WHERE r.oid = $1"
+        }
+        ("pg_get_function_identity_arguments", [_]) => {
+            "SELECT max(r.identity_arguments) FROM pg_catalog._routines r WHERE r.oid = $1"
+        }
+        ("pg_get_function_result", [_]) => {
+            "SELECT max(r.result) FROM pg_catalog._routines r WHERE r.oid = $1"
+        }
+        ("obj_description", [_] | [_, _]) => {
+            "SELECT max(d.description) FROM pg_catalog.pg_description d \
+             WHERE d.objoid = $1 AND d.objsubid = 0"
+        }
+        _ => return None,
+    };
+    let oid = (*args.first()?).clone();
+    let mut query = match Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?.pop()? {
+        Statement::Query(query) => query,
+        _ => return None,
+    };
+    let _ = query.visit(&mut ReplacePlaceholder(oid));
     Some(Expr::Subquery(query))
 }
 

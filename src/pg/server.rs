@@ -56,13 +56,19 @@ impl Default for ServerOptions {
 }
 
 /// Serves the Postgres protocol on `listener`, each connection with its own session from
-/// `engine`, until `shutdown` resolves (see the module docs for limits and shutdown).
+/// `engine` (its reports attached, for the catalog and for bound report arguments), until
+/// `shutdown` resolves (see the module docs for limits and shutdown).
 pub async fn serve(
     listener: TcpListener,
     engine: Arc<Engine>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    serve_with(listener, Arc::new(move || engine.new_session()), shutdown).await
+    let sessions = move || {
+        let ctx = engine.new_session();
+        super::routines::attach_reports(&ctx, engine.reports());
+        ctx
+    };
+    serve_with(listener, Arc::new(sessions), shutdown).await
 }
 
 /// Like [`serve`], with sessions built by `sessions` (tests serve a hand-made table this way).
