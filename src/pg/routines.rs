@@ -208,13 +208,15 @@ pub(crate) fn routines(state: &dyn Session) -> Vec<Routine> {
     all
 }
 
+/// What is known of one function before numbering: kind, volatility, signatures (arguments
+/// and result), description.
+type Found = (char, char, Vec<(Vec<Arg>, Type)>, Option<String>);
+
 /// The routines of the `chatlake-udfs` functions (the same for every session).
 fn udf_routines() -> &'static [Routine] {
     static ROUTINES: OnceLock<Vec<Routine>> = OnceLock::new();
     ROUTINES.get_or_init(|| {
-        // name → (kind, volatility, overloads, description)
-        let mut found: BTreeMap<String, (char, char, Vec<(Vec<Arg>, Type)>, Option<String>)> =
-            BTreeMap::new();
+        let mut found: BTreeMap<String, Found> = BTreeMap::new();
         let scalars = chatlake_udfs::local_time::functions()
             .into_iter()
             .chain(chatlake_udfs::phone::functions());
