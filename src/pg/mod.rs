@@ -28,10 +28,10 @@
 //! |---|---|
 //! | startup | trust authentication for any user and database; `SSLRequest` answered `N` |
 //! | simple protocol | multi-statement strings; empty and comment-only queries → `EmptyQueryResponse` |
-//! | extended protocol | typed and untyped parameters (types inferred by DataFusion; `LIMIT`/`OFFSET` → int8, `= ANY($1)` → an array, `$1::oid[]` → `oid[]`), one-dimensional array parameters (text and binary), text and binary formats, `max_rows` / `PortalSuspended`; `RowDescription` names the table OID and column number of plain column references |
+//! | extended protocol | typed and untyped parameters (types inferred by DataFusion; `LIMIT`/`OFFSET` → int8, `= ANY($1)` → an array, `$1::oid[]` → `oid[]`), one-dimensional array parameters (text and binary), placeholders in table-function arguments (`stella_users($1, $2)`: typed from the report, planned at execution), text and binary formats, `max_rows` / `PortalSuspended`; `RowDescription` names the table OID and column number of plain column references |
 //! | types | bool, int2/4/8, float4/8, numeric, text, bytea, date, time, timestamp(tz), interval, one-dimensional arrays; anything else as text |
 //! | session | `SET`/`RESET`/`SHOW`/`DISCARD ALL`, `current_setting()`/`set_config()`; `BEGIN`/`COMMIT`/`ROLLBACK`/savepoints accepted (no isolation) |
-//! | catalog | `pg_catalog` (70 tables, `datafusion-pg-catalog`) and a Postgres-flavoured `information_schema`; psql `\d` family, pgcli completion, SQLAlchemy `inspect()` (keys and indexes: empty), pgJDBC `DatabaseMetaData` |
+//! | catalog | `pg_catalog` (70 tables, `datafusion-pg-catalog`) and a Postgres-flavoured `information_schema`; psql `\d` family and `\df` (chatlake's functions and reports in `pg_proc`), pgcli completion, SQLAlchemy `inspect()` (keys and indexes: empty), pgJDBC `DatabaseMetaData` |
 //! | `COPY (query) TO STDOUT` | text and CSV, `HEADER`, `DELIMITER`, `NULL`, `QUOTE`; streamed |
 //! | cancel | `CancelRequest` and `statement_timeout` drop the running stream (`57014`) |
 //! | cursors | `DECLARE`/`FETCH`/`MOVE`/`CLOSE`, forward-only, streamed |

@@ -70,6 +70,23 @@ public class JdbcClient {
                 out("indexes", "error " + e.getSQLState());
             }
 
+            // Reports are functions returning tables (FUNCTION_TYPE 2), described by their header.
+            try (ResultSet rs = md.getFunctions(null, "public", "stella_users")) {
+                while (rs.next()) {
+                    out("function_type", rs.getInt("FUNCTION_TYPE"));
+                    out("function_remarks_start", rs.getString("REMARKS").substring(0, 16));
+                }
+            }
+            // Report arguments as PreparedStatement parameters (setDate, setString).
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM stella_users(?, ?)")) {
+                ps.setDate(1, java.sql.Date.valueOf("2026-10-03"));
+                ps.setString(2, "2026-10-05");
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    out("report_days", rs.getLong(1));
+                }
+            }
+
             long literal;
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM messages WHERE calling_code = 57")) {
                 rs.next();

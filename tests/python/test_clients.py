@@ -361,6 +361,13 @@ def test_asyncpg_fetch_with_parameters_and_pool(server):
             page = await stmt.fetch(2, 1)
             assert [r["message_id"] for r in page] == [r["message_id"] for r in first[1:]]
             assert await conn.fetchval("SELECT $1::text || 'x'", "a") == "ax"
+            # Report arguments as parameters: typed from the report (date), then bound.
+            report = await conn.prepare("SELECT * FROM stella_users($1, $2) ORDER BY 1")
+            assert [t.name for t in report.get_parameters()] == ["date", "date"]
+            first = await conn.fetchval("SELECT min(dt) FROM messages")
+            last = first + datetime.timedelta(days=2)
+            assert await report.fetch(first, last) == await conn.fetch(
+                f"SELECT * FROM stella_users('{first}', '{last}') ORDER BY 1")
         finally:
             await conn.close()
         pool = await asyncpg.create_pool(host=server["host"], port=server["port"],
@@ -434,6 +441,10 @@ def test_pgjdbc_metadata_prepared_statements_and_fetch_size(server, tmp_path):
     assert result["indexes"] == "0"
     assert result["imported_keys"] == "0"
     assert result["exported_keys"] == "0"
+    # sql/reports/stella_users.sql: "-- Stella dashboard, …"; one row per day of the range.
+    assert result["function_type"] == "2"  # DatabaseMetaData.functionReturnsTable
+    assert result["function_remarks_start"] == "Stella dashboard"
+    assert result["report_days"] == "3"
     assert result["param_count"] == "1"
     assert result["prepared_matches_literal"] == "true"
     assert result["timestamp_param_ok"] == "true"
