@@ -28,20 +28,27 @@ pub async fn run(command: Command) -> Result<()> {
 
 /// `chatlake sql`: one query over a lake and/or Parquet files, CSV on stdout.
 async fn sql(args: SqlArgs) -> Result<()> {
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
     use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
     let ctx = match &args.lake {
         Some(lake) => {
             let mut config = EngineConfig::new(lake.clone());
-            config.target_partitions = args.target_partitions;
+            config.target_partitions = args.engine.target_partitions;
+            config.memory_limit = args.engine.memory_limit_mb.map(|mb| mb * 1024 * 1024);
+            config.sql_dir = args.engine.sql_dir.clone();
             Engine::open(&config).await?.new_session()
         }
         None => {
             let mut config = SessionConfig::new().with_information_schema(true);
-            if let Some(partitions) = args.target_partitions {
+            if let Some(partitions) = args.engine.target_partitions {
                 config = config.with_target_partitions(partitions);
             }
-            let ctx = SessionContext::new_with_config(config);
+            let mut runtime = RuntimeEnvBuilder::new();
+            if let Some(mb) = args.engine.memory_limit_mb {
+                runtime = runtime.with_memory_limit(mb * 1024 * 1024, 1.0);
+            }
+            let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
             chatlake_udfs::register_all(&ctx);
             ctx
         }

@@ -156,9 +156,9 @@ pub struct SqlArgs {
     /// Register a Parquet file (or directory of files) as a table: NAME=PATH. Repeatable.
     #[arg(long = "parquet", value_name = "NAME=PATH")]
     pub parquet: Vec<String>,
-    /// Parallelism of the query (default: number of cores).
-    #[arg(long, env = "CHATLAKE_TARGET_PARTITIONS")]
-    pub target_partitions: Option<usize>,
+    /// Engine options (parallelism, memory limit, SQL files), as for `serve`.
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Run the query this many times and print the fastest run time to stderr.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,

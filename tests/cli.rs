@@ -197,3 +197,45 @@ fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// `chatlake sql --memory-limit-mb`: a sort larger than the limit spills to disk and still
+/// returns the right answer (6,000,000 rows, 48 MB of values ranked in descending order: rank 1 is the largest).
+#[test]
+fn sql_with_a_memory_limit_spills_instead_of_failing() {
+    let query = "SELECT count(*) AS n, min(v) AS lo, max(v) AS hi, \
+                 sum(CASE WHEN r = 1 THEN v END) AS first \
+                 FROM (SELECT value AS v, row_number() OVER (ORDER BY value DESC) AS r \
+                       FROM generate_series(1, 6000000))";
+    let out = run(&[
+        "sql",
+        "--memory-limit-mb",
+        "32",
+        "--target-partitions",
+        "1",
+        query,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "query under a 32 MiB limit failed: {stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.trim(), "n,lo,hi,first\n6000000,1,6000000,6000000");
+
+    let explain = format!("EXPLAIN ANALYZE {query}");
+    let out = run(&[
+        "sql",
+        "--memory-limit-mb",
+        "32",
+        "--target-partitions",
+        "1",
+        &explain,
+    ]);
+    let plan = String::from_utf8_lossy(&out.stdout);
+    let spilled = plan.split("spill_count=").skip(1).any(|rest| {
+        rest.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() && c != '0')
+    });
+    assert!(spilled, "the sort should have spilled to disk: {plan}");
+}

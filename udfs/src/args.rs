@@ -8,10 +8,14 @@
 //! | duration | integers (seconds) or any INTERVAL without months | `Int64` seconds, or the interval as is |
 //! | condition | `BOOLEAN`, integers (non-zero is true), NULL (false) | `Boolean` |
 //! | text | `Utf8`, `LargeUtf8`, `Utf8View`, NULL | `Utf8` |
+//! | per-row text ([`coerce_text_column`]) | the same | kept as is (read through [`TextColumn`], no copy); NULL and dictionaries to `Utf8` |
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, TimestampMicrosecondArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, LargeStringArray, StringArray, StringViewArray,
+    TimestampMicrosecondArray,
+};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
@@ -79,6 +83,47 @@ pub(crate) fn coerce_text(function: &str, name: &str, dt: &DataType) -> Result<D
         }
         DataType::Dictionary(_, value) if value.is_string() => Ok(DataType::Utf8),
         other => plan_err!("{function}: argument {name} must be text, got {other}"),
+    }
+}
+
+/// Coerces a per-row text argument: `Utf8`, `LargeUtf8` and `Utf8View` are kept as they are
+/// (no cast of every row; read them with [`TextColumn`]), NULL and dictionaries become `Utf8`.
+pub(crate) fn coerce_text_column(function: &str, name: &str, dt: &DataType) -> Result<DataType> {
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(dt.clone()),
+        other => coerce_text(function, name, other),
+    }
+}
+
+/// A text argument coerced by [`coerce_text_column`], read row by row without copying.
+pub(crate) enum TextColumn<'a> {
+    /// `Utf8`.
+    Utf8(&'a StringArray),
+    /// `LargeUtf8`.
+    Large(&'a LargeStringArray),
+    /// `Utf8View`, what DataFusion reads Parquet strings as.
+    View(&'a StringViewArray),
+}
+
+impl<'a> TextColumn<'a> {
+    /// The column of `array`; an error for a type [`coerce_text_column`] does not produce.
+    pub(crate) fn of(array: &'a ArrayRef) -> Result<Self> {
+        Ok(match array.data_type() {
+            DataType::Utf8 => Self::Utf8(array.as_string::<i32>()),
+            DataType::LargeUtf8 => Self::Large(array.as_string::<i64>()),
+            DataType::Utf8View => Self::View(array.as_string_view()),
+            other => return exec_err!("expected a text array, got {other}"),
+        })
+    }
+
+    /// The text of row `row`, `None` when it is NULL.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
+        match self {
+            Self::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
+            Self::Large(a) => a.is_valid(row).then(|| a.value(row)),
+            Self::View(a) => a.is_valid(row).then(|| a.value(row)),
+        }
     }
 }
 

@@ -1,5 +1,9 @@
 //! [`GroupedEvents`]: the rows of every group in one flat buffer.
 //!
+//! Shared by every aggregate that buffers a group's rows and evaluates them at the end
+//! (`window_funnel`, `sequence_*`, `wa_conversations`): a row is anything that converts to and
+//! from a `(timestamp, 32-bit code)` pair ([`BufferedEvent`]), which is also its partial state.
+//!
 //! Appending is a push onto two vectors (group index, event), with no per-group allocation,
 //! which matters for `GROUP BY contact` with millions of groups. Emitting groups them by a
 //! counting sort on the group index (O(rows + groups)), giving each group a contiguous slice
@@ -15,24 +19,52 @@ use datafusion::logical_expr::EmitTo;
 
 use super::Event;
 
+/// A buffered row, stored in the partial state as a timestamp and a 32-bit code.
+pub(crate) trait BufferedEvent: Copy + Default {
+    /// The row as `(timestamp, code)`.
+    fn to_parts(self) -> (i64, u32);
+    /// The row stored as `(ts, code)`; an error for a code no row produces (a corrupt state).
+    fn from_parts(ts: i64, code: u32) -> Result<Self>;
+}
+
+impl BufferedEvent for Event {
+    fn to_parts(self) -> (i64, u32) {
+        self
+    }
+
+    fn from_parts(ts: i64, code: u32) -> Result<Self> {
+        Ok((ts, code))
+    }
+}
+
 /// Rows of all groups, in arrival order.
-#[derive(Debug, Default)]
-pub(crate) struct GroupedEvents {
+#[derive(Debug)]
+pub(crate) struct GroupedEvents<E = Event> {
     groups: Vec<u32>,
-    events: Vec<Event>,
+    events: Vec<E>,
     num_groups: usize,
 }
 
-/// The rows of some groups, contiguous per group: group `g` is `events[offsets[g]..offsets[g + 1]]`.
-pub(crate) struct Grouped {
-    pub offsets: Vec<usize>,
-    pub events: Vec<Event>,
+impl<E> Default for GroupedEvents<E> {
+    fn default() -> Self {
+        Self {
+            groups: Vec::new(),
+            events: Vec::new(),
+            num_groups: 0,
+        }
+    }
 }
 
-impl Grouped {
+/// The rows of some groups, contiguous per group: group `g` is `events[offsets[g]..offsets[g + 1]]`.
+pub(crate) struct Grouped<E = Event> {
+    pub offsets: Vec<usize>,
+    pub events: Vec<E>,
+}
+
+impl<E: BufferedEvent> Grouped<E> {
     /// The rows of each group in turn.
-    pub(crate) fn groups_mut(&mut self) -> impl Iterator<Item = &mut [Event]> {
-        let mut rest: &mut [Event] = &mut self.events;
+    pub(crate) fn groups_mut(&mut self) -> impl Iterator<Item = &mut [E]> {
+        let mut rest: &mut [E] = &mut self.events;
         self.offsets.windows(2).map(move |w| {
             let (head, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
             rest = tail;
@@ -40,7 +72,7 @@ impl Grouped {
         })
     }
 
-    /// The state columns `(ts: List<Int64>, mask: List<UInt32>)`, one row per group.
+    /// The state columns `(ts: List<Int64>, code: List<UInt32>)`, one row per group.
     pub(crate) fn to_state(&self) -> Result<Vec<ArrayRef>> {
         let offsets = self
             .offsets
@@ -51,8 +83,18 @@ impl Grouped {
             return exec_err!("event buffer state exceeds 2^31 rows");
         };
         let offsets = OffsetBuffer::new(offsets.into());
-        let ts: Int64Array = self.events.iter().map(|e| e.0).collect::<Vec<_>>().into();
-        let masks: UInt32Array = self.events.iter().map(|e| e.1).collect::<Vec<_>>().into();
+        let ts: Int64Array = self
+            .events
+            .iter()
+            .map(|e| e.to_parts().0)
+            .collect::<Vec<_>>()
+            .into();
+        let masks: UInt32Array = self
+            .events
+            .iter()
+            .map(|e| e.to_parts().1)
+            .collect::<Vec<_>>()
+            .into();
         Ok(vec![
             Arc::new(ListArray::new(
                 Arc::new(Field::new_list_field(DataType::Int64, false)),
@@ -70,7 +112,7 @@ impl Grouped {
     }
 }
 
-impl GroupedEvents {
+impl<E: BufferedEvent> GroupedEvents<E> {
     /// Makes room for `total_num_groups` groups.
     pub(crate) fn resize(&mut self, total_num_groups: usize) {
         self.num_groups = self.num_groups.max(total_num_groups);
@@ -78,14 +120,14 @@ impl GroupedEvents {
 
     /// Appends one row of group `group`.
     #[inline]
-    pub(crate) fn push(&mut self, group: usize, event: Event) {
+    pub(crate) fn push(&mut self, group: usize, event: E) {
         // Group indices are dense and below `num_groups`, which fits a u32 for any real query;
         // saturating keeps a wild index from aliasing a real group.
         self.groups.push(u32::try_from(group).unwrap_or(u32::MAX));
         self.events.push(event);
     }
 
-    /// Appends the rows of state lists `(ts, mask)` row `i` to group `group_indices[i]`.
+    /// Appends the rows of state lists `(ts, code)` row `i` to group `group_indices[i]`.
     pub(crate) fn merge_state(
         &mut self,
         states: &[ArrayRef],
@@ -110,7 +152,8 @@ impl GroupedEvents {
                 return exec_err!("event state lists differ in length");
             }
             for i in 0..end - start {
-                self.push(group, (ts_values[start + i], mask_values[mstart + i]));
+                let event = E::from_parts(ts_values[start + i], mask_values[mstart + i])?;
+                self.push(group, event);
             }
         }
         Ok(())
@@ -118,7 +161,7 @@ impl GroupedEvents {
 
     /// Removes and groups the rows of the groups `emit_to` names; later groups are renumbered
     /// from 0 as DataFusion expects.
-    pub(crate) fn take(&mut self, emit_to: EmitTo) -> Grouped {
+    pub(crate) fn take(&mut self, emit_to: EmitTo) -> Grouped<E> {
         let n = match emit_to {
             EmitTo::All => self.num_groups,
             EmitTo::First(n) => n.min(self.num_groups),
@@ -158,12 +201,12 @@ impl GroupedEvents {
 
     /// Bytes held.
     pub(crate) fn size(&self) -> usize {
-        self.groups.capacity() * size_of::<u32>() + self.events.capacity() * size_of::<Event>()
+        self.groups.capacity() * size_of::<u32>() + self.events.capacity() * size_of::<E>()
     }
 }
 
 /// Groups `events` by `groups` (each below `n`, others dropped), keeping arrival order within a group.
-fn group_by_counting_sort(n: usize, groups: &[u32], events: &[Event]) -> Grouped {
+fn group_by_counting_sort<E: BufferedEvent>(n: usize, groups: &[u32], events: &[E]) -> Grouped<E> {
     let mut offsets = vec![0usize; n + 1];
     for &g in groups {
         if let Some(slot) = offsets.get_mut(g as usize + 1) {
@@ -174,7 +217,7 @@ fn group_by_counting_sort(n: usize, groups: &[u32], events: &[Event]) -> Grouped
         offsets[i + 1] += offsets[i];
     }
     let mut cursor = offsets.clone();
-    let mut sorted = vec![(0i64, 0u32); offsets[n]];
+    let mut sorted = vec![E::default(); offsets[n]];
     for (&g, &e) in groups.iter().zip(events) {
         if let Some(pos) = cursor.get_mut(g as usize).filter(|_| (g as usize) < n) {
             sorted[*pos] = e;
@@ -188,7 +231,7 @@ fn group_by_counting_sort(n: usize, groups: &[u32], events: &[Event]) -> Grouped
 }
 
 /// The state of one group (the non-grouped accumulator's `state()`), as list arrays of one row.
-pub(crate) fn single_state(events: &[Event]) -> Result<Vec<ArrayRef>> {
+pub(crate) fn single_state<E: BufferedEvent>(events: &[E]) -> Result<Vec<ArrayRef>> {
     Grouped {
         offsets: vec![0, events.len()],
         events: events.to_vec(),

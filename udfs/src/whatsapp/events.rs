@@ -10,14 +10,14 @@
 //! | `template_category` | `marketing`, `utility`, `authentication` (`marketing_lite` and `authentication_international` count as their base category); NULL on a template counts as `marketing`, the most expensive category; anything else is an error | — |
 //! | `is_referral` | boolean, inbound only: the message came from a click-to-WhatsApp ad or Page CTA; NULL is false | — |
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
-use arrow::compute::cast;
+use arrow::array::{Array, ArrayRef, BooleanArray};
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 
 use super::model::{Event, Kind};
 use crate::args::{
-    check_arity, coerce_condition, coerce_text, coerce_timestamp, conditions, is_true, timestamps,
+    TextColumn, check_arity, coerce_condition, coerce_text, coerce_text_column, coerce_timestamp,
+    conditions, is_true, timestamps,
 };
 
 /// The argument list, for error messages.
@@ -30,16 +30,12 @@ pub(crate) fn coerce(function: &str, types: &[DataType]) -> Result<Vec<DataType>
     Ok(vec![
         coerce_text(function, "ruleset", &types[0])?,
         coerce_timestamp(function, "ts", &types[1])?,
-        coerce_text(function, "direction", &types[2])?,
+        coerce_text_column(function, "direction", &types[2])?,
         coerce_condition(function, "delivered", &types[3])?,
         coerce_condition(function, "is_template", &types[4])?,
-        coerce_text(function, "template_category", &types[5])?,
+        coerce_text_column(function, "template_category", &types[5])?,
         coerce_condition(function, "is_referral", &types[6])?,
     ])
-}
-
-fn text(array: &ArrayRef) -> Result<StringArray> {
-    Ok(cast(array, &DataType::Utf8)?.as_string::<i32>().clone())
 }
 
 fn is_direction(value: &str, name: &str) -> bool {
@@ -50,16 +46,19 @@ fn template_kind(function: &str, category: Option<&str>) -> Result<Kind> {
     let Some(category) = category else {
         return Ok(Kind::Marketing);
     };
-    Ok(match category.to_ascii_lowercase().as_str() {
-        "marketing" | "marketing_lite" => Kind::Marketing,
-        "utility" => Kind::Utility,
-        "authentication" | "authentication_international" => Kind::Authentication,
-        _ => {
-            return exec_err!(
-                "{function}: unknown template_category '{category}'; expected 'marketing', 'utility' or 'authentication'"
-            );
-        }
-    })
+    let known = |name: &str| match name {
+        "marketing" | "marketing_lite" => Some(Kind::Marketing),
+        "utility" => Some(Kind::Utility),
+        "authentication" | "authentication_international" => Some(Kind::Authentication),
+        _ => None,
+    };
+    // The lower-case spelling is the norm; only other spellings pay for a lower-cased copy.
+    match known(category).or_else(|| known(&category.to_ascii_lowercase())) {
+        Some(kind) => Ok(kind),
+        None => exec_err!(
+            "{function}: unknown template_category '{category}'; expected 'marketing', 'utility' or 'authentication'"
+        ),
+    }
 }
 
 /// Calls `each(row, event)` for every row that takes part (see the module table), with the
@@ -70,16 +69,18 @@ pub(crate) fn decode(
     mut each: impl FnMut(usize, Event),
 ) -> Result<()> {
     let ts = timestamps(&values[1])?;
-    let direction = text(&values[2])?;
+    let direction = TextColumn::of(&values[2])?;
     let delivered: BooleanArray = conditions(&values[3])?;
     let is_template: BooleanArray = conditions(&values[4])?;
-    let category = text(&values[5])?;
+    let category = TextColumn::of(&values[5])?;
     let is_referral: BooleanArray = conditions(&values[6])?;
     for row in 0..ts.len() {
-        if ts.is_null(row) || direction.is_null(row) {
+        if ts.is_null(row) {
             continue;
         }
-        let dir = direction.value(row);
+        let Some(dir) = direction.get(row) else {
+            continue;
+        };
         let kind = if is_direction(dir, "inbound") {
             if is_true(&is_referral, row) {
                 Kind::InboundReferral
@@ -91,10 +92,7 @@ pub(crate) fn decode(
                 continue;
             }
             if is_true(&is_template, row) {
-                template_kind(
-                    function,
-                    category.is_valid(row).then(|| category.value(row)),
-                )?
+                template_kind(function, category.get(row))?
             } else {
                 Kind::FreeForm
             }

@@ -17,10 +17,11 @@ use super::ruleset::Rules;
 pub(crate) const HOUR: i64 = 3_600_000_000;
 
 /// What one message is, for the model. The discriminants order ties: inbound first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub(crate) enum Kind {
     /// A message from the user.
+    #[default]
     Inbound = 0,
     /// A message from the user who came from a click-to-WhatsApp ad or Page CTA.
     InboundReferral = 1,
@@ -36,7 +37,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// The kind stored as `code` in an aggregate state.
-    pub(crate) fn from_code(code: u8) -> Option<Self> {
+    pub(crate) fn from_code(code: u32) -> Option<Self> {
         Some(match code {
             0 => Self::Inbound,
             1 => Self::InboundReferral,
@@ -64,7 +65,7 @@ impl Kind {
 }
 
 /// One message: its instant (UTC µs) and kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Event {
     /// UTC microseconds; inbound events use the message time, outbound ones the delivery time the caller passes.
     pub ts: i64,

@@ -1,16 +1,16 @@
 //! `wa_conversations(...)`: the aggregate that lists a contact's billing conversations.
 //!
-//! Partial state: the contact's relevant messages as two lists (UTC µs, kind code); merging
-//! appends, and evaluation sorts and runs [`simulate`](super::model::simulate).
+//! Rows are buffered in the shared flat event buffer ([`GroupedEvents`]); the partial state is
+//! the contact's relevant messages as two lists (UTC µs, kind code); merging appends, and
+//! evaluation sorts each contact's messages and runs [`simulate`](super::model::simulate).
 
 use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, StringBuilder, StructArray,
-    TimestampMicrosecondArray, UInt8Array,
+    ArrayRef, BooleanArray, ListArray, StringBuilder, StructArray, TimestampMicrosecondArray,
 };
 use arrow::buffer::OffsetBuffer;
-use arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type, TimeUnit, UInt8Type};
+use arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
@@ -19,9 +19,10 @@ use datafusion::logical_expr::{
 
 use super::DOC_SECTION;
 use super::events::{coerce, decode};
-use super::model::{Conversation, Event, Kind, simulate};
+use super::model::{Event, Kind, simulate};
 use super::ruleset::Ruleset;
 use crate::args::{constant_text, filter_passes};
+use crate::events::buffer::{BufferedEvent, GroupedEvents, single_state};
 
 const NAME: &str = "wa_conversations";
 
@@ -107,7 +108,7 @@ impl AggregateUDFImpl for WaConversationsFunc {
             )),
             Arc::new(Field::new(
                 format!("{}[kind]", args.name),
-                DataType::List(Arc::new(Field::new_list_field(DataType::UInt8, false))),
+                DataType::List(Arc::new(Field::new_list_field(DataType::UInt32, false))),
                 true,
             )),
         ])
@@ -123,15 +124,14 @@ impl AggregateUDFImpl for WaConversationsFunc {
     ) -> Result<Box<dyn GroupsAccumulator>> {
         Ok(Box::new(GroupConversations {
             ruleset: ruleset_of(&args)?,
-            groups: Vec::new(),
-            held: 0,
+            buffer: GroupedEvents::default(),
         }))
     }
 
     fn default_value(&self, _data_type: &DataType) -> Result<ScalarValue> {
         Ok(ScalarValue::List(Arc::new(conversation_lists(
             Ruleset::Auto,
-            std::iter::once(Vec::new()),
+            std::iter::once(&mut [][..]),
         ))))
     }
 
@@ -162,20 +162,33 @@ impl AggregateUDFImpl for WaConversationsFunc {
     }
 }
 
-/// Sorts and evaluates one group's events.
-fn conversations_of(ruleset: Ruleset, mut events: Vec<Event>) -> Vec<Conversation> {
-    events.sort_unstable();
-    simulate(|ts| ruleset.rules_at(ts), &events, |_, _| {})
+/// A message in the shared event buffer: its instant and its kind's code.
+impl BufferedEvent for Event {
+    fn to_parts(self) -> (i64, u32) {
+        (self.ts, self.kind as u32)
+    }
+
+    fn from_parts(ts: i64, code: u32) -> Result<Self> {
+        match Kind::from_code(code) {
+            Some(kind) => Ok(Event { ts, kind }),
+            None => exec_err!("{NAME}: corrupt partial state (kind code {code})"),
+        }
+    }
 }
 
-/// One list of conversations per group, as a `ListArray`.
-fn conversation_lists(ruleset: Ruleset, groups: impl Iterator<Item = Vec<Event>>) -> ListArray {
+/// One list of conversations per group (each group's events sorted in place first), as a
+/// `ListArray`.
+fn conversation_lists<'a>(
+    ruleset: Ruleset,
+    groups: impl Iterator<Item = &'a mut [Event]>,
+) -> ListArray {
     let mut opened = Vec::new();
     let mut expires = Vec::new();
     let mut origins = StringBuilder::new();
     let mut lengths = Vec::new();
     for events in groups {
-        let conversations = conversations_of(ruleset, events);
+        events.sort_unstable();
+        let conversations = simulate(|ts| ruleset.rules_at(ts), events, |_, _| {});
         lengths.push(conversations.len());
         for c in conversations {
             opened.push(c.opened_at);
@@ -199,48 +212,6 @@ fn conversation_lists(ruleset: Ruleset, groups: impl Iterator<Item = Vec<Event>>
     )
 }
 
-/// Serializes groups' events as the two state lists.
-fn state_lists(groups: &[Vec<Event>]) -> Vec<ArrayRef> {
-    let lengths = groups.iter().map(Vec::len);
-    let ts: Int64Array = groups.iter().flatten().map(|e| e.ts).collect();
-    let kinds: UInt8Array = groups.iter().flatten().map(|e| e.kind as u8).collect();
-    let list = |values: ArrayRef, item: DataType| -> ArrayRef {
-        Arc::new(ListArray::new(
-            Arc::new(Field::new_list_field(item, false)),
-            OffsetBuffer::from_lengths(lengths.clone()),
-            values,
-            None,
-        ))
-    };
-    vec![
-        list(Arc::new(ts), DataType::Int64),
-        list(Arc::new(kinds), DataType::UInt8),
-    ]
-}
-
-/// Appends the events of state row `row` to `events`.
-fn read_state(
-    ts: &ListArray,
-    kinds: &ListArray,
-    row: usize,
-    events: &mut Vec<Event>,
-) -> Result<()> {
-    if ts.is_null(row) || kinds.is_null(row) {
-        return Ok(());
-    }
-    let ts_values = ts.value(row);
-    let kind_values = kinds.value(row);
-    let ts_values = ts_values.as_primitive::<Int64Type>();
-    let kind_values = kind_values.as_primitive::<UInt8Type>();
-    for (t, k) in ts_values.values().iter().zip(kind_values.values().iter()) {
-        let Some(kind) = Kind::from_code(*k) else {
-            return exec_err!("{NAME}: corrupt partial state (kind code {k})");
-        };
-        events.push(Event { ts: *t, kind });
-    }
-    Ok(())
-}
-
 /// The one-group accumulator.
 #[derive(Debug)]
 struct ContactConversations {
@@ -255,10 +226,10 @@ impl Accumulator for ContactConversations {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let events = std::mem::take(&mut self.events);
+        let mut events = std::mem::take(&mut self.events);
         Ok(ScalarValue::List(Arc::new(conversation_lists(
             self.ruleset,
-            std::iter::once(events),
+            std::iter::once(events.as_mut_slice()),
         ))))
     }
 
@@ -268,36 +239,26 @@ impl Accumulator for ContactConversations {
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         let events = std::mem::take(&mut self.events);
-        state_lists(&[events])
+        single_state(&events)?
             .iter()
             .map(|list| ScalarValue::try_from_array(list, 0))
             .collect()
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let (ts, kinds) = (states[0].as_list::<i32>(), states[1].as_list::<i32>());
-        for row in 0..ts.len() {
-            read_state(ts, kinds, row, &mut self.events)?;
-        }
+        let mut merged = GroupedEvents::default();
+        merged.resize(1);
+        merged.merge_state(states, &vec![0; states[0].len()])?;
+        self.events.append(&mut merged.take(EmitTo::All).events);
         Ok(())
     }
 }
 
-/// The many-groups accumulator: each group's events in a vector of its own.
+/// The many-groups accumulator: every group's events in one flat buffer, grouped on emit.
 #[derive(Debug)]
 struct GroupConversations {
     ruleset: Ruleset,
-    groups: Vec<Vec<Event>>,
-    /// Events held over all groups (kept up to date so `size` is O(1)).
-    held: usize,
-}
-
-impl GroupConversations {
-    fn take(&mut self, emit_to: EmitTo) -> Vec<Vec<Event>> {
-        let taken = emit_to.take_needed(&mut self.groups);
-        self.held -= taken.iter().map(Vec::len).sum::<usize>();
-        taken
-    }
+    buffer: GroupedEvents<Event>,
 }
 
 impl GroupsAccumulator for GroupConversations {
@@ -308,27 +269,25 @@ impl GroupsAccumulator for GroupConversations {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        self.groups.resize_with(total_num_groups, Vec::new);
-        let (groups, held) = (&mut self.groups, &mut self.held);
+        self.buffer.resize(total_num_groups);
+        let buffer = &mut self.buffer;
         decode(NAME, values, |row, event| {
             if filter_passes(opt_filter, row) {
-                groups[group_indices[row]].push(event);
-                *held += 1;
+                buffer.push(group_indices[row], event);
             }
         })
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let groups = self.take(emit_to);
+        let mut grouped = self.buffer.take(emit_to);
         Ok(Arc::new(conversation_lists(
             self.ruleset,
-            groups.into_iter(),
+            grouped.groups_mut(),
         )))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let groups = self.take(emit_to);
-        Ok(state_lists(&groups))
+        self.buffer.take(emit_to).to_state()
     }
 
     fn merge_batch(
@@ -337,15 +296,8 @@ impl GroupsAccumulator for GroupConversations {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.groups.resize_with(total_num_groups, Vec::new);
-        let (ts, kinds) = (values[0].as_list::<i32>(), values[1].as_list::<i32>());
-        for (row, &group) in group_indices.iter().enumerate() {
-            let group = &mut self.groups[group];
-            let before = group.len();
-            read_state(ts, kinds, row, group)?;
-            self.held += group.len() - before;
-        }
-        Ok(())
+        self.buffer.resize(total_num_groups);
+        self.buffer.merge_state(values, group_indices)
     }
 
     fn convert_to_state(
@@ -353,16 +305,18 @@ impl GroupsAccumulator for GroupConversations {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let mut rows: Vec<Vec<Event>> = vec![Vec::new(); values[1].len()];
+        let rows = values[1].len();
+        let mut buffer = GroupedEvents::default();
+        buffer.resize(rows);
         decode(NAME, values, |row, event| {
             if filter_passes(opt_filter, row) {
-                rows[row].push(event);
+                buffer.push(row, event);
             }
         })?;
-        Ok(state_lists(&rows))
+        buffer.take(EmitTo::All).to_state()
     }
 
     fn size(&self) -> usize {
-        self.groups.capacity() * size_of::<Vec<Event>>() + self.held * size_of::<Event>()
+        self.buffer.size()
     }
 }
