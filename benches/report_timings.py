@@ -12,9 +12,9 @@ own (read from stderr: planning and execution, not opening the lake). The table 
 median and the fastest run. `--check-under S` adds a column marking the reports whose median
 is S seconds or more, and exits 1 if there is any.
 
-Note: `chatlake sql` runs the reports embedded in the binary (it has no --sql-dir), so rebuild
-after editing a report. The report list and parameters are read from this checkout's
-sql/reports headers.
+The reports run are those embedded in the binary (rebuild after editing one, or pass the
+binary `--sql-dir`); the report list and parameters are read from this checkout's sql/reports
+headers.
 """
 
 import argparse
