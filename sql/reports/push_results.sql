@@ -19,6 +19,19 @@ WITH latest AS (
     ) r
     WHERE rn = 1
 ),
+-- The delivery outcome of the recipients' messages only (a semi-join before aggregating, rather
+-- than the message_delivery view over every status of the lake).
+delivery AS (
+    SELECT
+        s.tenant_id,
+        s.message_id,
+        bool_or(s.status IN ('delivered', 'read', 'played')) AS delivered,
+        bool_or(s.status = 'read') AS is_read,
+        bool_or(s.status = 'failed') AS failed
+    FROM message_statuses s
+    WHERE s.message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
+    GROUP BY s.tenant_id, s.message_id
+),
 replies AS (
     SELECT DISTINCT tenant_id, context_message_id AS message_id
     FROM messages
@@ -34,11 +47,11 @@ outcome AS (
         l.tenant_id,
         l.campaign_id,
         l.send_result = 'accepted' AND l.message_id IS NOT NULL
-            AND COALESCE(d.final_status, 'accepted') <> 'failed' AS success,
-        d.read_at IS NOT NULL AS is_read,
+            AND NOT COALESCE(d.failed AND NOT d.delivered, false) AS success,
+        COALESCE(d.is_read, false) AS is_read,
         r.message_id IS NOT NULL OR k.contact_id IS NOT NULL AS interacted
     FROM latest l
-    LEFT JOIN message_delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
+    LEFT JOIN delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
     LEFT JOIN replies r ON r.tenant_id = l.tenant_id AND r.message_id = l.message_id
     LEFT JOIN clicks k
         ON k.tenant_id = l.tenant_id AND k.contact_id = l.contact_id AND k.campaign_id = l.campaign_id
