@@ -2,17 +2,22 @@
 //!
 //! Writes `$OUT_DIR/embedded_sql.rs`: one `SqlFile { path, sql: include_str!(..) }` per file,
 //! sorted by path, so adding a report is adding a file (no Rust, no list to edit).
+//!
+//! The included paths are written relative to `CARGO_MANIFEST_DIR` and the rerun triggers are
+//! relative to the package root, so two checkouts sharing one `CARGO_TARGET_DIR` (CI reuses
+//! one) each compile their own files. A checkout with no SQL files is a build error, not a
+//! binary without reports.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-    println!("cargo:rerun-if-changed={}", root.display());
+    println!("cargo:rerun-if-changed=sql");
     let mut files = Vec::new();
     for dir in ["views", "reports"] {
         let path = root.join(dir);
-        println!("cargo:rerun-if-changed={}", path.display());
+        println!("cargo:rerun-if-changed=sql/{dir}");
         let Ok(entries) = std::fs::read_dir(&path) else {
             continue;
         };
@@ -20,17 +25,24 @@ fn main() {
             let file = entry.path();
             if file.extension().is_some_and(|e| e == "sql") {
                 let name = entry.file_name().to_string_lossy().to_string();
-                files.push((format!("{dir}/{name}"), file));
+                println!("cargo:rerun-if-changed=sql/{dir}/{name}");
+                files.push(format!("{dir}/{name}"));
             }
         }
     }
+    for dir in ["views", "reports"] {
+        assert!(
+            files.iter().any(|f| f.starts_with(&format!("{dir}/"))),
+            "no .sql files in {}: the engine needs its views and reports",
+            root.join(dir).display()
+        );
+    }
     files.sort();
     let mut out = String::from("&[\n");
-    for (rel, abs) in files {
+    for rel in files {
         writeln!(
             out,
-            "    SqlFile {{ path: {rel:?}, sql: include_str!({:?}) }},",
-            abs.display().to_string()
+            "    SqlFile {{ path: {rel:?}, sql: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/sql/{rel}\")) }},"
         )
         .expect("write to a String");
     }
