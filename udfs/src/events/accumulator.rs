@@ -149,8 +149,8 @@ impl<E: EventsEval> GroupsAccumulator for EventsGroupsAccumulator<E> {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.buffer.resize(total_num_groups);
-        self.buffer.merge_state(values, group_indices)
+        self.buffer
+            .merge_groups(values, group_indices, total_num_groups)
     }
 
     fn convert_to_state(
@@ -159,12 +159,11 @@ impl<E: EventsEval> GroupsAccumulator for EventsGroupsAccumulator<E> {
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
         let rows = values.first().map_or(0, |v| v.len());
-        let mut buffer = GroupedEvents::default();
-        buffer.resize(rows);
-        for_each_row(self.eval.as_ref(), values, opt_filter, |row, e| {
-            buffer.push(row, e)
-        })?;
-        buffer.take(EmitTo::All).to_state()
+        GroupedEvents::state_of_rows(rows, |buffer| {
+            for_each_row(self.eval.as_ref(), values, opt_filter, |row, e| {
+                buffer.push(row, e)
+            })
+        })
     }
 
     fn size(&self) -> usize {

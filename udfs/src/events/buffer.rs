@@ -159,6 +159,30 @@ impl<E: BufferedEvent> GroupedEvents<E> {
         Ok(())
     }
 
+    /// `GroupsAccumulator::merge_batch`: makes room for `total_num_groups` groups and appends
+    /// the state rows to their groups.
+    pub(crate) fn merge_groups(
+        &mut self,
+        states: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        self.merge_state(states, group_indices)
+    }
+
+    /// `GroupsAccumulator::convert_to_state`: each of `rows` input rows as a group of its own;
+    /// `fill` pushes the rows that take part.
+    pub(crate) fn state_of_rows(
+        rows: usize,
+        fill: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<Vec<ArrayRef>> {
+        let mut buffer = Self::default();
+        buffer.resize(rows);
+        fill(&mut buffer)?;
+        buffer.take(EmitTo::All).to_state()
+    }
+
     /// Removes and groups the rows of the groups `emit_to` names; later groups are renumbered
     /// from 0 as DataFusion expects.
     pub(crate) fn take(&mut self, emit_to: EmitTo) -> Grouped<E> {

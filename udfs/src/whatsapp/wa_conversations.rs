@@ -296,8 +296,8 @@ impl GroupsAccumulator for GroupConversations {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.buffer.resize(total_num_groups);
-        self.buffer.merge_state(values, group_indices)
+        self.buffer
+            .merge_groups(values, group_indices, total_num_groups)
     }
 
     fn convert_to_state(
@@ -305,15 +305,13 @@ impl GroupsAccumulator for GroupConversations {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let rows = values[1].len();
-        let mut buffer = GroupedEvents::default();
-        buffer.resize(rows);
-        decode(NAME, values, |row, event| {
-            if filter_passes(opt_filter, row) {
-                buffer.push(row, event);
-            }
-        })?;
-        buffer.take(EmitTo::All).to_state()
+        GroupedEvents::state_of_rows(values[1].len(), |buffer| {
+            decode(NAME, values, |row, event| {
+                if filter_passes(opt_filter, row) {
+                    buffer.push(row, event);
+                }
+            })
+        })
     }
 
     fn size(&self) -> usize {
