@@ -6,12 +6,15 @@ use std::time::Instant;
 
 use tokio::net::TcpListener;
 
-use crate::cli::{Command, DemoArgs, GenerateArgs, ServeArgs, SqlArgs};
+use crate::cli::{Command, CompactArgs, DemoArgs, GenerateArgs, ServeArgs, SqlArgs};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::generate::{GenerateConfig, GenerateSummary, generate};
+use crate::lake::compact;
+use crate::lake::schema::TableDef;
 use crate::lake::{Lake, LakeWriter, StoreOptions};
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// Marker file written when a demo lake is complete; its absence means "generate again".
 const DEMO_MARKER: &str = ".chatlake-demo-complete";
@@ -23,6 +26,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Generate(args) => generate_lake(args).await.map(|_| ()),
         Command::Demo(args) => demo(args).await,
         Command::Sql(args) => sql(args).await,
+        Command::Compact(args) => compact_lake(args).await,
     }
 }
 
@@ -164,7 +168,65 @@ async fn generate_lake(args: GenerateArgs) -> Result<GenerateSummary> {
         messages_target: args.messages,
     };
     let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
-    write_generated(lake, &cfg).await
+    let summary = write_generated(lake.clone(), &cfg).await?;
+    if !args.no_compact {
+        compact_with_progress(
+            &lake,
+            &compact::select_tables(&[])?,
+            compact::DEFAULT_TARGET_BYTES,
+        )
+        .await?;
+    }
+    Ok(summary)
+}
+
+async fn compact_lake(args: CompactArgs) -> Result<()> {
+    let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
+    let tables = compact::select_tables(&args.tables)?;
+    compact_with_progress(
+        &lake,
+        &tables,
+        args.target_size_mb.saturating_mul(1024 * 1024),
+    )
+    .await
+}
+
+/// Compacts `tables` with a progress bar on a terminal and prints the summary line.
+async fn compact_with_progress(
+    lake: &Lake,
+    tables: &[&'static TableDef],
+    target_bytes: u64,
+) -> Result<()> {
+    use std::io::IsTerminal;
+    let target = std::num::NonZeroU64::new(target_bytes)
+        .ok_or_else(|| Error::Config("compact: the target size must be positive".into()))?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(tables.len() as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("compacting {bar:40.cyan/blue} {pos}/{len} tables {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let summary = compact::compact(lake, tables, target, |done| {
+        bar.set_message(done.table);
+        bar.inc(1);
+    })
+    .await?;
+    bar.finish_and_clear();
+    let rewritten: u64 = summary.tables.iter().map(|t| t.partitions_rewritten).sum();
+    eprintln!(
+        "compacted {} tables of {} in {:.1}s: {} data files -> {} ({rewritten} partitions rewritten)",
+        summary.tables.len(),
+        lake.root(),
+        summary.elapsed.as_secs_f64(),
+        summary.files_before(),
+        summary.files_after(),
+    );
+    Ok(())
 }
 
 /// Generates `cfg` into `lake` and prints the summary line.
@@ -229,7 +291,13 @@ async fn prepare_demo_lake(dir: &Path, regenerate: bool) -> Result<()> {
         dir.display()
     );
     let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default())?;
-    write_generated(lake, &demo_config()).await?;
+    write_generated(lake.clone(), &demo_config()).await?;
+    compact_with_progress(
+        &lake,
+        &compact::select_tables(&[])?,
+        compact::DEFAULT_TARGET_BYTES,
+    )
+    .await?;
     std::fs::write(&marker, b"").map_err(|source| Error::Io {
         context: format!("writing {}", marker.display()),
         source,

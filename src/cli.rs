@@ -28,6 +28,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run one SQL query in-process and print the result as CSV (scripts, tests, benchmarks).
     Sql(SqlArgs),
+    /// Rewrite each partition's small data files into few large ones (Delta OPTIMIZE).
+    Compact(CompactArgs),
 }
 
 /// Where the lake is and how to reach it.
@@ -131,6 +133,23 @@ pub struct GenerateArgs {
     /// Random seed: the same seed gives the same rows.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Leave the files as written (one per partition per flush) instead of compacting at the end.
+    #[arg(long)]
+    pub no_compact: bool,
+}
+
+/// `chatlake compact`.
+#[derive(Debug, Clone, Args)]
+pub struct CompactArgs {
+    /// The lake.
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// A table to compact (repeatable); every lake table when none is given.
+    #[arg(long = "table", value_name = "NAME")]
+    pub tables: Vec<String>,
+    /// Size of the compacted files, in MiB.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub target_size_mb: u64,
 }
 
 /// `chatlake demo`.

@@ -87,7 +87,98 @@ fn generate_prints_a_summary() {
         stderr.contains("generated ") && stderr.contains(" messages"),
         "{stderr}"
     );
+    assert!(stderr.contains("compacted 13 tables"), "{stderr}");
     assert!(dir.join("messages").join("_delta_log").is_dir());
+}
+
+/// `(files before, files after, partitions rewritten)` from `compact`'s summary line.
+fn compact_counts(stderr: &str) -> (u64, u64, u64) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("compacted "))
+        .unwrap_or_else(|| panic!("no summary line: {stderr}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    // compacted <tables> tables of <url> in <s>.<s>s: <before> data files -> <after> (<n> partitions rewritten)
+    let n = numbers.len();
+    assert!(n >= 3, "{line}");
+    (numbers[n - 3], numbers[n - 2], numbers[n - 1])
+}
+
+/// Rows and a checksum of every table we compare across the compaction.
+const FINGERPRINT: &str = "SELECT \
+    (SELECT count(*) FROM messages) AS messages, \
+    (SELECT count(DISTINCT message_id) FROM messages) AS message_ids, \
+    (SELECT sum(CAST(to_unixtime(ts) AS BIGINT)) FROM messages) AS message_seconds, \
+    (SELECT count(*) FROM message_statuses) AS statuses, \
+    (SELECT count(*) FROM flow_events) AS flow_events, \
+    (SELECT count(*) FROM contacts) AS contacts, \
+    (SELECT * FROM (SELECT count(*) FROM stella_users(DATE '2026-10-20', DATE '2026-10-31'))) AS report_rows";
+
+#[test]
+fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-compact");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+    let lake = dir.to_string_lossy().to_string();
+    // Two appends (two seeds) leave two files in most day partitions, as ingest batches do.
+    for seed in ["1", "2"] {
+        let out = run(&[
+            "generate",
+            "--lake",
+            &lake,
+            "--tenants",
+            "2",
+            "--contacts",
+            "300",
+            "--days",
+            "5",
+            "--seed",
+            seed,
+            "--no-compact",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("compacted"), "--no-compact: {stderr}");
+    }
+    let before = run(&["sql", "--lake", &lake, FINGERPRINT]);
+    assert!(
+        before.status.success(),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+
+    let out = run(&["compact", "--lake", &lake]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let (files_before, files_after, rewritten) = compact_counts(&stderr);
+    assert!(rewritten > 0, "{stderr}");
+    assert!(files_after < files_before, "{stderr}");
+
+    let after = run(&["sql", "--lake", &lake, FINGERPRINT]);
+    assert_eq!(
+        String::from_utf8_lossy(&after.stdout),
+        String::from_utf8_lossy(&before.stdout),
+        "rows changed by the compaction"
+    );
+
+    // A second run finds nothing to merge: one file per partition already.
+    let out = run(&["compact", "--lake", &lake, "--table", "messages"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let (again_before, again_after, again_rewritten) = compact_counts(&stderr);
+    assert_eq!(
+        (again_before, again_rewritten),
+        (again_after, 0),
+        "{stderr}"
+    );
+    assert!(stderr.contains("compacted 1 tables"), "{stderr}");
+
+    let out = run(&["compact", "--lake", &lake, "--table", "nope"]);
+    assert_clean_failure(&out, "compact: 'nope' is not a lake table");
 }
 
 fn psql(port: u16, sql: &str) -> String {

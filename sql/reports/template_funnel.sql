@@ -1,7 +1,12 @@
 -- Botmaker template metrics, funnel of one campaign (NULL = every campaign) over its successful
 -- sends (latest attempt per recipient; success as in push_results): sent = successful sends,
--- delivered = a delivered or read callback, read = a read callback, replied = a reply found by
--- message_response. Stages are not forced to nest: a reply without a read receipt still counts.
+-- delivered = a delivered or read callback, read = a read callback, replied = a reply as
+-- message_response defines it. Stages are not forced to nest: a reply without a read receipt
+-- still counts.
+--
+-- Delivery and replies are computed for the campaign's messages only (statuses semi-joined on
+-- the sends, the reply timeline over the recipients' own messages), not read from the
+-- message_delivery / message_response views over the whole lake; the definitions are the views'.
 -- param: campaign_id text
 WITH latest AS (
     SELECT * FROM (
@@ -10,23 +15,74 @@ WITH latest AS (
         FROM campaign_recipients
         WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
     ) x
-    WHERE rn = 1
+    WHERE rn = 1 AND send_result = 'accepted' AND message_id IS NOT NULL
+),
+-- The delivery of the sends (statuses semi-joined on them before aggregating).
+delivery AS (
+    SELECT
+        tenant_id,
+        message_id,
+        bool_or(status IN ('delivered', 'read', 'played')) AS delivered,
+        bool_or(status = 'read') AS is_read,
+        bool_or(status = 'failed') AS failed
+    FROM message_statuses
+    WHERE message_id IN (SELECT message_id FROM latest)
+    GROUP BY tenant_id, message_id
+),
+-- The recipients' own messages, each with the next inbound and the next template after it.
+timeline AS (
+    SELECT
+        tenant_id,
+        channel_id,
+        contact_id,
+        message_id,
+        ts,
+        min(CASE WHEN direction = 'inbound' THEN ts END) OVER (
+            PARTITION BY tenant_id, channel_id, contact_id
+            ORDER BY ts, direction, message_id
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_inbound,
+        min(CASE WHEN direction = 'outbound' AND is_template THEN ts END) OVER (
+            PARTITION BY tenant_id, channel_id, contact_id
+            ORDER BY ts, direction, message_id
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_template
+    FROM messages m
+    WHERE EXISTS (
+        SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
+),
+-- Explicit replies: inbound messages quoting a send.
+explicit AS (
+    SELECT tenant_id, channel_id, contact_id, context_message_id AS message_id, min(ts) AS replied_at
+    FROM messages
+    WHERE direction = 'inbound'
+      AND context_message_id IN (SELECT message_id FROM latest)
+    GROUP BY tenant_id, channel_id, contact_id, context_message_id
 ),
 ok AS (
-    SELECT d.delivered_at, d.read_at, r.replied_at
+    SELECT
+        COALESCE(d.delivered, false) AS delivered,
+        COALESCE(d.is_read, false) AS is_read,
+        e.replied_at IS NOT NULL
+            OR (x.next_inbound > x.ts
+                AND x.next_inbound <= x.ts + INTERVAL '24 hours'
+                AND (x.next_template IS NULL OR x.next_inbound < x.next_template)) AS replied
     FROM latest l
-    JOIN message_delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
-    LEFT JOIN message_response r
-        ON r.tenant_id = d.tenant_id AND r.channel_id = d.channel_id AND r.message_id = d.message_id
-    WHERE l.send_result = 'accepted' AND d.final_status <> 'failed'
+    JOIN timeline x ON x.tenant_id = l.tenant_id AND x.message_id = l.message_id
+    LEFT JOIN delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
+    LEFT JOIN explicit e
+        ON e.tenant_id = x.tenant_id AND e.channel_id = x.channel_id
+       AND e.contact_id = x.contact_id AND e.message_id = x.message_id AND e.replied_at > x.ts
+    WHERE NOT COALESCE(d.failed AND NOT d.delivered, false)
 ),
-stages AS (
-    SELECT 1 AS ord, 'sent' AS stage, count(*) AS recipients FROM ok
-    UNION ALL
-    SELECT 2, 'delivered', count(*) FROM ok WHERE delivered_at IS NOT NULL
-    UNION ALL
-    SELECT 3, 'read', count(*) FROM ok WHERE read_at IS NOT NULL
-    UNION ALL
-    SELECT 4, 'replied', count(*) FROM ok WHERE replied_at IS NOT NULL
+counts AS (
+    -- One pass over `ok` (a CTE referenced four times would be computed four times).
+    SELECT
+        count(*) AS sent,
+        count(*) FILTER (WHERE delivered) AS delivered,
+        count(*) FILTER (WHERE is_read) AS "read",
+        count(*) FILTER (WHERE replied) AS replied
+    FROM ok
 )
-SELECT stage, recipients FROM stages ORDER BY ord
+SELECT
+    unnest(['sent', 'delivered', 'read', 'replied']) AS stage,
+    unnest([sent, delivered, "read", replied]) AS recipients
+FROM counts

@@ -19,12 +19,12 @@ WITH s AS (
         min(ts) FILTER (WHERE status = 'read') AS read_at,
         min(ts) FILTER (WHERE status = 'played') AS played_at,
         min(ts) FILTER (WHERE status = 'failed') AS failed_at,
-        first_value(error_code ORDER BY ts) FILTER (WHERE status = 'failed') AS error_code,
-        first_value(error_title ORDER BY ts) FILTER (WHERE status = 'failed') AS error_title,
-        first_value(error_bucket ORDER BY ts) FILTER (WHERE status = 'failed') AS error_bucket,
-        first_value(conversation_id ORDER BY ts) FILTER (WHERE conversation_id IS NOT NULL) AS conversation_id,
-        first_value(pricing_category ORDER BY ts) FILTER (WHERE pricing_category IS NOT NULL) AS pricing_category,
-        first_value(pricing_type ORDER BY ts) FILTER (WHERE pricing_type IS NOT NULL) AS pricing_type
+        arg_min(error_code, ts) FILTER (WHERE status = 'failed') AS error_code,
+        arg_min(error_title, ts) FILTER (WHERE status = 'failed') AS error_title,
+        arg_min(error_bucket, ts) FILTER (WHERE status = 'failed') AS error_bucket,
+        arg_min(conversation_id, ts) FILTER (WHERE conversation_id IS NOT NULL) AS conversation_id,
+        arg_min(pricing_category, ts) FILTER (WHERE pricing_category IS NOT NULL) AS pricing_category,
+        arg_min(pricing_type, ts) FILTER (WHERE pricing_type IS NOT NULL) AS pricing_type
     FROM message_statuses
     GROUP BY tenant_id, channel_id, message_id
 )

@@ -7,14 +7,14 @@ CREATE VIEW flow_runs AS
 SELECT
     tenant_id,
     flow_run_id,
-    first_value(flow_id ORDER BY ts) AS flow_id,
-    first_value(channel_id ORDER BY ts) AS channel_id,
-    first_value(contact_id ORDER BY ts) AS contact_id,
+    arg_min(flow_id, ts) AS flow_id,
+    arg_min(channel_id, ts) AS channel_id,
+    arg_min(contact_id, ts) AS contact_id,
     COALESCE(min(ts) FILTER (WHERE event_type = 'started'), min(ts)) AS started_at,
     min(ts) FILTER (WHERE event_type IN ('completed', 'killed', 'expired', 'errored')) AS ended_at,
-    first_value(event_type ORDER BY ts)
+    arg_min(event_type, ts)
         FILTER (WHERE event_type IN ('completed', 'killed', 'expired', 'errored')) AS end_reason,
-    first_value("trigger" ORDER BY ts) FILTER (WHERE event_type = 'started') AS "trigger",
-    first_value(campaign_id ORDER BY ts) FILTER (WHERE event_type = 'started') AS campaign_id
+    arg_min("trigger", ts) FILTER (WHERE event_type = 'started') AS "trigger",
+    arg_min(campaign_id, ts) FILTER (WHERE event_type = 'started') AS campaign_id
 FROM flow_events
 GROUP BY tenant_id, flow_run_id

@@ -8,6 +8,10 @@
 -- billable: as reported; derived rows are billable unless free-entry-point or service from
 --           2024-11-01 (all service conversations free).
 CREATE VIEW all_conversations AS
+WITH derived_channels AS (
+    SELECT tenant_id, channel_id FROM channels
+    WHERE channel_type = 'whatsapp' AND integration NOT IN ('meta_cloud', '360dialog')
+)
 SELECT
     c.tenant_id,
     c.channel_id,
@@ -43,14 +47,17 @@ FROM (
     SELECT tenant_id, channel_id, contact_id, country_code, unnest(convs) AS conv
     FROM (
         SELECT m.tenant_id, m.channel_id, m.contact_id, max(m.country_code) AS country_code,
-               wa_conversations('auto', m.ts, m.direction, d.delivered_at IS NOT NULL,
+               wa_conversations('auto', m.ts, m.direction, d.message_id IS NOT NULL,
                                 m.is_template, m.template_category,
                                 m.referral_source_type IS NOT NULL) AS convs
         FROM messages m
-        JOIN channels c ON c.tenant_id = m.tenant_id AND c.channel_id = m.channel_id
-        LEFT JOIN message_delivery d
-               ON d.tenant_id = m.tenant_id AND d.channel_id = m.channel_id AND d.message_id = m.message_id
-        WHERE c.channel_type = 'whatsapp' AND c.integration NOT IN ('meta_cloud', '360dialog')
+        JOIN derived_channels c ON c.tenant_id = m.tenant_id AND c.channel_id = m.channel_id
+        LEFT JOIN (
+            SELECT DISTINCT s.tenant_id, s.channel_id, s.message_id
+            FROM message_statuses s
+            JOIN derived_channels c ON c.tenant_id = s.tenant_id AND c.channel_id = s.channel_id
+            WHERE s.status IN ('delivered', 'read', 'played')
+        ) d ON d.tenant_id = m.tenant_id AND d.channel_id = m.channel_id AND d.message_id = m.message_id
         GROUP BY m.tenant_id, m.channel_id, m.contact_id)
 ) x
 JOIN channels ch ON ch.tenant_id = x.tenant_id AND ch.channel_id = x.channel_id

@@ -4,7 +4,9 @@
 //! - [`schema`]: the schema of every table, defined once.
 //! - [`writer`]: sorted, zstd, partitioned appends as atomic Delta commits.
 //! - [`provider`]: a DataFusion table that always reads the newest Delta snapshot.
+//! - [`compact`]: rewriting each partition's small files into few large ones (Delta `OPTIMIZE`).
 
+pub mod compact;
 pub mod provider;
 pub mod schema;
 pub mod store;

@@ -315,7 +315,7 @@ fn prepare(def: &TableDef, batches: &[RecordBatch]) -> Result<RecordBatch> {
 }
 
 /// Parquet settings of every data file: zstd, page statistics, sorted footer.
-fn writer_properties(def: &TableDef) -> WriterProperties {
+pub(crate) fn writer_properties(def: &TableDef) -> WriterProperties {
     let sorting: Vec<SortingColumn> = def
         .sort_key
         .iter()

@@ -183,3 +183,25 @@ def test_sequence_functions_match_clickhouse(tmp_path):
             ch_sql.append(f"{ch_fn}('{pattern}')(toDateTime(assumeNotNull(ts)), {ch_conds})")
             names.append(ours_sql[-1])
     _compare(names, _chatlake(path, ours_sql), _clickhouse(path, ch_sql), "sequence")
+
+
+def test_arg_min_and_arg_max_match_clickhouse(tmp_path):
+    rng = random.Random(SEED + 3)
+    path = tmp_path / "arg.parquet"
+    # Distinct timestamps within a group: on a tie ClickHouse keeps the first row it meets.
+    _write_events(path, rng, groups=1500, distinct_ts=True)
+    ours_sql, ch_sql, names = [], [], []
+    for i in range(1, MAX_CONDS + 1):
+        # The value is a string built from the row (condition and time), the key the time as a
+        # TIMESTAMP or a plain integer; half the calls only look at rows where c{i} holds.
+        value = f"concat(CAST(c{i} AS VARCHAR), '@', CAST(ts AS VARCHAR))"
+        ch_value = f"concat(toString(toUInt8(assumeNotNull(c{i}))), '@', toString(ts))"
+        for ours_fn, ch_fn in (("arg_min", "argMin"), ("arg_max", "argMax")):
+            key = "to_timestamp_seconds(ts)" if rng.random() < 0.5 else "ts"
+            ours_sql.append(f"{ours_fn}(replace(replace({value}, 'true', '1'), 'false', '0'), {key})")
+            ch_sql.append(f"{ch_fn}({ch_value}, ts)")
+            names.append(f"{ours_fn}(c{i}@ts, {key})")
+            ours_sql.append(f"COALESCE({ours_fn}(CAST(ts AS VARCHAR), {key}) FILTER (WHERE c{i}), '-')")
+            ch_sql.append(f"if(countIf(c{i}) = 0, '-', toString({ch_fn}If(ts, ts, c{i})))")
+            names.append(f"{ours_fn}(ts, {key}) FILTER (WHERE c{i})")
+    _compare(names, _chatlake(path, ours_sql), _clickhouse(path, ch_sql), "arg_min/arg_max")

@@ -10,6 +10,7 @@
 //! | [`session_id`] | `session_id` (5.6) | window |
 //! | [`whatsapp`] | `wa_conversations` (aggregate), `wa_pricing` (window) (5.7) | aggregate, window |
 //! | [`most_active_hour`] | `most_active_hour` (5.8) | aggregate |
+//! | [`arg_extreme`] | `arg_min`, `arg_max` (DuckDB `arg_min`, ClickHouse `argMin`; beyond the SPEC) | aggregate |
 //! | `events` (private) | shared buffering of `(ts, condition mask)` rows and its `List` partial state | — |
 //! | `args` (private) | argument coercion, constants, timestamps and durations of the messaging functions | — |
 //!
@@ -21,6 +22,7 @@ use std::sync::{Arc, LazyLock};
 use datafusion::logical_expr::{AggregateUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
+pub mod arg_extreme;
 mod args;
 mod events;
 pub mod funnel;
@@ -69,6 +71,26 @@ udaf_singleton!(
     "The `most_active_hour` UDAF."
 );
 
+/// The `arg_min` UDAF.
+pub fn arg_min_udaf() -> Arc<AggregateUDF> {
+    static UDAF: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| {
+        Arc::new(AggregateUDF::new_from_impl(
+            arg_extreme::ArgExtremeFunc::new(arg_extreme::Extreme::Min),
+        ))
+    });
+    Arc::clone(&UDAF)
+}
+
+/// The `arg_max` UDAF.
+pub fn arg_max_udaf() -> Arc<AggregateUDF> {
+    static UDAF: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| {
+        Arc::new(AggregateUDF::new_from_impl(
+            arg_extreme::ArgExtremeFunc::new(arg_extreme::Extreme::Max),
+        ))
+    });
+    Arc::clone(&UDAF)
+}
+
 /// The `session_id` window function.
 pub fn session_id_udwf() -> Arc<WindowUDF> {
     static UDWF: LazyLock<Arc<WindowUDF>> =
@@ -85,6 +107,8 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
         sequence_count_udaf(),
         most_active_hour_udaf(),
         whatsapp::wa_conversations_udaf(),
+        arg_min_udaf(),
+        arg_max_udaf(),
     ]
 }
 
