@@ -22,7 +22,7 @@ SELECT s.tenant_id, s.channel_id, m.contact_id, s.ts,
        CAST(s.error_code AS VARCHAR) AS detail
 FROM message_statuses s
 JOIN messages m
-  ON m.tenant_id = s.tenant_id AND m.channel_id = s.channel_id AND m.message_id = s.message_id
+  ON m.tenant_id = s.tenant_id AND m.message_id = s.message_id
 UNION ALL
 SELECT tenant_id, channel_id, contact_id, ts, 'flow_' || event_type, flow_id
 FROM flow_events

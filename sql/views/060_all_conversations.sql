@@ -53,11 +53,11 @@ FROM (
         FROM messages m
         JOIN derived_channels c ON c.tenant_id = m.tenant_id AND c.channel_id = m.channel_id
         LEFT JOIN (
-            SELECT DISTINCT s.tenant_id, s.channel_id, s.message_id
+            SELECT DISTINCT s.tenant_id, s.message_id
             FROM message_statuses s
             JOIN derived_channels c ON c.tenant_id = s.tenant_id AND c.channel_id = s.channel_id
             WHERE s.status IN ('delivered', 'read', 'played')
-        ) d ON d.tenant_id = m.tenant_id AND d.channel_id = m.channel_id AND d.message_id = m.message_id
+        ) d ON d.tenant_id = m.tenant_id AND d.message_id = m.message_id
         GROUP BY m.tenant_id, m.channel_id, m.contact_id)
 ) x
 JOIN channels ch ON ch.tenant_id = x.tenant_id AND ch.channel_id = x.channel_id
