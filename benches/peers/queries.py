@@ -10,7 +10,8 @@ in every engine. Every query's answer is compared across engines after normalisa
 
 Each peer formulation is the fastest correct one we found; where an engine has a purpose-built
 function (chatlake's window_funnel / wa_conversations / most_active_hour, ClickHouse's
-windowFunnel / argMax / arrayFold) it is used.
+windowFunnel / argMax / arrayFold) it is used. Status callbacks join their message by
+`(tenant_id, message_id)` in every engine (SPEC 3's key for callbacks).
 """
 
 from dataclasses import dataclass, field
@@ -104,14 +105,16 @@ GROUP BY tenant_id""",
 # --- 4. messages sent/delivered by country and integration (join to channels) -----------------
 # Stella's WhatsApp messages panel for October (chatlake: the report itself). sent / delivered =
 # a sent-or-later / delivered-or-later callback exists; notification = template sent outside
-# the customer-service window; customer support = sent inside it.
+# the customer-service window; customer support = sent inside it. Every engine reads callbacks
+# from the day before the range on (the report's own pruning: none precedes its message).
 _SENT_DELIVERED_PEER = """
 WITH s AS (
-    SELECT tenant_id, channel_id, message_id,
+    SELECT tenant_id, message_id,
            count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read', 'played')) > 0 AS sent,
            count(*) FILTER (WHERE status IN ('delivered', 'read', 'played')) > 0 AS delivered
     FROM {message_statuses}
-    GROUP BY tenant_id, channel_id, message_id)
+    WHERE dt >= DATE '2026-09-30'
+    GROUP BY tenant_id, message_id)
 SELECT c.integration, m.country_code, c.display_phone,
        count(*) FILTER (WHERE s.sent) AS messages_sent,
        count(*) FILTER (WHERE s.delivered) AS messages_delivered,
@@ -119,7 +122,7 @@ SELECT c.integration, m.country_code, c.display_phone,
        count(*) FILTER (WHERE s.sent AND coalesce(m.in_csw, false)) AS customer_support_messages
 FROM {messages} m
 JOIN {channels} c ON c.tenant_id = m.tenant_id AND c.channel_id = m.channel_id
-LEFT JOIN s ON s.tenant_id = m.tenant_id AND s.channel_id = m.channel_id AND s.message_id = m.message_id
+LEFT JOIN s ON s.tenant_id = m.tenant_id AND s.message_id = m.message_id
 WHERE m.direction = 'outbound' AND c.channel_type = 'whatsapp'
   AND m.ts >= TIMESTAMPTZ '2026-10-01 00:00:00+00' AND m.ts < TIMESTAMPTZ '2026-11-01 00:00:00+00'
   AND m.dt BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'
@@ -141,12 +144,13 @@ SELECT c.integration, m.country_code, c.display_phone,
 FROM {messages} m
 JOIN {channels} c ON c.tenant_id = m.tenant_id AND c.channel_id = m.channel_id
 LEFT JOIN (
-    SELECT tenant_id, channel_id, message_id,
+    SELECT tenant_id, message_id,
            countIf(status IN ('sent', 'delivered', 'read', 'played')) > 0 AS sent,
            countIf(status IN ('delivered', 'read', 'played')) > 0 AS delivered
     FROM {message_statuses}
-    GROUP BY tenant_id, channel_id, message_id) s
-  ON s.tenant_id = m.tenant_id AND s.channel_id = m.channel_id AND s.message_id = m.message_id
+    WHERE dt >= toDate('2026-09-30')
+    GROUP BY tenant_id, message_id) s
+  ON s.tenant_id = m.tenant_id AND s.message_id = m.message_id
 WHERE m.direction = 'outbound' AND c.channel_type = 'whatsapp'
   AND m.ts >= toDateTime64('2026-10-01 00:00:00', 6, 'UTC') AND m.ts < toDateTime64('2026-11-01 00:00:00', 6, 'UTC')
   AND m.dt BETWEEN toDate('2026-10-01') AND toDate('2026-10-31')
@@ -155,13 +159,13 @@ GROUP BY c.integration, m.country_code, c.display_phone""",
 
 # --- 5. delivery funnel per template campaign (statuses pivot) --------------------------------
 _STATUS_PIVOT = """
-    SELECT tenant_id, channel_id, message_id,
+    SELECT tenant_id, message_id,
            count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read', 'played')) > 0 AS sent,
            count(*) FILTER (WHERE status IN ('delivered', 'read', 'played')) > 0 AS delivered,
            count(*) FILTER (WHERE status = 'read') > 0 AS is_read,
            count(*) FILTER (WHERE status = 'failed') > 0 AS failed
     FROM {message_statuses}
-    GROUP BY tenant_id, channel_id, message_id"""
+    GROUP BY tenant_id, message_id"""
 _TEMPLATE_FUNNEL = """
 WITH s AS ({pivot})
 SELECT m.campaign_id, count(*) AS messages,
@@ -171,7 +175,7 @@ SELECT m.campaign_id, count(*) AS messages,
        count(*) FILTER (WHERE s.failed AND NOT s.delivered) AS failed
 FROM {messages} m
 JOIN {campaigns} c ON c.tenant_id = m.tenant_id AND c.campaign_id = m.campaign_id
-LEFT JOIN s ON s.tenant_id = m.tenant_id AND s.channel_id = m.channel_id AND s.message_id = m.message_id
+LEFT JOIN s ON s.tenant_id = m.tenant_id AND s.message_id = m.message_id
 WHERE m.direction = 'outbound' AND c.kind = 'template_campaign'
 GROUP BY m.campaign_id"""
 query(
@@ -187,14 +191,14 @@ SELECT m.campaign_id, count() AS messages,
 FROM {messages} m
 JOIN {campaigns} c ON c.tenant_id = m.tenant_id AND c.campaign_id = m.campaign_id
 LEFT JOIN (
-    SELECT tenant_id, channel_id, message_id,
+    SELECT tenant_id, message_id,
            countIf(status IN ('sent', 'delivered', 'read', 'played')) > 0 AS sent,
            countIf(status IN ('delivered', 'read', 'played')) > 0 AS delivered,
            countIf(status = 'read') > 0 AS is_read,
            countIf(status = 'failed') > 0 AS failed
     FROM {message_statuses}
-    GROUP BY tenant_id, channel_id, message_id) s
-  ON s.tenant_id = m.tenant_id AND s.channel_id = m.channel_id AND s.message_id = m.message_id
+    GROUP BY tenant_id, message_id) s
+  ON s.tenant_id = m.tenant_id AND s.message_id = m.message_id
 WHERE m.direction = 'outbound' AND c.kind = 'template_campaign'
 GROUP BY m.campaign_id""",
 )
@@ -388,7 +392,7 @@ GROUP BY level""",
 # them with ASOF joins: the formulation of the old benches/peer_conversations.py, checked there
 # against a brute-force Python model of the rules; both give the same answers here.
 # chDB: one arrayFold per contact over its time-sorted messages.
-_DELIVERED = ("SELECT DISTINCT tenant_id, channel_id, message_id FROM {message_statuses} "
+_DELIVERED = ("SELECT DISTINCT tenant_id, message_id FROM {message_statuses} "
               "WHERE status IN ('delivered', 'read', 'played')")
 # The fold's state: (open conversation expires at, last inbound at, business-initiated count,
 # user-initiated count); x = (ts in µs, 0 inbound | 1 delivered template | 2 other delivered
@@ -403,7 +407,7 @@ outb AS (
     SELECT m.tenant_id, m.channel_id, m.contact_id, m.ts, m.is_template
     FROM {{messages}} m
     JOIN ({_DELIVERED}) d
-      ON d.tenant_id = m.tenant_id AND d.channel_id = m.channel_id AND d.message_id = m.message_id
+      ON d.tenant_id = m.tenant_id AND d.message_id = m.message_id
     WHERE m.direction = 'outbound'),
 windowed AS (
     SELECT o.tenant_id, o.channel_id, o.contact_id, o.ts, o.is_template,
@@ -445,7 +449,7 @@ FROM (SELECT m.tenant_id,
              unnest(wa_conversations('cbp_2022', m.ts, m.direction, d.message_id IS NOT NULL,
                                      m.is_template, m.template_category, false)) AS c
       FROM messages m
-      LEFT JOIN d ON d.tenant_id = m.tenant_id AND d.channel_id = m.channel_id AND d.message_id = m.message_id
+      LEFT JOIN d ON d.tenant_id = m.tenant_id AND d.message_id = m.message_id
       GROUP BY m.tenant_id, m.channel_id, m.contact_id)
 GROUP BY tenant_id""",
     duckdb=f"""
@@ -455,7 +459,7 @@ ev AS (
            m.is_template, d.message_id IS NOT NULL AS delivered
     FROM {{messages}} m
     LEFT JOIN ({_DELIVERED}) d
-      ON d.tenant_id = m.tenant_id AND d.channel_id = m.channel_id AND d.message_id = m.message_id),
+      ON d.tenant_id = m.tenant_id AND d.message_id = m.message_id),
 windowed AS (
     SELECT tenant_id, channel_id, contact_id, ts, inbound, is_template, delivered,
            coalesce(ts < max(CASE WHEN inbound THEN ts END) OVER (
@@ -494,9 +498,9 @@ FROM (
                arraySort(groupArray((toUnixTimestamp64Micro(m.ts), multiIf(m.direction = 'inbound', 0, m.is_template, 1, 2)))),
                (toInt64(-4000000000000000000), toInt64(-4000000000000000000), toUInt64(0), toUInt64(0))) AS r
     FROM {{messages}} m
-    LEFT JOIN (SELECT DISTINCT tenant_id, channel_id, message_id, 1 AS dlv FROM {{message_statuses}}
+    LEFT JOIN (SELECT DISTINCT tenant_id, message_id, 1 AS dlv FROM {{message_statuses}}
                WHERE status IN ('delivered', 'read', 'played')) d
-      ON d.tenant_id = m.tenant_id AND d.channel_id = m.channel_id AND d.message_id = m.message_id
+      ON d.tenant_id = m.tenant_id AND d.message_id = m.message_id
     WHERE m.direction = 'inbound' OR d.dlv = 1
     GROUP BY m.tenant_id, m.channel_id, m.contact_id)
 GROUP BY tenant_id""",
