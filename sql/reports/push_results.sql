@@ -35,7 +35,8 @@ delivery AS (
 replies AS (
     SELECT DISTINCT tenant_id, context_message_id AS message_id
     FROM messages
-    WHERE direction = 'inbound' AND context_message_id IS NOT NULL
+    WHERE direction = 'inbound'
+      AND context_message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
 ),
 clicks AS (
     SELECT DISTINCT tenant_id, contact_id, label AS campaign_id

@@ -9,16 +9,30 @@ WITH latest AS (
         WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
     ) r
     WHERE rn = 1
+),
+-- The outcome of the recipients' messages only (statuses semi-joined on them before
+-- aggregating): failed = message_delivery's final status `failed`, and the first failed
+-- callback's error.
+delivery AS (
+    SELECT
+        tenant_id,
+        message_id,
+        bool_or(status = 'failed') AND NOT bool_or(status IN ('delivered', 'read', 'played')) AS failed,
+        arg_min(error_code, ts) FILTER (WHERE status = 'failed') AS error_code,
+        arg_min(error_title, ts) FILTER (WHERE status = 'failed') AS error_title
+    FROM message_statuses
+    WHERE message_id IN (SELECT message_id FROM latest)
+    GROUP BY tenant_id, message_id
 )
 SELECT
     l.contact_id,
     k.wa_id,
     COALESCE(l.reject_code, d.error_code) AS error_code
 FROM latest l
-LEFT JOIN message_delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
+LEFT JOIN delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
 LEFT JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.campaign_id = l.campaign_id
 LEFT JOIN contacts k
     ON k.tenant_id = l.tenant_id AND k.channel_id = c.channel_id AND k.contact_id = l.contact_id
 WHERE NOT (l.send_result = 'accepted' AND l.message_id IS NOT NULL
-           AND COALESCE(d.final_status, 'accepted') <> 'failed')
-ORDER BY l.contact_id
+           AND NOT COALESCE(d.failed, false))
+ORDER BY l.contact_id, l.tenant_id, l.campaign_id
