@@ -174,6 +174,7 @@ async fn generate_lake(args: GenerateArgs) -> Result<GenerateSummary> {
             &lake,
             &compact::select_tables(&[])?,
             compact::DEFAULT_TARGET_BYTES,
+            false,
         )
         .await?;
     }
@@ -187,6 +188,7 @@ async fn compact_lake(args: CompactArgs) -> Result<()> {
         &lake,
         &tables,
         args.target_size_mb.saturating_mul(1024 * 1024),
+        args.vacuum,
     )
     .await
 }
@@ -196,6 +198,7 @@ async fn compact_with_progress(
     lake: &Lake,
     tables: &[&'static TableDef],
     target_bytes: u64,
+    vacuum: bool,
 ) -> Result<()> {
     use std::io::IsTerminal;
     let target = std::num::NonZeroU64::new(target_bytes)
@@ -211,7 +214,7 @@ async fn compact_with_progress(
     } else {
         ProgressBar::hidden()
     };
-    let summary = compact::compact(lake, tables, target, |done| {
+    let summary = compact::compact(lake, tables, target, vacuum, |done| {
         bar.set_message(done.table);
         bar.inc(1);
     })
@@ -219,12 +222,17 @@ async fn compact_with_progress(
     bar.finish_and_clear();
     let rewritten: u64 = summary.tables.iter().map(|t| t.partitions_rewritten).sum();
     eprintln!(
-        "compacted {} tables of {} in {:.1}s: {} data files -> {} ({rewritten} partitions rewritten)",
+        "compacted {} tables of {} in {:.1}s: {} data files -> {} ({rewritten} partitions rewritten){}",
         summary.tables.len(),
         lake.root(),
         summary.elapsed.as_secs_f64(),
         summary.files_before(),
         summary.files_after(),
+        if vacuum {
+            format!("; vacuum deleted {} removed files", summary.files_deleted())
+        } else {
+            String::new()
+        },
     );
     Ok(())
 }
@@ -296,6 +304,7 @@ async fn prepare_demo_lake(dir: &Path, regenerate: bool) -> Result<()> {
         &lake,
         &compact::select_tables(&[])?,
         compact::DEFAULT_TARGET_BYTES,
+        false,
     )
     .await?;
     std::fs::write(&marker, b"").map_err(|source| Error::Io {

@@ -147,6 +147,11 @@ pub struct CompactArgs {
     /// A table to compact (repeatable); every lake table when none is given.
     #[arg(long = "table", value_name = "NAME")]
     pub tables: Vec<String>,
+    /// Then delete the data files that commits removed (this compaction's and earlier ones), at
+    /// once: a zero-retention VACUUM, for a lake no one else is reading (time travel to older
+    /// versions stops working).
+    #[arg(long)]
+    pub vacuum: bool,
     /// Size of the compacted files, in MiB.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
     pub target_size_mb: u64,

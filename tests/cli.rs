@@ -97,11 +97,13 @@ fn compact_counts(stderr: &str) -> (u64, u64, u64) {
         .lines()
         .find(|l| l.starts_with("compacted "))
         .unwrap_or_else(|| panic!("no summary line: {stderr}"));
+    // compacted <tables> tables of <url> in <s>.<s>s: <before> data files -> <after> (<n>
+    // partitions rewritten)[; vacuum deleted <m> removed files]
+    let line = line.split(';').next().unwrap_or(line);
     let numbers: Vec<u64> = line
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|w| w.parse().ok())
         .collect();
-    // compacted <tables> tables of <url> in <s>.<s>s: <before> data files -> <after> (<n> partitions rewritten)
     let n = numbers.len();
     assert!(n >= 3, "{line}");
     (numbers[n - 3], numbers[n - 2], numbers[n - 1])
@@ -170,12 +172,47 @@ fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let (again_before, again_after, again_rewritten) = compact_counts(&stderr);
+    let again_after = usize::try_from(again_after).expect("file count");
     assert_eq!(
-        (again_before, again_rewritten),
+        (again_before as usize, again_rewritten),
         (again_after, 0),
         "{stderr}"
     );
     assert!(stderr.contains("compacted 1 tables"), "{stderr}");
+
+    // --vacuum deletes the files the compaction removed: what stays on disk is the snapshot.
+    let parquet_files = |table: &str| {
+        let mut n = 0;
+        let mut dirs = vec![dir.join(table)];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(&d).expect("read table dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "parquet") {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert!(
+        parquet_files("messages") > again_after,
+        "removed files are still on disk"
+    );
+    let out = run(&[
+        "compact", "--lake", &lake, "--table", "messages", "--vacuum",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("vacuum deleted "), "{stderr}");
+    assert_eq!(parquet_files("messages"), again_after, "{stderr}");
+    let vacuumed = run(&["sql", "--lake", &lake, FINGERPRINT]);
+    assert_eq!(
+        String::from_utf8_lossy(&vacuumed.stdout),
+        String::from_utf8_lossy(&before.stdout),
+        "rows changed by the vacuum"
+    );
 
     let out = run(&["compact", "--lake", &lake, "--table", "nope"]);
     assert_clean_failure(&out, "compact: 'nope' is not a lake table");

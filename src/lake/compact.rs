@@ -12,7 +12,7 @@
 //! |---|---|
 //! | rows | unchanged: every reader (Spark, DuckDB, delta-rs) sees the same rows before and after |
 //! | concurrency | a commit conflicting with a concurrent append fails that table's compaction, not the append; run it again |
-//! | old files | stay on storage, removed from the snapshot (time travel still reads them) until a `VACUUM` |
+//! | old files | stay on storage, removed from the snapshot (time travel still reads them); with `vacuum`, the files removed by any commit are deleted at once (Delta `VACUUM` with zero retention: only for a lake nobody is reading, such as a fresh or benchmark lake) |
 //! | partitions with one file | left alone |
 
 use std::num::NonZeroU64;
@@ -37,6 +37,8 @@ pub struct TableCompaction {
     pub files_after: u64,
     /// Partitions that were rewritten.
     pub partitions_rewritten: u64,
+    /// Removed files deleted from storage (`vacuum` only).
+    pub files_deleted: u64,
 }
 
 /// What compaction did to a lake.
@@ -57,6 +59,11 @@ impl CompactSummary {
     /// Data files after, over every table.
     pub fn files_after(&self) -> u64 {
         self.tables.iter().map(|t| t.files_after).sum()
+    }
+
+    /// Removed files deleted from storage, over every table.
+    pub fn files_deleted(&self) -> u64 {
+        self.tables.iter().map(|t| t.files_deleted).sum()
     }
 }
 
@@ -82,11 +89,13 @@ pub fn select_tables(names: &[String]) -> Result<Vec<&'static TableDef>> {
         .collect()
 }
 
-/// Compacts one table of `lake`; a table that does not exist yet is skipped (`None`).
+/// Compacts one table of `lake`, then deletes every removed file when `vacuum`; a table that
+/// does not exist yet is skipped (`None`).
 pub async fn compact_table(
     lake: &Lake,
     def: &'static TableDef,
     target_bytes: NonZeroU64,
+    vacuum: bool,
 ) -> Result<Option<TableCompaction>> {
     let Some(table) = lake.try_load_table(def.name).await? else {
         return Ok(None);
@@ -96,31 +105,45 @@ pub async fn compact_table(
         .map_err(|e| delta_err(def.name, e))?
         .log_data()
         .num_files() as u64;
-    let (_, metrics) = table
+    let (table, metrics) = table
         .optimize()
         .with_target_size(target_bytes)
         .with_writer_properties(writer_properties(def))
         .await
         .map_err(|e| delta_err(def.name, e))?;
+    let files_deleted = if vacuum {
+        let (_, deleted) = table
+            .vacuum()
+            .with_retention_period(chrono::Duration::zero())
+            .with_enforce_retention_duration(false)
+            .await
+            .map_err(|e| delta_err(def.name, e))?;
+        deleted.files_deleted.len() as u64
+    } else {
+        0
+    };
     Ok(Some(TableCompaction {
         table: def.name,
         files_before,
         files_after: files_before + metrics.num_files_added - metrics.num_files_removed,
         partitions_rewritten: metrics.partitions_optimized,
+        files_deleted,
     }))
 }
 
-/// Compacts `tables` of `lake` one after the other, calling `done` after each.
+/// Compacts (and with `vacuum`, vacuums) `tables` of `lake` one after the other, calling `done`
+/// after each.
 pub async fn compact(
     lake: &Lake,
     tables: &[&'static TableDef],
     target_bytes: NonZeroU64,
+    vacuum: bool,
     mut done: impl FnMut(&TableCompaction),
 ) -> Result<CompactSummary> {
     let started = Instant::now();
     let mut summary = CompactSummary::default();
     for def in tables {
-        if let Some(result) = compact_table(lake, def, target_bytes).await? {
+        if let Some(result) = compact_table(lake, def, target_bytes, vacuum).await? {
             done(&result);
             summary.tables.push(result);
         }
