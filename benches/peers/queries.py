@@ -527,7 +527,15 @@ def _retention(week, offset, messages="{messages}"):
 query(
     name="retention_weekly",
     title="retention by weekly cohort (first inbound week), users per cohort and week offset",
-    chatlake=_retention("CAST(date_trunc('week', dt) AS DATE)", "(a.wk - f.cohort) / 7", "messages"),
+    # chatlake: one aggregation per contact (its weeks as an array, the cohort its minimum), then
+    # unnest; DataFusion computes a CTE once per reference, so the self-join form scans twice.
+    chatlake="""
+SELECT cohort, (wk - cohort) / 7 AS week_offset, count(*) AS users
+FROM (SELECT unnest(wks) AS wk, array_min(wks) AS cohort
+      FROM (SELECT array_agg(DISTINCT CAST(date_trunc('week', dt) AS DATE)) AS wks
+            FROM messages WHERE direction = 'inbound'
+            GROUP BY tenant_id, contact_id))
+GROUP BY 1, 2""",
     duckdb=_retention("CAST(date_trunc('week', dt) AS DATE)", "(a.wk - f.cohort) // 7"),
     chdb=_retention("toMonday(dt)", "intDiv(a.wk - f.cohort, 7)"),
 )

@@ -10,14 +10,17 @@
 -- sent_success + sent_fail = recipients; pct_* = 100 * count / recipients.
 -- param: campaign_id text
 WITH latest AS (
-    SELECT tenant_id, campaign_id, contact_id, message_id, send_result
-    FROM (
-        SELECT *, ROW_NUMBER() OVER (
-            PARTITION BY tenant_id, campaign_id, contact_id ORDER BY attempt DESC) AS rn
-        FROM campaign_recipients
-        WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
-    ) r
-    WHERE rn = 1
+    -- Each recipient's latest attempt ((tenant, campaign, contact, attempt) is a row's key):
+    -- one aggregation with arg_max, not a ROW_NUMBER window over a million small partitions.
+    SELECT
+        tenant_id,
+        campaign_id,
+        contact_id,
+        arg_max(message_id, attempt) AS message_id,
+        arg_max(send_result, attempt) AS send_result
+    FROM campaign_recipients
+    WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
+    GROUP BY tenant_id, campaign_id, contact_id
 ),
 -- The delivery outcome of the recipients' messages only (a semi-join before aggregating, rather
 -- than the message_delivery view over every status of the lake).

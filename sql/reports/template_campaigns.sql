@@ -21,13 +21,18 @@ WITH camps AS (
       AND ($channel_id IS NULL OR channel_id = $channel_id)
 ),
 latest AS (
-    SELECT * FROM (
-        SELECT r.*, c.template_name, ROW_NUMBER() OVER (
-            PARTITION BY r.tenant_id, r.campaign_id, r.contact_id ORDER BY r.attempt DESC) AS rn
-        FROM campaign_recipients r
-        JOIN camps c ON c.tenant_id = r.tenant_id AND c.campaign_id = r.campaign_id
-    ) x
-    WHERE rn = 1
+    -- Each recipient's latest attempt ((tenant, campaign, contact, attempt) is a row's key):
+    -- one aggregation with arg_max, not a ROW_NUMBER window over a million small partitions.
+    SELECT
+        r.tenant_id,
+        r.campaign_id,
+        r.contact_id,
+        c.template_name,
+        arg_max(r.message_id, r.attempt) AS message_id,
+        arg_max(r.send_result, r.attempt) AS send_result
+    FROM campaign_recipients r
+    JOIN camps c ON c.tenant_id = r.tenant_id AND c.campaign_id = r.campaign_id
+    GROUP BY r.tenant_id, r.campaign_id, r.contact_id, c.template_name
 ),
 firsts AS (
     SELECT tenant_id, channel_id, contact_id, min(ts) AS first_inbound
