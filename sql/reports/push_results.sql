@@ -10,17 +10,8 @@
 -- sent_success + sent_fail = recipients; pct_* = 100 * count / recipients.
 -- param: campaign_id text
 WITH latest AS (
-    -- Each recipient's latest attempt ((tenant, campaign, contact, attempt) is a row's key):
-    -- one aggregation with arg_max, not a ROW_NUMBER window over a million small partitions.
-    SELECT
-        tenant_id,
-        campaign_id,
-        contact_id,
-        arg_max(message_id, attempt) AS message_id,
-        arg_max(send_result, attempt) AS send_result
-    FROM campaign_recipients
+    SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
-    GROUP BY tenant_id, campaign_id, contact_id
 ),
 -- The delivery outcome of the recipients' messages only (a semi-join before aggregating, rather
 -- than the message_delivery view over every status of the lake).

@@ -2,18 +2,8 @@
 -- campaign (NULL = every campaign), with their number and error, to send again.
 -- param: campaign_id text
 WITH latest AS (
-    -- Each recipient's latest attempt ((tenant, campaign, contact, attempt) is a row's key):
-    -- one aggregation with arg_max, not a ROW_NUMBER window over a million small partitions.
-    SELECT
-        tenant_id,
-        campaign_id,
-        contact_id,
-        arg_max(message_id, attempt) AS message_id,
-        arg_max(send_result, attempt) AS send_result,
-        arg_max(reject_code, attempt) AS reject_code
-    FROM campaign_recipients
+    SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
-    GROUP BY tenant_id, campaign_id, contact_id
 ),
 -- The outcome of the recipients' messages only (statuses semi-joined on them before
 -- aggregating): failed = message_delivery's final status `failed`, and the first failed

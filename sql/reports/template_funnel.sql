@@ -8,21 +8,10 @@
 -- the sends, the reply timeline over the recipients' own messages), not read from the
 -- message_delivery / message_response views over the whole lake; the definitions are the views'.
 -- param: campaign_id text
-WITH attempts AS (
-    -- Each recipient's latest attempt ((tenant, campaign, contact, attempt) is a row's key):
-    -- one aggregation with arg_max, not a ROW_NUMBER window over a million small partitions.
-    SELECT
-        tenant_id,
-        campaign_id,
-        contact_id,
-        arg_max(message_id, attempt) AS message_id,
-        arg_max(send_result, attempt) AS send_result
-    FROM campaign_recipients
+WITH latest AS (
+    SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
-    GROUP BY tenant_id, campaign_id, contact_id
-),
-latest AS (
-    SELECT * FROM attempts WHERE send_result = 'accepted' AND message_id IS NOT NULL
+      AND send_result = 'accepted' AND message_id IS NOT NULL
 ),
 -- The delivery of the sends (statuses semi-joined on them before aggregating).
 delivery AS (

@@ -5,20 +5,8 @@
 -- COPY (SELECT * FROM template_sessions('c1')) TO STDOUT (FORMAT csv, DELIMITER E'\t', HEADER).
 -- param: campaign_id text
 WITH latest AS (
-    -- Each recipient's latest attempt ((tenant, campaign, contact, attempt) is a row's key):
-    -- one aggregation with arg_max, not a ROW_NUMBER window over a million small partitions.
-    SELECT
-        tenant_id,
-        campaign_id,
-        contact_id,
-        arg_max(message_id, attempt) AS message_id,
-        arg_max(send_result, attempt) AS send_result,
-        arg_max(processed_at, attempt) AS processed_at,
-        arg_max(reject_code, attempt) AS reject_code,
-        arg_max(reject_reason, attempt) AS reject_reason
-    FROM campaign_recipients
+    SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
-    GROUP BY tenant_id, campaign_id, contact_id
 ),
 firsts AS (
     SELECT tenant_id, channel_id, contact_id, min(ts) AS first_inbound
