@@ -131,7 +131,12 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    // The checkout being tested: cargo sets CARGO_MANIFEST_DIR when it runs the test too. The
+    // compile-time value can name another checkout when several share one target directory
+    // (CI's clones do), and then that checkout's .slt files would run.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = manifest_dir.join("tests/slt");
     let mut files = Vec::new();
     slt_files(&root, &mut files);
     files.sort();
