@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use tokio::net::TcpListener;
 
 use crate::cli::{Command, CompactArgs, DemoArgs, GenerateArgs, ServeArgs, SqlArgs};
@@ -14,7 +15,6 @@ use crate::generate::{GenerateConfig, GenerateSummary, generate};
 use crate::lake::compact;
 use crate::lake::schema::TableDef;
 use crate::lake::{Lake, LakeWriter, StoreOptions};
-use indicatif::{ProgressBar, ProgressStyle};
 
 /// Marker file written when a demo lake is complete; its absence means "generate again".
 const DEMO_MARKER: &str = ".chatlake-demo-complete";
@@ -168,17 +168,7 @@ async fn generate_lake(args: GenerateArgs) -> Result<GenerateSummary> {
         messages_target: args.messages,
     };
     let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
-    let summary = write_generated(lake.clone(), &cfg).await?;
-    if !args.no_compact {
-        compact_with_progress(
-            &lake,
-            &compact::select_tables(&[])?,
-            compact::DEFAULT_TARGET_BYTES,
-            false,
-        )
-        .await?;
-    }
-    Ok(summary)
+    write_generated(lake, &cfg, !args.no_compact).await
 }
 
 async fn compact_lake(args: CompactArgs) -> Result<()> {
@@ -220,14 +210,14 @@ async fn compact_with_progress(
     })
     .await?;
     bar.finish_and_clear();
-    let rewritten: u64 = summary.tables.iter().map(|t| t.partitions_rewritten).sum();
     eprintln!(
-        "compacted {} tables of {} in {:.1}s: {} data files -> {} ({rewritten} partitions rewritten){}",
+        "compacted {} tables of {} in {:.1}s: {} data files -> {} ({} partitions rewritten){}",
         summary.tables.len(),
         lake.root(),
         summary.elapsed.as_secs_f64(),
         summary.files_before(),
         summary.files_after(),
+        summary.partitions_rewritten(),
         if vacuum {
             format!("; vacuum deleted {} removed files", summary.files_deleted())
         } else {
@@ -237,10 +227,15 @@ async fn compact_with_progress(
     Ok(())
 }
 
-/// Generates `cfg` into `lake` and prints the summary line.
-async fn write_generated(lake: Lake, cfg: &GenerateConfig) -> Result<GenerateSummary> {
+/// Generates `cfg` into `lake` and prints the summary line; then, with `compact`, merges each
+/// partition's files (one per flush) and prints that summary too.
+async fn write_generated(
+    lake: Lake,
+    cfg: &GenerateConfig,
+    compact: bool,
+) -> Result<GenerateSummary> {
     let root = lake.root().to_string();
-    let mut writer = LakeWriter::new(lake);
+    let mut writer = LakeWriter::new(lake.clone());
     writer.create_missing_tables().await?;
     let summary = generate(&mut writer, cfg).await?;
     writer.flush().await?;
@@ -258,6 +253,10 @@ async fn write_generated(lake: Lake, cfg: &GenerateConfig) -> Result<GenerateSum
     );
     for (table, rows) in &summary.rows_per_table {
         eprintln!("  {table:<20} {rows:>12}");
+    }
+    if compact {
+        let tables = compact::select_tables(&[])?;
+        compact_with_progress(&lake, &tables, compact::DEFAULT_TARGET_BYTES, false).await?;
     }
     Ok(summary)
 }
@@ -299,14 +298,7 @@ async fn prepare_demo_lake(dir: &Path, regenerate: bool) -> Result<()> {
         dir.display()
     );
     let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default())?;
-    write_generated(lake.clone(), &demo_config()).await?;
-    compact_with_progress(
-        &lake,
-        &compact::select_tables(&[])?,
-        compact::DEFAULT_TARGET_BYTES,
-        false,
-    )
-    .await?;
+    write_generated(lake, &demo_config(), true).await?;
     std::fs::write(&marker, b"").map_err(|source| Error::Io {
         context: format!("writing {}", marker.display()),
         source,

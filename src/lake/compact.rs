@@ -61,6 +61,11 @@ impl CompactSummary {
         self.tables.iter().map(|t| t.files_after).sum()
     }
 
+    /// Partitions rewritten, over every table.
+    pub fn partitions_rewritten(&self) -> u64 {
+        self.tables.iter().map(|t| t.partitions_rewritten).sum()
+    }
+
     /// Removed files deleted from storage, over every table.
     pub fn files_deleted(&self) -> u64 {
         self.tables.iter().map(|t| t.files_deleted).sum()
