@@ -367,3 +367,205 @@ fn sql_with_a_memory_limit_spills_instead_of_failing() {
     });
     assert!(spilled, "the sort should have spilled to disk: {plan}");
 }
+
+/// A `--sql-dir` holding `reports/<name>.sql` for each `(name, sql)`, under the test's own
+/// directory (recreated on every run).
+fn sql_dir(test: &str, reports: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("remove old sql dir");
+    }
+    std::fs::create_dir_all(dir.join("reports")).expect("reports dir");
+    for (name, sql) in reports {
+        std::fs::write(dir.join("reports").join(format!("{name}.sql")), sql).expect("write");
+    }
+    dir
+}
+
+/// `chatlake sql --lake <fixture> --sql-dir <dir> <query>`.
+fn sql_with_dir(dir: &std::path::Path, query: &str) -> Output {
+    let lake = common::fixture_lake_blocking();
+    run(&[
+        "sql",
+        "--lake",
+        &lake.to_string_lossy(),
+        "--sql-dir",
+        &dir.to_string_lossy(),
+        query,
+    ])
+}
+
+/// The CSV rows of a successful `chatlake sql`, header first.
+fn csv_rows(out: &Output) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "query failed: {stderr}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A report's lets: each runs once per call with the arguments (and the lets above it)
+/// substituted, and its answer is used as a literal. The same facts asked with plain
+/// subqueries, without any report, are the expected values.
+#[test]
+fn a_report_let_is_computed_per_call_from_the_arguments() {
+    let report = "\
+-- The first day a tenant has messages, and how many it had that day.
+-- param: tenant_id text required
+-- let: first_day date = SELECT min(dt) FROM messages WHERE tenant_id = $tenant_id
+-- let: first_day_messages bigint = SELECT count(*) FROM messages WHERE tenant_id = $tenant_id AND dt = $first_day
+SELECT CAST($first_day AS VARCHAR) AS first_day, $first_day_messages AS messages
+";
+    let dir = sql_dir("cli-sql-dir-let", &[("tenant_first_day", report)]);
+    let tenant = {
+        let out = sql_with_dir(&dir, "SELECT min(tenant_id) FROM messages");
+        csv_rows(&out)[1].clone()
+    };
+    let expected = csv_rows(&sql_with_dir(
+        &dir,
+        &format!(
+            "SELECT CAST(min(dt) AS VARCHAR) AS first_day, \
+             (SELECT count(*) FROM messages m WHERE m.tenant_id = '{tenant}' \
+              AND m.dt = (SELECT min(dt) FROM messages WHERE tenant_id = '{tenant}')) AS messages \
+             FROM messages WHERE tenant_id = '{tenant}'"
+        ),
+    ));
+    let got = csv_rows(&sql_with_dir(
+        &dir,
+        &format!("SELECT * FROM tenant_first_day('{tenant}')"),
+    ));
+    assert_eq!(got, expected);
+    let (day, count) = got[1].split_once(',').expect("two columns");
+    assert!(day.starts_with("2026-"), "a day of the fixture: {day}");
+    assert!(count.parse::<i64>().expect("a count") > 0);
+
+    // No such tenant: min() over no rows is NULL, and no day matches a NULL day.
+    let got = csv_rows(&sql_with_dir(
+        &dir,
+        "SELECT first_day IS NULL AS no_day, messages FROM tenant_first_day('nobody')",
+    ));
+    assert_eq!(got, ["no_day,messages", "true,0"]);
+}
+
+/// A let whose query answers several rows fails the call, naming the report and the let.
+#[test]
+fn a_let_with_more_than_one_row_fails_the_call() {
+    let report = "\
+-- param: tenant_id text
+-- let: any_tenant text = SELECT tenant_id FROM tenants
+SELECT $any_tenant AS tenant_id
+";
+    let dir = sql_dir("cli-sql-dir-let-rows", &[("several", report)]);
+    let out = sql_with_dir(&dir, "SELECT * FROM several()");
+    assert_clean_failure(&out, "let any_tenant: the query returned 3 rows");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("report several"), "{stderr}");
+}
+
+/// A report file in `--sql-dir` is callable with positional, optional arguments, and one with
+/// an embedded report's name replaces it.
+#[test]
+fn a_report_file_in_sql_dir_adds_or_overrides_a_report() {
+    let added = "\
+-- Messages of one direction in a range of UTC days.
+-- param: direction text default 'inbound'
+-- param: from_day date default '2000-01-01'
+-- param: to_day date default '2100-01-01'
+SELECT count(*) AS messages FROM messages
+WHERE direction = $direction AND dt BETWEEN $from_day AND $to_day
+";
+    let overriding = "\
+-- Overridden: one row, whatever the range.
+-- param: from_date date
+-- param: to_date date
+SELECT 'mine' AS source
+";
+    let dir = sql_dir(
+        "cli-sql-dir-add",
+        &[("direction_messages", added), ("stella_users", overriding)],
+    );
+    let count = |where_clause: &str| {
+        let out = sql_with_dir(
+            &dir,
+            &format!("SELECT count(*) AS messages FROM messages WHERE {where_clause}"),
+        );
+        csv_rows(&out)
+    };
+    assert_eq!(
+        csv_rows(&sql_with_dir(&dir, "SELECT * FROM direction_messages()")),
+        count("direction = 'inbound'")
+    );
+    assert_eq!(
+        csv_rows(&sql_with_dir(
+            &dir,
+            "SELECT * FROM direction_messages('outbound', '2026-10-01')"
+        )),
+        count("direction = 'outbound' AND dt >= DATE '2026-10-01'")
+    );
+    assert_eq!(
+        csv_rows(&sql_with_dir(&dir, "SELECT * FROM stella_users()")),
+        ["source", "mine"]
+    );
+}
+
+/// Every kind of mistake in a report file fails start-up with one line naming the file and
+/// the mistake, before any query runs.
+#[test]
+fn a_broken_report_file_fails_start_up_naming_file_and_error() {
+    let cases: [(&str, &str, &str); 8] = [
+        (
+            "bad_sql",
+            "-- param: day date\nSELEC count(*) FROM messages\n",
+            "SELEC",
+        ),
+        (
+            "bad_table",
+            "SELECT count(*) FROM no_such_table\n",
+            "no_such_table",
+        ),
+        (
+            "typo",
+            "-- param: day date\nSELECT count(*) FROM messages WHERE dt = $dya\n",
+            "unknown parameter $dya",
+        ),
+        (
+            "bad_type",
+            "-- param: day datetime\nSELECT 1 AS one\n",
+            "unknown type 'datetime'",
+        ),
+        (
+            "let_two_columns",
+            "-- let: pair bigint = SELECT 1, 2\nSELECT $pair AS x\n",
+            "let pair must select one column, not 2",
+        ),
+        (
+            "let_unknown_placeholder",
+            "-- param: day date\n-- let: n bigint = SELECT count(*) FROM messages WHERE dt = $later\n\
+             -- let: later date = SELECT DATE '2026-10-01'\nSELECT $n AS n\n",
+            "let n: unknown parameter $later",
+        ),
+        (
+            "let_clash",
+            "-- param: day date\n-- let: day date = SELECT DATE '2026-10-01'\nSELECT $day AS d\n",
+            "let day has the name of a parameter",
+        ),
+        (
+            "let_no_query",
+            "-- let: n bigint\nSELECT $n AS n\n",
+            "expected '-- let: <name> <type> = SELECT ...'",
+        ),
+    ];
+    for (name, sql, expected) in cases {
+        let dir = sql_dir(&format!("cli-sql-dir-broken-{name}"), &[(name, sql)]);
+        let out = sql_with_dir(&dir, "SELECT 1");
+        assert_clean_failure(&out, expected);
+        let file = dir.join("reports").join(format!("{name}.sql"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&*file.to_string_lossy()),
+            "{name}: the error names {}: {stderr}",
+            file.display()
+        );
+    }
+}

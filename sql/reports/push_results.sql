@@ -8,7 +8,12 @@
 --   campaign id) of the contact;
 -- read_and_interacted + read_only + interacted_only + not_read_or_interacted = sent_success;
 -- sent_success + sent_fail = recipients; pct_* = 100 * count / recipients.
+--
+-- Everything of a campaign happens after it was created: its recipients, their messages'
+-- callbacks, replies and clicks. $since (the day before the earliest creation among the
+-- campaigns asked for) prunes those tables' partitions to that time on.
 -- param: campaign_id text
+-- let: since date = SELECT COALESCE(CAST(min(created_at) AS DATE) - INTERVAL '1 day', DATE '1970-01-01') FROM campaigns WHERE $campaign_id IS NULL OR campaign_id = $campaign_id
 WITH latest AS (
     SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
@@ -23,19 +28,20 @@ delivery AS (
         bool_or(s.status = 'read') AS is_read,
         bool_or(s.status = 'failed') AS failed
     FROM message_statuses s
-    WHERE s.message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
+    WHERE s.dt >= $since
+      AND s.message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
     GROUP BY s.tenant_id, s.message_id
 ),
 replies AS (
     SELECT DISTINCT tenant_id, context_message_id AS message_id
     FROM messages
-    WHERE direction = 'inbound'
+    WHERE direction = 'inbound' AND dt >= $since
       AND context_message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
 ),
 clicks AS (
     SELECT DISTINCT tenant_id, contact_id, label AS campaign_id
     FROM analytics_events
-    WHERE category = 'campaign' AND ($campaign_id IS NULL OR label = $campaign_id)
+    WHERE category = 'campaign' AND dt >= $since AND ($campaign_id IS NULL OR label = $campaign_id)
 ),
 outcome AS (
     SELECT

@@ -1,6 +1,11 @@
 -- Stella Push Panel, "Create retry audience": the failed recipients (latest attempt) of a
 -- campaign (NULL = every campaign), with their number and error, to send again.
+--
+-- Everything of a campaign happens after it was created: its recipients, their messages'
+-- callbacks, replies and clicks. $since (the day before the earliest creation among the
+-- campaigns asked for) prunes those tables' partitions to that time on.
 -- param: campaign_id text
+-- let: since date = SELECT COALESCE(CAST(min(created_at) AS DATE) - INTERVAL '1 day', DATE '1970-01-01') FROM campaigns WHERE $campaign_id IS NULL OR campaign_id = $campaign_id
 WITH latest AS (
     SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
@@ -16,7 +21,8 @@ delivery AS (
         arg_min(error_code, ts) FILTER (WHERE status = 'failed') AS error_code,
         arg_min(error_title, ts) FILTER (WHERE status = 'failed') AS error_title
     FROM message_statuses
-    WHERE message_id IN (SELECT message_id FROM latest)
+    WHERE dt >= $since
+      AND message_id IN (SELECT message_id FROM latest)
     GROUP BY tenant_id, message_id
 )
 SELECT

@@ -7,7 +7,12 @@
 -- Delivery and replies are computed for the campaign's messages only (statuses semi-joined on
 -- the sends, the reply timeline over the recipients' own messages), not read from the
 -- message_delivery / message_response views over the whole lake; the definitions are the views'.
+--
+-- Everything of a campaign happens after it was created: its recipients, their messages'
+-- callbacks, replies and clicks. $since (the day before the earliest creation among the
+-- campaigns asked for) prunes those tables' partitions to that time on.
 -- param: campaign_id text
+-- let: since date = SELECT COALESCE(CAST(min(created_at) AS DATE) - INTERVAL '1 day', DATE '1970-01-01') FROM campaigns WHERE $campaign_id IS NULL OR campaign_id = $campaign_id
 WITH latest AS (
     SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
@@ -22,7 +27,8 @@ delivery AS (
         bool_or(status = 'read') AS is_read,
         bool_or(status = 'failed') AS failed
     FROM message_statuses
-    WHERE message_id IN (SELECT message_id FROM latest)
+    WHERE dt >= $since
+      AND message_id IN (SELECT message_id FROM latest)
     GROUP BY tenant_id, message_id
 ),
 -- The recipients' own messages, each with the next inbound and the next template after it.
@@ -42,14 +48,15 @@ timeline AS (
             ORDER BY ts, direction, message_id
             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_template
     FROM messages m
-    WHERE EXISTS (
+    WHERE m.dt >= $since
+      AND EXISTS (
         SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
 ),
 -- Explicit replies: inbound messages quoting a send.
 explicit AS (
     SELECT tenant_id, channel_id, contact_id, context_message_id AS message_id, min(ts) AS replied_at
     FROM messages
-    WHERE direction = 'inbound'
+    WHERE direction = 'inbound' AND dt >= $since
       AND context_message_id IN (SELECT message_id FROM latest)
     GROUP BY tenant_id, channel_id, contact_id, context_message_id
 ),

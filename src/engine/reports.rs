@@ -23,6 +23,7 @@
 //! | `tz` | default: the channel's zone (`channels.tz`, else its tenant's) when `channel_id` is given, else `'UTC'`; an unknown zone is an error |
 //! | derived | `$range_start`, `$range_end` = `local_day_start(from, tz)`, `local_day_start(to + 1, tz)` (filter `ts >= start AND ts < end`); `$dt_from`, `$dt_to` = `from - 1`, `to + 1` (UTC partition dates that cover any zone) |
 //! | errors | `to < from` or more than 366 days: a plan error starting `invalid report parameter:` (SQLSTATE 22023) |
+//! | `-- let: name type = SELECT ...` | a value computed per call before the report's query: the one-column, at most one-row query runs with the parameters (and earlier lets) substituted, and `$name` becomes its answer as a literal (typed NULL when no row). Lets turn a fact the data knows, such as the first day a campaign can touch, into a constant the `dt` pruning and Parquet statistics can use, which a join or scalar subquery in the body cannot |
 //! | planning | the SQL is planned once at start-up (its output schema; errors name the file) and again per call with the literals, so `dt` pruning and Parquet predicates see constants |
 //!
 //! Unqualified table names in a report resolve in the caller's default schema (`public`).
@@ -123,6 +124,17 @@ pub struct ParamDef {
     pub default: ScalarValue,
 }
 
+/// A value a report computes before its main query: `-- let: name type = SELECT ...`.
+#[derive(Debug, Clone)]
+pub struct LetDef {
+    /// Name, as used in the SQL (`$name`).
+    pub name: String,
+    /// Type the answer is cast to.
+    pub ty: ParamType,
+    /// The scalar query (one column, at most one row), with `$` placeholders.
+    sql: String,
+}
+
 /// A parsed report file: name, parameters, SQL body and output schema.
 #[derive(Debug)]
 pub struct ReportDef {
@@ -134,6 +146,8 @@ pub struct ReportDef {
     pub description: String,
     /// Parameters in call order.
     pub params: Vec<ParamDef>,
+    /// Values computed per call before the query, in header order.
+    pub lets: Vec<LetDef>,
     /// The SQL text (header included; comments are harmless).
     sql: String,
     /// Output schema, from planning the report once at start-up (all fields nullable).
@@ -182,31 +196,47 @@ async fn prepare_one(ctx: &SessionContext, file: &SourceFile) -> DfResult<Report
     {
         return plan_err!("a report file name must be a lower-case SQL identifier, not '{name}'");
     }
-    let (description, params) = parse_header(&file.sql)?;
+    let header = parse_header(&file.sql)?;
     let mut report = ReportDef {
         name,
         origin: file.origin.clone(),
-        description,
-        params,
+        description: header.description,
+        params: header.params,
+        lets: header.lets,
         sql: file.sql.clone(),
         schema: Arc::new(Schema::empty()),
     };
-    // Every `$name` must be known, so a typo fails at start-up rather than at call time.
-    let known = placeholder_names(&report);
-    for used in placeholders(&report.sql) {
-        if !known.contains(&used) {
+    // Every `$name` must be known, so a typo fails at start-up rather than at call time; a let
+    // may use the parameters and the lets above it.
+    let mut known = placeholder_names(&report);
+    for def in &report.lets {
+        if known.contains(&def.name) {
             return plan_err!(
-                "unknown parameter ${used} (declared: {})",
-                known
-                    .iter()
-                    .map(|k| format!("${k}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "let {} has the name of a parameter or an earlier let",
+                def.name
+            );
+        }
+        check_placeholders(&def.sql, &known)
+            .map_err(|e| plan_datafusion_err!("let {}: {}", def.name, e.strip_backtrace()))?;
+        known.push(def.name.clone());
+    }
+    check_placeholders(&report.sql, &known)?;
+    // Plan once with sample values: checks the SQL and fixes the output schema.
+    let sample = sample_values(&report);
+    for def in &report.lets {
+        let plan = ctx
+            .state()
+            .create_logical_plan(&substitute(&def.sql, &sample))
+            .await
+            .map_err(|e| plan_datafusion_err!("let {}: {}", def.name, e.strip_backtrace()))?;
+        if plan.schema().fields().len() != 1 {
+            return plan_err!(
+                "let {} must select one column, not {}",
+                def.name,
+                plan.schema().fields().len()
             );
         }
     }
-    // Plan once with sample values: checks the SQL and fixes the output schema.
-    let sample = sample_values(&report);
     let sql = substitute(&report.sql, &sample);
     let plan = ctx.state().create_logical_plan(&sql).await?;
     let fields: Vec<Field> = plan
@@ -219,10 +249,37 @@ async fn prepare_one(ctx: &SessionContext, file: &SourceFile) -> DfResult<Report
     Ok(report)
 }
 
-/// Reads the header: description lines and `param:` lines, up to the first non-comment line.
-fn parse_header(sql: &str) -> DfResult<(String, Vec<ParamDef>)> {
+/// Fails on the first `$name` of `sql` that is not in `known`.
+fn check_placeholders(sql: &str, known: &[String]) -> DfResult<()> {
+    for used in placeholders(sql) {
+        if !known.contains(&used) {
+            return plan_err!(
+                "unknown parameter ${used} (declared: {})",
+                known
+                    .iter()
+                    .map(|k| format!("${k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What a report file's header declares.
+#[derive(Debug)]
+struct Header {
+    description: String,
+    params: Vec<ParamDef>,
+    lets: Vec<LetDef>,
+}
+
+/// Reads the header: description lines, `param:` and `let:` lines, up to the first non-comment
+/// line.
+fn parse_header(sql: &str) -> DfResult<Header> {
     let mut description = Vec::new();
     let mut params: Vec<ParamDef> = Vec::new();
+    let mut lets: Vec<LetDef> = Vec::new();
     for line in sql.lines() {
         let line = line.trim();
         if line.is_empty() {
@@ -232,6 +289,14 @@ fn parse_header(sql: &str) -> DfResult<(String, Vec<ParamDef>)> {
             break;
         };
         let comment = comment.trim();
+        if let Some(spec) = comment.strip_prefix("let:") {
+            let def = parse_let(spec)?;
+            if lets.iter().any(|l| l.name == def.name) {
+                return plan_err!("let {} is declared twice", def.name);
+            }
+            lets.push(def);
+            continue;
+        }
         let Some(spec) = comment.strip_prefix("param:") else {
             if !comment.is_empty() {
                 description.push(comment.to_string());
@@ -283,7 +348,95 @@ fn parse_header(sql: &str) -> DfResult<(String, Vec<ParamDef>)> {
             default,
         });
     }
-    Ok((description.join(" "), params))
+    Ok(Header {
+        description: description.join(" "),
+        params,
+        lets,
+    })
+}
+
+/// Parses the text after `let:`: `<name> <type> = <scalar query>`.
+fn parse_let(spec: &str) -> DfResult<LetDef> {
+    let bad = || {
+        plan_datafusion_err!(
+            "bad header line 'let:{spec}': expected '-- let: <name> <type> = SELECT ...'"
+        )
+    };
+    let (left, query) = spec.split_once('=').ok_or_else(bad)?;
+    let words: Vec<&str> = left.split_whitespace().collect();
+    let [name, ty] = words.as_slice() else {
+        return Err(bad());
+    };
+    let valid_name = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid_name || query.trim().is_empty() {
+        return Err(bad());
+    }
+    let ty = ParamType::parse(ty).ok_or_else(|| {
+        plan_datafusion_err!("let {name}: unknown type '{ty}' (date, text, bigint, boolean)")
+    })?;
+    Ok(LetDef {
+        name: name.to_string(),
+        ty,
+        sql: query.trim().to_string(),
+    })
+}
+
+/// Runs each let of `report` in order with `values` substituted, adding its answer to `values`.
+async fn evaluate_lets(
+    report: &ReportDef,
+    state: &SessionState,
+    values: &mut HashMap<String, String>,
+) -> DfResult<()> {
+    for def in &report.lets {
+        let failed = |e: DataFusionError| {
+            DataFusionError::Plan(format!(
+                "report {} ({}), let {}: {}",
+                report.name,
+                report.origin,
+                def.name,
+                e.strip_backtrace()
+            ))
+        };
+        let ctx = SessionContext::new_with_state(state.clone());
+        let batches = ctx
+            .sql(&substitute(&def.sql, values))
+            .await
+            .map_err(failed)?
+            .collect()
+            .await
+            .map_err(failed)?;
+        let value = scalar_answer(&batches, def).map_err(failed)?;
+        values.insert(def.name.clone(), sql_literal(&value));
+    }
+    Ok(())
+}
+
+/// The one value of a let's answer, cast to its type; a typed NULL when there is no row.
+fn scalar_answer(batches: &[RecordBatch], def: &LetDef) -> DfResult<ScalarValue> {
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if rows > 1 {
+        return plan_err!("the query returned {rows} rows; a let takes at most one");
+    }
+    let Some(batch) = batches.iter().find(|b| b.num_rows() == 1) else {
+        return ScalarValue::try_from(&def.ty.data_type());
+    };
+    if batch.num_columns() != 1 {
+        return plan_err!(
+            "the query returned {} columns; a let takes one",
+            batch.num_columns()
+        );
+    }
+    ScalarValue::try_from_array(batch.column(0), 0)?
+        .cast_to(&def.ty.data_type())
+        .map_err(|e| {
+            plan_datafusion_err!(
+                "cannot read the answer as {}: {}",
+                def.ty.pg_name(),
+                e.strip_backtrace()
+            )
+        })
 }
 
 fn placeholder_names(report: &ReportDef) -> Vec<String> {
@@ -406,7 +559,12 @@ fn sample_values(report: &ReportDef) -> HashMap<String, String> {
             *arg = date_value(day);
         }
     }
-    literal_values(report, &args, day, day, "UTC")
+    let mut values = literal_values(report, &args, day, day, "UTC");
+    for def in &report.lets {
+        let null = ScalarValue::try_from(&def.ty.data_type()).unwrap_or(ScalarValue::Null);
+        values.insert(def.name.clone(), sql_literal(&null));
+    }
+    values
 }
 
 fn literal_values(
@@ -602,18 +760,22 @@ struct ReportTable {
 impl ReportTable {
     /// The SQL of this call, with every parameter replaced by a literal.
     async fn resolved_sql(&self, state: &SessionState) -> DfResult<String> {
+        let mut values = self.literals(state).await?;
+        evaluate_lets(&self.report, state, &mut values).await?;
+        Ok(substitute(&self.report.sql, &values))
+    }
+
+    /// The literal of every parameter of this call (the range and zone resolved).
+    async fn literals(&self, state: &SessionState) -> DfResult<HashMap<String, String>> {
         let report = &self.report;
         let mut args = self.args.clone();
         if !report.has_range() {
-            return Ok(substitute(
-                &report.sql,
-                &literal_values(
-                    report,
-                    &args,
-                    NaiveDate::default(),
-                    NaiveDate::default(),
-                    "UTC",
-                ),
+            return Ok(literal_values(
+                report,
+                &args,
+                NaiveDate::default(),
+                NaiveDate::default(),
+                "UTC",
             ));
         }
         let explicit_tz = report
@@ -653,10 +815,7 @@ impl ReportTable {
         if let Some(i) = report.param("tz") {
             args[i] = ScalarValue::Utf8(Some(tz.clone()));
         }
-        Ok(substitute(
-            &report.sql,
-            &literal_values(report, &args, from, to, &tz),
-        ))
+        Ok(literal_values(report, &args, from, to, &tz))
     }
 }
 
