@@ -425,10 +425,10 @@ SELECT CAST($first_day AS VARCHAR) AS first_day, $first_day_messages AS messages
     let expected = csv_rows(&sql_with_dir(
         &dir,
         &format!(
-            "SELECT CAST(min(dt) AS VARCHAR) AS first_day, \
-             (SELECT count(*) FROM messages m WHERE m.tenant_id = '{tenant}' \
-              AND m.dt = (SELECT min(dt) FROM messages WHERE tenant_id = '{tenant}')) AS messages \
-             FROM messages WHERE tenant_id = '{tenant}'"
+            "WITH f AS (SELECT min(dt) AS d FROM messages WHERE tenant_id = '{tenant}') \
+             SELECT CAST(f.d AS VARCHAR) AS first_day, count(m.message_id) AS messages \
+             FROM f LEFT JOIN messages m ON m.tenant_id = '{tenant}' AND m.dt = f.d \
+             GROUP BY f.d"
         ),
     ));
     let got = csv_rows(&sql_with_dir(
