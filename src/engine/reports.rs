@@ -217,7 +217,7 @@ async fn prepare_one(ctx: &SessionContext, file: &SourceFile) -> DfResult<Report
             );
         }
         check_placeholders(&def.sql, &known)
-            .map_err(|e| plan_datafusion_err!("let {}: {}", def.name, e.strip_backtrace()))?;
+            .map_err(|e| plan_datafusion_err!("let {}: {}", def.name, e.message()))?;
         known.push(def.name.clone());
     }
     check_placeholders(&report.sql, &known)?;
@@ -228,7 +228,7 @@ async fn prepare_one(ctx: &SessionContext, file: &SourceFile) -> DfResult<Report
             .state()
             .create_logical_plan(&substitute(&def.sql, &sample))
             .await
-            .map_err(|e| plan_datafusion_err!("let {}: {}", def.name, e.strip_backtrace()))?;
+            .map_err(|e| plan_datafusion_err!("let {}: {}", def.name, e.message()))?;
         if plan.schema().fields().len() != 1 {
             return plan_err!(
                 "let {} must select one column, not {}",
@@ -396,7 +396,7 @@ async fn evaluate_lets(
                 report.name,
                 report.origin,
                 def.name,
-                e.strip_backtrace()
+                e.message()
             ))
         };
         let ctx = SessionContext::new_with_state(state.clone());
@@ -434,7 +434,7 @@ fn scalar_answer(batches: &[RecordBatch], def: &LetDef) -> DfResult<ScalarValue>
             plan_datafusion_err!(
                 "cannot read the answer as {}: {}",
                 def.ty.pg_name(),
-                e.strip_backtrace()
+                e.message()
             )
         })
 }
