@@ -12,7 +12,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+    // Read at run time: `env!` would freeze the directory of whichever checkout first compiled
+    // this script, and a second checkout sharing the target directory would embed its files.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+        .expect("cargo sets CARGO_MANIFEST_DIR for build scripts");
+    let root = Path::new(&manifest_dir).join("sql");
     println!("cargo:rerun-if-changed=sql");
     let mut files = Vec::new();
     for dir in ["views", "reports"] {

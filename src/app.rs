@@ -238,7 +238,6 @@ async fn write_generated(
     let mut writer = LakeWriter::new(lake.clone());
     writer.create_missing_tables().await?;
     let summary = generate(&mut writer, cfg).await?;
-    writer.flush().await?;
     let total: u64 = summary.rows_per_table.iter().map(|(_, n)| n).sum();
     let messages = summary
         .rows_per_table
@@ -254,6 +253,10 @@ async fn write_generated(
     for (table, rows) in &summary.rows_per_table {
         eprintln!("  {table:<20} {rows:>12}");
     }
+    eprintln!(
+        "  {:<20} {:>12}  (derived with wa_conversations, in conversations)",
+        "derived conversations", summary.derived_conversations
+    );
     if compact {
         let tables = compact::select_tables(&[])?;
         compact_with_progress(&lake, &tables, compact::DEFAULT_TARGET_BYTES, false).await?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chatlake::config::EngineConfig;
 use chatlake::engine::Engine;
+use chatlake::engine::derived::refresh_conversations;
 use chatlake::lake::{Lake, LakeWriter, StoreOptions, schema};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
@@ -57,33 +58,44 @@ fn copy_dir(src: &std::path::Path, dst: &std::path::Path) {
     }
 }
 
-/// A one-row batch of `messages` for tenant `t0`, at `ts_micros`.
+/// A one-row batch of `messages` for tenant `t_test`, at `ts_micros`.
 fn one_message(message_id: &str, ts_micros: i64) -> RecordBatch {
+    one_row(
+        "messages",
+        &[
+            ("tenant_id", "t_test"),
+            ("channel_id", "c_test"),
+            ("message_id", message_id),
+            ("direction", "inbound"),
+            ("contact_id", "k_test"),
+            ("msg_type", "text"),
+            ("author_type", "contact"),
+        ],
+        ts_micros,
+    )
+}
+
+/// A one-row batch of `table`: the string columns named in `text` get those values, every
+/// timestamp column `ts_micros`, every boolean false, every other column null.
+fn one_row(table: &str, text: &[(&str, &str)], ts_micros: i64) -> RecordBatch {
     use datafusion::arrow::array::{
-        ArrayRef, BooleanArray, Int32Array, StringArray, TimestampMicrosecondArray,
+        ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray, new_null_array,
     };
-    let def = schema::table("messages").expect("messages");
+    use datafusion::arrow::datatypes::DataType;
+    let def = schema::table(table).expect("a lake table");
     let columns: Vec<ArrayRef> = def
         .schema
         .fields()
         .iter()
         .map(|f| -> ArrayRef {
-            let text = |v: Option<&str>| Arc::new(StringArray::from(vec![v])) as ArrayRef;
-            match f.name().as_str() {
-                "tenant_id" => text(Some("t_test")),
-                "channel_id" => text(Some("c_test")),
-                "message_id" => text(Some(message_id)),
-                "direction" => text(Some("inbound")),
-                "contact_id" => text(Some("k_test")),
-                "msg_type" => text(Some("text")),
-                "author_type" => text(Some("contact")),
-                "ts" | "ingested_at" => {
+            let given = text.iter().find(|(name, _)| name == f.name());
+            match (f.data_type(), given) {
+                (DataType::Utf8, Some((_, value))) => Arc::new(StringArray::from(vec![*value])),
+                (DataType::Timestamp(_, _), _) => {
                     Arc::new(TimestampMicrosecondArray::from(vec![ts_micros]).with_timezone("UTC"))
                 }
-                "is_template" => Arc::new(BooleanArray::from(vec![false])),
-                "calling_code" => Arc::new(Int32Array::from(vec![None])),
-                "in_csw" => Arc::new(BooleanArray::from(vec![None])),
-                _ => text(None),
+                (DataType::Boolean, _) => Arc::new(BooleanArray::from(vec![false])),
+                (data_type, _) => new_null_array(data_type, 1),
             }
         })
         .collect();
@@ -122,6 +134,130 @@ async fn a_running_engine_sees_new_commits_without_restart() {
     )
     .await;
     assert_eq!(new_day, 2);
+}
+
+/// The first row of `sql`'s answer, every value as text.
+async fn query_row(ctx: &SessionContext, sql: &str) -> Vec<String> {
+    use datafusion::arrow::util::display::array_value_to_string;
+    let batches = ctx
+        .sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let batch = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .unwrap_or_else(|| panic!("{sql}: no rows"));
+    batch
+        .columns()
+        .iter()
+        .map(|c| array_value_to_string(c, 0).expect("displayable"))
+        .collect()
+}
+
+#[tokio::test]
+async fn derived_conversations_are_stored_and_a_refresh_follows_new_messages() {
+    let dir = copy_fixture("derived-refresh").await;
+    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect("open");
+    let ctx = engine.new_session();
+    let stored = "SELECT count(*) FROM conversations WHERE source = 'derived'";
+    let webhook = "SELECT count(*) FROM conversations WHERE source = 'webhook'";
+    // The generated lake stores what the view derives live (the full comparison is in
+    // tests/slt/views/all_conversations.slt).
+    let derived_before = query_i64(&ctx, stored).await;
+    assert!(derived_before > 0);
+    assert_eq!(
+        derived_before,
+        query_i64(&ctx, "SELECT count(*) FROM derived_conversations").await
+    );
+    let webhook_before = query_i64(&ctx, webhook).await;
+
+    // An existing contact of a number without webhook conversation data writes in on
+    // 2030-01-01T00:00:00Z, years after its last message; an hour later the business answers
+    // free-form and the answer is delivered. Under PMP rules that opens one service
+    // conversation at the answer's time, for 24 h, free (service, after 2024-11-01).
+    let key = query_row(
+        &ctx,
+        "SELECT m.tenant_id, m.channel_id, m.contact_id FROM messages m JOIN channels c \
+         USING (tenant_id, channel_id) WHERE c.channel_type = 'whatsapp' \
+         AND c.integration NOT IN ('meta_cloud', '360dialog') \
+         ORDER BY m.tenant_id, m.channel_id, m.contact_id LIMIT 1",
+    )
+    .await;
+    let (tenant, channel, contact) = (key[0].as_str(), key[1].as_str(), key[2].as_str());
+    let hour = 3_600_000_000;
+    let t = 1_893_456_000_000_000;
+    let message = |id: &str, direction: &str, author: &str| -> Vec<(&'static str, String)> {
+        [
+            ("tenant_id", tenant),
+            ("channel_id", channel),
+            ("contact_id", contact),
+            ("message_id", id),
+            ("direction", direction),
+            ("msg_type", "text"),
+            ("author_type", author),
+        ]
+        .map(|(k, v)| (k, v.to_string()))
+        .to_vec()
+    };
+    let inbound = message("m_refresh_in", "inbound", "contact");
+    let answer = message("m_refresh_out", "outbound", "bot");
+    let delivered = vec![
+        ("tenant_id", tenant.to_string()),
+        ("channel_id", channel.to_string()),
+        ("message_id", "m_refresh_out".to_string()),
+        ("status", "delivered".to_string()),
+    ];
+    let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default()).expect("lake");
+    let mut writer = LakeWriter::new(lake);
+    for (table, row, ts) in [
+        ("messages", &inbound, t),
+        ("messages", &answer, t + hour),
+        ("message_statuses", &delivered, t + hour + 5_000_000),
+    ] {
+        let text: Vec<(&str, &str)> = row.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        writer
+            .write(table, one_row(table, &text, ts))
+            .await
+            .expect("write");
+    }
+    writer.flush().await.expect("flush");
+    // Not refreshed yet: the stored rows are those of the last refresh.
+    assert_eq!(query_i64(&ctx, stored).await, derived_before);
+
+    let refreshed = refresh_conversations(&mut writer).await.expect("refresh");
+    assert_eq!(refreshed, derived_before as u64 + 1);
+    assert_eq!(query_i64(&ctx, stored).await, derived_before + 1);
+    assert_eq!(query_i64(&ctx, webhook).await, webhook_before);
+    let new = query_row(
+        &ctx,
+        &format!(
+            "SELECT origin, CAST(opened_at AS VARCHAR), CAST(expires_at AS VARCHAR), billable, \
+             CAST(count(*) OVER () AS VARCHAR) FROM all_conversations \
+             WHERE channel_id = '{channel}' AND contact_id = '{contact}' \
+             AND opened_at >= TIMESTAMP '2030-01-01T00:00:00Z'"
+        ),
+    )
+    .await;
+    assert_eq!(
+        new,
+        [
+            "service",
+            "2030-01-01T01:00:00Z",
+            "2030-01-02T01:00:00Z",
+            "false",
+            "1"
+        ]
+    );
+
+    // A second refresh replaces the derived rows rather than adding to them.
+    refresh_conversations(&mut writer).await.expect("refresh");
+    assert_eq!(query_i64(&ctx, stored).await, derived_before + 1);
+    assert_eq!(query_i64(&ctx, webhook).await, webhook_before);
 }
 
 #[tokio::test]

@@ -1,63 +1,24 @@
 -- all_conversations (SPEC 4): billing conversations, one row each, with `source`.
 --
--- webhook: the `conversations` table (what Meta reported; meta_cloud and 360dialog numbers).
--- derived: conversations rebuilt with wa_conversations (SPEC 5.7) for WhatsApp channels that
---          have no webhook conversation data at all (gupshup, twilio numbers).
---          The message time stands for the delivery time (delivery follows within seconds);
---          a message counts as delivered when any delivered/read/played callback exists.
+-- webhook: what Meta reported (meta_cloud and 360dialog numbers), as the platform stored it.
+-- derived: conversations rebuilt with wa_conversations for the WhatsApp numbers that have no
+--          webhook conversation data (gupshup, twilio): the rows of derived_conversations,
+--          which every write of messages stores in `conversations` with source = 'derived'.
 -- billable: as reported; derived rows are billable unless free-entry-point or service from
 --           2024-11-01 (all service conversations free).
 CREATE VIEW all_conversations AS
-WITH derived_channels AS (
-    SELECT tenant_id, channel_id FROM channels
-    WHERE channel_type = 'whatsapp' AND integration NOT IN ('meta_cloud', '360dialog')
-)
 SELECT
-    c.tenant_id,
-    c.channel_id,
-    c.waba_id,
-    c.conversation_id,
-    c.contact_id,
-    c.opened_at,
-    c.expires_at,
-    c.origin,
-    c.pricing_model,
-    c.billable,
-    c.country_code,
-    c.source,
-    c.dt
-FROM conversations c
-UNION ALL
-SELECT
-    ch.tenant_id,
-    ch.channel_id,
-    ch.waba_id,
-    ch.channel_id || ':' || x.contact_id || ':' || CAST(x.conv['opened_at'] AS VARCHAR) AS conversation_id,
-    x.contact_id,
-    x.conv['opened_at'] AS opened_at,
-    x.conv['expires_at'] AS expires_at,
-    x.conv['origin'] AS origin,
-    CAST(NULL AS VARCHAR) AS pricing_model,
-    NOT (x.conv['origin'] = 'referral_conversion'
-         OR (x.conv['origin'] = 'service' AND x.conv['opened_at'] >= TIMESTAMP '2024-11-01T00:00:00Z')) AS billable,
-    x.country_code,
-    'derived' AS source,
-    CAST(x.conv['opened_at'] AS DATE) AS dt
-FROM (
-    SELECT tenant_id, channel_id, contact_id, country_code, unnest(convs) AS conv
-    FROM (
-        SELECT m.tenant_id, m.channel_id, m.contact_id, max(m.country_code) AS country_code,
-               wa_conversations('auto', m.ts, m.direction, d.message_id IS NOT NULL,
-                                m.is_template, m.template_category,
-                                m.referral_source_type IS NOT NULL) AS convs
-        FROM messages m
-        JOIN derived_channels c ON c.tenant_id = m.tenant_id AND c.channel_id = m.channel_id
-        LEFT JOIN (
-            SELECT DISTINCT s.tenant_id, s.message_id
-            FROM message_statuses s
-            JOIN derived_channels c ON c.tenant_id = s.tenant_id AND c.channel_id = s.channel_id
-            WHERE s.status IN ('delivered', 'read', 'played')
-        ) d ON d.tenant_id = m.tenant_id AND d.message_id = m.message_id
-        GROUP BY m.tenant_id, m.channel_id, m.contact_id)
-) x
-JOIN channels ch ON ch.tenant_id = x.tenant_id AND ch.channel_id = x.channel_id
+    tenant_id,
+    channel_id,
+    waba_id,
+    conversation_id,
+    contact_id,
+    opened_at,
+    expires_at,
+    origin,
+    pricing_model,
+    billable,
+    country_code,
+    source,
+    dt
+FROM conversations

@@ -6,10 +6,14 @@
 //! 2. the SQL functions of the `chatlake-udfs` crate ([`chatlake_udfs::register_all`]);
 //! 3. the views and report functions written as `.sql` files ([`sql_files`]).
 //!
+//! [`derived`] stores the rows of the costliest derived view (`derived_conversations`) in the
+//! lake at write time, through an engine over the lake being written.
+//!
 //! [`Engine::new_session`] gives each client connection its own `SessionContext` (its own
 //! settings, so a `SET` on one connection never leaks into another) over the shared catalog,
 //! runtime (object stores, memory pool, caches) and functions.
 
+pub mod derived;
 pub mod reports;
 pub mod sql_files;
 
@@ -49,6 +53,12 @@ impl Engine {
     /// Fails with one clear error if the lake cannot be reached or a table is missing.
     pub async fn open(config: &EngineConfig) -> Result<Engine> {
         let lake = Lake::open(&config.lake, &config.store)?;
+        Engine::open_lake(lake, config).await
+    }
+
+    /// Like [`Engine::open`], over an already opened `lake` (`config.lake` and `config.store`
+    /// are not used).
+    pub async fn open_lake(lake: Lake, config: &EngineConfig) -> Result<Engine> {
         let runtime = build_runtime(config, &lake)?;
         let session_config = session_config(config);
 

@@ -33,7 +33,9 @@
 //! daily and weekly rhythms; flows, agents and automation; campaigns with rejections and retry
 //! audiences; status callbacks out of order and repeated; conversation and pricing fields for
 //! the CBP v1, CBP v2 and PMP eras (a range of 1200 days ending 2026-10-31 spans them);
-//! webhook-reported conversations for `meta_cloud` and `360dialog` numbers only.
+//! webhook-reported conversations for `meta_cloud` and `360dialog` numbers only; the other
+//! WhatsApp numbers' conversations are derived from the lake once written
+//! ([`crate::engine::derived`]).
 
 mod billing;
 mod campaigns;
@@ -61,6 +63,7 @@ use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::engine::derived::refresh_conversations;
 use crate::error::{Error, Result};
 use crate::lake::LakeWriter;
 
@@ -138,7 +141,10 @@ impl GenerateConfig {
 pub struct GenerateSummary {
     /// Rows written per table, in the lake's table order.
     pub rows_per_table: Vec<(&'static str, u64)>,
-    /// Wall-clock time of the run, writing included.
+    /// Billing conversations derived for numbers without webhook conversation data and stored
+    /// in `conversations` (the lake's whole set after this run; 0 when nothing was written).
+    pub derived_conversations: u64,
+    /// Wall-clock time of the run, writing and deriving included.
     pub elapsed: Duration,
 }
 
@@ -158,7 +164,8 @@ impl GenerateSummary {
     }
 }
 
-/// Generates the lake described by `cfg` into `writer`, then flushes it.
+/// Generates the lake described by `cfg` into `writer`, flushes it, and stores the derived
+/// billing conversations of the lake as written ([`refresh_conversations`]).
 ///
 /// Generation runs on a blocking thread and streams batches through a bounded channel, so
 /// memory stays bounded at any size. Shows a progress bar over days when stderr is a terminal.
@@ -190,10 +197,11 @@ pub async fn generate(writer: &mut LakeWriter, cfg: &GenerateConfig) -> Result<G
         context: "generate: the generator thread failed".into(),
         source: std::io::Error::other(e.to_string()),
     })??;
-    writer.flush().await?;
     progress.finish_and_clear();
+    let derived_conversations = refresh_conversations(writer).await?;
     Ok(GenerateSummary {
         rows_per_table: counts,
+        derived_conversations,
         elapsed: started.elapsed(),
     })
 }
@@ -209,6 +217,7 @@ pub fn generate_batches(
     let counts = run(cfg, &mut sink, &ProgressBar::hidden())?;
     Ok(GenerateSummary {
         rows_per_table: counts,
+        derived_conversations: 0,
         elapsed: started.elapsed(),
     })
 }

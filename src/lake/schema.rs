@@ -333,7 +333,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             ]),
             time_column: Some("opened_at"),
             sort_key: &["tenant_id", "channel_id", "contact_id", "opened_at"],
-            description: "Billing conversations reported by the platform's webhooks",
+            description: "Billing conversations: as the platform's webhooks reported them (source webhook), or derived with wa_conversations for numbers without webhook data (source derived)",
         },
     ]
 });

@@ -154,6 +154,52 @@ impl LakeWriter {
         Ok(true)
     }
 
+    /// Replaces the rows of `table` that match `predicate` (SQL, e.g. `source = 'derived'`)
+    /// with `batches`, in one atomic commit: a reader sees the old rows or the new ones, never
+    /// neither. Every new row must match `predicate` too. With no new rows, the matching rows
+    /// are deleted (one commit, none when nothing matches). Returns the rows written.
+    pub async fn replace_where(
+        &mut self,
+        table: &str,
+        batches: Vec<RecordBatch>,
+        predicate: &str,
+    ) -> Result<u64> {
+        let def = lookup(table)?;
+        for batch in &batches {
+            check_schema(def, batch)?;
+        }
+        self.flush_table(def, None).await?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let delta = self.table(def).await?.clone();
+        let replaced = if rows == 0 {
+            let (table, _metrics) = delta
+                .delete()
+                .with_predicate(predicate.to_string())
+                .with_session_state(self.write_session.clone())
+                .with_writer_properties(writer_properties(def))
+                .await
+                .map_err(|e| delta_err(def.name, e))?;
+            table
+        } else {
+            let batch = prepare(def, &batches)?;
+            drop(batches);
+            let mut builder = delta
+                .write(vec![batch])
+                .with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(predicate.to_string())
+                .with_session_state(self.write_session.clone())
+                .with_writer_properties(writer_properties(def))
+                .with_target_file_size(std::num::NonZeroU64::new(512 * 1024 * 1024));
+            if def.is_partitioned() {
+                builder = builder.with_partition_columns([PARTITION_COLUMN]);
+            }
+            builder.await.map_err(|e| delta_err(def.name, e))?
+        };
+        self.tables.insert(def.name, replaced);
+        self.commits += 1;
+        Ok(rows as u64)
+    }
+
     /// Creates every table of the schema that does not exist yet (empty), so that readers
     /// find all tables even before data arrives.
     pub async fn create_missing_tables(&mut self) -> Result<()> {

@@ -131,8 +131,9 @@ def cbp_conversations(events):
 def register_conversations(duck):
     """Table `conv`: every billing conversation, as all_conversations should have it (SPEC 4).
 
-    Webhook-reported ones as they are; for WhatsApp numbers that have no webhook conversation
-    at all, the conversations of the reference model over their messages, billable unless free
+    Webhook-reported ones as they are (source = 'webhook': the table also holds the rows
+    chatlake derived at write time, which this reference recomputes on its own); for WhatsApp
+    numbers that have no webhook conversation at all, the conversations of the reference model over their messages, billable unless free
     entry point or (from 2024-11-01, all service free) service.
     """
     if duck.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'conv'"
@@ -147,7 +148,8 @@ def register_conversations(duck):
         FROM messages m JOIN channels c USING (tenant_id, channel_id)
         WHERE c.channel_type = 'whatsapp'
           AND NOT EXISTS (SELECT 1 FROM conversations w
-                          WHERE w.tenant_id = c.tenant_id AND w.channel_id = c.channel_id)
+                          WHERE w.tenant_id = c.tenant_id AND w.channel_id = c.channel_id
+                            AND w.source = 'webhook')
     """).fetchall()
     per_contact = {}
     for tenant, channel, contact, *event in msgs:
@@ -165,6 +167,7 @@ def register_conversations(duck):
         SELECT tenant_id, channel_id, waba_id, contact_id, opened_at, origin, billable,
                'webhook' AS source
         FROM conversations
+        WHERE source = 'webhook'
         UNION ALL
         SELECT d.tenant_id, d.channel_id, c.waba_id, d.contact_id, d.opened_at, d.origin,
                NOT (d.origin = 'referral_conversion'
