@@ -254,8 +254,10 @@ async fn write_generated(
         eprintln!("  {table:<20} {rows:>12}");
     }
     eprintln!(
-        "  {:<20} {:>12}  (derived with wa_conversations, in conversations)",
-        "derived conversations", summary.derived_conversations
+        "  {:<20} {:>12}  (derived with wa_conversations into conversations in {:.1}s)",
+        "derived conversations",
+        summary.derived_conversations,
+        summary.derived_elapsed.as_secs_f64()
     );
     if compact {
         let tables = compact::select_tables(&[])?;

@@ -5,7 +5,7 @@
 -- still counts.
 --
 -- Delivery and replies are computed for the campaign's messages only (statuses semi-joined on
--- the sends, the reply timeline over the recipients' own messages), not read from the
+-- the sends, implicit_replies over the recipients' own messages), not read from the
 -- message_delivery / message_response views over the whole lake; the definitions are the views'.
 --
 -- Everything of a campaign happens after it was created: its recipients, their messages'
@@ -31,26 +31,26 @@ delivery AS (
       AND message_id IN (SELECT message_id FROM latest)
     GROUP BY tenant_id, message_id
 ),
--- The recipients' own messages, each with the next inbound and the next template after it.
-timeline AS (
-    SELECT
-        tenant_id,
-        channel_id,
-        contact_id,
-        message_id,
-        ts,
-        min(CASE WHEN direction = 'inbound' THEN ts END) OVER (
-            PARTITION BY tenant_id, channel_id, contact_id
-            ORDER BY ts, direction, message_id
-            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_inbound,
-        min(CASE WHEN direction = 'outbound' AND is_template THEN ts END) OVER (
-            PARTITION BY tenant_id, channel_id, contact_id
-            ORDER BY ts, direction, message_id
-            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_template
-    FROM messages m
-    WHERE m.dt >= $since
-      AND EXISTS (
-        SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
+-- The sends as messages (message_response has a row per outbound message).
+sends AS (
+    SELECT tenant_id, channel_id, contact_id, message_id, ts
+    FROM messages
+    WHERE dt >= $since AND direction = 'outbound'
+      AND message_id IN (SELECT message_id FROM latest)
+),
+-- Implicit replies, over the recipients' own messages from $since on (a send looks only
+-- forward, so the earlier messages change nothing).
+implicit AS (
+    SELECT tenant_id, channel_id, contact_id,
+           reply['message_id'] AS message_id, reply['replied_at'] AS replied_at
+    FROM (
+        SELECT tenant_id, channel_id, contact_id,
+               unnest(implicit_replies(message_id, ts, direction, is_template)) AS reply
+        FROM messages m
+        WHERE m.dt >= $since
+          AND EXISTS (
+            SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
+        GROUP BY tenant_id, channel_id, contact_id)
 ),
 -- Explicit replies: inbound messages quoting a send.
 explicit AS (
@@ -64,16 +64,16 @@ ok AS (
     SELECT
         COALESCE(d.delivered, false) AS delivered,
         COALESCE(d.is_read, false) AS is_read,
-        e.replied_at IS NOT NULL
-            OR (x.next_inbound > x.ts
-                AND x.next_inbound <= x.ts + INTERVAL '24 hours'
-                AND (x.next_template IS NULL OR x.next_inbound < x.next_template)) AS replied
+        e.replied_at IS NOT NULL OR i.replied_at IS NOT NULL AS replied
     FROM latest l
-    JOIN timeline x ON x.tenant_id = l.tenant_id AND x.message_id = l.message_id
+    JOIN sends x ON x.tenant_id = l.tenant_id AND x.message_id = l.message_id
     LEFT JOIN delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
     LEFT JOIN explicit e
         ON e.tenant_id = x.tenant_id AND e.channel_id = x.channel_id
        AND e.contact_id = x.contact_id AND e.message_id = x.message_id AND e.replied_at > x.ts
+    LEFT JOIN implicit i
+        ON i.tenant_id = x.tenant_id AND i.channel_id = x.channel_id
+       AND i.contact_id = x.contact_id AND i.message_id = x.message_id
     WHERE NOT COALESCE(d.failed AND NOT d.delivered, false)
 ),
 counts AS (

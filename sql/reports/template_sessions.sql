@@ -31,27 +31,26 @@ delivery AS (
       AND message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
     GROUP BY tenant_id, message_id
 ),
--- The recipients' own messages from $since on, each with the next inbound and the next template
--- after it (a send looks only forward, so the earlier messages change nothing).
-timeline AS (
-    SELECT
-        tenant_id,
-        channel_id,
-        contact_id,
-        message_id,
-        ts,
-        min(CASE WHEN direction = 'inbound' THEN ts END) OVER (
-            PARTITION BY tenant_id, channel_id, contact_id
-            ORDER BY ts, direction, message_id
-            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_inbound,
-        min(CASE WHEN direction = 'outbound' AND is_template THEN ts END) OVER (
-            PARTITION BY tenant_id, channel_id, contact_id
-            ORDER BY ts, direction, message_id
-            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_template
-    FROM messages m
-    WHERE m.dt >= $since
-      AND EXISTS (
-        SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
+-- The sends as messages (message_response has a row per outbound message).
+sends AS (
+    SELECT tenant_id, channel_id, contact_id, message_id, ts
+    FROM messages
+    WHERE dt >= $since AND direction = 'outbound'
+      AND message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
+),
+-- Implicit replies, over the recipients' own messages from $since on (a send looks only
+-- forward, so the earlier messages change nothing).
+implicit AS (
+    SELECT tenant_id, channel_id, contact_id,
+           reply['message_id'] AS message_id, reply['replied_at'] AS replied_at
+    FROM (
+        SELECT tenant_id, channel_id, contact_id,
+               unnest(implicit_replies(message_id, ts, direction, is_template)) AS reply
+        FROM messages m
+        WHERE m.dt >= $since
+          AND EXISTS (
+            SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
+        GROUP BY tenant_id, channel_id, contact_id)
 ),
 explicit AS (
     SELECT tenant_id, channel_id, contact_id, context_message_id AS message_id, min(ts) AS replied_at
@@ -87,20 +86,19 @@ SELECT
     NOT (f.first_inbound IS NOT NULL AND f.first_inbound < COALESCE(x.ts, l.processed_at)) AS is_new,
     d.delivered_at,
     d.read_at,
-    COALESCE(e.replied_at,
-        CASE WHEN x.next_inbound > x.ts
-              AND x.next_inbound <= x.ts + INTERVAL '24 hours'
-              AND (x.next_template IS NULL OR x.next_inbound < x.next_template)
-             THEN x.next_inbound END) AS replied_at,
+    COALESCE(e.replied_at, i.replied_at) AS replied_at,
     COALESCE(l.reject_code, d.error_code) AS error_code,
     COALESCE(l.reject_reason, d.error_title) AS error_title
 FROM latest l
 JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.campaign_id = l.campaign_id
-LEFT JOIN timeline x ON x.tenant_id = l.tenant_id AND x.message_id = l.message_id
+LEFT JOIN sends x ON x.tenant_id = l.tenant_id AND x.message_id = l.message_id
 LEFT JOIN delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
 LEFT JOIN explicit e
     ON e.tenant_id = x.tenant_id AND e.channel_id = x.channel_id
    AND e.contact_id = x.contact_id AND e.message_id = x.message_id AND e.replied_at > x.ts
+LEFT JOIN implicit i
+    ON i.tenant_id = x.tenant_id AND i.channel_id = x.channel_id
+   AND i.contact_id = x.contact_id AND i.message_id = x.message_id
 LEFT JOIN contacts k
     ON k.tenant_id = l.tenant_id AND k.channel_id = c.channel_id AND k.contact_id = l.contact_id
 LEFT JOIN firsts f

@@ -144,6 +144,8 @@ pub struct GenerateSummary {
     /// Billing conversations derived for numbers without webhook conversation data and stored
     /// in `conversations` (the lake's whole set after this run; 0 when nothing was written).
     pub derived_conversations: u64,
+    /// Time spent deriving and storing them (part of `elapsed`).
+    pub derived_elapsed: Duration,
     /// Wall-clock time of the run, writing and deriving included.
     pub elapsed: Duration,
 }
@@ -198,10 +200,12 @@ pub async fn generate(writer: &mut LakeWriter, cfg: &GenerateConfig) -> Result<G
         source: std::io::Error::other(e.to_string()),
     })??;
     progress.finish_and_clear();
+    let deriving = Instant::now();
     let derived_conversations = refresh_conversations(writer).await?;
     Ok(GenerateSummary {
         rows_per_table: counts,
         derived_conversations,
+        derived_elapsed: deriving.elapsed(),
         elapsed: started.elapsed(),
     })
 }
@@ -218,6 +222,7 @@ pub fn generate_batches(
     Ok(GenerateSummary {
         rows_per_table: counts,
         derived_conversations: 0,
+        derived_elapsed: Duration::ZERO,
         elapsed: started.elapsed(),
     })
 }

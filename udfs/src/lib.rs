@@ -10,6 +10,7 @@
 //! | [`session_id`] | `session_id` (5.6) | window |
 //! | [`whatsapp`] | `wa_conversations` (aggregate), `wa_pricing` (window) (5.7) | aggregate, window |
 //! | [`most_active_hour`] | `most_active_hour` (5.8) | aggregate |
+//! | [`implicit_replies`] | `implicit_replies` (the implicit reply of `message_response`, SPEC 4; beyond section 5) | aggregate |
 //! | [`arg_extreme`] | `arg_min`, `arg_max` (DuckDB `arg_min`, ClickHouse `argMin`; beyond the SPEC) | aggregate |
 //! | `events` (private) | shared buffering of `(ts, condition mask)` rows and its `List` partial state | — |
 //! | `args` (private) | argument coercion, constants, timestamps and durations of the messaging functions | — |
@@ -26,6 +27,7 @@ pub mod arg_extreme;
 mod args;
 mod events;
 pub mod funnel;
+pub mod implicit_replies;
 pub mod local_time;
 pub mod most_active_hour;
 pub mod phone;
@@ -64,6 +66,11 @@ udaf_singleton!(
     sequence_count_udaf,
     sequence::SequenceCountFunc,
     "The `sequence_count` UDAF."
+);
+udaf_singleton!(
+    implicit_replies_udaf,
+    implicit_replies::ImplicitRepliesFunc,
+    "The `implicit_replies` UDAF."
 );
 udaf_singleton!(
     most_active_hour_udaf,
@@ -107,6 +114,7 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
         sequence_count_udaf(),
         most_active_hour_udaf(),
         whatsapp::wa_conversations_udaf(),
+        implicit_replies_udaf(),
         arg_min_udaf(),
         arg_max_udaf(),
     ]
