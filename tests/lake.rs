@@ -10,18 +10,14 @@ use chatlake::engine::Engine;
 use chatlake::engine::derived::refresh_conversations;
 use chatlake::lake::{Lake, LakeWriter, StoreOptions, schema};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::SessionContext;
 
+/// The first value of `sql`'s answer, an integer.
 async fn query_i64(ctx: &SessionContext, sql: &str) -> i64 {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+    let row = query_row(ctx, sql).await;
+    row[0]
+        .parse()
+        .unwrap_or_else(|e| panic!("{sql}: {} is not an integer: {e}", row[0]))
 }
 
 async fn query_err(ctx: &SessionContext, sql: &str) -> String {
