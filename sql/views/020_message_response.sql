@@ -3,9 +3,8 @@
 -- explicit: the first inbound from the same contact after the message whose
 --           context_message_id is the message's id (quoted replies and button clicks);
 -- implicit: failing that, the first inbound from the contact after the message, within 24 h
---           and before the next outbound template to that contact (implicit_replies: messages
---           in (ts, direction, message_id) order; an inbound at the same instant as the
---           outbound does not count as its reply).
+--           and before the next outbound template to that contact.
+-- Ties: an inbound at the same instant as the outbound does not count as its reply.
 CREATE VIEW message_response AS
 WITH explicit AS (
     SELECT tenant_id, channel_id, contact_id, context_message_id AS message_id, min(ts) AS replied_at
@@ -13,32 +12,39 @@ WITH explicit AS (
     WHERE direction = 'inbound' AND context_message_id IS NOT NULL
     GROUP BY tenant_id, channel_id, contact_id, context_message_id
 ),
-implicit AS (
-    SELECT tenant_id, channel_id, contact_id,
-           reply['message_id'] AS message_id, reply['replied_at'] AS replied_at
-    FROM (
-        SELECT tenant_id, channel_id, contact_id,
-               unnest(implicit_replies(message_id, ts, direction, is_template)) AS reply
-        FROM messages
-        GROUP BY tenant_id, channel_id, contact_id)
+timeline AS (
+    SELECT
+        tenant_id, channel_id, contact_id, message_id, direction, ts, dt,
+        min(CASE WHEN direction = 'inbound' THEN ts END) OVER (
+            PARTITION BY tenant_id, channel_id, contact_id
+            ORDER BY ts, direction, message_id
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_inbound,
+        min(CASE WHEN direction = 'outbound' AND is_template THEN ts END) OVER (
+            PARTITION BY tenant_id, channel_id, contact_id
+            ORDER BY ts, direction, message_id
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_template
+    FROM messages
 )
 SELECT
-    m.tenant_id,
-    m.channel_id,
-    m.message_id,
-    m.contact_id,
-    m.ts,
-    m.dt,
-    COALESCE(e.replied_at, i.replied_at) AS replied_at,
+    t.tenant_id,
+    t.channel_id,
+    t.message_id,
+    t.contact_id,
+    t.ts,
+    t.dt,
+    COALESCE(e.replied_at,
+        CASE WHEN t.next_inbound > t.ts
+              AND t.next_inbound <= t.ts + INTERVAL '24 hours'
+              AND (t.next_template IS NULL OR t.next_inbound < t.next_template)
+             THEN t.next_inbound END) AS replied_at,
     CASE
         WHEN e.replied_at IS NOT NULL THEN 'explicit'
-        WHEN i.replied_at IS NOT NULL THEN 'implicit'
+        WHEN t.next_inbound > t.ts
+             AND t.next_inbound <= t.ts + INTERVAL '24 hours'
+             AND (t.next_template IS NULL OR t.next_inbound < t.next_template) THEN 'implicit'
     END AS reply_kind
-FROM messages m
+FROM timeline t
 LEFT JOIN explicit e
-    ON e.tenant_id = m.tenant_id AND e.channel_id = m.channel_id
-   AND e.contact_id = m.contact_id AND e.message_id = m.message_id AND e.replied_at > m.ts
-LEFT JOIN implicit i
-    ON i.tenant_id = m.tenant_id AND i.channel_id = m.channel_id
-   AND i.contact_id = m.contact_id AND i.message_id = m.message_id
-WHERE m.direction = 'outbound'
+    ON e.tenant_id = t.tenant_id AND e.channel_id = t.channel_id
+   AND e.contact_id = t.contact_id AND e.message_id = t.message_id AND e.replied_at > t.ts
+WHERE t.direction = 'outbound'
