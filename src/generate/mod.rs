@@ -199,6 +199,7 @@ pub async fn generate(writer: &mut LakeWriter, cfg: &GenerateConfig) -> Result<G
         context: "generate: the generator thread failed".into(),
         source: std::io::Error::other(e.to_string()),
     })??;
+    writer.flush().await?;
     progress.finish_and_clear();
     let deriving = Instant::now();
     let derived_conversations = refresh_conversations(writer).await?;
