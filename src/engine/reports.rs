@@ -389,6 +389,7 @@ async fn evaluate_lets(
     state: &SessionState,
     values: &mut HashMap<String, String>,
 ) -> DfResult<()> {
+    let ctx = SessionContext::new_with_state(state.clone());
     for def in &report.lets {
         let failed = |e: DataFusionError| {
             DataFusionError::Plan(format!(
@@ -399,7 +400,6 @@ async fn evaluate_lets(
                 e.message()
             ))
         };
-        let ctx = SessionContext::new_with_state(state.clone());
         let batches = ctx
             .sql(&substitute(&def.sql, values))
             .await

@@ -39,6 +39,7 @@ use crate::args::{
     TextColumn, check_arity, coerce_condition, coerce_text_column, coerce_timestamp, conditions,
     filter_passes, is_true, timestamps,
 };
+use crate::events::buffer::group_order;
 
 const NAME: &str = "implicit_replies";
 const SYNTAX: &str = "message_id, ts, direction, is_template";
@@ -340,35 +341,9 @@ impl Rows {
         (taken, kept)
     }
 
-    /// Row indices grouped by group (`num_groups` groups), each group's rows contiguous:
-    /// group `g` is `order[offsets[g]..offsets[g + 1]]`.
-    fn by_group(&self, num_groups: usize) -> (Vec<usize>, Vec<usize>) {
-        let mut offsets = vec![0usize; num_groups + 1];
-        for &g in &self.groups {
-            if let Some(slot) = offsets.get_mut(g as usize + 1) {
-                *slot += 1;
-            }
-        }
-        for i in 0..num_groups {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut cursor = offsets.clone();
-        let mut order = vec![0usize; offsets[num_groups]];
-        for (row, &g) in self.groups.iter().enumerate() {
-            if let Some(pos) = cursor
-                .get_mut(g as usize)
-                .filter(|_| (g as usize) < num_groups)
-            {
-                order[*pos] = row;
-                *pos += 1;
-            }
-        }
-        (offsets, order)
-    }
-
     /// The state lists `(ts, kind, message_id)`, one row per group of `num_groups`.
     fn to_state(&self, num_groups: usize) -> Result<Vec<ArrayRef>> {
-        let (offsets, order) = self.by_group(num_groups);
+        let (offsets, order) = group_order(num_groups, &self.groups);
         let Ok(offsets) = offsets
             .iter()
             .map(|&o| i32::try_from(o))
@@ -401,7 +376,7 @@ impl Rows {
 
     /// The replies of each of `num_groups` groups (see the module table).
     fn replies(&self, num_groups: usize) -> ListArray {
-        let (offsets, mut order) = self.by_group(num_groups);
+        let (offsets, mut order) = group_order(num_groups, &self.groups);
         let mut lengths = Vec::with_capacity(num_groups);
         let mut ids = StringBuilder::new();
         let mut replied = Vec::new();

@@ -231,6 +231,16 @@ impl<E: BufferedEvent> GroupedEvents<E> {
 
 /// Groups `events` by `groups` (each below `n`, others dropped), keeping arrival order within a group.
 fn group_by_counting_sort<E: BufferedEvent>(n: usize, groups: &[u32], events: &[E]) -> Grouped<E> {
+    let (offsets, order) = group_order(n, groups);
+    Grouped {
+        offsets,
+        events: order.iter().map(|&row| events[row]).collect(),
+    }
+}
+
+/// Row indices grouped by group, by a counting sort (O(rows + n)): group `g`'s rows are
+/// `order[offsets[g]..offsets[g + 1]]`, in arrival order; rows of a group `>= n` are dropped.
+pub(crate) fn group_order(n: usize, groups: &[u32]) -> (Vec<usize>, Vec<usize>) {
     let mut offsets = vec![0usize; n + 1];
     for &g in groups {
         if let Some(slot) = offsets.get_mut(g as usize + 1) {
@@ -241,17 +251,14 @@ fn group_by_counting_sort<E: BufferedEvent>(n: usize, groups: &[u32], events: &[
         offsets[i + 1] += offsets[i];
     }
     let mut cursor = offsets.clone();
-    let mut sorted = vec![E::default(); offsets[n]];
-    for (&g, &e) in groups.iter().zip(events) {
+    let mut order = vec![0usize; offsets[n]];
+    for (row, &g) in groups.iter().enumerate() {
         if let Some(pos) = cursor.get_mut(g as usize).filter(|_| (g as usize) < n) {
-            sorted[*pos] = e;
+            order[*pos] = row;
             *pos += 1;
         }
     }
-    Grouped {
-        offsets,
-        events: sorted,
-    }
+    (offsets, order)
 }
 
 /// The state of one group (the non-grouped accumulator's `state()`), as list arrays of one row.
