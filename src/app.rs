@@ -7,9 +7,10 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::net::TcpListener;
 
-use crate::cli::{Command, CompactArgs, DemoArgs, GenerateArgs, ServeArgs, SqlArgs};
+use crate::cli::{Command, CompactArgs, DemoArgs, GenerateArgs, RefreshArgs, ServeArgs, SqlArgs};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
+use crate::engine::derived::{Refreshed, refresh};
 use crate::error::{Error, Result};
 use crate::generate::{GenerateConfig, GenerateSummary, generate};
 use crate::lake::compact;
@@ -27,6 +28,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Demo(args) => demo(args).await,
         Command::Sql(args) => sql(args).await,
         Command::Compact(args) => compact_lake(args).await,
+        Command::Refresh(args) => refresh_lake(args).await,
     }
 }
 
@@ -253,17 +255,67 @@ async fn write_generated(
     for (table, rows) in &summary.rows_per_table {
         eprintln!("  {table:<20} {rows:>12}");
     }
-    eprintln!(
-        "  {:<20} {:>12}  (derived with wa_conversations into conversations in {:.1}s)",
-        "derived conversations",
-        summary.derived_conversations,
-        summary.derived_elapsed.as_secs_f64()
-    );
+    print_refreshed(&summary.derived, summary.derived_elapsed);
     if compact {
         let tables = compact::select_tables(&[])?;
         compact_with_progress(&lake, &tables, compact::DEFAULT_TARGET_BYTES, false).await?;
     }
     Ok(summary)
+}
+
+/// The lines saying what a refresh stored and how long it took.
+fn print_refreshed(refreshed: &Refreshed, elapsed: std::time::Duration) {
+    let Refreshed {
+        conversations,
+        message_outcomes,
+    } = refreshed;
+    eprintln!(
+        "  {:<20} {:>12}  (derived with wa_conversations into conversations in {:.1}s)",
+        "derived conversations",
+        conversations.rows,
+        conversations.elapsed.as_secs_f64()
+    );
+    eprintln!(
+        "  {:<20} {:>12}  (delivery and reply of each outbound message, in {:.1}s)",
+        "message_outcomes",
+        message_outcomes.rows,
+        message_outcomes.elapsed.as_secs_f64()
+    );
+    eprintln!(
+        "  derived tables refreshed in {:.1}s",
+        elapsed.as_secs_f64()
+    );
+}
+
+/// Refreshes a demo lake generated before one of its derived tables existed.
+async fn refresh_if_outdated(dir: &Path) -> Result<()> {
+    let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default())?;
+    for def in crate::lake::schema::tables().iter().filter(|t| t.derived) {
+        if lake.try_load_table(def.name).await?.is_none() {
+            eprintln!(
+                "the demo lake in {} has no {} table yet: refreshing its derived tables...",
+                dir.display(),
+                def.name
+            );
+            let started = std::time::Instant::now();
+            let refreshed = refresh(&mut LakeWriter::new(lake)).await?;
+            print_refreshed(&refreshed, started.elapsed());
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `chatlake refresh`: re-derives the derived tables of a lake written by another writer.
+async fn refresh_lake(args: RefreshArgs) -> Result<()> {
+    let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
+    let root = lake.root().to_string();
+    let started = std::time::Instant::now();
+    let mut writer = LakeWriter::new(lake);
+    let refreshed = refresh(&mut writer).await?;
+    eprintln!("refreshed the derived tables of {root}:");
+    print_refreshed(&refreshed, started.elapsed());
+    Ok(())
 }
 
 async fn demo(args: DemoArgs) -> Result<()> {
@@ -289,7 +341,7 @@ pub fn demo_config() -> GenerateConfig {
 async fn prepare_demo_lake(dir: &Path, regenerate: bool) -> Result<()> {
     let marker = dir.join(DEMO_MARKER);
     if marker.exists() && !regenerate {
-        return Ok(());
+        return refresh_if_outdated(dir).await;
     }
     if dir.exists() {
         // An interrupted or stale demo lake: start again rather than append to it.

@@ -30,6 +30,9 @@ pub enum Command {
     Sql(SqlArgs),
     /// Rewrite each partition's small data files into few large ones (Delta OPTIMIZE).
     Compact(CompactArgs),
+    /// Re-derive the tables derived from the others (derived conversations, message_outcomes),
+    /// after writing messages or callbacks by other means than `generate`.
+    Refresh(RefreshArgs),
 }
 
 /// Where the lake is and how to reach it.
@@ -136,6 +139,14 @@ pub struct GenerateArgs {
     /// Leave the files as written (one per partition per flush) instead of compacting at the end.
     #[arg(long)]
     pub no_compact: bool,
+}
+
+/// `chatlake refresh`.
+#[derive(Debug, Clone, Args)]
+pub struct RefreshArgs {
+    /// The lake.
+    #[command(flatten)]
+    pub lake: LakeArgs,
 }
 
 /// `chatlake compact`.

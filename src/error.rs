@@ -32,6 +32,17 @@ pub enum Error {
         /// Lake root.
         location: String,
     },
+    /// A derived table ([`crate::lake::schema::TableDef::derived`]) is not in the lake: it was
+    /// written before the table existed, or by a writer that does not refresh.
+    #[error(
+        "table '{table}' is missing from the lake at {location}: it is derived from the other tables; build it with `chatlake refresh --lake {location}`"
+    )]
+    MissingDerivedTable {
+        /// Table name.
+        table: String,
+        /// Lake root.
+        location: String,
+    },
     /// A Delta Lake operation failed.
     #[error("delta table '{table}': {source}")]
     Delta {

@@ -87,8 +87,50 @@ fn generate_prints_a_summary() {
         stderr.contains("generated ") && stderr.contains(" messages"),
         "{stderr}"
     );
-    assert!(stderr.contains("compacted 13 tables"), "{stderr}");
+    assert!(stderr.contains("message_outcomes"), "{stderr}");
+    assert!(stderr.contains("compacted 14 tables"), "{stderr}");
     assert!(dir.join("messages").join("_delta_log").is_dir());
+}
+
+#[test]
+fn a_lake_without_its_derived_table_says_to_refresh_and_refresh_builds_it() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-refresh");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+    let lake = dir.to_string_lossy().to_string();
+    let generated = run(&[
+        "generate",
+        "--lake",
+        &lake,
+        "--tenants",
+        "1",
+        "--contacts",
+        "100",
+        "--days",
+        "2",
+    ]);
+    assert!(generated.status.success());
+    // As a lake written before message_outcomes existed.
+    std::fs::remove_dir_all(dir.join("message_outcomes")).expect("drop the derived table");
+    let count = "SELECT (SELECT count(*) FROM message_outcomes) \
+                 = (SELECT count(*) FROM messages WHERE direction = 'outbound') AS complete";
+    assert_clean_failure(
+        &run(&["sql", "--lake", &lake, count]),
+        "it is derived from the other tables; build it with `chatlake refresh --lake",
+    );
+
+    let refreshed = run(&["refresh", "--lake", &lake]);
+    let stderr = String::from_utf8_lossy(&refreshed.stderr);
+    assert!(refreshed.status.success(), "{stderr}");
+    assert!(stderr.contains("refreshed the derived tables"), "{stderr}");
+    let out = run(&["sql", "--lake", &lake, count]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "complete\ntrue\n");
 }
 
 /// `(files before, files after, partitions rewritten)` from `compact`'s summary line.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chatlake::config::EngineConfig;
 use chatlake::engine::Engine;
-use chatlake::engine::derived::refresh_conversations;
+use chatlake::engine::derived::{refresh_conversations, refresh_message_outcomes};
 use chatlake::lake::{Lake, LakeWriter, StoreOptions, schema};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::prelude::SessionContext;
@@ -90,7 +90,9 @@ fn one_row(table: &str, text: &[(&str, &str)], ts_micros: i64) -> RecordBatch {
                 (DataType::Timestamp(_, _), _) => {
                     Arc::new(TimestampMicrosecondArray::from(vec![ts_micros]).with_timezone("UTC"))
                 }
-                (DataType::Boolean, _) => Arc::new(BooleanArray::from(vec![false])),
+                (DataType::Boolean, given) => Arc::new(BooleanArray::from(vec![
+                    given.is_some_and(|(_, v)| *v == "true"),
+                ])),
                 (data_type, _) => new_null_array(data_type, 1),
             }
         })
@@ -254,6 +256,139 @@ async fn derived_conversations_are_stored_and_a_refresh_follows_new_messages() {
     refresh_conversations(&mut writer).await.expect("refresh");
     assert_eq!(query_i64(&ctx, stored).await, derived_before + 1);
     assert_eq!(query_i64(&ctx, webhook).await, webhook_before);
+}
+
+#[tokio::test]
+async fn message_outcomes_are_stored_and_a_refresh_follows_new_callbacks_and_replies() {
+    let dir = copy_fixture("outcomes-refresh").await;
+    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect("open");
+    let ctx = engine.new_session();
+    // One stored row per outbound message (the row-for-row comparison with the live views is
+    // in tests/slt/views/message_outcomes.slt).
+    let stored = "SELECT count(*) FROM message_outcomes";
+    let before = query_i64(&ctx, stored).await;
+    assert!(before > 0);
+    assert_eq!(
+        before,
+        query_i64(
+            &ctx,
+            "SELECT count(*) FROM messages WHERE direction = 'outbound'"
+        )
+        .await
+    );
+
+    // A contact that has written before gets a template on 2030-01-01T00:00:00Z. Callbacks:
+    // sent at +1 s, failed at +2 s, delivered at +3 s (a delivery overrides the failure). The
+    // contact writes at +10 min (no quote: an implicit reply) and quotes the template at +5 h
+    // (the explicit reply, which wins over the implicit one).
+    let key = query_row(
+        &ctx,
+        "SELECT tenant_id, channel_id, contact_id FROM messages WHERE direction = 'inbound' \
+         ORDER BY tenant_id, channel_id, contact_id LIMIT 1",
+    )
+    .await;
+    let (tenant, channel, contact) = (key[0].as_str(), key[1].as_str(), key[2].as_str());
+    let second = 1_000_000;
+    let t = 1_893_456_000_000_000;
+    let message = |id: &str, direction: &str, extra: &[(&'static str, &str)]| {
+        let mut row: Vec<(&'static str, String)> = [
+            ("tenant_id", tenant),
+            ("channel_id", channel),
+            ("contact_id", contact),
+            ("message_id", id),
+            ("direction", direction),
+            ("msg_type", "text"),
+            (
+                "author_type",
+                if direction == "inbound" {
+                    "contact"
+                } else {
+                    "broadcast"
+                },
+            ),
+        ]
+        .map(|(k, v)| (k, v.to_string()))
+        .to_vec();
+        row.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        row
+    };
+    let status = |status: &str| -> Vec<(&'static str, String)> {
+        [
+            ("tenant_id", tenant),
+            ("channel_id", channel),
+            ("message_id", "m_outcome_tpl"),
+            ("status", status),
+        ]
+        .map(|(k, v)| (k, v.to_string()))
+        .to_vec()
+    };
+    let template = message(
+        "m_outcome_tpl",
+        "outbound",
+        &[("is_template", "true"), ("template_name", "promo")],
+    );
+    let unquoted = message("m_outcome_in1", "inbound", &[]);
+    let quoting = message(
+        "m_outcome_in2",
+        "inbound",
+        &[("context_message_id", "m_outcome_tpl")],
+    );
+    let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default()).expect("lake");
+    let mut writer = LakeWriter::new(lake);
+    for (table, row, ts) in [
+        ("messages", template, t),
+        ("message_statuses", status("sent"), t + second),
+        ("message_statuses", status("failed"), t + 2 * second),
+        ("message_statuses", status("delivered"), t + 3 * second),
+        ("messages", unquoted, t + 600 * second),
+        ("messages", quoting, t + 5 * 3600 * second),
+    ] {
+        let text: Vec<(&str, &str)> = row.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        writer
+            .write(table, one_row(table, &text, ts))
+            .await
+            .expect("write");
+    }
+    writer.flush().await.expect("flush");
+    // Not refreshed yet: the stored rows are those of the last refresh.
+    assert_eq!(query_i64(&ctx, stored).await, before);
+
+    let refreshed = refresh_message_outcomes(&mut writer)
+        .await
+        .expect("refresh");
+    assert_eq!(refreshed, before as u64 + 1);
+    assert_eq!(query_i64(&ctx, stored).await, before + 1);
+    let outcome = query_row(
+        &ctx,
+        "SELECT final_status, CAST(sent_at AS VARCHAR), CAST(delivered_at AS VARCHAR), \
+         CAST(failed_at AS VARCHAR), CAST(read_at AS VARCHAR), CAST(replied_at AS VARCHAR), \
+         reply_kind, contact_wrote_before, template_name, CAST(dt AS VARCHAR) \
+         FROM message_outcomes WHERE message_id = 'm_outcome_tpl'",
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        [
+            "delivered",
+            "2030-01-01T00:00:01Z",
+            "2030-01-01T00:00:03Z",
+            "2030-01-01T00:00:02Z",
+            "",
+            "2030-01-01T05:00:00Z",
+            "explicit",
+            "true",
+            "promo",
+            "2030-01-01"
+        ]
+    );
+
+    // A second refresh replaces the table rather than adding to it.
+    refresh_message_outcomes(&mut writer)
+        .await
+        .expect("refresh");
+    assert_eq!(query_i64(&ctx, stored).await, before + 1);
 }
 
 #[tokio::test]

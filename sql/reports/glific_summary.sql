@@ -25,21 +25,13 @@ WITH msg AS (
       AND ($channel_id IS NULL OR channel_id = $channel_id)
 ),
 failed AS (
-    -- Final status failed (message_delivery's precedence): a failed callback and no delivered,
-    -- read or played one. Callbacks from the range's first UTC day on (none precedes its message).
+    -- message_delivery's final status, stored per outbound message in message_outcomes.
     SELECT count(*) AS n
-    FROM messages m
-    JOIN (
-        SELECT tenant_id, message_id
-        FROM message_statuses
-        WHERE dt >= $dt_from AND ($channel_id IS NULL OR channel_id = $channel_id)
-        GROUP BY tenant_id, message_id
-        HAVING bool_or(status = 'failed') AND NOT bool_or(status IN ('delivered', 'read', 'played'))
-    ) s ON s.tenant_id = m.tenant_id AND s.message_id = m.message_id
-    WHERE m.direction = 'outbound'
-      AND m.ts >= $range_start AND m.ts < $range_end
-      AND m.dt BETWEEN $dt_from AND $dt_to
-      AND ($channel_id IS NULL OR m.channel_id = $channel_id)
+    FROM message_outcomes
+    WHERE final_status = 'failed'
+      AND ts >= $range_start AND ts < $range_end
+      AND dt BETWEEN $dt_from AND $dt_to
+      AND ($channel_id IS NULL OR channel_id = $channel_id)
 ),
 rejected AS (
     SELECT count(*) AS n

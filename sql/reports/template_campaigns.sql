@@ -8,11 +8,10 @@
 -- (explicit or implicit); new_users / returning_users split the replied recipients by whether
 -- the contact had sent any inbound message before the template was sent.
 --
--- Delivery and replies are computed for these campaigns' messages only (their sends'
--- callbacks, the recipients' own messages), not read from the message_delivery /
--- message_response views over the whole lake; the definitions are the views'. Everything of a
--- campaign happens after it was created, so $since (the day before the earliest creation among
--- them) prunes callbacks and messages to that time on; "returning" looks at the whole history.
+-- Delivery, reply and "returning" are looked up per send in message_outcomes, which stores
+-- message_delivery's and message_response's definitions per outbound message at write time.
+-- Everything of a campaign happens after it was created, so $since (the day before the earliest
+-- creation among them) prunes recipients and outcomes to that time on.
 -- param: from_date date
 -- param: to_date date
 -- param: channel_id text
@@ -42,54 +41,6 @@ latest AS (
     WHERE r.dt >= $since
     GROUP BY r.tenant_id, r.campaign_id, r.contact_id, c.template_name
 ),
--- The sends as messages (message_delivery and message_response have a row per outbound message).
-sends AS (
-    SELECT tenant_id, channel_id, contact_id, message_id, ts
-    FROM messages
-    WHERE dt >= $since AND direction = 'outbound'
-      AND message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
-),
-delivery AS (
-    SELECT
-        tenant_id,
-        message_id,
-        min(ts) FILTER (WHERE status IN ('sent', 'delivered', 'read', 'played')) AS sent_at,
-        min(ts) FILTER (WHERE status IN ('delivered', 'read', 'played')) AS delivered_at,
-        min(ts) FILTER (WHERE status = 'read') AS read_at,
-        bool_or(status = 'failed') AS failed
-    FROM message_statuses
-    WHERE dt >= $since
-      AND message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
-    GROUP BY tenant_id, message_id
-),
-explicit AS (
-    SELECT tenant_id, channel_id, contact_id, context_message_id AS message_id, min(ts) AS replied_at
-    FROM messages
-    WHERE direction = 'inbound' AND dt >= $since
-      AND context_message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
-    GROUP BY tenant_id, channel_id, contact_id, context_message_id
-),
--- Over the recipients' own messages from $since on (a send looks only forward).
-implicit AS (
-    SELECT tenant_id, channel_id, contact_id,
-           reply['message_id'] AS message_id, reply['replied_at'] AS replied_at
-    FROM (
-        SELECT tenant_id, channel_id, contact_id,
-               unnest(implicit_replies(message_id, ts, direction, is_template)) AS reply
-        FROM messages m
-        WHERE m.dt >= $since
-          AND EXISTS (
-            SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
-        GROUP BY tenant_id, channel_id, contact_id)
-),
-firsts AS (
-    SELECT tenant_id, channel_id, contact_id, min(ts) AS first_inbound
-    FROM messages m
-    WHERE direction = 'inbound'
-      AND EXISTS (
-        SELECT 1 FROM latest l WHERE l.tenant_id = m.tenant_id AND l.contact_id = m.contact_id)
-    GROUP BY 1, 2, 3
-),
 per AS (
     SELECT
         l.campaign_id,
@@ -97,23 +48,15 @@ per AS (
         l.send_result = 'accepted' AS accepted,
         -- message_delivery's final_status is 'failed' when a failure came and no delivery.
         l.send_result = 'accepted' AND l.message_id IS NOT NULL
-            AND NOT COALESCE(d.failed AND d.delivered_at IS NULL, false) AS success,
-        d.sent_at,
-        d.delivered_at,
-        d.read_at,
-        COALESCE(e.replied_at, i.replied_at) AS replied_at,
-        f.first_inbound IS NOT NULL AND f.first_inbound < x.ts AS returning
+            AND (o.final_status IS DISTINCT FROM 'failed') AS success,
+        o.sent_at,
+        o.delivered_at,
+        o.read_at,
+        o.replied_at,
+        o.contact_wrote_before AS returning
     FROM latest l
-    LEFT JOIN sends x ON x.tenant_id = l.tenant_id AND x.message_id = l.message_id
-    LEFT JOIN delivery d ON d.tenant_id = x.tenant_id AND d.message_id = x.message_id
-    LEFT JOIN explicit e
-        ON e.tenant_id = x.tenant_id AND e.channel_id = x.channel_id
-       AND e.contact_id = x.contact_id AND e.message_id = x.message_id AND e.replied_at > x.ts
-    LEFT JOIN implicit i
-        ON i.tenant_id = x.tenant_id AND i.channel_id = x.channel_id
-       AND i.contact_id = x.contact_id AND i.message_id = x.message_id
-    LEFT JOIN firsts f
-        ON f.tenant_id = x.tenant_id AND f.channel_id = x.channel_id AND f.contact_id = x.contact_id
+    LEFT JOIN message_outcomes o
+        ON o.tenant_id = l.tenant_id AND o.message_id = l.message_id AND o.dt >= $since
 )
 SELECT
     campaign_id,

@@ -1,18 +1,22 @@
-//! Derived conversations stored in the lake: `derived_conversations` computed once per write
-//! instead of once per query.
+//! Derived data stored in the lake: computed once per write instead of once per query.
 //!
-//! Billing conversations of WhatsApp numbers whose provider reports none are rebuilt with
-//! `wa_conversations` over each contact's whole message history (the view
-//! `derived_conversations`, `sql/views/055_derived_conversations.sql`). That is seconds of work
-//! on a few months of data, too slow to repeat inside every conversation report. So whoever
-//! writes messages calls [`refresh_conversations`] after its last commit: it runs the view over
-//! the lake as just written and stores the rows in the `conversations` table with
-//! `source = 'derived'`, replacing the previous derived rows in one Delta commit (readers see the
-//! old set or the new one). `all_conversations` then reads the table only.
+//! | stored in                                 | derived by the view (`sql/views/`)   | what it saves                               |
+//! |-------------------------------------------|--------------------------------------|---------------------------------------------|
+//! | `conversations`, `source = 'derived'`     | `derived_conversations` (055)        | replaying `wa_conversations` over the whole history in every conversation report |
+//! | `message_outcomes` (the whole table)      | `derived_message_outcomes` (056)     | grouping every callback and reply of the lake in every campaign / failure report |
 //!
-//! The whole set is re-derived on each refresh, so it is exact whatever the new messages were
-//! (late ones included): a conversation's windows depend on the contact's earlier messages,
-//! which an incremental refresh would have to carry over.
+//! Both derivations look at each contact's whole history (a conversation window or a reply
+//! depends on the messages before it; a callback or reply can arrive long after its message), so
+//! they are seconds of work on a few months of data, too slow to repeat inside every report.
+//! Whoever writes `messages` or `message_statuses` calls [`refresh`] after its last commit: each
+//! view runs over the lake as just written and its rows replace the previous derived rows of
+//! its table in one Delta commit (readers see the old set or the new one, never neither). The
+//! views stay queryable, live, for whoever wants the derivation without a refresh.
+//!
+//! The whole set is re-derived on each refresh, so it is exact whatever the new rows were (late
+//! ones included); an incremental refresh would have to carry each contact's open windows over.
+
+use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use arrow::compute::cast;
@@ -22,28 +26,109 @@ use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::lake::{LakeWriter, schema};
 
-/// The lake table the derived rows are stored in.
-const TABLE: &str = "conversations";
-/// The rows of [`TABLE`] a refresh replaces.
-const DERIVED_ROWS: &str = "source = 'derived'";
+/// One stored derivation: the view that computes the rows and where they go.
+struct Derivation {
+    /// The view that derives the rows live.
+    view: &'static str,
+    /// The lake table the rows are stored in.
+    table: &'static str,
+    /// The rows of `table` a refresh replaces (`None`: the whole table).
+    replaces: Option<&'static str>,
+}
 
-/// Re-derives the conversations of every number without webhook conversation data from the
-/// lake `writer` writes to, and stores them in `conversations` (replacing the earlier derived
-/// rows) in one commit. Flushes `writer` first. Returns the number of derived conversations.
+/// Billing conversations of numbers without webhook conversation data.
+const CONVERSATIONS: Derivation = Derivation {
+    view: "derived_conversations",
+    table: "conversations",
+    replaces: Some("source = 'derived'"),
+};
+
+/// Per outbound message: delivery timeline, final status, reply.
+const MESSAGE_OUTCOMES: Derivation = Derivation {
+    view: "derived_message_outcomes",
+    table: "message_outcomes",
+    replaces: None,
+};
+
+/// What a [`refresh`] stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Derived billing conversations now in `conversations`.
+    pub conversations: Stored,
+    /// Outbound messages now in `message_outcomes`.
+    pub message_outcomes: Stored,
+}
+
+/// The rows one derivation stored and the time it took (query and commit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Rows now stored.
+    pub rows: u64,
+    /// Time spent deriving and writing them.
+    pub elapsed: Duration,
+}
+
+/// Flushes `writer`, then re-derives everything derived from the lake it writes to and stores
+/// it (one commit per derived table).
+pub async fn refresh(writer: &mut LakeWriter) -> Result<Refreshed> {
+    let engine = open_written_lake(writer).await?;
+    Ok(Refreshed {
+        conversations: timed(store(writer, &engine, &CONVERSATIONS)).await?,
+        message_outcomes: timed(store(writer, &engine, &MESSAGE_OUTCOMES)).await?,
+    })
+}
+
+/// Runs `store` and times it.
+async fn timed(store: impl Future<Output = Result<u64>>) -> Result<Stored> {
+    let started = Instant::now();
+    let rows = store.await?;
+    Ok(Stored {
+        rows,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Re-derives the conversations of every number without webhook conversation data and stores
+/// them in `conversations` (replacing the earlier derived rows) in one commit. Flushes `writer`
+/// first. Returns the number of derived conversations.
 pub async fn refresh_conversations(writer: &mut LakeWriter) -> Result<u64> {
+    let engine = open_written_lake(writer).await?;
+    store(writer, &engine, &CONVERSATIONS).await
+}
+
+/// Re-derives the outcome of every outbound message and stores it as `message_outcomes`
+/// (replacing the whole table) in one commit. Flushes `writer` first. Returns the rows stored.
+pub async fn refresh_message_outcomes(writer: &mut LakeWriter) -> Result<u64> {
+    let engine = open_written_lake(writer).await?;
+    store(writer, &engine, &MESSAGE_OUTCOMES).await
+}
+
+/// An engine over the lake `writer` writes to, once its buffered rows are committed. Derived
+/// tables still missing are created empty first, so that the engine opens a lake written before
+/// they existed.
+async fn open_written_lake(writer: &mut LakeWriter) -> Result<Engine> {
     writer.flush().await?;
+    writer.create_missing_tables().await?;
     let lake = writer.lake().clone();
     let config = EngineConfig::new(lake.root().as_str());
-    let engine = Engine::open_lake(lake, &config).await?;
-    let def = schema::table(TABLE)
-        .ok_or_else(|| Error::Config(format!("the lake schema has no table '{TABLE}'")))?;
+    Engine::open_lake(lake, &config).await
+}
+
+/// Runs `derivation`'s view on `engine` and stores its rows with `writer`. Returns the rows.
+async fn store(writer: &mut LakeWriter, engine: &Engine, derivation: &Derivation) -> Result<u64> {
+    let def = schema::table(derivation.table).ok_or_else(|| {
+        Error::Config(format!(
+            "the lake schema has no table '{}'",
+            derivation.table
+        ))
+    })?;
     let columns: Vec<&str> = def
         .schema
         .fields()
         .iter()
         .map(|f| f.name().as_str())
         .collect();
-    let query = format!("SELECT {} FROM derived_conversations", columns.join(", "));
+    let query = format!("SELECT {} FROM {}", columns.join(", "), derivation.view);
     let batches = engine
         .new_session()
         .sql(&query)
@@ -56,7 +141,9 @@ pub async fn refresh_conversations(writer: &mut LakeWriter) -> Result<u64> {
         .iter()
         .map(|batch| to_table_types(def.schema.clone(), batch))
         .collect::<Result<Vec<_>>>()?;
-    writer.replace_where(TABLE, batches, DERIVED_ROWS).await
+    writer
+        .replace_where(def.name, batches, derivation.replaces)
+        .await
 }
 
 /// `batch` with each column cast to the table's type (the engine reads strings as views).

@@ -6,8 +6,9 @@
 //! 2. the SQL functions of the `chatlake-udfs` crate ([`chatlake_udfs::register_all`]);
 //! 3. the views and report functions written as `.sql` files ([`sql_files`]).
 //!
-//! [`derived`] stores the rows of the costliest derived view (`derived_conversations`) in the
-//! lake at write time, through an engine over the lake being written.
+//! [`derived`] stores the rows of the costliest derived views (`derived_conversations`,
+//! `derived_message_outcomes`) in the lake at write time, through an engine over the lake being
+//! written.
 //!
 //! [`Engine::new_session`] gives each client connection its own `SessionContext` (its own
 //! settings, so a `SET` on one connection never leaks into another) over the shared catalog,
@@ -82,8 +83,15 @@ impl Engine {
                 config.lake
             )));
         }
-        if let Some(table) = missing.into_iter().next() {
+        let derived = |name: &str| schema::table(name).is_some_and(|def| def.derived);
+        if let Some(table) = missing.iter().find(|name| !derived(name)) {
             return Err(Error::MissingTable {
+                table: table.clone(),
+                location: lake.root().to_string(),
+            });
+        }
+        if let Some(table) = missing.into_iter().next() {
+            return Err(Error::MissingDerivedTable {
                 table,
                 location: lake.root().to_string(),
             });

@@ -34,8 +34,8 @@
 //! audiences; status callbacks out of order and repeated; conversation and pricing fields for
 //! the CBP v1, CBP v2 and PMP eras (a range of 1200 days ending 2026-10-31 spans them);
 //! webhook-reported conversations for `meta_cloud` and `360dialog` numbers only; the other
-//! WhatsApp numbers' conversations are derived from the lake once written
-//! ([`crate::engine::derived`]).
+//! WhatsApp numbers' conversations, and each outbound message's outcome, are derived from the
+//! lake once written ([`crate::engine::derived`]).
 
 mod billing;
 mod campaigns;
@@ -63,7 +63,7 @@ use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::derived::refresh_conversations;
+use crate::engine::derived::{Refreshed, refresh};
 use crate::error::{Error, Result};
 use crate::lake::LakeWriter;
 
@@ -141,9 +141,10 @@ impl GenerateConfig {
 pub struct GenerateSummary {
     /// Rows written per table, in the lake's table order.
     pub rows_per_table: Vec<(&'static str, u64)>,
-    /// Billing conversations derived for numbers without webhook conversation data and stored
-    /// in `conversations` (the lake's whole set after this run; 0 when nothing was written).
-    pub derived_conversations: u64,
+    /// Rows derived from the lake as written and stored in it: billing conversations of numbers
+    /// without webhook conversation data, and the outcome of each outbound message (the lake's
+    /// whole sets after this run; 0 when nothing was written).
+    pub derived: Refreshed,
     /// Time spent deriving and storing them (part of `elapsed`).
     pub derived_elapsed: Duration,
     /// Wall-clock time of the run, writing and deriving included.
@@ -166,8 +167,8 @@ impl GenerateSummary {
     }
 }
 
-/// Generates the lake described by `cfg` into `writer`, flushes it, and stores the derived
-/// billing conversations of the lake as written ([`refresh_conversations`]).
+/// Generates the lake described by `cfg` into `writer`, flushes it, and stores what is derived
+/// from the lake as written ([`refresh`]: billing conversations, message outcomes).
 ///
 /// Generation runs on a blocking thread and streams batches through a bounded channel, so
 /// memory stays bounded at any size. Shows a progress bar over days when stderr is a terminal.
@@ -202,10 +203,10 @@ pub async fn generate(writer: &mut LakeWriter, cfg: &GenerateConfig) -> Result<G
     writer.flush().await?;
     progress.finish_and_clear();
     let deriving = Instant::now();
-    let derived_conversations = refresh_conversations(writer).await?;
+    let derived = refresh(writer).await?;
     Ok(GenerateSummary {
         rows_per_table: counts,
-        derived_conversations,
+        derived,
         derived_elapsed: deriving.elapsed(),
         elapsed: started.elapsed(),
     })
@@ -222,7 +223,7 @@ pub fn generate_batches(
     let counts = run(cfg, &mut sink, &ProgressBar::hidden())?;
     Ok(GenerateSummary {
         rows_per_table: counts,
-        derived_conversations: 0,
+        derived: Refreshed::default(),
         derived_elapsed: Duration::ZERO,
         elapsed: started.elapsed(),
     })

@@ -338,7 +338,8 @@ fn same_seed_same_rows_and_another_seed_differs() {
 #[test]
 fn every_table_is_written() {
     let lake = collect(&small());
-    for def in crate::lake::schema::tables() {
+    // Derived tables are written by a refresh of the lake, not by the generator.
+    for def in crate::lake::schema::tables().iter().filter(|t| !t.derived) {
         let n = lake.get(def.name).map(|b| b.num_rows()).unwrap_or(0);
         assert!(n > 0, "table {} is empty", def.name);
     }

@@ -1,4 +1,5 @@
-//! The schema of every lake table, defined once (SPEC section 3).
+//! The schema of every lake table, defined once (SPEC section 3, plus the derived
+//! `message_outcomes`, which the engine writes itself: [`TableDef::derived`]).
 //!
 //! | table                | partitioned by `dt` | sort key                                        |
 //! |----------------------|---------------------|-------------------------------------------------|
@@ -33,6 +34,9 @@ pub struct TableDef {
     pub sort_key: &'static [&'static str],
     /// One-line description, shown in the README and as the table comment.
     pub description: &'static str,
+    /// Written by the engine from the other tables ([`crate::engine::derived`]) rather than by
+    /// ingest; a refresh rebuilds it whole.
+    pub derived: bool,
 }
 
 impl TableDef {
@@ -94,6 +98,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: None,
             sort_key: &["tenant_id"],
             description: "Tenants (organisations) and their IANA time zone",
+            derived: false,
         },
         TableDef {
             name: "channels",
@@ -111,6 +116,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: None,
             sort_key: &["tenant_id", "channel_id"],
             description: "Channels (WhatsApp numbers, pages, web chats) of each tenant",
+            derived: false,
         },
         TableDef {
             name: "messages",
@@ -143,6 +149,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("ts"),
             sort_key: FACT_SORT,
             description: "One row per message, inbound and outbound",
+            derived: false,
         },
         TableDef {
             name: "message_statuses",
@@ -167,6 +174,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("ts"),
             sort_key: &["tenant_id", "channel_id", "message_id", "ts"],
             description: "One row per delivery status callback (out of order, duplicated, never overwritten)",
+            derived: false,
         },
         TableDef {
             name: "contacts",
@@ -189,6 +197,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: None,
             sort_key: &["tenant_id", "channel_id", "contact_id"],
             description: "Contacts snapshot: identity, language, country, opt-in state",
+            derived: false,
         },
         TableDef {
             name: "contact_events",
@@ -205,6 +214,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("ts"),
             sort_key: FACT_SORT,
             description: "Contact lifecycle events: created, opted in/out, validity, blocks, field updates",
+            derived: false,
         },
         TableDef {
             name: "flow_events",
@@ -224,6 +234,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("ts"),
             sort_key: FACT_SORT,
             description: "Flow (bot) run events: started, node entered, completed, killed, expired, errored",
+            derived: false,
         },
         TableDef {
             name: "campaigns",
@@ -246,6 +257,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("created_at"),
             sort_key: &["tenant_id", "channel_id", "campaign_id"],
             description: "Pushes, broadcasts, template campaigns and reminders",
+            derived: false,
         },
         TableDef {
             name: "campaign_recipients",
@@ -264,6 +276,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("queued_at"),
             sort_key: &["tenant_id", "campaign_id", "contact_id", "attempt"],
             description: "One row per campaign recipient per attempt, with the send result",
+            derived: false,
         },
         TableDef {
             name: "analytics_events",
@@ -280,6 +293,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("ts"),
             sort_key: FACT_SORT,
             description: "Custom analytics events: stored actions, goals, tracked behaviours",
+            derived: false,
         },
         TableDef {
             name: "comments",
@@ -298,6 +312,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("ts"),
             sort_key: FACT_SORT,
             description: "Facebook/Instagram comments and the comment-to-reply outcome",
+            derived: false,
         },
         TableDef {
             name: "chat_events",
@@ -314,6 +329,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("ts"),
             sort_key: FACT_SORT,
             description: "Inbox chat state changes: opened, reopened, closed, assigned",
+            derived: false,
         },
         TableDef {
             name: "conversations",
@@ -334,6 +350,34 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             time_column: Some("opened_at"),
             sort_key: &["tenant_id", "channel_id", "contact_id", "opened_at"],
             description: "Billing conversations: as the platform's webhooks reported them (source webhook), or derived with wa_conversations for numbers without webhook data (source derived)",
+            derived: false,
+        },
+        TableDef {
+            name: "message_outcomes",
+            schema: schema(vec![
+                utf8("tenant_id", false),
+                utf8("channel_id", false),
+                utf8("message_id", false),
+                utf8("contact_id", false),
+                ts("ts", false),
+                boolean("is_template", false),
+                utf8("template_name", true),
+                utf8("campaign_id", true),
+                ts("sent_at", true),
+                ts("delivered_at", true),
+                ts("read_at", true),
+                ts("failed_at", true),
+                utf8("final_status", false),
+                int32("error_code", true),
+                utf8("error_title", true),
+                ts("replied_at", true),
+                utf8("reply_kind", true),
+                boolean("contact_wrote_before", false),
+            ]),
+            time_column: Some("ts"),
+            sort_key: FACT_SORT,
+            description: "Derived, one row per outbound message: its delivery timeline, final status and first error (message_delivery), its reply (message_response), and whether the contact had written before; rebuilt from messages and message_statuses on every refresh",
+            derived: true,
         },
     ]
 });

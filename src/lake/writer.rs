@@ -154,15 +154,16 @@ impl LakeWriter {
         Ok(true)
     }
 
-    /// Replaces the rows of `table` that match `predicate` (SQL, e.g. `source = 'derived'`)
-    /// with `batches`, in one atomic commit: a reader sees the old rows or the new ones, never
-    /// neither. Every new row must match `predicate` too. With no new rows, the matching rows
-    /// are deleted (one commit, none when nothing matches). Returns the rows written.
+    /// Replaces the rows of `table` that match `predicate` (SQL, e.g. `source = 'derived'`;
+    /// `None`: every row) with `batches`, in one atomic commit: a reader sees the old rows or
+    /// the new ones, never neither. Every new row must match `predicate` too. With no new rows,
+    /// the matching rows are deleted (one commit, none when nothing matches). Returns the rows
+    /// written.
     pub async fn replace_where(
         &mut self,
         table: &str,
         batches: Vec<RecordBatch>,
-        predicate: &str,
+        predicate: Option<&str>,
     ) -> Result<u64> {
         let def = lookup(table)?;
         for batch in &batches {
@@ -172,13 +173,14 @@ impl LakeWriter {
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         let delta = self.table(def).await?.clone();
         let replaced = if rows == 0 {
-            let (table, _metrics) = delta
+            let mut delete = delta
                 .delete()
-                .with_predicate(predicate.to_string())
                 .with_session_state(self.write_session.clone())
-                .with_writer_properties(writer_properties(def))
-                .await
-                .map_err(|e| delta_err(def.name, e))?;
+                .with_writer_properties(writer_properties(def));
+            if let Some(predicate) = predicate {
+                delete = delete.with_predicate(predicate.to_string());
+            }
+            let (table, _metrics) = delete.await.map_err(|e| delta_err(def.name, e))?;
             table
         } else {
             let batch = prepare(def, &batches)?;
@@ -186,10 +188,12 @@ impl LakeWriter {
             let mut builder = delta
                 .write(vec![batch])
                 .with_save_mode(SaveMode::Overwrite)
-                .with_replace_where(predicate.to_string())
                 .with_session_state(self.write_session.clone())
                 .with_writer_properties(writer_properties(def))
                 .with_target_file_size(std::num::NonZeroU64::new(512 * 1024 * 1024));
+            if let Some(predicate) = predicate {
+                builder = builder.with_replace_where(predicate.to_string());
+            }
             if def.is_partitioned() {
                 builder = builder.with_partition_columns([PARTITION_COLUMN]);
             }
