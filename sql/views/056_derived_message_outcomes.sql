@@ -7,34 +7,18 @@
 -- `chatlake refresh`), so campaign and failure reports look a message's outcome up by its id
 -- instead of grouping every callback and reply of the lake. Querying this view derives them live.
 --
--- Same definitions as the views (SPEC 4): sent_at = first sent/delivered/read/played callback,
--- delivered_at = first delivered/read/played, final_status by the precedence
--- read > played > delivered > failed > sent > accepted, error_* = the first failed callback's;
--- replied_at = the explicit reply (first inbound quoting the message after it) else the implicit
--- one (implicit_replies: first inbound within 24 h and before the next outbound template).
--- contact_wrote_before = the contact (tenant, channel, contact) had sent an inbound message
--- before this message's time.
+-- message_delivery gives the timeline, final status and first error; the reply is
+-- message_response's: the explicit reply (first inbound quoting the message after it) else the
+-- implicit one, here with implicit_replies (first inbound within 24 h and before the next
+-- outbound template; the view message_response uses a window). contact_wrote_before = the
+-- contact (tenant, channel, contact) had sent an inbound message before this message's time.
 --
 -- The joins keep each aggregate on the left (the hash join's build side) and the messages on
 -- the right: a build side that is itself a join's output carries Utf8View columns whose data
 -- buffers every later join copies references to, and a chain of such joins blows up in memory
 -- (apache/datafusion#16206; this view aborted at 14 GB written the other way round).
 CREATE VIEW derived_message_outcomes AS
-WITH s AS (
-    SELECT
-        tenant_id,
-        message_id,
-        min(ts) FILTER (WHERE status IN ('sent', 'delivered', 'read', 'played')) AS sent_at,
-        min(ts) FILTER (WHERE status IN ('delivered', 'read', 'played')) AS delivered_at,
-        min(ts) FILTER (WHERE status = 'read') AS read_at,
-        min(ts) FILTER (WHERE status = 'played') AS played_at,
-        min(ts) FILTER (WHERE status = 'failed') AS failed_at,
-        arg_min(error_code, ts) FILTER (WHERE status = 'failed') AS error_code,
-        arg_min(error_title, ts) FILTER (WHERE status = 'failed') AS error_title
-    FROM message_statuses
-    GROUP BY tenant_id, message_id
-),
-explicit AS (
+WITH explicit AS (
     SELECT tenant_id, channel_id, contact_id, context_message_id AS message_id, min(ts) AS replied_at
     FROM messages
     WHERE direction = 'inbound' AND context_message_id IS NOT NULL
@@ -56,12 +40,10 @@ firsts AS (
     GROUP BY tenant_id, channel_id, contact_id
 ),
 with_status AS (
-    SELECT m.tenant_id, m.channel_id, m.message_id, m.contact_id, m.ts, m.dt,
-           m.is_template, m.template_name, m.campaign_id,
-           s.sent_at, s.delivered_at, s.read_at, s.played_at, s.failed_at,
-           s.error_code, s.error_title
-    FROM s RIGHT JOIN messages m ON s.tenant_id = m.tenant_id AND s.message_id = m.message_id
-    WHERE m.direction = 'outbound'
+    SELECT tenant_id, channel_id, message_id, contact_id, ts, dt,
+           is_template, template_name, campaign_id,
+           sent_at, delivered_at, read_at, failed_at, final_status, error_code, error_title
+    FROM message_delivery
 ),
 with_explicit AS (
     SELECT w.*, e.replied_at AS explicit_at
@@ -81,14 +63,7 @@ SELECT
     w.tenant_id, w.channel_id, w.message_id, w.contact_id, w.ts, w.dt,
     w.is_template, w.template_name, w.campaign_id,
     w.sent_at, w.delivered_at, w.read_at, w.failed_at,
-    CASE
-        WHEN w.read_at IS NOT NULL THEN 'read'
-        WHEN w.played_at IS NOT NULL THEN 'played'
-        WHEN w.delivered_at IS NOT NULL THEN 'delivered'
-        WHEN w.failed_at IS NOT NULL THEN 'failed'
-        WHEN w.sent_at IS NOT NULL THEN 'sent'
-        ELSE 'accepted'
-    END AS final_status,
+    w.final_status,
     w.error_code,
     w.error_title,
     COALESCE(w.explicit_at, w.implicit_at) AS replied_at,
