@@ -100,6 +100,21 @@ fn one_row(table: &str, text: &[(&str, &str)], ts_micros: i64) -> RecordBatch {
     RecordBatch::try_new(def.schema.clone(), columns).expect("batch")
 }
 
+/// A row as `(column, value as text)` pairs, for [`one_row`].
+type TextRow = Vec<(&'static str, String)>;
+
+/// Writes each `(table, row, time)` with [`one_row`], then flushes.
+async fn write_rows(writer: &mut LakeWriter, rows: &[(&str, &TextRow, i64)]) {
+    for (table, row, ts) in rows {
+        let text: Vec<(&str, &str)> = row.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        writer
+            .write(table, one_row(table, &text, *ts))
+            .await
+            .expect("write");
+    }
+    writer.flush().await.expect("flush");
+}
+
 #[tokio::test]
 async fn a_running_engine_sees_new_commits_without_restart() {
     let dir = copy_fixture("new-commits").await;
@@ -212,18 +227,15 @@ async fn derived_conversations_are_stored_and_a_refresh_follows_new_messages() {
     ];
     let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default()).expect("lake");
     let mut writer = LakeWriter::new(lake);
-    for (table, row, ts) in [
-        ("messages", &inbound, t),
-        ("messages", &answer, t + hour),
-        ("message_statuses", &delivered, t + hour + 5_000_000),
-    ] {
-        let text: Vec<(&str, &str)> = row.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        writer
-            .write(table, one_row(table, &text, ts))
-            .await
-            .expect("write");
-    }
-    writer.flush().await.expect("flush");
+    write_rows(
+        &mut writer,
+        &[
+            ("messages", &inbound, t),
+            ("messages", &answer, t + hour),
+            ("message_statuses", &delivered, t + hour + 5_000_000),
+        ],
+    )
+    .await;
     // Not refreshed yet: the stored rows are those of the last refresh.
     assert_eq!(query_i64(&ctx, stored).await, derived_before);
 
@@ -337,21 +349,18 @@ async fn message_outcomes_are_stored_and_a_refresh_follows_new_callbacks_and_rep
     );
     let lake = Lake::open(&dir.to_string_lossy(), &StoreOptions::default()).expect("lake");
     let mut writer = LakeWriter::new(lake);
-    for (table, row, ts) in [
-        ("messages", template, t),
-        ("message_statuses", status("sent"), t + second),
-        ("message_statuses", status("failed"), t + 2 * second),
-        ("message_statuses", status("delivered"), t + 3 * second),
-        ("messages", unquoted, t + 600 * second),
-        ("messages", quoting, t + 5 * 3600 * second),
-    ] {
-        let text: Vec<(&str, &str)> = row.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        writer
-            .write(table, one_row(table, &text, ts))
-            .await
-            .expect("write");
-    }
-    writer.flush().await.expect("flush");
+    write_rows(
+        &mut writer,
+        &[
+            ("messages", &template, t),
+            ("message_statuses", &status("sent"), t + second),
+            ("message_statuses", &status("failed"), t + 2 * second),
+            ("message_statuses", &status("delivered"), t + 3 * second),
+            ("messages", &unquoted, t + 600 * second),
+            ("messages", &quoting, t + 5 * 3600 * second),
+        ],
+    )
+    .await;
     // Not refreshed yet: the stored rows are those of the last refresh.
     assert_eq!(query_i64(&ctx, stored).await, before);
 
