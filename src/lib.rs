@@ -16,5 +16,6 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod ingest;
 pub mod lake;
 pub mod pg;

@@ -1,0 +1,21 @@
+//! Ingest: real data into the lake, validated, durable before acknowledged, committed once.
+//!
+//! | module        | job                                                                          |
+//! |---------------|------------------------------------------------------------------------------|
+//! | [`rules`]     | per table: natural key, upsert or append, enum columns, derived columns       |
+//! | [`value`]     | one input value (JSON, CSV text, Parquet cell) to a typed cell, or a reason   |
+//! | [`decode`]    | NDJSON / CSV / Parquet rows to Arrow batches of a table, bad rows as rejects   |
+//! | [`enrich`]    | derived columns that need the lake: `in_csw`, `template_category`             |
+//! | [`dedup`]     | natural-key duplicates, inside a load and against what the lake holds        |
+//! | [`commit`]    | [`commit::Ingester`]: enrich, dedup, write one Delta commit (txn id optional)  |
+//! | [`refresh`]   | incremental re-derivation of derived tables for the contacts a commit touched |
+//! | [`import`]    | `chatlake ingest`: files (and stdin), compression, reject file, progress      |
+//! | [`wal`]       | the write-ahead log: segments, CRC-framed records, group commit, replay        |
+//! | [`flusher`]   | WAL -> Delta commits with transaction ids, then derivation, then WAL truncation |
+//! | [`http`]      | the ingest listener: `POST /v1/ingest/{table}`, `GET /healthz`                 |
+//!
+//! Data flows one way: input -> [`decode`] -> ([`wal`] -> [`flusher`]) -> [`commit`] -> lake,
+//! then [`refresh`] re-derives what the new rows change.
+
+pub mod commit;
+pub mod decode;
