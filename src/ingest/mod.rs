@@ -19,3 +19,5 @@
 
 pub mod commit;
 pub mod decode;
+pub mod rules;
+pub mod value;
