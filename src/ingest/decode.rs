@@ -412,6 +412,12 @@ impl Decoder {
         self.finish_row(line, result, || arrow_row_text(batch, row));
     }
 
+    /// Counts a row that is bad as a whole (e.g. a CSV record with the wrong field count).
+    pub fn push_bad(&mut self, line: u64, reason: String, raw: String) {
+        self.rows_read += 1;
+        self.reject(line, (None, reason), raw);
+    }
+
     /// The good rows as one batch (the builders start again empty) and the rejects so far.
     pub fn finish(&mut self) -> Result<Decoded> {
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
