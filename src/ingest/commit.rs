@@ -96,6 +96,7 @@ impl Ingester {
             Mode::Append => LoadBody::Append {
                 staged: StagedAppend::begin(&self.lake, table).await?,
                 dedup: Dedup::new(table, rules.key_columns(&table.schema))?,
+                csw: enrich::CswIndex::default(),
             },
             Mode::Upsert => LoadBody::Upsert {
                 batches: Vec::new(),
@@ -145,9 +146,13 @@ impl Ingester {
         self.touch(load.def, &batch, &mut outcome).await?;
         load.outcome = outcome;
         match &mut load.body {
-            LoadBody::Append { staged, dedup } => {
+            LoadBody::Append {
+                staged,
+                dedup,
+                csw,
+            } => {
                 let batch = if load.def.name == "messages" {
-                    enrich::enrich_messages(&self.ctx, batch).await?
+                    enrich::enrich_messages(&self.ctx, batch, csw).await?
                 } else {
                     batch
                 };
@@ -404,6 +409,7 @@ enum LoadBody {
     Append {
         staged: StagedAppend,
         dedup: Dedup,
+        csw: enrich::CswIndex,
     },
     Upsert {
         batches: Vec<RecordBatch>,

@@ -19,6 +19,7 @@ use deltalake::kernel::{Action, Add, Transaction};
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use arrow::array::RecordBatch;
+use object_store::ObjectStoreExt;
 use object_store::path::Path;
 
 use super::schema::{PARTITION_COLUMN, TableDef};
