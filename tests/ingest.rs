@@ -87,8 +87,8 @@ fn the_sample_files_load_with_their_derived_columns() {
             // 1 minute after m1: inside the customer-service window
             "m2,919876543210,IN,91,flow,false,,true",
             // the campaign's category; Ben had not written
-            "m3,447700900123,GB,44,broadcast,true,marketing,false",
-            "m4,447700900123,GB,44,contact,false,,",
+            "m3,447400123456,GB,44,broadcast,true,marketing,false",
+            "m4,447400123456,GB,44,contact,false,,",
             // no campaign id: the category of the campaign using the same template
             "m5,12025550123,US,1,api,true,marketing,false",
             // 24 h 55 min after Asha's last message: the window has closed
@@ -113,7 +113,7 @@ fn the_sample_files_load_with_their_derived_columns() {
         ),
         vec![
             "12025550123,US,2026-10-01T05:00:00Z",
-            "447700900123,GB,2026-10-01T09:00:00Z",
+            "447400123456,GB,2026-10-01T09:00:00Z",
             "919876543210,IN,2026-10-01T08:00:00Z",
         ]
     );
