@@ -86,7 +86,7 @@ async fn streaming_a_day_in_chunks_keeps_the_derived_tables_equal_to_a_full_refr
     let day = format!("dt = DATE '{LAST_DAY}'");
     let messages = rows(&ingester, "messages", &day).await;
     let statuses = rows(&ingester, "message_statuses", &day).await;
-    assert!(messages.num_rows() > 1_000, "a real day: {}", messages.num_rows());
+    assert!(messages.num_rows() > 300, "a real day: {}", messages.num_rows());
     // Late callbacks: the day's statuses include some of messages sent the day before.
     let late = ingester
         .session()
