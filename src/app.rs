@@ -67,13 +67,20 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
         _ => format!("{} rejected", s.rejected),
     };
     let refreshed = if s.contacts_refreshed > 0 {
-        format!("; derived rows refreshed for {} contacts", s.contacts_refreshed)
+        format!(
+            "; derived rows refreshed for {} contacts",
+            s.contacts_refreshed
+        )
     } else {
         String::new()
     };
     eprintln!(
         "ingested {} into {} of {root} in {secs:.1}s: {} rows read, {} written, {rejected}, {} duplicates dropped ({:.0} rows/s){refreshed}",
-        if files <= 1 { "1 input".to_string() } else { format!("{files} files") },
+        if files <= 1 {
+            "1 input".to_string()
+        } else {
+            format!("{files} files")
+        },
         s.table,
         s.rows_read,
         s.written,

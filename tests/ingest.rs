@@ -30,7 +30,10 @@ fn ingest(lake: &Path, table: &str, files: &[&Path], extra: &[&str]) -> Output {
     let lake = lake.to_string_lossy().to_string();
     let mut args = vec!["ingest", "--lake", &lake, "--table", table];
     args.extend_from_slice(extra);
-    let files: Vec<String> = files.iter().map(|f| f.to_string_lossy().to_string()).collect();
+    let files: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().to_string())
+        .collect();
     args.extend(files.iter().map(String::as_str));
     chatlake(&args)
 }
@@ -96,7 +99,10 @@ fn the_sample_files_load_with_their_derived_columns() {
         ]
     );
     assert_eq!(
-        sql(&lake, "SELECT count(*), count(DISTINCT ingested_at) FROM message_statuses"),
+        sql(
+            &lake,
+            "SELECT count(*), count(DISTINCT ingested_at) FROM message_statuses"
+        ),
         vec!["9,1"]
     );
     assert_eq!(
@@ -159,13 +165,21 @@ fn loading_a_file_twice_or_an_overlapping_file_adds_only_new_rows() {
     std::fs::write(&overlap, lines.join("\n")).expect("write");
     let third = ok(&ingest(&lake, "message_statuses", &[&overlap], &[]));
     assert!(third.contains("3 rows read, 1 written"), "{third}");
-    assert_eq!(sql(&lake, "SELECT count(*) FROM message_statuses"), vec!["10"]);
+    assert_eq!(
+        sql(&lake, "SELECT count(*) FROM message_statuses"),
+        vec!["10"]
+    );
 }
 
 #[test]
 fn bad_rows_fail_the_load_with_file_line_and_reason_and_nothing_is_committed() {
     let lake = fresh_lake("bad");
-    ok(&ingest(&lake, "messages", &[&sample("messages.ndjson")], &[]));
+    ok(&ingest(
+        &lake,
+        "messages",
+        &[&sample("messages.ndjson")],
+        &[],
+    ));
     let bad = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bad-messages.ndjson");
     let good = r#"{"tenant_id":"acme","channel_id":"wa-main","message_id":"n1","direction":"inbound","ts":"2026-10-03T08:00:00Z","contact_id":"k","msg_type":"text"}"#;
     std::fs::write(
@@ -193,10 +207,17 @@ fn bad_rows_fail_the_load_with_file_line_and_reason_and_nothing_is_committed() {
         format!("{name}:6: column colour: unknown column colour"),
         "5 of 6 rows rejected; nothing was loaded into messages".to_string(),
     ] {
-        assert!(stderr.contains(&expected), "missing '{expected}' in:\n{stderr}");
+        assert!(
+            stderr.contains(&expected),
+            "missing '{expected}' in:\n{stderr}"
+        );
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(sql(&lake, "SELECT count(*) FROM messages"), vec!["6"], "all or nothing");
+    assert_eq!(
+        sql(&lake, "SELECT count(*) FROM messages"),
+        vec!["6"],
+        "all or nothing"
+    );
 
     // With a reject file the good row loads and the bad ones are kept with their reasons.
     let rejects = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rejects.ndjson");
@@ -207,7 +228,10 @@ fn bad_rows_fail_the_load_with_file_line_and_reason_and_nothing_is_committed() {
         &["--reject-file", &rejects.to_string_lossy()],
     );
     let stderr = ok(&out);
-    assert!(stderr.contains("6 rows read, 1 written, 5 rejected"), "{stderr}");
+    assert!(
+        stderr.contains("6 rows read, 1 written, 5 rejected"),
+        "{stderr}"
+    );
     let kept = std::fs::read_to_string(&rejects).expect("reject file");
     let kept: Vec<serde_json::Value> = kept
         .lines()
@@ -216,8 +240,17 @@ fn bad_rows_fail_the_load_with_file_line_and_reason_and_nothing_is_committed() {
     assert_eq!(kept.len(), 5);
     assert_eq!(kept[0]["line"], 2);
     assert_eq!(kept[0]["column"], "is_template");
-    assert_eq!(kept[3]["reason"].as_str().map(|r| r.contains("no time zone")), Some(true));
-    assert!(kept[4]["row"].as_str().is_some_and(|r| r.contains("\"colour\":\"red\"")));
+    assert_eq!(
+        kept[3]["reason"]
+            .as_str()
+            .map(|r| r.contains("no time zone")),
+        Some(true)
+    );
+    assert!(
+        kept[4]["row"]
+            .as_str()
+            .is_some_and(|r| r.contains("\"colour\":\"red\""))
+    );
     assert_eq!(sql(&lake, "SELECT count(*) FROM messages"), vec!["7"]);
 }
 
@@ -245,7 +278,10 @@ fn bad_invocations_fail_with_one_clear_line() {
         let out = chatlake(&all);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{all:?} should fail");
-        assert!(stderr.contains(expected), "expected '{expected}' in {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "expected '{expected}' in {stderr}"
+        );
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     }
 }

@@ -17,18 +17,26 @@ use chatlake::lake::schema;
 use chatlake::lake::{Lake, LakeWriter, StoreOptions};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 
 const LAST_DAY: &str = "2026-10-31";
 
 /// Every row of `table` in the lake, in the table's own column types (no `dt`).
 async fn rows(ingester: &Ingester, table: &str, filter: &str) -> RecordBatch {
     let def = schema::table(table).expect("table");
-    let columns: Vec<String> = def.schema.fields().iter().map(|f| f.name().clone()).collect();
+    let columns: Vec<String> = def
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let batches = ingester
         .session()
-        .sql(&format!("SELECT {} FROM {table} WHERE {filter}", columns.join(", ")))
+        .sql(&format!(
+            "SELECT {} FROM {table} WHERE {filter}",
+            columns.join(", ")
+        ))
         .await
         .expect("plan")
         .collect()
@@ -86,7 +94,11 @@ async fn streaming_a_day_in_chunks_keeps_the_derived_tables_equal_to_a_full_refr
     let day = format!("dt = DATE '{LAST_DAY}'");
     let messages = rows(&ingester, "messages", &day).await;
     let statuses = rows(&ingester, "message_statuses", &day).await;
-    assert!(messages.num_rows() > 300, "a real day: {}", messages.num_rows());
+    assert!(
+        messages.num_rows() > 300,
+        "a real day: {}",
+        messages.num_rows()
+    );
     // Late callbacks: the day's statuses include some of messages sent the day before.
     let late = ingester
         .session()
@@ -100,8 +112,9 @@ async fn streaming_a_day_in_chunks_keeps_the_derived_tables_equal_to_a_full_refr
         .collect()
         .await
         .expect("run");
-    let late = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(late[0].column(0))
-        .value(0);
+    let late =
+        arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(late[0].column(0))
+            .value(0);
     assert!(late > 0, "the day has late callbacks of earlier messages");
     let mut writer = LakeWriter::new(lake.clone());
     for table in ["messages", "message_statuses"] {
@@ -110,7 +123,9 @@ async fn streaming_a_day_in_chunks_keeps_the_derived_tables_equal_to_a_full_refr
             .await
             .expect("delete the day");
     }
-    derived::refresh(&mut writer).await.expect("refresh without the day");
+    derived::refresh(&mut writer)
+        .await
+        .expect("refresh without the day");
 
     // 20 chunks of shuffled rows of both tables.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20);
@@ -142,7 +157,10 @@ async fn streaming_a_day_in_chunks_keeps_the_derived_tables_equal_to_a_full_refr
             assert_eq!(outcome.duplicates, 0, "chunk {n}: nothing is a duplicate");
             touched.extend(outcome.touched);
         }
-        ingester.refresh_derived(&touched).await.expect("incremental refresh");
+        ingester
+            .refresh_derived(&touched)
+            .await
+            .expect("incremental refresh");
     }
     assert_eq!(
         rows(&ingester, "messages", &day).await.num_rows(),
@@ -161,10 +179,22 @@ async fn streaming_a_day_in_chunks_keeps_the_derived_tables_equal_to_a_full_refr
     assert!(full_outcomes.num_rows() > 1_000);
     assert!(full_conversations.num_rows() > 100);
     for (name, a, b) in [
-        ("conversations", &incremental_conversations, &full_conversations),
+        (
+            "conversations",
+            &incremental_conversations,
+            &full_conversations,
+        ),
         ("message_outcomes", &incremental_outcomes, &full_outcomes),
     ] {
-        assert_eq!(except_all(a, b).await, 0, "{name}: incremental rows not in the full refresh");
-        assert_eq!(except_all(b, a).await, 0, "{name}: full-refresh rows missing incrementally");
+        assert_eq!(
+            except_all(a, b).await,
+            0,
+            "{name}: incremental rows not in the full refresh"
+        );
+        assert_eq!(
+            except_all(b, a).await,
+            0,
+            "{name}: full-refresh rows missing incrementally"
+        );
     }
 }

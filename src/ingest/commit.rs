@@ -65,7 +65,9 @@ impl std::fmt::Debug for Ingester {
 impl Ingester {
     /// An ingester writing into `lake`; tables that do not exist yet are created empty.
     pub async fn open(lake: Lake) -> Result<Ingester> {
-        LakeWriter::new(lake.clone()).create_missing_tables().await?;
+        LakeWriter::new(lake.clone())
+            .create_missing_tables()
+            .await?;
         let ctx = SessionContext::new();
         for def in schema::tables() {
             let table = LakeTable::open(&lake, def.name).await?;
@@ -94,9 +96,9 @@ impl Ingester {
         })?;
         let body = match rules.mode {
             Mode::Append => LoadBody::Append {
-                staged: StagedAppend::begin(&self.lake, table).await?,
-                dedup: Dedup::new(table, rules.key_columns(&table.schema))?,
-                csw: enrich::CswIndex::default(),
+                staged: Box::new(StagedAppend::begin(&self.lake, table).await?),
+                dedup: Box::new(Dedup::new(table, rules.key_columns(&table.schema))?),
+                csw: Box::default(),
             },
             Mode::Upsert => LoadBody::Upsert {
                 batches: Vec::new(),
@@ -146,11 +148,7 @@ impl Ingester {
         self.touch(load.def, &batch, &mut outcome).await?;
         load.outcome = outcome;
         match &mut load.body {
-            LoadBody::Append {
-                staged,
-                dedup,
-                csw,
-            } => {
+            LoadBody::Append { staged, dedup, csw } => {
                 let batch = if load.def.name == "messages" {
                     enrich::enrich_messages(&self.ctx, batch, csw).await?
                 } else {
@@ -227,17 +225,24 @@ impl Ingester {
     /// The contacts of the messages `statuses` are callbacks of (those the lake holds).
     async fn contacts_of_messages(&self, statuses: &RecordBatch) -> Result<Touched> {
         let ids = RecordBatch::try_from_iter([
-            ("tenant_id", statuses.column_by_name("tenant_id").cloned().ok_or_else(|| Error::Config("statuses without tenant_id".into()))?),
-            ("message_id", statuses.column_by_name("message_id").cloned().ok_or_else(|| Error::Config("statuses without message_id".into()))?),
+            (
+                "tenant_id",
+                statuses
+                    .column_by_name("tenant_id")
+                    .cloned()
+                    .ok_or_else(|| Error::Config("statuses without tenant_id".into()))?,
+            ),
+            (
+                "message_id",
+                statuses
+                    .column_by_name("message_id")
+                    .cloned()
+                    .ok_or_else(|| Error::Config("statuses without message_id".into()))?,
+            ),
         ])?;
         let ctx = SessionContext::new();
         ctx.register_batch("status_ids", ids)?;
-        ctx.register_table(
-            "messages",
-            self.ctx
-                .table_provider("messages")
-                .await?,
-        )?;
+        ctx.register_table("messages", self.ctx.table_provider("messages").await?)?;
         let found = ctx
             .sql(
                 "SELECT DISTINCT m.tenant_id, m.channel_id, m.contact_id FROM messages m \
@@ -354,7 +359,9 @@ impl Ingester {
 
     /// Re-derives the derived tables' rows of `touched` (see [`crate::ingest::refresh`]).
     pub async fn refresh_derived(&mut self, touched: &Touched) -> Result<()> {
-        super::refresh::refresh_contacts(&self.lake, touched).await.map(|_| ())
+        super::refresh::refresh_contacts(&self.lake, touched)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -401,15 +408,17 @@ pub struct Load {
 
 impl std::fmt::Debug for Load {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Load").field("table", &self.def.name).finish()
+        f.debug_struct("Load")
+            .field("table", &self.def.name)
+            .finish()
     }
 }
 
 enum LoadBody {
     Append {
-        staged: StagedAppend,
-        dedup: Dedup,
-        csw: enrich::CswIndex,
+        staged: Box<StagedAppend>,
+        dedup: Box<Dedup>,
+        csw: Box<enrich::CswIndex>,
     },
     Upsert {
         batches: Vec<RecordBatch>,

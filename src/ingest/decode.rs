@@ -305,7 +305,9 @@ impl Decoder {
             error_code: at("error_code"),
             error_bucket: at("error_bucket"),
             source: at("source"),
-            updated_at: (table.name == "contacts").then(|| at("updated_at")).flatten(),
+            updated_at: (table.name == "contacts")
+                .then(|| at("updated_at"))
+                .flatten(),
             ingested_at: at("ingested_at"),
         };
         let builders = columns.iter().map(|c| Builder::new(c.kind)).collect();
@@ -503,9 +505,11 @@ impl Decoder {
     /// Step 3: the derived columns of [`rules`]' table the row leaves out.
     fn fill_derived(&mut self, cells: &mut [Cell<'_>]) -> std::result::Result<(), Fault> {
         let d = &self.derived;
-        let wa_id: Option<String> = d
-            .wa_id
-            .and_then(|i| cells[i].text().map(|s| s.trim().trim_start_matches('+').to_string()));
+        let wa_id: Option<String> = d.wa_id.and_then(|i| {
+            cells[i]
+                .text()
+                .map(|s| s.trim().trim_start_matches('+').to_string())
+        });
         if let (Some(contact), Some(wa)) = (d.contact_id, &wa_id)
             && cells[contact].is_null()
         {
@@ -515,16 +519,14 @@ impl Decoder {
             let need_country = d.country_code.is_some_and(|i| cells[i].is_null());
             let need_code = d.calling_code.is_some_and(|i| cells[i].is_null());
             if need_country || need_code {
-                let info = *self
-                    .phones
-                    .entry(wa.clone())
-                    .or_insert_with(|| lookup(wa));
+                let info = *self.phones.entry(wa.clone()).or_insert_with(|| lookup(wa));
                 if let (Some(i), true, Some(country)) =
                     (d.country_code, need_country, info.country_str())
                 {
                     cells[i] = Cell::Text(Cow::Owned(country.to_string()));
                 }
-                if let (Some(i), true, Some(code)) = (d.calling_code, need_code, info.calling_code) {
+                if let (Some(i), true, Some(code)) = (d.calling_code, need_code, info.calling_code)
+                {
                     cells[i] = Cell::Int(i64::from(code));
                 }
             }
@@ -573,7 +575,9 @@ fn convert<'a>(
     let cell = match column.kind {
         Kind::Text => value::to_text(input)?.map(Cell::Text),
         Kind::Bool => value::to_bool(&input)?.map(Cell::Bool),
-        Kind::Int32 => value::to_int(&input, i64::from(i32::MIN), i64::from(i32::MAX))?.map(Cell::Int),
+        Kind::Int32 => {
+            value::to_int(&input, i64::from(i32::MIN), i64::from(i32::MAX))?.map(Cell::Int)
+        }
         Kind::Int64 => value::to_int(&input, i64::MIN, i64::MAX)?.map(Cell::Int),
         Kind::Float => value::to_float(&input)?.map(Cell::Float),
         Kind::Timestamp => value::to_micros(&input, assume_tz)?.map(Cell::Micros),
@@ -598,16 +602,15 @@ fn check(column: &Column, cell: &Cell<'_>, table: &str) -> std::result::Result<(
     if let (Some(allowed), Some(text)) = (column.allowed, cell.text())
         && !allowed.contains(&text)
     {
-        return Err(format!(
-            "'{text}' is not one of {}",
-            allowed.join(", ")
-        ));
+        return Err(format!("'{text}' is not one of {}", allowed.join(", ")));
     }
     if column.zone
         && let Some(text) = cell.text()
         && text.parse::<chrono_tz::Tz>().is_err()
     {
-        return Err(format!("'{text}' is not an IANA time zone (e.g. Asia/Kolkata)"));
+        return Err(format!(
+            "'{text}' is not an IANA time zone (e.g. Asia/Kolkata)"
+        ));
     }
     Ok(())
 }
@@ -648,15 +651,21 @@ fn arrow_input(column: &dyn Array, row: usize) -> std::result::Result<Input<'_>,
             let v = column.as_primitive::<UInt64Type>().value(row);
             i64::try_from(v).map_or(Input::BigInt(v), Input::Int)
         }
-        DataType::Float32 => Input::Float(f64::from(column.as_primitive::<Float32Type>().value(row))),
+        DataType::Float32 => {
+            Input::Float(f64::from(column.as_primitive::<Float32Type>().value(row)))
+        }
         DataType::Float64 => Input::Float(column.as_primitive::<Float64Type>().value(row)),
         DataType::Timestamp(unit, zone) => {
             let raw = match unit {
-                TimeUnit::Second => column.as_primitive::<TimestampSecondType>().value(row) * 1_000_000,
+                TimeUnit::Second => {
+                    column.as_primitive::<TimestampSecondType>().value(row) * 1_000_000
+                }
                 TimeUnit::Millisecond => {
                     column.as_primitive::<TimestampMillisecondType>().value(row) * 1_000
                 }
-                TimeUnit::Microsecond => column.as_primitive::<TimestampMicrosecondType>().value(row),
+                TimeUnit::Microsecond => {
+                    column.as_primitive::<TimestampMicrosecondType>().value(row)
+                }
                 TimeUnit::Nanosecond => {
                     column.as_primitive::<TimestampNanosecondType>().value(row) / 1_000
                 }

@@ -15,7 +15,9 @@ use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, BooleanArray, Date32Array, RecordBatch, TimestampMicrosecondArray};
+use arrow::array::{
+    Array, AsArray, BooleanArray, Date32Array, RecordBatch, TimestampMicrosecondArray,
+};
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::row::{RowConverter, SortField};
@@ -89,10 +91,7 @@ impl Dedup {
         }
         self.read_stored_keys(ctx, batch).await?;
         let hashes = self.hashes(batch)?;
-        let keep: BooleanArray = hashes
-            .iter()
-            .map(|h| Some(self.seen.insert(*h)))
-            .collect();
+        let keep: BooleanArray = hashes.iter().map(|h| Some(self.seen.insert(*h))).collect();
         let kept = filter_record_batch(batch, &keep)?;
         let dropped = (batch.num_rows() - kept.num_rows()) as u64;
         Ok((kept, dropped))
@@ -147,7 +146,11 @@ impl Dedup {
         if new.contains(&None) {
             conditions.push("dt IS NULL".into());
         }
-        let columns: Vec<String> = self.key_columns.iter().map(|c| format!("\"{c}\"")).collect();
+        let columns: Vec<String> = self
+            .key_columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect();
         let query = format!(
             "SELECT {} FROM \"{}\" WHERE {}",
             columns.join(", "),

@@ -80,8 +80,8 @@ async fn fill_in_csw(
         )
     };
     // The load's inbound times: this batch's join those of earlier batches.
-    for i in 0..batch.num_rows() {
-        if direction[i].as_deref() == Some("inbound") {
+    for (i, dir) in direction.iter().enumerate() {
+        if dir.as_deref() == Some("inbound") {
             let k = index.key(&key(i));
             index.inbound.entry(k).or_default().push(ts.value(i));
         }

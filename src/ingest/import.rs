@@ -255,15 +255,17 @@ fn resolve_inputs(request: &ImportRequest) -> Result<Vec<Input>> {
             } else {
                 (lower.clone(), Compression::None)
             };
-            let by_extension = if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json") {
-                Some(Format::Ndjson)
-            } else if stem.ends_with(".csv") {
-                Some(Format::Csv)
-            } else if stem.ends_with(".parquet") {
-                Some(Format::Parquet)
-            } else {
-                None
-            };
+            let by_extension =
+                if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json")
+                {
+                    Some(Format::Ndjson)
+                } else if stem.ends_with(".csv") {
+                    Some(Format::Csv)
+                } else if stem.ends_with(".parquet") {
+                    Some(Format::Parquet)
+                } else {
+                    None
+                };
             let format = request.format.or(by_extension).ok_or_else(|| {
                 Error::Config(format!(
                     "{name}: cannot tell the format from the name (use --format ndjson|csv|parquet)"
@@ -312,12 +314,12 @@ fn open(input: &Input, bar: &indicatif::ProgressBar) -> Result<Box<dyn Read + Se
     Ok(match input.compression {
         Compression::None => Box::new(counted),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(counted))),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(counted).map_err(|source| {
-            Error::Io {
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(counted).map_err(
+            |source| Error::Io {
                 context: format!("reading {} as zstd", input.name),
                 source,
-            }
-        })?),
+            },
+        )?),
     })
 }
 
@@ -356,7 +358,9 @@ fn read_input(
                 }
                 number += 1;
                 decoder.push_json(number, line.strip_suffix(b"\n").unwrap_or(&line));
-                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS && !send(&mut decoder)? {
+                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS
+                    && !send(&mut decoder)?
+                {
                     return Ok(());
                 }
             }
@@ -368,7 +372,9 @@ fn read_input(
                 .from_reader(open(input, bar)?);
             let names: Vec<String> = reader
                 .headers()
-                .map_err(|e| Error::Config(format!("{}: cannot read the CSV header: {e}", input.name)))?
+                .map_err(|e| {
+                    Error::Config(format!("{}: cannot read the CSV header: {e}", input.name))
+                })?
                 .iter()
                 .map(|h| h.trim().to_string())
                 .collect();
@@ -393,17 +399,24 @@ fn read_input(
                     }
                     Err(e) => {
                         let line = e.position().map_or(0, |p| p.line());
-                        return Err(Error::Config(format!("{}:{line}: malformed CSV: {e}", input.name)));
+                        return Err(Error::Config(format!(
+                            "{}:{line}: malformed CSV: {e}",
+                            input.name
+                        )));
                     }
                 }
-                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS && !send(&mut decoder)? {
+                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS
+                    && !send(&mut decoder)?
+                {
                     return Ok(());
                 }
             }
         }
         Format::Parquet => {
             let mut bytes = Vec::new();
-            open(input, bar)?.read_to_end(&mut bytes).map_err(io_error)?;
+            open(input, bar)?
+                .read_to_end(&mut bytes)
+                .map_err(io_error)?;
             let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
                 bytes::Bytes::from(bytes),
             )
@@ -419,7 +432,9 @@ fn read_input(
                     number += 1;
                     decoder.push_arrow_row(number, &batch, row);
                 }
-                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS && !send(&mut decoder)? {
+                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS
+                    && !send(&mut decoder)?
+                {
                     return Ok(());
                 }
             }

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use deltalake::kernel::schema::partitions::{FilterValue, filter_literal};
 
 use crate::error::Result;
+use crate::lake::Lake;
 use crate::lake::schema::{self, PARTITION_COLUMN};
 use crate::lake::store::delta_err;
 use crate::lake::writer::writer_properties;
-use crate::lake::Lake;
 
 /// The schedule and thresholds of live-lake maintenance.
 #[derive(Debug, Clone)]
@@ -82,8 +82,10 @@ pub async fn round(lake: &Lake, config: &Maintenance) -> Result<Round> {
             table
         } else {
             let filters =
-                [filter_literal(PARTITION_COLUMN, "in", FilterValue::Set(crowded.clone()))
-                    .map_err(|e| delta_err(def.name, e))?];
+                [
+                    filter_literal(PARTITION_COLUMN, "in", FilterValue::Set(crowded.clone()))
+                        .map_err(|e| delta_err(def.name, e))?,
+                ];
             match table
                 .clone()
                 .optimize()

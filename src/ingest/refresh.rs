@@ -74,7 +74,13 @@ pub async fn refresh_contacts(lake: &Lake, touched: &Touched) -> Result<RefreshC
         return Ok(changes);
     }
     let lake_ctx = SessionContext::new();
-    for name in ["messages", "message_statuses", "channels", "conversations", "message_outcomes"] {
+    for name in [
+        "messages",
+        "message_statuses",
+        "channels",
+        "conversations",
+        "message_outcomes",
+    ] {
         lake_ctx.register_table(name, Arc::new(LakeTable::open(lake, name).await?))?;
     }
     lake_ctx.register_batch("touched", touched_batch(touched)?)?;
@@ -233,7 +239,11 @@ impl Region {
                 )
             })
             .collect();
-        let mut predicate = format!("dt IN ({}) AND ({})", days.join(", "), contacts.join(" OR "));
+        let mut predicate = format!(
+            "dt IN ({}) AND ({})",
+            days.join(", "),
+            contacts.join(" OR ")
+        );
         if let Some(extra) = extra {
             predicate = format!("{extra} AND {predicate}");
         }
@@ -250,7 +260,10 @@ impl Region {
         );
         let times = batch
             .column_by_name(time)
-            .and_then(|c| c.as_any().downcast_ref::<arrow::array::TimestampMicrosecondArray>())
+            .and_then(|c| {
+                c.as_any()
+                    .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+            })
             .ok_or_else(|| Error::Config(format!("{}: {time} is not a timestamp", def.name)))?;
         let mask: arrow::array::BooleanArray = (0..batch.num_rows())
             .map(|i| {
@@ -258,7 +271,10 @@ impl Region {
                 let inside = self.days.contains(&day)
                     && self
                         .contacts
-                        .get(&(t[i].clone().unwrap_or_default(), c[i].clone().unwrap_or_default()))
+                        .get(&(
+                            t[i].clone().unwrap_or_default(),
+                            c[i].clone().unwrap_or_default(),
+                        ))
                         .is_some_and(|ks| k[i].as_ref().is_some_and(|k| ks.contains(k)));
                 Some(inside)
             })
@@ -281,9 +297,18 @@ fn touched_batch(touched: &Touched) -> Result<RecordBatch> {
         k.push(contact.as_str());
     }
     Ok(RecordBatch::try_from_iter([
-        ("tenant_id", Arc::new(arrow::array::StringArray::from(t)) as _),
-        ("channel_id", Arc::new(arrow::array::StringArray::from(c)) as _),
-        ("contact_id", Arc::new(arrow::array::StringArray::from(k)) as _),
+        (
+            "tenant_id",
+            Arc::new(arrow::array::StringArray::from(t)) as _,
+        ),
+        (
+            "channel_id",
+            Arc::new(arrow::array::StringArray::from(c)) as _,
+        ),
+        (
+            "contact_id",
+            Arc::new(arrow::array::StringArray::from(k)) as _,
+        ),
     ])?)
 }
 
@@ -300,7 +325,12 @@ fn register(
 }
 
 /// Runs `sql` on `from` and registers its answer as table `name` of `to`.
-async fn copy_query(from: &SessionContext, sql: &str, to: &SessionContext, name: &str) -> Result<()> {
+async fn copy_query(
+    from: &SessionContext,
+    sql: &str,
+    to: &SessionContext,
+    name: &str,
+) -> Result<()> {
     let frame = from.sql(sql).await?;
     let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;

@@ -230,7 +230,14 @@ static RULES: &[TableRules] = &[
             ),
             (
                 "trigger",
-                &["keyword", "broadcast", "api", "flow", "schedule", "reminder"],
+                &[
+                    "keyword",
+                    "broadcast",
+                    "api",
+                    "flow",
+                    "schedule",
+                    "reminder",
+                ],
             ),
         ],
         zones: &[],

@@ -154,7 +154,9 @@ impl<'de> Visitor<'de> for RowVisitor {
         Ok(JsonRow(members))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::custom("a row must be a JSON object, not an array"))
+        Err(de::Error::custom(
+            "a row must be a JSON object, not an array",
+        ))
     }
 }
 
@@ -359,8 +361,8 @@ mod tests {
 
     #[test]
     fn json_rows_keep_members_in_order_and_nested_values_are_marked() {
-        let row: JsonRow = serde_json::from_str(r#"{"a": 1, "b": {"x": [1]}, "c": "t\"x"}"#)
-            .expect("parse");
+        let row: JsonRow =
+            serde_json::from_str(r#"{"a": 1, "b": {"x": [1]}, "c": "t\"x"}"#).expect("parse");
         assert_eq!(row.0.len(), 3);
         assert_eq!(row.0[0], (Cow::Borrowed("a"), Input::Int(1)));
         assert_eq!(row.0[1].1, Input::Nested("an object"));

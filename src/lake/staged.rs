@@ -13,12 +13,12 @@
 //! deleted instead of committed (a flush retried after a crash commits once). A crash between
 //! `write` and `commit` leaves unreferenced files that `VACUUM` removes.
 
+use arrow::array::RecordBatch;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, Transaction};
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
-use arrow::array::RecordBatch;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 

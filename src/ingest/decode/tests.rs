@@ -13,8 +13,14 @@ fn table(name: &str) -> &'static TableDef {
 }
 
 fn decode(name: &str, ndjson: &str) -> Decoded {
-    decode_ndjson(table(name), ndjson.as_bytes(), 1, &DecodeOptions::default(), NOW)
-        .expect("decode")
+    decode_ndjson(
+        table(name),
+        ndjson.as_bytes(),
+        1,
+        &DecodeOptions::default(),
+        NOW,
+    )
+    .expect("decode")
 }
 
 fn text(batch: &RecordBatch, column: &str, row: usize) -> Option<String> {
@@ -34,11 +40,22 @@ fn an_inbound_message_gets_its_derived_columns() {
     assert_eq!(b.num_rows(), 1);
     assert_eq!(text(b, "contact_id", 0).as_deref(), Some("919876543210"));
     assert_eq!(text(b, "country_code", 0).as_deref(), Some("IN"));
-    let code = b.column_by_name("calling_code").expect("c").as_primitive::<Int32Type>();
+    let code = b
+        .column_by_name("calling_code")
+        .expect("c")
+        .as_primitive::<Int32Type>();
     assert_eq!(code.value(0), 91);
     assert_eq!(text(b, "author_type", 0).as_deref(), Some("contact"));
-    assert!(!b.column_by_name("is_template").expect("c").as_boolean().value(0));
-    let ts = b.column_by_name("ts").expect("c").as_primitive::<TimestampMicrosecondType>();
+    assert!(
+        !b.column_by_name("is_template")
+            .expect("c")
+            .as_boolean()
+            .value(0)
+    );
+    let ts = b
+        .column_by_name("ts")
+        .expect("c")
+        .as_primitive::<TimestampMicrosecondType>();
     assert_eq!(ts.value(0), 1_790_827_200_000_000);
     let ingested = b
         .column_by_name("ingested_at")
@@ -54,7 +71,10 @@ fn a_status_gets_its_error_bucket() {
         r#"{"tenant_id":"t1","channel_id":"c1","message_id":"m1","status":"failed","ts":1790827200,"error_code":"131047"}"#,
     );
     assert!(out.rejects.is_empty(), "{:?}", out.rejects);
-    assert_eq!(text(&out.batch, "error_bucket", 0).as_deref(), Some("outside_window"));
+    assert_eq!(
+        text(&out.batch, "error_bucket", 0).as_deref(),
+        Some("outside_window")
+    );
 }
 
 #[test]
@@ -122,8 +142,13 @@ fn unknown_columns_can_be_ignored_and_zones_assumed() {
 
 #[test]
 fn csv_fields_empty_is_null_and_zones_are_checked() {
-    let mut decoder = Decoder::new(table("tenants"), DecodeOptions::default(), NOW).expect("decoder");
-    let names = vec!["tenant_id".to_string(), "name".to_string(), "tz".to_string()];
+    let mut decoder =
+        Decoder::new(table("tenants"), DecodeOptions::default(), NOW).expect("decoder");
+    let names = vec![
+        "tenant_id".to_string(),
+        "name".to_string(),
+        "tz".to_string(),
+    ];
     decoder.push_fields(2, &names, ["t1", "", "Asia/Kolkata"].into_iter());
     decoder.push_fields(3, &names, ["t2", "Two", "Mars/Olympus"].into_iter());
     let out = decoder.finish().expect("finish");
