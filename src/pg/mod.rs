@@ -6,7 +6,11 @@
 //!
 //! Three layers, data flowing one way: [`wire`] (the protocol) → [`sql`] (meaning and planning
 //! of statements) → the engine (DataFusion and `crate::engine`). [`catalog`] is what clients
-//! introspect; [`session`] is the per-connection state every layer reads.
+//! introspect; `session` is the per-connection state every layer reads.
+//!
+//! Calls go one way too, with one exception left: `sql::run` and `sql::plan` build their
+//! pgwire responses and result descriptions with wire's leaf modules (`encode`, `copy`,
+//! `cancel`, `types`), which call nothing back; no module imports one that imports it.
 //!
 //! ```text
 //! pg/

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | no arguments | `{}` |
 //! | an odd number of arguments | error `22023` (`argument list must have even number of elements`) |
-//! | a NULL key | error (`null value not allowed for object key`) |
+//! | a NULL key | error `22000` (`null value not allowed for object key`) |
 //! | key of any type | its text, as a JSON string |
 //! | NULL value | `null` |
 //! | boolean | `true` / `false` |
