@@ -1,4 +1,7 @@
-//! One error type for the process, and its SQLSTATE mapping at the edge.
+//! One error type for the process. Its SQLSTATEs, like every other error's a client sees, come
+//! from the one mapping at the Postgres edge: the table in [`crate::pg::error`]
+//! ([`crate::pg::error::sqlstate`] for DataFusion errors, which looks through to an [`Error`]
+//! wrapped in them, and [`crate::pg::error::error_sqlstate`] for an [`Error`] itself).
 
 use datafusion::error::DataFusionError;
 

@@ -16,7 +16,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_postgres::NoTls;
 
 fn session() -> SessionContext {
-    let ctx = SessionContext::new();
+    with_table(SessionContext::new())
+}
+
+/// `ctx` with table `t`: `id` 1, 2, 3.
+fn with_table(ctx: SessionContext) -> SessionContext {
     let batch = RecordBatch::try_from_iter(vec![(
         "id",
         Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef,
@@ -28,9 +32,13 @@ fn session() -> SessionContext {
 }
 
 async fn start() -> u16 {
+    serve_sessions(Arc::new(session)).await
+}
+
+/// Serves `sessions` on a free port; returns the port.
+async fn serve_sessions(sessions: SessionFactory) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let sessions: SessionFactory = Arc::new(session);
     tokio::spawn(serve_with_options(
         listener,
         sessions,
@@ -271,4 +279,81 @@ async fn huge_and_deep_queries_get_errors_not_crashes() {
     assert_eq!(sqlstate.as_deref(), Some("42601"));
 
     still_serving(port).await;
+}
+
+/// A server whose sessions have 4 MB of memory and no spill files: a big sort runs out.
+async fn start_small() -> u16 {
+    use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    use datafusion::prelude::SessionConfig;
+    serve_sessions(Arc::new(|| {
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(4 * 1024 * 1024, 1.0)
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
+            .build_arc()
+            .expect("runtime");
+        with_table(SessionContext::new_with_config_rt(
+            SessionConfig::new(),
+            runtime,
+        ))
+    }))
+    .await
+}
+
+/// Every SQLSTATE the README promises (and the ones of bad types, bad text and memory) reaches
+/// a real client: tokio-postgres reads the code of the ErrorResponse, and the connection goes
+/// on serving. (`53300` is tested in tests/wire.rs, with a server of one connection.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_reach_clients_with_their_sqlstate() {
+    let port = start_small().await;
+    let config = format!("host=127.0.0.1 port={port} user=u dbname=chatlake connect_timeout=10");
+    let (client, connection) = tokio_postgres::connect(&config, NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let cases = [
+        ("SELEC 1", "42601"),                                  // syntax
+        ("SELECT * FROM nope", "42P01"),                       // unknown table
+        ("SELECT nope(1)", "42883"),                           // unknown function
+        ("SELECT nope FROM t", "42703"),                       // unknown column
+        ("SELECT id / 0 FROM t", "22012"),                     // division by zero
+        ("CREATE TABLE u (a INT)", "42501"),                   // DDL is refused
+        ("SELECT id FROM t WHERE id = true", "42804"),         // bigint compared with boolean
+        ("SELECT CAST('abc' AS INT)", "22P02"),                // text that is no number
+        ("SELECT * FROM t WHERE (id > 1) = 'maybe'", "22P02"), // text that is no boolean
+        ("SET statement_timeout = 'soon'", "22023"),           // bad setting value
+        (
+            "SELECT v FROM generate_series(1, 5000000) AS s(v) ORDER BY v DESC",
+            "53200",
+        ), // the sort needs more than the session's 4 MB
+    ];
+    for (sql, expected) in cases {
+        let error = client
+            .simple_query(sql)
+            .await
+            .expect_err(&format!("{sql} should fail"));
+        let code = error.code().map(|c| c.code().to_string());
+        assert_eq!(code.as_deref(), Some(expected), "{sql}: {error:?}");
+    }
+    // A statement that runs past statement_timeout is canceled.
+    client
+        .simple_query("SET statement_timeout = 50")
+        .await
+        .expect("set timeout");
+    let error = client
+        .simple_query("SELECT count(*) FROM generate_series(1, 5000000000) AS s(v) WHERE v % 7 = 3")
+        .await
+        .expect_err("runs past the timeout");
+    assert_eq!(error.code().map(|c| c.code()), Some("57014"), "{error:?}");
+    client
+        .simple_query("SET statement_timeout = 0")
+        .await
+        .expect("reset timeout");
+    let rows = client
+        .query("SELECT count(*) FROM t", &[])
+        .await
+        .expect("the connection still serves");
+    assert_eq!(rows[0].get::<_, i64>(0), 3);
 }

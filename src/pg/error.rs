@@ -1,28 +1,33 @@
-//! The one mapping from DataFusion errors to Postgres SQLSTATEs, and the error values the front
-//! end sends.
+//! The one mapping from errors to Postgres SQLSTATEs ([`sqlstate`]), and the error values the
+//! front end sends. Errors the front end raises itself (a bad `Bind`, an unknown cursor, a
+//! read-only setting …) are built with their SQLSTATE where they arise ([`code`]).
 //!
 //! The deepest DataFusion error of the chain decides (context wrappers, diagnostics and Arrow
-//! `External` wrappers are looked through):
+//! `External` wrappers are looked through). Its type decides wherever it has one; only
+//! DataFusion's plan and configuration errors, which carry nothing but a message, are matched
+//! by message (rows marked *message*; the patterns are `PLAN_MESSAGES` and `CONFIG_MESSAGES`):
 //!
 //! | Error | SQLSTATE |
 //! |---|---|
 //! | SQL parser error | `42601` syntax_error (`54001` when the nesting limit is hit) |
-//! | plan: `table '…' not found` | `42P01` undefined_table |
-//! | plan: unknown function, table function or no matching signature | `42883` undefined_function |
-//! | plan: types that cannot be compared or coerced | `42804` datatype_mismatch |
-//! | plan: non-aggregated column outside `GROUP BY` | `42803` grouping_error |
-//! | plan: statement rejected by the server's policy (DDL, DML) | `42501` insufficient_privilege |
-//! | plan: placeholder without a value | `42P02` undefined_parameter |
+//! | *message* plan: `table '…' not found` | `42P01` undefined_table |
+//! | *message* plan: unknown function, table function or no matching signature | `42883` undefined_function |
+//! | *message* plan: types that cannot be compared or coerced | `42804` datatype_mismatch |
+//! | *message* plan: non-aggregated column outside `GROUP BY` | `42803` grouping_error |
+//! | *message* plan: statement rejected by the server's policy (DDL, DML) | `42501` insufficient_privilege |
+//! | *message* plan: placeholder without a value | `42P02` undefined_parameter |
 //! | plan: anything else — a bad call, e.g. an unknown zone or a bad mode (`plan_err!`) | `22023` invalid_parameter_value |
 //! | schema: unknown / ambiguous / duplicate column | `42703` / `42702` / `42701` |
 //! | not implemented | `0A000` feature_not_supported |
-//! | configuration: unknown setting / bad value | `42704` undefined_object / `22023` |
+//! | *message* configuration: unknown setting / bad value | `42704` undefined_object / `22023` |
 //! | execution: bad data (`exec_err!`) | `22000` data_exception |
 //! | Arrow: division by zero / overflow / cast or parse failure / bad argument | `22012` / `22003` / `22P02` / `22023` |
 //! | resources exhausted, out of memory | `53200` out_of_memory |
 //! | object store, I/O, Parquet | `58030` io_error |
 //! | query canceled ([`QueryCanceled`], [`StatementTimeout`]) | `57014` query_canceled |
 //! | a quoted literal that is no boolean where one is compared with a boolean ([`InvalidBoolean`]) | `22P02` invalid_text_representation |
+//! | ours ([`crate::error::Error`]): missing table / lake, Delta or I/O failure / bad URL or configuration | `42P01` / `58030` / `22023` (wrapped DataFusion and Arrow errors as above) |
+//! | the lake's storage errors (`DeltaTableError`, `object_store::Error`, `std::io::Error`) | `58030` io_error |
 //! | internal and everything else | `XX000` internal_error |
 
 use std::fmt;
@@ -32,6 +37,8 @@ use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::parser::ParserError;
 use pgwire::error::{ErrorInfo, PgWireError};
+
+use crate::error::Error;
 
 /// SQLSTATE codes the front end sends.
 pub mod code {
@@ -133,6 +140,11 @@ impl fmt::Display for InvalidBoolean {
 impl std::error::Error for InvalidBoolean {}
 
 /// The SQLSTATE a DataFusion error is reported with (see the module table).
+///
+/// The error's type decides wherever it has one (parser, schema, Arrow, resources, I/O, our
+/// [`crate::error::Error`], the cancel and boolean errors of this module); DataFusion's plan and
+/// configuration errors carry only a message, matched against [`PLAN_MESSAGES`] and
+/// [`CONFIG_MESSAGES`].
 pub fn sqlstate(error: &DataFusionError) -> &'static str {
     let root = match error.find_root() {
         DataFusionError::Collection(errors) => errors.first().unwrap_or(error),
@@ -143,7 +155,9 @@ pub fn sqlstate(error: &DataFusionError) -> &'static str {
             ParserError::RecursionLimitExceeded => code::STATEMENT_TOO_COMPLEX,
             _ => code::SYNTAX_ERROR,
         },
-        DataFusionError::Plan(message) => plan_sqlstate(message),
+        DataFusionError::Plan(message) => {
+            by_message(message, PLAN_MESSAGES, code::INVALID_PARAMETER_VALUE)
+        }
         DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
             SchemaError::FieldNotFound { .. } => code::UNDEFINED_COLUMN,
             SchemaError::AmbiguousReference { .. } => code::AMBIGUOUS_COLUMN,
@@ -152,14 +166,7 @@ pub fn sqlstate(error: &DataFusionError) -> &'static str {
         },
         DataFusionError::NotImplemented(_) => code::FEATURE_NOT_SUPPORTED,
         DataFusionError::Configuration(message) => {
-            if message.contains("Could not find config namespace")
-                || message.contains("not found")
-                || message.contains("nrecognized")
-            {
-                code::UNDEFINED_OBJECT
-            } else {
-                code::INVALID_PARAMETER_VALUE
-            }
+            by_message(message, CONFIG_MESSAGES, code::INVALID_PARAMETER_VALUE)
         }
         DataFusionError::Execution(_) => code::DATA_EXCEPTION,
         DataFusionError::ArrowError(arrow_error, _) => arrow_sqlstate(arrow_error),
@@ -167,49 +174,140 @@ pub fn sqlstate(error: &DataFusionError) -> &'static str {
         DataFusionError::ObjectStore(_)
         | DataFusionError::IoError(_)
         | DataFusionError::ParquetError(_) => code::IO_ERROR,
-        DataFusionError::External(inner)
-            if inner.downcast_ref::<QueryCanceled>().is_some()
-                || inner.downcast_ref::<StatementTimeout>().is_some() =>
-        {
-            code::QUERY_CANCELED
-        }
-        DataFusionError::External(inner) if inner.downcast_ref::<InvalidBoolean>().is_some() => {
-            code::INVALID_TEXT_REPRESENTATION
-        }
+        DataFusionError::External(inner) => external_sqlstate(inner.as_ref()),
         _ => code::INTERNAL_ERROR,
     }
 }
 
-fn plan_sqlstate(message: &str) -> &'static str {
-    let has = |needle: &str| message.contains(needle);
-    if has("table function '") && has("not found") {
-        code::UNDEFINED_FUNCTION
-    } else if has("table '") && has("not found") {
-        code::UNDEFINED_TABLE
-    } else if message.starts_with("Invalid function '")
-        || has("No function matches the given name and argument types")
-        || has("Failed to coerce arguments to satisfy a call to")
-        || has("does not support zero arguments")
-        || (has("expects") && has("arguments but received"))
+/// A message pattern of an error type that carries only a message.
+#[derive(Debug, Clone, Copy)]
+enum Pattern {
+    /// The message contains every one of these.
+    Contains(&'static [&'static str]),
+    /// The message starts with this.
+    StartsWith(&'static str),
+}
+
+/// DataFusion's plan errors (`plan_err!`: no type beyond the message), first match wins;
+/// anything else is a bad call: `22023`.
+const PLAN_MESSAGES: &[(Pattern, &str)] = {
+    use Pattern::{Contains, StartsWith};
+    &[
+        (
+            Contains(&["table function '", "not found"]),
+            code::UNDEFINED_FUNCTION,
+        ),
+        (Contains(&["table '", "not found"]), code::UNDEFINED_TABLE),
+        (StartsWith("Invalid function '"), code::UNDEFINED_FUNCTION),
+        (
+            Contains(&["No function matches the given name and argument types"]),
+            code::UNDEFINED_FUNCTION,
+        ),
+        (
+            Contains(&["Failed to coerce arguments to satisfy a call to"]),
+            code::UNDEFINED_FUNCTION,
+        ),
+        (
+            Contains(&["does not support zero arguments"]),
+            code::UNDEFINED_FUNCTION,
+        ),
+        (
+            Contains(&["expects", "arguments but received"]),
+            code::UNDEFINED_FUNCTION,
+        ),
+        (Contains(&["column '", "not found"]), code::UNDEFINED_COLUMN),
+        (Contains(&["Cannot infer common"]), code::DATATYPE_MISMATCH),
+        (Contains(&["Cannot coerce"]), code::DATATYPE_MISMATCH),
+        (Contains(&["isn't a common type"]), code::DATATYPE_MISMATCH),
+        (
+            Contains(&["Cannot automatically convert"]),
+            code::DATATYPE_MISMATCH,
+        ),
+        (Contains(&["GROUP BY"]), code::GROUPING_ERROR),
+        (Contains(&["must appear in"]), code::GROUPING_ERROR),
+        (Contains(&["non-aggregate values"]), code::GROUPING_ERROR),
+        (
+            Contains(&["DDL not supported"]),
+            code::INSUFFICIENT_PRIVILEGE,
+        ),
+        (
+            Contains(&["DML not supported"]),
+            code::INSUFFICIENT_PRIVILEGE,
+        ),
+        (
+            Contains(&["Statement not supported"]),
+            code::INSUFFICIENT_PRIVILEGE,
+        ),
+        (
+            Contains(&["No value found for placeholder"]),
+            code::UNDEFINED_PARAMETER,
+        ),
+        (
+            Contains(&["Unknown placeholder"]),
+            code::UNDEFINED_PARAMETER,
+        ),
+    ]
+};
+
+/// DataFusion's configuration errors (no type beyond the message): an unknown setting is
+/// `42704`, anything else a bad value, `22023`.
+const CONFIG_MESSAGES: &[(Pattern, &str)] = &[
+    (
+        Pattern::Contains(&["Could not find config namespace"]),
+        code::UNDEFINED_OBJECT,
+    ),
+    (Pattern::Contains(&["not found"]), code::UNDEFINED_OBJECT),
+    (Pattern::Contains(&["nrecognized"]), code::UNDEFINED_OBJECT),
+];
+
+/// The SQLSTATE of the first pattern of `table` that `message` matches, else `otherwise`.
+fn by_message(
+    message: &str,
+    table: &[(Pattern, &'static str)],
+    otherwise: &'static str,
+) -> &'static str {
+    table
+        .iter()
+        .find(|(pattern, _)| match pattern {
+            Pattern::Contains(needles) => needles.iter().all(|n| message.contains(n)),
+            Pattern::StartsWith(prefix) => message.starts_with(prefix),
+        })
+        .map_or(otherwise, |(_, code)| code)
+}
+
+/// Errors from outside DataFusion, by type: ours (this module's, [`crate::error::Error`]) and
+/// the lake's storage errors.
+fn external_sqlstate(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> &'static str {
+    if inner.downcast_ref::<QueryCanceled>().is_some()
+        || inner.downcast_ref::<StatementTimeout>().is_some()
     {
-        code::UNDEFINED_FUNCTION
-    } else if has("column '") && has("not found") {
-        code::UNDEFINED_COLUMN
-    } else if has("Cannot infer common")
-        || has("Cannot coerce")
-        || has("isn't a common type")
-        || has("Cannot automatically convert")
+        code::QUERY_CANCELED
+    } else if inner.downcast_ref::<InvalidBoolean>().is_some() {
+        code::INVALID_TEXT_REPRESENTATION
+    } else if let Some(error) = inner.downcast_ref::<Error>() {
+        error_sqlstate(error)
+    } else if let Some(error) = inner.downcast_ref::<DataFusionError>() {
+        sqlstate(error)
+    } else if let Some(error) = inner.downcast_ref::<ArrowError>() {
+        arrow_sqlstate(error)
+    } else if inner.downcast_ref::<deltalake::DeltaTableError>().is_some()
+        || inner.downcast_ref::<object_store::Error>().is_some()
+        || inner.downcast_ref::<std::io::Error>().is_some()
     {
-        code::DATATYPE_MISMATCH
-    } else if has("GROUP BY") || has("must appear in") || has("non-aggregate values") {
-        code::GROUPING_ERROR
-    } else if has("DDL not supported") || has("DML not supported") || has("Statement not supported")
-    {
-        code::INSUFFICIENT_PRIVILEGE
-    } else if has("No value found for placeholder") || has("Unknown placeholder") {
-        code::UNDEFINED_PARAMETER
+        code::IO_ERROR
     } else {
-        code::INVALID_PARAMETER_VALUE
+        code::INTERNAL_ERROR
+    }
+}
+
+/// The SQLSTATE of one of our errors ([`crate::error::Error`]).
+pub fn error_sqlstate(error: &Error) -> &'static str {
+    match error {
+        Error::MissingTable { .. } | Error::MissingDerivedTable { .. } => code::UNDEFINED_TABLE,
+        Error::LakeUnreachable { .. } | Error::Delta { .. } | Error::Io { .. } => code::IO_ERROR,
+        Error::LakeUrl { .. } | Error::Config(_) => code::INVALID_PARAMETER_VALUE,
+        Error::DataFusion(error) => sqlstate(error),
+        Error::Arrow(error) => arrow_sqlstate(error),
     }
 }
 
@@ -323,5 +421,41 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn our_errors_map_by_their_type() {
+        let external = |e: Error| sqlstate(&DataFusionError::External(Box::new(e)));
+        assert_eq!(
+            external(Error::MissingTable {
+                table: "messages".into(),
+                location: "memory:///".into(),
+            }),
+            "42P01"
+        );
+        assert_eq!(
+            external(Error::Io {
+                context: "reading".into(),
+                source: std::io::Error::other("disk"),
+            }),
+            "58030"
+        );
+        assert_eq!(external(Error::Config("bad".into())), "22023");
+        // A DataFusion error inside ours decides by its own type.
+        assert_eq!(
+            external(Error::DataFusion(DataFusionError::ResourcesExhausted(
+                "pool".into()
+            ))),
+            "53200"
+        );
+        let io = DataFusionError::External(Box::new(std::io::Error::other("gone")));
+        assert_eq!(sqlstate(&io), "58030");
+    }
+
+    #[test]
+    fn configuration_errors_by_message() {
+        let config = |m: &str| sqlstate(&DataFusionError::Configuration(m.into()));
+        assert_eq!(config("Could not find config namespace \"nope\""), "42704");
+        assert_eq!(config("bad value"), "22023");
     }
 }

@@ -4,23 +4,26 @@
 //! Each connection gets its own DataFusion session (its own `SET`s) over the engine's shared
 //! tables and functions; results stream from DataFusion to the socket batch by batch.
 //!
+//! Three layers, data flowing one way: [`wire`] (the protocol) → [`sql`] (meaning and planning
+//! of statements) → the engine (DataFusion and `crate::engine`). [`catalog`] is what clients
+//! introspect; `session` is the per-connection state every layer reads.
+//!
+//! Calls go one way too, with one exception left: `sql::run` and `sql::plan` build their
+//! pgwire responses and result descriptions with wire's leaf modules (`encode`, `copy`,
+//! `cancel`, `types`), which call nothing back; no module imports one that imports it.
+//!
+//! ```text
+//! pg/
+//!   mod.rs  server.rs (accept loop)  session.rs (settings, cursors)  error.rs (SQLSTATEs)
+//!   wire/     handler, portal (the Execute loop), decode (Bind), types, encode, format, copy, cancel
+//!   sql/      statement, rewrite, plan (+ params: parameter types), run, commands, coerce, origin, table_args
+//!   catalog/  pg_catalog provider, pg_proc (+ routines), information_schema, functions/ (one file per group)
+//! ```
+//!
 //! - [`server`]: the accept loop: connection limit, graceful shutdown ([`serve`]).
-//! - `handler`: the pgwire handlers of one connection: startup, simple and extended protocol.
-//! - `execute`: planning and running statements; session and transaction commands.
-//! - `statement`: SQL text → commands (what is answered here, what DataFusion runs).
-//! - `session`: per-connection settings (`SET`/`SHOW`, `TimeZone`, …).
-//! - `params`: parameter types and decoding of bound values.
-//! - `origin`: the table OID and column number of plain column references (`RowDescription`).
-//! - `table_args`: placeholders in table-function arguments (`stella_users($1, $2)`), planned at execution.
-//! - `types`, `encode`, `format`: Arrow → Postgres types, `DataRow` encoding, value renderings.
-//! - [`error`]: DataFusion errors → SQLSTATE ([`sqlstate`]).
-//! - `coerce`: quoted literals compared with booleans read as booleans (`indisprimary = 'f'`).
-//! - `cancel`: `CancelRequest`s and `statement_timeout` stop the running statement (`57014`).
-//! - `copy`: `COPY (query) TO STDOUT` in text and CSV.
-//! - [`catalog`]: `pg_catalog` and the Postgres-flavoured `information_schema`.
-//! - [`routines`]: chatlake's SQL functions and reports in `pg_proc` (`\df`).
-//! - `rewrite`: SQL rewrites for client catalog queries (`::regclass`, `information_schema`, …).
-//! - `functions`: `version()`, `current_database()`, `current_schema()`, `pg_backend_pid()`.
+//! - `session`: per-connection settings (`SET`/`SHOW`, `TimeZone`, …) and cursors.
+//! - [`error`]: the one SQLSTATE table ([`sqlstate`]) and the error values the front end sends.
+//! - [`wire`], [`sql`], [`catalog`]: see each module's map.
 //!
 //! What works today, and what does not yet:
 //!
@@ -38,35 +41,22 @@
 //! | refused | DDL and DML (`42501`): the catalog is shared by all connections |
 //! | not yet | TLS, passwords, `COPY … FROM STDIN`, binary COPY, backward cursors |
 
-mod cancel;
 pub mod catalog;
-mod coerce;
-mod copy;
-mod encode;
 pub mod error;
-mod execute;
-mod format;
-mod functions;
-mod handler;
-mod origin;
-mod params;
-mod rewrite;
-pub mod routines;
 pub mod server;
 mod session;
-mod statement;
-mod table_args;
-mod types;
+pub(crate) mod sql;
+pub(crate) mod wire;
 
-pub use cancel::CancelRegistry;
+pub use catalog::functions::{register_backend_pid, register_pg_functions, version_string};
 pub use error::{InvalidBoolean, QueryCanceled, StatementTimeout, code, sqlstate};
-pub use functions::{register_backend_pid, register_pg_functions, version_string};
+pub use wire::cancel::CancelRegistry;
 /// Splits and classifies a client's query string the way the server does before planning
 /// (the SQL entry point, for the fuzz target in `fuzz/`): the number of statements, or the
 /// SQLSTATE of the error a client would get.
 #[doc(hidden)]
 pub fn parse_statements(sql: &str) -> std::result::Result<usize, &'static str> {
-    statement::parse(sql)
+    sql::statement::parse(sql)
         .map(|commands| commands.len())
         .map_err(|e| sqlstate(&e))
 }

@@ -25,12 +25,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use super::cancel::CancelRegistry;
 use super::catalog;
+use super::catalog::functions::{register_catalog_functions, register_pg_functions};
 use super::error::code;
-use super::functions::{register_catalog_functions, register_pg_functions};
-use super::handler::Connection;
 use super::session::Session;
+use super::wire::cancel::CancelRegistry;
+use super::wire::handler::Connection;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -65,7 +65,7 @@ pub async fn serve(
 ) -> Result<()> {
     let sessions = move || {
         let ctx = engine.new_session();
-        super::routines::attach_reports(&ctx, engine.reports());
+        super::catalog::routines::attach_reports(&ctx, engine.reports());
         ctx
     };
     serve_with(listener, Arc::new(sessions), shutdown).await
@@ -192,7 +192,7 @@ async fn serve_connection(
     if let Err(e) = catalog::install(&ctx) {
         tracing::warn!(%peer, "pg_catalog unavailable on this connection: {e}");
     }
-    super::coerce::install(&ctx);
+    super::sql::coerce::install(&ctx);
     register_pg_functions(&ctx);
     register_catalog_functions(&ctx);
     let connection = Connection::new(Session::new(ctx), pids, cancels);

@@ -27,10 +27,10 @@ use futures::stream::BoxStream;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 
-use super::cancel::{Canceler, Interrupt, parse_timeout};
-use super::encode::ResultColumns;
 use super::error::{code, user_error};
-use super::origin::RelationOids;
+use super::sql::origin::RelationOids;
+use super::wire::cancel::{Canceler, Interrupt, parse_timeout};
+use super::wire::encode::{OutputOptions, ResultColumns};
 
 /// PostgreSQL version clients see (`server_version`, `version()`).
 pub const PG_VERSION: &str = "16.6";
@@ -103,24 +103,6 @@ const REPORTED: &[&str] = &[
     "standard_conforming_strings",
     "TimeZone",
 ];
-
-/// How values are printed, taken from the settings when a statement starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct OutputOptions {
-    /// Zone `timestamptz` values are printed in.
-    pub time_zone: Tz,
-    /// `extra_float_digits`: > 0 prints shortest round-trip floats.
-    pub extra_float_digits: i32,
-}
-
-impl Default for OutputOptions {
-    fn default() -> Self {
-        OutputOptions {
-            time_zone: Tz::UTC,
-            extra_float_digits: 1,
-        }
-    }
-}
 
 #[derive(Debug)]
 struct Settings {

@@ -7,7 +7,7 @@
 //! | startup | any user, any database, no password; settings in the startup packet (`application_name`, `client_encoding`, `DateStyle`, `TimeZone`, `extra_float_digits`, `options=-c k=v`) applied, bad values ignored; `ParameterStatus` for every reported setting (`server_version` = `16.6 (chatlake …)`, `DateStyle` = `ISO, MDY`, …); `BackendKeyData` |
 //! | simple query | each statement in turn; rows stream as DataFusion produces batches |
 //! | `Parse` | planned right away: parameter types and result columns known for `Describe`; several statements are `42601` |
-//! | `Bind` / `Execute` | values decoded by [`super::params`]; rows streamed straight to the socket (`max_rows` honoured with `PortalSuspended`) |
+//! | `Bind` / `Execute` | values decoded by [`super::decode`]; rows streamed straight to the socket by [`super::portal`] (`max_rows` honoured with `PortalSuspended`) |
 //!
 //! Errors leave the connection usable: a failed statement is reported with its SQLSTATE and
 //! the client can go on (after `Sync` in the extended protocol).
@@ -17,33 +17,34 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use futures::{Sink, SinkExt, StreamExt};
+use futures::Sink;
 use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
 };
 use pgwire::api::cancel::CancelHandler;
-use pgwire::api::copy::send_copy_out_response;
-use pgwire::api::portal::{Portal, PortalExecutionState};
-use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler, send_execution_response};
-use pgwire::api::results::{FieldInfo, Response, Tag};
+use pgwire::api::portal::Portal;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{FieldInfo, Response};
 use pgwire::api::stmt::{QueryParser, StoredStatement};
-use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::store::PortalStore;
 use pgwire::api::{
-    ClientInfo, ClientPortalStore, DEFAULT_NAME, ErrorHandler, METADATA_DATABASE, METADATA_USER,
-    PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator,
-    RandomPidSecretKeyGenerator, Type,
+    ClientInfo, ClientPortalStore, ErrorHandler, METADATA_DATABASE, METADATA_USER,
+    PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
 };
 use pgwire::error::{PgWireError, PgWireResult};
-use pgwire::messages::extendedquery::{Execute, PortalSuspended};
-use pgwire::messages::response::EmptyQueryResponse;
+use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use super::cancel::{CancelRegistry, Registration};
-use super::error::{code, user_error};
-use super::execute::{self, Prepared};
-use super::functions::{register_backend_pid, register_setting_functions, register_user};
-use super::session::Session;
+use super::decode::decode_parameters;
+use super::portal;
+use crate::pg::catalog::functions::{
+    register_backend_pid, register_setting_functions, register_user,
+};
+use crate::pg::session::Session;
+use crate::pg::sql::plan::{self, Prepared};
+use crate::pg::sql::run;
 
 /// Everything pgwire needs to serve one connection.
 #[derive(Debug, Clone)]
@@ -229,7 +230,7 @@ impl SimpleQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        execute::run_simple(&self.session, client, query).await
+        run::run_simple(&self.session, client, query).await
     }
 }
 
@@ -252,7 +253,7 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        execute::parse_one(&self.session, sql, types).await
+        plan::parse_one(&self.session, sql, types).await
     }
 
     fn get_parameter_types(&self, statement: &Prepared) -> PgWireResult<Vec<Type>> {
@@ -290,12 +291,19 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let response = execute::run(
+        let prepared = &portal.statement.statement;
+        let params = decode_parameters(
+            prepared.params(),
+            &portal.parameters,
+            &portal.parameter_format,
+            &self.session.output_options().time_zone,
+        )?;
+        let response = run::run(
             &self.session,
             client,
-            &portal.statement.statement,
-            &portal.parameters,
-            (&portal.parameter_format, &portal.result_column_format),
+            prepared,
+            params,
+            &portal.result_column_format,
         )
         .await?;
         // A declared cursor is also a protocol portal: psycopg describes it (`Describe P`)
@@ -322,113 +330,7 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
-            return Err(PgWireError::NotReadyForQuery);
-        }
-        let mut transaction_status = client.transaction_status();
-        client.set_state(PgWireConnectionState::QueryInProgress);
-
-        let portal_name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
-        let max_rows = usize::try_from(message.max_rows).unwrap_or(0);
-        let portal = match client.portal_store().get_portal(portal_name) {
-            Some(Entry::Value(portal)) => portal,
-            Some(Entry::Empty) => {
-                client
-                    .feed(PgWireBackendMessage::EmptyQueryResponse(
-                        EmptyQueryResponse::new(),
-                    ))
-                    .await?;
-                client.set_state(PgWireConnectionState::ReadyForQuery);
-                return Ok(());
-            }
-            None => return Err(PgWireError::PortalNotFound(portal_name.to_owned())),
-        };
-
-        let state = portal.state();
-        let mut state = state.lock().await;
-        if matches!(*state, PortalExecutionState::Initial) {
-            match ExtendedQueryHandler::do_query(self, client, &portal, max_rows).await? {
-                Response::Query(rows) => *state = PortalExecutionState::Suspended(rows),
-                Response::EmptyQuery => {
-                    client
-                        .feed(PgWireBackendMessage::EmptyQueryResponse(
-                            EmptyQueryResponse::new(),
-                        ))
-                        .await?;
-                }
-                Response::Execution(tag) => send_execution_response(client, tag).await?,
-                Response::TransactionStart(tag) => {
-                    send_execution_response(client, tag).await?;
-                    transaction_status = transaction_status.to_in_transaction_state();
-                }
-                Response::TransactionEnd(tag) => {
-                    send_execution_response(client, tag).await?;
-                    transaction_status = transaction_status.to_idle_state();
-                    client.portal_store().rm_portal(DEFAULT_NAME);
-                }
-                Response::Error(error) => {
-                    client
-                        .feed(PgWireBackendMessage::ErrorResponse((*error).into()))
-                        .await?;
-                    transaction_status = transaction_status.to_error_state();
-                }
-                Response::CopyOut(copy) => send_copy_out_response(client, copy).await?,
-                Response::CopyIn(_) | Response::CopyBoth(_) => {
-                    return Err(user_error(
-                        code::FEATURE_NOT_SUPPORTED,
-                        "COPY FROM is not supported",
-                    ));
-                }
-            }
-        }
-
-        match &mut *state {
-            PortalExecutionState::Suspended(response) => {
-                let tag = response.command_tag().to_owned();
-                let rows = response.data_rows();
-                let mut sent = 0usize;
-                let mut exhausted = false;
-                while max_rows == 0 || sent < max_rows {
-                    match rows.next().await {
-                        Some(row) => {
-                            client.feed(PgWireBackendMessage::DataRow(row?)).await?;
-                            sent += 1;
-                        }
-                        None => {
-                            exhausted = true;
-                            break;
-                        }
-                    }
-                }
-                if exhausted {
-                    *state = PortalExecutionState::Finished;
-                    client
-                        .send(PgWireBackendMessage::CommandComplete(
-                            Tag::new(&tag).with_rows(sent).into(),
-                        ))
-                        .await?;
-                } else {
-                    client
-                        .send(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
-                        .await?;
-                }
-            }
-            PortalExecutionState::Finished => {
-                // A portal run to completion has no rows left.
-                client
-                    .send(PgWireBackendMessage::CommandComplete(
-                        Tag::new("SELECT").with_rows(0).into(),
-                    ))
-                    .await?;
-            }
-            PortalExecutionState::Initial => {}
-        }
-
-        if !matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {
-            client.set_state(PgWireConnectionState::ReadyForQuery);
-            client.set_transaction_status(transaction_status);
-        }
-        Ok(())
+        portal::execute(self, client, message).await
     }
 }
 

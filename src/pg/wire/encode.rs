@@ -40,10 +40,28 @@ use pgwire::api::results::{FieldFormat, FieldInfo};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 
-use super::error::{code, from_datafusion, user_error};
 use super::format;
-use super::session::OutputOptions;
 use super::types::{ColumnType, Encoding, column_type};
+use crate::pg::error::{code, from_datafusion, user_error};
+use chrono_tz::Tz;
+
+/// How values are printed, taken from the settings when a statement starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OutputOptions {
+    /// Zone `timestamptz` values are printed in.
+    pub time_zone: Tz,
+    /// `extra_float_digits`: > 0 prints shortest round-trip floats.
+    pub extra_float_digits: i32,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            time_zone: Tz::UTC,
+            extra_float_digits: 1,
+        }
+    }
+}
 
 /// The columns of a result: names and wire types, fixed when the statement is planned.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! chatlake's own functions as the Postgres catalog shows them: the SQL functions of the
-//! `chatlake-udfs` crate and the report table functions of `sql/reports/`, as `pg_proc` rows
+//! chatlake's own functions as the Postgres catalog shows them: the SQL functions the engine
+//! registered on the session and the report table functions of `sql/reports/`, as `pg_proc` rows
 //! (schema `public`), their descriptions in `pg_description`, and the argument and result
 //! texts of `pg_get_function_arguments` / `pg_get_function_result` (hidden table
 //! `pg_catalog._routines`). psql `\df`/`\df+`, pgcli's completion and pgJDBC `getFunctions`
@@ -12,22 +12,29 @@
 //! | window UDF | `w` | likewise | its return type |
 //! | report | `f`, `proretset` | its declared parameters, `DEFAULT` values (`NULL` when optional) | `TABLE(col type, …)` from its output schema |
 //!
+//! The functions are read from the session's function registry, each from its signature and
+//! `documentation()`: every function that DataFusion and this front end do not provide
+//! themselves (the `chatlake-udfs` crate's today). A new UDF shows in `\df` once it is
+//! registered; nothing here lists them.
+//!
 //! OIDs: functions are numbered from [`UDF_OID_BASE`] in name order, reports from
 //! [`REPORT_OID_BASE`]; stable for the life of a server process.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock, Weak};
 
 use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
+use datafusion::logical_expr::function::WindowUDFFieldArgs;
 use datafusion::logical_expr::{Documentation, ReturnFieldArgs, Signature, Volatility};
 use datafusion::prelude::SessionContext;
 use pgwire::api::Type;
 
-use super::catalog::type_info;
-use super::types::column_type;
+use super::functions;
 use crate::engine::reports::ReportDef;
+use crate::pg::wire::types::column_type;
+use crate::pg::wire::types::type_info;
 
 /// First OID of the SQL functions.
 pub const UDF_OID_BASE: i32 = 100_000;
@@ -168,7 +175,7 @@ pub(crate) fn type_name(ty: &Type) -> String {
     if *ty == Type::RECORD {
         return "record".to_string();
     }
-    if let Some(element) = super::types::element_of(ty) {
+    if let Some(element) = crate::pg::wire::types::element_of(ty) {
         return format!("{}[]", type_name(&element));
     }
     let info = type_info(ty, &DataType::Null);
@@ -203,7 +210,7 @@ pub(crate) fn reports_of(state: &dyn Session) -> Vec<Arc<ReportDef>> {
 
 /// Every routine of ours: the SQL functions, then the session's reports.
 pub(crate) fn routines(state: &dyn Session) -> Vec<Routine> {
-    let mut all = udf_routines().to_vec();
+    let mut all = udf_routines(state);
     all.extend(report_routines(&reports_of(state)));
     all
 }
@@ -212,88 +219,125 @@ pub(crate) fn routines(state: &dyn Session) -> Vec<Routine> {
 /// and result), description.
 type Found = (char, char, Vec<(Vec<Arg>, Type)>, Option<String>);
 
-/// The routines of the `chatlake-udfs` functions (the same for every session).
-fn udf_routines() -> &'static [Routine] {
-    static ROUTINES: OnceLock<Vec<Routine>> = OnceLock::new();
-    ROUTINES.get_or_init(|| {
-        let mut found: BTreeMap<String, Found> = BTreeMap::new();
-        let scalars = chatlake_udfs::local_time::functions()
-            .into_iter()
-            .chain(chatlake_udfs::phone::functions());
-        for udf in scalars {
-            let overloads = overloads(udf.signature(), udf.documentation(), |types| {
-                let fields = fields(types);
-                let scalars = vec![None; fields.len()];
-                udf.return_field_from_args(ReturnFieldArgs {
-                    arg_fields: &fields,
-                    scalar_arguments: &scalars,
-                })
-                .ok()
-                .map(|f| f.data_type().clone())
-            });
-            found.insert(
-                udf.name().to_string(),
-                (
-                    'f',
-                    volatility(udf.signature()),
-                    overloads,
-                    description(udf.documentation()),
-                ),
-            );
+/// The names of the functions every session has before the engine adds its own: DataFusion's
+/// defaults and what this module's siblings register for Postgres clients (`version()`,
+/// `has_table_privilege`, `current_setting`, …). They are PostgreSQL's builtins or DataFusion's,
+/// not chatlake's: `pg_proc` lists them from its builtin rows, if at all.
+fn builtin_names() -> &'static BTreeSet<String> {
+    static NAMES: OnceLock<BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let ctx = SessionContext::new();
+        // A failure leaves the crate's catalog functions out of the baseline: they would be
+        // listed as ours, which is visible but harmless.
+        if let Err(e) = super::install(&ctx) {
+            tracing::warn!("pg_catalog functions missing from the builtin baseline: {e}");
         }
-        for udaf in chatlake_udfs::aggregate_functions() {
-            let overloads = overloads(udaf.signature(), udaf.documentation(), |types| {
-                udaf.return_field(&fields(types))
+        functions::register_pg_functions(&ctx);
+        functions::register_catalog_functions(&ctx);
+        functions::register_backend_pid(&ctx, 0);
+        functions::register_user(&ctx, "");
+        functions::register_setting_functions(&ctx, Weak::new());
+        let state = ctx.state();
+        state
+            .scalar_functions()
+            .keys()
+            .chain(state.aggregate_functions().keys())
+            .chain(state.window_functions().keys())
+            .cloned()
+            .collect()
+    })
+}
+
+/// The routines of the SQL functions the engine registered on the session (chatlake-udfs'
+/// scalar, aggregate and window functions, or any other): every function of the session's
+/// registry that is not a builtin ([`builtin_names`]), read from its signature and
+/// documentation, numbered in name order.
+fn udf_routines(state: &dyn Session) -> Vec<Routine> {
+    let builtin = builtin_names();
+    // The registries are keyed by name and by alias: each function once, under its name.
+    let ours = |key: &String, name: &str| key == name && !builtin.contains(key);
+    let mut found: BTreeMap<String, Found> = BTreeMap::new();
+    let mut add = |name: &str,
+                   kind: char,
+                   signature: &Signature,
+                   documentation: Option<&Documentation>,
+                   return_type: &dyn Fn(&[DataType]) -> Option<DataType>| {
+        found.insert(
+            name.to_string(),
+            (
+                kind,
+                volatility(signature),
+                overloads(signature, documentation, return_type),
+                description(documentation),
+            ),
+        );
+    };
+    for (key, udf) in state.scalar_functions() {
+        if ours(key, udf.name()) {
+            add(
+                udf.name(),
+                'f',
+                udf.signature(),
+                udf.documentation(),
+                &|types| {
+                    let fields = fields(types);
+                    let scalars = vec![None; fields.len()];
+                    udf.return_field_from_args(ReturnFieldArgs {
+                        arg_fields: &fields,
+                        scalar_arguments: &scalars,
+                    })
                     .ok()
                     .map(|f| f.data_type().clone())
-            });
-            found.insert(
-                udaf.name().to_string(),
-                (
-                    'a',
-                    volatility(udaf.signature()),
-                    overloads,
-                    description(udaf.documentation()),
-                ),
+                },
             );
         }
-        for udwf in chatlake_udfs::window_functions() {
-            let overloads = overloads(udwf.signature(), udwf.documentation(), |types| {
-                let fields = fields(types);
-                udwf.field(datafusion::logical_expr::function::WindowUDFFieldArgs::new(
-                    &fields,
-                    udwf.name(),
-                ))
-                .ok()
-                .map(|f| f.data_type().clone())
-            });
-            found.insert(
-                udwf.name().to_string(),
-                (
-                    'w',
-                    volatility(udwf.signature()),
-                    overloads,
-                    description(udwf.documentation()),
-                ),
+    }
+    for (key, udaf) in state.aggregate_functions() {
+        if ours(key, udaf.name()) {
+            add(
+                udaf.name(),
+                'a',
+                udaf.signature(),
+                udaf.documentation(),
+                &|types| {
+                    udaf.return_field(&fields(types))
+                        .ok()
+                        .map(|f| f.data_type().clone())
+                },
             );
         }
-        let mut routines = Vec::new();
-        for (name, (kind, volatility, overloads, description)) in found {
-            for (args, result) in overloads {
-                let oid = UDF_OID_BASE + i32::try_from(routines.len()).unwrap_or(i32::MAX - 1);
-                routines.push(Routine {
-                    oid,
-                    name: name.clone(),
-                    kind,
-                    volatility,
-                    args,
-                    returns: Returns::Value(result),
-                    description: description.clone(),
-                });
-            }
+    }
+    for (key, udwf) in state.window_functions() {
+        if ours(key, udwf.name()) {
+            add(
+                udwf.name(),
+                'w',
+                udwf.signature(),
+                udwf.documentation(),
+                &|types| {
+                    udwf.field(WindowUDFFieldArgs::new(&fields(types), udwf.name()))
+                        .ok()
+                        .map(|f| f.data_type().clone())
+                },
+            );
         }
-        routines
-    })
+    }
+    let mut routines = Vec::new();
+    for (name, (kind, volatility, overloads, description)) in found {
+        for (args, result) in overloads {
+            let oid = UDF_OID_BASE + i32::try_from(routines.len()).unwrap_or(i32::MAX - 1);
+            routines.push(Routine {
+                oid,
+                name: name.clone(),
+                kind,
+                volatility,
+                args,
+                returns: Returns::Value(result),
+                description: description.clone(),
+            });
+        }
+    }
+    routines
 }
 
 /// The routines of `reports`, numbered in name order.
@@ -379,7 +423,7 @@ fn description(documentation: Option<&Documentation>) -> Option<String> {
 fn overloads(
     signature: &Signature,
     documentation: Option<&Documentation>,
-    return_type: impl Fn(&[DataType]) -> Option<DataType>,
+    return_type: &dyn Fn(&[DataType]) -> Option<DataType>,
 ) -> Vec<(Vec<Arg>, Type)> {
     let names: Vec<String> = documentation
         .and_then(|d| d.arguments.as_ref())
@@ -438,9 +482,16 @@ mod tests {
         assert_eq!(quote_ident("Day"), "\"Day\"");
     }
 
+    /// A session with chatlake's functions, as the engine builds it.
+    fn engine_session() -> SessionContext {
+        let ctx = SessionContext::new();
+        chatlake_udfs::register_all(&ctx);
+        ctx
+    }
+
     #[test]
     fn every_udf_is_listed_with_a_description() {
-        let routines = udf_routines();
+        let routines = udf_routines(&engine_session().state());
         let names: std::collections::BTreeSet<&str> =
             routines.iter().map(|r| r.name.as_str()).collect();
         for name in ["local_date", "phone_country", "window_funnel", "session_id"] {
@@ -460,5 +511,59 @@ mod tests {
         // OIDs are distinct.
         let oids: std::collections::BTreeSet<i32> = routines.iter().map(|r| r.oid).collect();
         assert_eq!(oids.len(), routines.len());
+    }
+
+    #[test]
+    fn the_listed_functions_are_exactly_those_the_engine_registers() {
+        // chatlake's functions alone, on a session with no builtins.
+        let bare = SessionContext::new_with_state(
+            datafusion::execution::session_state::SessionStateBuilder::new().build(),
+        );
+        chatlake_udfs::register_all(&bare);
+        let state = bare.state();
+        let registered: BTreeSet<String> = state
+            .scalar_functions()
+            .values()
+            .map(|f| f.name().to_string())
+            .chain(
+                state
+                    .aggregate_functions()
+                    .values()
+                    .map(|f| f.name().to_string()),
+            )
+            .chain(
+                state
+                    .window_functions()
+                    .values()
+                    .map(|f| f.name().to_string()),
+            )
+            .collect();
+        let listed: BTreeSet<String> = udf_routines(&engine_session().state())
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(listed, registered);
+        // A session without them lists none.
+        assert!(udf_routines(&SessionContext::new().state()).is_empty());
+    }
+
+    #[test]
+    fn a_function_registered_on_the_session_is_listed() {
+        use datafusion::logical_expr::{ColumnarValue, create_udf};
+        let ctx = engine_session();
+        ctx.register_udf(create_udf(
+            "brand_new",
+            vec![DataType::Int64],
+            DataType::Int64,
+            Volatility::Immutable,
+            Arc::new(|args: &[ColumnarValue]| Ok(args[0].clone())),
+        ));
+        let routines = udf_routines(&ctx.state());
+        let new = routines
+            .iter()
+            .find(|r| r.name == "brand_new")
+            .expect("brand_new listed");
+        assert_eq!((new.kind, new.volatility), ('f', 'i'));
+        assert_eq!(new.result(), "bigint");
     }
 }

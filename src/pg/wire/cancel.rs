@@ -25,7 +25,7 @@ use pgwire::messages::startup::SecretKey;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::error::{QueryCanceled, StatementTimeout};
+use crate::pg::error::{QueryCanceled, StatementTimeout};
 
 /// One connection's cancel switch.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@
 //! | `SET SESSION CHARACTERISTICS …`, `SET TRANSACTION …`, `SET ROLE …` | accepted, no effect | `SET` |
 //! | `RESET x`, `RESET ALL`, `DISCARD …` | settings back to defaults | `RESET` / `DISCARD ALL` |
 //! | `SHOW x`, `SHOW ALL` | [`Command::Show`] | `SHOW` |
-//! | `COPY (query) TO STDOUT`, `COPY table TO STDOUT` | [`Command::CopyOut`] ([`super::copy`]) | `COPY n` |
+//! | `COPY (query) TO STDOUT`, `COPY table TO STDOUT` | [`Command::CopyOut`] (`wire::copy`) | `COPY n` |
 //! | `DECLARE c CURSOR FOR q`, `FETCH [FORWARD] n / ALL / NEXT FROM c`, `CLOSE c`, `CLOSE ALL` | [`Command::Declare`], [`Command::Fetch`], [`Command::Close`]: forward-only cursors streaming from DataFusion | `DECLARE CURSOR`, `FETCH n`, `CLOSE CURSOR` |
 //! | `UNLISTEN …` | accepted, no effect (no notifications) | `UNLISTEN` |
 //! | `DEALLOCATE ALL` | accepted (prepared statements are replaced on re-`Parse`) | `DEALLOCATE ALL` |
@@ -27,8 +27,8 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 
-use super::copy::{self, CopyOptions};
 use super::rewrite;
+use crate::pg::wire::copy::{self, CopyOptions};
 
 /// What one SQL statement asks of the front end.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@
 //!
 //! | Client writes | Planned as |
 //! |---|---|
-//! | `information_schema.columns` (also `tables`, `views`, `schemata`, constraint tables) | `pg_catalog._is_columns` … ([`super::catalog`]: Postgres type names) |
+//! | `information_schema.columns` (also `tables`, `views`, `schemata`, constraint tables) | `pg_catalog._is_columns` … ([`crate::pg::catalog`]: Postgres type names) |
 //! | `expr::regtype::text` (`::varchar`, `::name`) | `format_type(expr, NULL)`: the type's name, not its OID |
 //! | `oids::regtype[]` | `_format_types(oids)`: the types' names (pgcli's `proargtypes::regtype[]`) |
 //! | `pg_get_viewdef(oid [, pretty])` | the view's SQL text, from `pg_catalog.pg_views` |
@@ -33,7 +33,7 @@ use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
-use super::catalog::{INFORMATION_SCHEMA_TABLES, PG_CATALOG, information_schema_alias};
+use crate::pg::catalog::{INFORMATION_SCHEMA_TABLES, PG_CATALOG, information_schema_alias};
 
 /// The crate's compatibility parser (built once: it pre-tokenizes its stub queries).
 fn compat() -> &'static PostgresCompatibilityParser {
@@ -375,7 +375,7 @@ fn parse_expr(sql: &str) -> Option<Expr> {
 ///
 /// - `generate_subscripts(a, d)` → `unnest(generate_series(1, array_length(a, d)))`;
 /// - `information_schema._pg_expandarray(a)` → `unnest(_pg_expandarray(a))`, a `(x, n)`
-///   composite per element (see `super::functions`).
+///   composite per element (see `crate::pg::catalog::functions`).
 fn set_returning(expr: &Expr) -> Option<Expr> {
     let (name, args) = function_call(expr)?;
     match (name.as_str(), args.as_slice()) {

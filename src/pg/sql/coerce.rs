@@ -19,7 +19,7 @@ use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Ope
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::prelude::SessionContext;
 
-use super::error::InvalidBoolean;
+use crate::pg::error::InvalidBoolean;
 
 /// Installs [`BooleanLiterals`] on `ctx`, ahead of DataFusion's type coercion.
 pub(crate) fn install(ctx: &SessionContext) {

@@ -222,6 +222,105 @@ pub(crate) fn parameter_type(data_type: &DataType) -> Type {
     }
 }
 
+/// The Arrow type a value of Postgres type `ty` decodes to when DataFusion expects nothing.
+pub(crate) fn natural_type(ty: &Type) -> DataType {
+    if let Some(element) = element_of(ty) {
+        return DataType::List(Arc::new(Field::new_list_field(
+            natural_type(&element),
+            true,
+        )));
+    }
+    match *ty {
+        Type::BOOL => DataType::Boolean,
+        Type::INT2 => DataType::Int16,
+        Type::INT4 => DataType::Int32,
+        Type::INT8 | Type::OID => DataType::Int64,
+        Type::FLOAT4 => DataType::Float32,
+        Type::FLOAT8 => DataType::Float64,
+        Type::NUMERIC => DataType::Decimal128(38, 10),
+        Type::BYTEA => DataType::Binary,
+        Type::DATE => DataType::Date32,
+        Type::TIME => DataType::Time64(TimeUnit::Microsecond),
+        Type::TIMESTAMP => DataType::Timestamp(TimeUnit::Microsecond, None),
+        Type::TIMESTAMPTZ => DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
+        Type::INTERVAL => DataType::Interval(IntervalUnit::MonthDayNano),
+        _ => DataType::Utf8,
+    }
+}
+
+/// What `information_schema.columns` says about a Postgres type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TypeInfo {
+    /// `data_type`: the SQL name (`bigint`, `timestamp with time zone`, `ARRAY`).
+    pub data_type: &'static str,
+    /// `udt_name`: the `pg_type.typname` (`int8`, `timestamptz`, `_text`).
+    pub udt_name: String,
+    /// `numeric_precision`.
+    pub precision: Option<i32>,
+    /// `numeric_precision_radix`.
+    pub radix: Option<i32>,
+    /// `numeric_scale`.
+    pub scale: Option<i32>,
+    /// `datetime_precision`.
+    pub datetime_precision: Option<i32>,
+    /// `character_octet_length`.
+    pub octet_length: Option<i32>,
+}
+
+/// The `information_schema` description of a column of Postgres type `ty` (Arrow `arrow`).
+pub(crate) fn type_info(ty: &Type, arrow: &DataType) -> TypeInfo {
+    let (data_type, precision, radix, scale, datetime_precision) = match *ty {
+        Type::BOOL => ("boolean", None, None, None, None),
+        Type::INT2 => ("smallint", Some(16), Some(2), Some(0), None),
+        Type::INT4 => ("integer", Some(32), Some(2), Some(0), None),
+        Type::INT8 => ("bigint", Some(64), Some(2), Some(0), None),
+        Type::FLOAT4 => ("real", Some(24), Some(2), None, None),
+        Type::FLOAT8 => ("double precision", Some(53), Some(2), None, None),
+        Type::NUMERIC => {
+            let (p, s) = match arrow {
+                DataType::Decimal32(p, s)
+                | DataType::Decimal64(p, s)
+                | DataType::Decimal128(p, s)
+                | DataType::Decimal256(p, s) => (Some(i32::from(*p)), Some(i32::from(*s))),
+                DataType::UInt64 => (Some(20), Some(0)),
+                _ => (None, None),
+            };
+            ("numeric", p, Some(10), s, None)
+        }
+        Type::TEXT => ("text", None, None, None, None),
+        Type::BYTEA => ("bytea", None, None, None, None),
+        Type::DATE => ("date", None, None, None, Some(0)),
+        Type::TIME => ("time without time zone", None, None, None, Some(6)),
+        Type::TIMESTAMP => ("timestamp without time zone", None, None, None, Some(6)),
+        Type::TIMESTAMPTZ => ("timestamp with time zone", None, None, None, Some(6)),
+        Type::INTERVAL => ("interval", None, None, None, Some(6)),
+        _ if ty.name().starts_with('_') => ("ARRAY", None, None, None, None),
+        _ => ("text", None, None, None, None),
+    };
+    let octet_length = (*ty == Type::TEXT).then_some(1_073_741_824);
+    let udt_name = if data_type == "text" && *ty != Type::TEXT {
+        "text".to_string()
+    } else {
+        ty.name().to_string()
+    };
+    TypeInfo {
+        data_type,
+        udt_name,
+        precision,
+        radix,
+        scale,
+        datetime_precision,
+        octet_length,
+    }
+}
+
+/// `true` for a table column that `information_schema.columns` can describe (used by tests).
+#[cfg(test)]
+fn describes(arrow: &DataType) -> bool {
+    let ty = column_type(arrow).pg;
+    !type_info(&ty, arrow).data_type.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,5 +360,31 @@ mod tests {
         let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
         assert_eq!(column_type(&dict).pg, Type::TEXT);
         assert_eq!(column_type(&dict).arrow, DataType::Utf8);
+    }
+
+    #[test]
+    fn information_schema_type_names_are_postgres_names() {
+        let name = |t: DataType| type_info(&column_type(&t).pg, &t).data_type;
+        assert_eq!(name(DataType::Int64), "bigint");
+        assert_eq!(name(DataType::Utf8View), "text");
+        assert_eq!(
+            name(DataType::Timestamp(
+                TimeUnit::Microsecond,
+                Some("UTC".into())
+            )),
+            "timestamp with time zone"
+        );
+        assert_eq!(
+            name(DataType::Timestamp(TimeUnit::Microsecond, None)),
+            "timestamp without time zone"
+        );
+        assert_eq!(name(DataType::Float64), "double precision");
+        assert_eq!(name(DataType::Boolean), "boolean");
+        let info = type_info(&Type::NUMERIC, &DataType::Decimal128(12, 2));
+        assert_eq!(
+            (info.precision, info.scale, info.udt_name.as_str()),
+            (Some(12), Some(2), "numeric")
+        );
+        assert!(describes(&DataType::Date32));
     }
 }

@@ -1,0 +1,23 @@
+//! The SQL layer: what a client's statement means and how it runs on the connection's
+//! DataFusion session. Called by [`super::wire`]; calls the engine (DataFusion, the reports of
+//! `crate::engine`) and reads [`super::catalog`] and [`super::session`].
+//!
+//! | File | Job |
+//! |---|---|
+//! | [`statement`] | SQL text → [`statement::Command`]s: what is answered here, what DataFusion runs |
+//! | [`rewrite`] | SQL rewrites for client catalog queries (`::regclass`, `information_schema`, …) |
+//! | [`plan`] | planning with DataFusion: parameter types ([`plan::params`]), result columns, deferred table-function arguments |
+//! | [`run`] | running a prepared statement: rows streamed, `COPY`, `DECLARE` |
+//! | [`commands`] | session and transaction statements: `SET`/`SHOW`/`RESET`, `BEGIN`/`COMMIT`, `FETCH`/`CLOSE` |
+//! | [`coerce`] | quoted literals compared with booleans read as booleans (`indisprimary = 'f'`) |
+//! | [`origin`] | the table OID and column number of plain column references (`RowDescription`) |
+//! | [`table_args`] | placeholders in table-function arguments (`stella_users($1, $2)`), planned at execution |
+
+pub(crate) mod coerce;
+pub(crate) mod commands;
+pub(crate) mod origin;
+pub(crate) mod plan;
+pub(crate) mod rewrite;
+pub(crate) mod run;
+pub(crate) mod statement;
+pub(crate) mod table_args;

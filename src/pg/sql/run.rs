@@ -1,0 +1,218 @@
+//! Running prepared statements for one connection: queries start on DataFusion and their
+//! rows stream to the client as batches come (stopped by a cancel request or
+//! `statement_timeout`); `COPY … TO STDOUT` streams `CopyData`; `DECLARE` opens a cursor;
+//! session statements go to [`super::commands`].
+//!
+//! Bound values arrive decoded (`wire::decode`); rows leave through `wire::encode`.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::SendableRecordBatchStream;
+use futures::{Sink, StreamExt, stream};
+use pgwire::api::portal::Format;
+use pgwire::api::results::{CopyResponse, QueryResponse, Response, Tag};
+use pgwire::api::{ClientInfo, Type};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::CopyData;
+
+use super::commands::run_command;
+use super::plan::{PlannedQuery, Prepared, plan_statement, prepare};
+use super::statement;
+use super::table_args;
+use crate::pg::error::{code, from_datafusion, user_error};
+use crate::pg::session::{Cursor, Session};
+use crate::pg::wire::cancel::interruptible;
+use crate::pg::wire::copy::{CopyOptions, copy_line};
+use crate::pg::wire::encode::row_stream;
+
+/// Runs the statements of a simple-protocol query string, in order, stopping at the first
+/// error (which is the last response). Row results stream when the responses are sent.
+pub(crate) async fn run_simple<C>(
+    session: &Session,
+    client: &mut C,
+    sql: &str,
+) -> PgWireResult<Vec<Response>>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let commands = statement::parse(sql).map_err(|e| from_datafusion(&e))?;
+    if commands.is_empty() {
+        return Ok(vec![Response::EmptyQuery]);
+    }
+    let mut responses = Vec::with_capacity(commands.len());
+    for command in commands {
+        let result = match prepare(session, command, &[]).await {
+            Ok(prepared) => run(session, client, &prepared, Vec::new(), &Format::UnifiedText).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(response) => responses.push(response),
+            Err(e) => {
+                responses.push(Response::Error(Box::new(e.into())));
+                break;
+            }
+        }
+    }
+    Ok(responses)
+}
+
+/// Runs a prepared statement with `params`, the bound values (decoded by `wire::decode`),
+/// writing result columns in `format`.
+pub(crate) async fn run<C>(
+    session: &Session,
+    client: &mut C,
+    prepared: &Prepared,
+    params: Vec<ScalarValue>,
+    format: &Format,
+) -> PgWireResult<Response>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    match prepared {
+        Prepared::Query(query) => run_query(session, query, params, format).await,
+        Prepared::Copy(query, options) => run_copy(session, query, params, options).await,
+        Prepared::Declare { name, query, hold } => {
+            let Some(columns) = &query.columns else {
+                return Err(user_error(
+                    code::SYNTAX_ERROR,
+                    "a cursor needs a query that returns rows",
+                ));
+            };
+            // Fetches come and go: a cursor has no statement_timeout, only cancels.
+            let batches = start(session, query, params, false).await?;
+            let encoder = columns.encoder(&Format::UnifiedText, session.output_options());
+            let cursor = Cursor {
+                columns: columns.clone(),
+                rows: tokio::sync::Mutex::new(row_stream(batches, encoder).boxed()),
+                hold: *hold,
+            };
+            session.open_cursor(name, cursor)?;
+            Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
+        }
+        Prepared::Command { command, columns } => {
+            run_command(session, client, command, columns.as_ref(), format).await
+        }
+    }
+}
+
+async fn run_query(
+    session: &Session,
+    query: &PlannedQuery,
+    params: Vec<ScalarValue>,
+    format: &Format,
+) -> PgWireResult<Response> {
+    let Some(columns) = &query.columns else {
+        start(session, query, params, true).await?;
+        return Ok(Response::Execution(Tag::new(query.tag)));
+    };
+    let batches = start(session, query, params, true).await?;
+    let encoder = columns.encoder(format, session.output_options());
+    let mut response = QueryResponse::new(encoder.fields(), row_stream(batches, encoder));
+    response.set_command_tag(query.tag);
+    Ok(Response::Query(response))
+}
+
+/// Starts `query` with `params` bound: its record batches, stopped by a cancel request or
+/// (if `timed`) `statement_timeout`. A statement that returns no rows has run when this returns.
+async fn start(
+    session: &Session,
+    query: &PlannedQuery,
+    params: Vec<ScalarValue>,
+    timed: bool,
+) -> PgWireResult<SendableRecordBatchStream> {
+    let interrupt = if timed {
+        session.interrupt()
+    } else {
+        session.canceler().interrupt(None)
+    };
+    let plan = match &query.deferred {
+        // Table-function arguments bound: plan again with their values written in.
+        Some(deferred) => {
+            let statement = table_args::substitute(&deferred.statement, |n| {
+                if deferred.numbers.contains(&n) {
+                    params.get(n.wrapping_sub(1)).and_then(table_args::literal)
+                } else {
+                    None
+                }
+            });
+            let declared: Vec<Option<Type>> =
+                query.params.iter().map(|p| Some(p.pg.clone())).collect();
+            let fresh = plan_statement(session, statement, &declared).await?;
+            fresh
+                .plan
+                .with_param_values(ParamValues::from(params))
+                .map_err(|e| from_datafusion(&e))?
+        }
+        None if query.params.is_empty() => query.plan.clone(),
+        None => query
+            .plan
+            .clone()
+            .with_param_values(ParamValues::from(params))
+            .map_err(|e| from_datafusion(&e))?,
+    };
+    let frame = session
+        .context()
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| from_datafusion(&e))?;
+    let batches = frame
+        .execute_stream()
+        .await
+        .map_err(|e| from_datafusion(&e))?;
+    Ok(interruptible(batches, interrupt))
+}
+
+/// Runs the query of a `COPY … TO STDOUT`, its rows streamed as `CopyData` (`wire::copy`).
+async fn run_copy(
+    session: &Session,
+    query: &PlannedQuery,
+    params: Vec<ScalarValue>,
+    options: &CopyOptions,
+) -> PgWireResult<Response> {
+    let Some(columns) = &query.columns else {
+        return Err(user_error(
+            code::FEATURE_NOT_SUPPORTED,
+            "COPY needs a query that returns rows",
+        ));
+    };
+    let batches = start(session, query, params, true).await?;
+    let encoder = columns.encoder(&Format::UnifiedText, session.output_options());
+    let header = options.header.then(|| {
+        let mut line = String::new();
+        options.header_line(columns.names(), &mut line);
+        line
+    });
+    // The header goes out with the first row (or alone, after an empty result).
+    let header = Arc::new(std::sync::Mutex::new(header));
+    let take_header = {
+        let header = header.clone();
+        move || {
+            header
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+        }
+    };
+    let rows_header = take_header.clone();
+    let line_options = options.clone();
+    let lines = row_stream(batches, encoder).map(move |row| {
+        row.map(|row| CopyData::new(copy_line(&line_options, rows_header(), &row)))
+    });
+    let trailer = stream::once(async move {
+        Ok(CopyData::new(bytes::Bytes::from(
+            take_header().unwrap_or_default(),
+        )))
+    });
+    Ok(Response::CopyOut(CopyResponse::new(
+        0,
+        columns.column_count(),
+        lines.chain(trailer),
+    )))
+}

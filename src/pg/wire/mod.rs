@@ -1,0 +1,28 @@
+//! The wire layer: the Postgres protocol as pgwire hands it to us, and the conversions between
+//! protocol bytes and Arrow values. Requests go down into [`super::sql`]; nothing in `sql`
+//! calls [`handler`] or [`portal`].
+//!
+//! | File | Job |
+//! |---|---|
+//! | [`handler`] | pgwire's handlers of one connection: startup, simple and extended protocol |
+//! | [`portal`] | the `Execute` loop: rows streamed to the socket, `max_rows` / `PortalSuspended` |
+//! | [`decode`] | `Bind` values → Arrow scalars (text and binary) |
+//! | [`types`] | Arrow ⇄ Postgres types, and what `information_schema` says of each type |
+//! | [`encode`] | record batches → `DataRow`s (text and binary), result column descriptions |
+//! | [`format`] | value renderings PostgreSQL's way (dates, intervals, floats, arrays …) |
+//! | [`copy`] | `COPY … TO STDOUT` options and lines (text and CSV) |
+//! | [`cancel`] | `CancelRequest`s and `statement_timeout` stop the running statement (`57014`) |
+//!
+//! `decode`, `types`, `encode`, `format`, `copy` and `cancel` are leaves: they depend on no
+//! other part of `pg` but [`super::error`] (and `decode` on the parameter types of
+//! `sql::plan::params`). `sql::run` uses `encode`, `copy` and `cancel` to build the responses
+//! it returns.
+
+pub(crate) mod cancel;
+pub(crate) mod copy;
+pub(crate) mod decode;
+pub(crate) mod encode;
+pub(crate) mod format;
+pub(crate) mod handler;
+pub(crate) mod portal;
+pub(crate) mod types;
