@@ -680,6 +680,14 @@ fn arrow_input(column: &dyn Array, row: usize) -> std::result::Result<Input<'_>,
                 Input::Micros(raw)
             }
         }
+        DataType::Decimal32(_, _)
+        | DataType::Decimal64(_, _)
+        | DataType::Decimal128(_, _)
+        | DataType::Decimal256(_, _) => {
+            let cast = arrow::compute::cast(&column.slice(row, 1), &DataType::Float64)
+                .map_err(|e| e.to_string())?;
+            Input::Float(cast.as_primitive::<Float64Type>().value(0))
+        }
         DataType::Dictionary(_, _) => {
             let cast = arrow::compute::cast(&column.slice(row, 1), &DataType::Utf8)
                 .map_err(|e| e.to_string())?;
