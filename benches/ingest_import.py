@@ -64,7 +64,7 @@ def make_inputs(binary: str, rows: int, work: Path) -> Path:
     files = DeltaTable(str(lake / "messages")).file_uris()
     con = duckdb.connect()
     listing = ", ".join(f"'{f}'" for f in files)
-    con.execute(f"CREATE VIEW m AS SELECT * EXCLUDE (ingested_at) FROM read_parquet([{listing}])")
+    con.execute(f"CREATE VIEW m AS SELECT * EXCLUDE (ingested_at) FROM read_parquet([{listing}], hive_partitioning = false)")
     columns = [r[0] for r in con.execute("DESCRIBE m").fetchall()]
     select = ", ".join(
         f"strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ') AS {c}" if c == "ts" else c for c in columns

@@ -27,8 +27,10 @@ use crate::lake::schema::{self, TableDef};
 /// Rows decoded per chunk handed to the writer.
 pub const CHUNK_ROWS: usize = 200_000;
 
-/// Past this many touched contacts a load refreshes the derived tables whole.
-pub const FULL_REFRESH_CONTACTS: usize = 50_000;
+/// Past this many touched contacts a load refreshes the derived tables whole. The incremental
+/// refresh names each changed contact in a Delta predicate; a load of 1M messages over 50,000
+/// contacts overflowed the stack there (dev build), so larger sets take the full refresh.
+pub const FULL_REFRESH_CONTACTS: usize = 1_000;
 
 /// Bad rows listed when a load fails for them.
 pub const LISTED_REJECTS: usize = 20;
