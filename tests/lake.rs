@@ -152,13 +152,7 @@ async fn a_running_engine_sees_new_commits_without_restart() {
 /// The first row of `sql`'s answer, every value as text.
 async fn query_row(ctx: &SessionContext, sql: &str) -> Vec<String> {
     use datafusion::arrow::util::display::array_value_to_string;
-    let batches = ctx
-        .sql(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let batches = common::collect(ctx, sql).await;
     let batch = batches
         .iter()
         .find(|b| b.num_rows() > 0)

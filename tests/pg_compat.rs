@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,54 +31,61 @@ struct Server {
 
 static SERVER: OnceCell<Server> = OnceCell::const_new();
 
+/// The shared server.
 async fn server() -> &'static Server {
-    SERVER
-        .get_or_init(|| async {
-            let lake: PathBuf = common::fixture_lake().await;
-            let dir = tempfile::tempdir().expect("temp dir");
-            std::fs::create_dir_all(dir.path().join("views")).expect("views dir");
-            std::fs::write(dir.path().join("views/900_tenant_messages.sql"), VIEW_SQL)
-                .expect("view file");
-            let mut config = EngineConfig::new(lake.to_string_lossy().to_string());
-            config.sql_dir = Some(dir.path().to_path_buf());
-            let (port_tx, port_rx) = std::sync::mpsc::channel();
-            let (stop, stopped) = oneshot::channel::<()>();
-            // The server gets its own runtime: each #[tokio::test] has its own, which ends
-            // with the test.
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async move {
-                    let engine = Arc::new(Engine::open(&config).await.expect("engine"));
-                    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-                    let port = listener.local_addr().expect("addr").port();
-                    port_tx.send(port).expect("send port");
-                    chatlake::pg::serve(listener, engine, async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("serve");
-                });
-            });
-            let port = tokio::task::spawn_blocking(move || port_rx.recv().expect("port"))
-                .await
-                .expect("port task");
-            Server {
-                port,
-                _stop: stop,
-                _dir: dir,
-            }
-        })
+    SERVER.get_or_init(|| start_server("pg-compat-srv")).await
+}
+
+/// A server over the fixture lake on its own runtime, whose threads are named `threads` (at
+/// most 15 bytes: Linux's thread name limit), so their CPU time can be told apart.
+async fn start_server(threads: &'static str) -> Server {
+    let lake: PathBuf = common::fixture_lake().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("views")).expect("views dir");
+    std::fs::write(dir.path().join("views/900_tenant_messages.sql"), VIEW_SQL).expect("view file");
+    let mut config = EngineConfig::new(lake.to_string_lossy().to_string());
+    config.sql_dir = Some(dir.path().to_path_buf());
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = oneshot::channel::<()>();
+    // The server gets its own runtime: each #[tokio::test] has its own, which ends with the
+    // test.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name(threads)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let engine = Arc::new(Engine::open(&config).await.expect("engine"));
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            port_tx.send(port).expect("send port");
+            chatlake::pg::serve(listener, engine, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
+        });
+    });
+    let port = tokio::task::spawn_blocking(move || port_rx.recv().expect("port"))
         .await
+        .expect("port task");
+    Server {
+        port,
+        _stop: stop,
+        _dir: dir,
+    }
 }
 
 async fn connect() -> Client {
+    connect_to(server().await).await
+}
+
+async fn connect_to(server: &Server) -> Client {
     let config = format!(
         "host=127.0.0.1 port={} user=analyst dbname=chatlake connect_timeout=10",
-        server().await.port
+        server.port
     );
     let (client, connection) = tokio_postgres::connect(&config, NoTls)
         .await
@@ -126,27 +132,9 @@ fn code<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> SqlStat
     }
 }
 
-/// `psql -X [-A -t] -c sql`: (success, stdout, stderr).
+/// `psql -X [-A -t] -c sql` as `analyst` on the shared server: (success, stdout, stderr).
 async fn psql(args: &[&str], sql: &str) -> (bool, String, String) {
-    let port = server().await.port.to_string();
-    let mut command = Command::new("psql");
-    command
-        .arg("-X")
-        .args(args)
-        .args(["-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &port])
-        .args(["-U", "analyst", "-d", "chatlake", "-c", sql])
-        .env("PGCONNECT_TIMEOUT", "10")
-        .env_remove("PGPASSWORD")
-        .env_remove("PGSERVICE");
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("psql task")
-        .expect("psql must be installed (Debian: postgresql-client)");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::psql(server().await.port, "analyst", args, sql).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,10 +182,57 @@ async fn psql_describe_commands_work() {
     assert!(ok, "\\l failed: {err}");
     assert!(out.lines().any(|l| l.starts_with("chatlake|")), "{out}");
 
-    for command in ["\\df", "\\d", "\\dt+", "\\d contacts", "\\di", "\\du"] {
-        let (ok, _, err) = psql(&[], command).await;
-        assert!(ok, "{command} failed: {err}");
+    // \d alone: the relations of the search path, tables and views alike.
+    let (ok, out, err) = psql(&["-A", "-t"], "\\d").await;
+    assert!(ok, "\\d failed: {err}");
+    for line in ["public|messages|table|", "public|tenant_messages|view|"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(line)),
+            "\\d lacks {line}:\n{out}"
+        );
     }
+
+    // \dt+: the same table lines, with more columns.
+    let (ok, out, err) = psql(&["-A", "-t"], "\\dt+").await;
+    assert!(ok, "\\dt+ failed: {err}");
+    assert!(
+        out.lines().any(|l| l.starts_with("public|contacts|table|")),
+        "\\dt+ lacks contacts:\n{out}"
+    );
+
+    // \d contacts: its columns with PostgreSQL type names and nullability (schema.rs:
+    // contact_id Utf8 not null, calling_code Int32, created_at timestamp not null).
+    let (ok, out, err) = psql(&["-A", "-t"], "\\d contacts").await;
+    assert!(ok, "\\d contacts failed: {err}");
+    for line in [
+        "contact_id|text||not null|",
+        "calling_code|integer|||",
+        "created_at|timestamp with time zone||not null|",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(line)),
+            "\\d contacts lacks {line}:\n{out}"
+        );
+    }
+
+    // \df: one line per signature, chatlake's functions among them.
+    let (ok, out, err) = psql(&["-A", "-t"], "\\df").await;
+    assert!(ok, "\\df failed: {err}");
+    assert!(
+        out.lines().any(|l| l.starts_with("public|local_date|")),
+        "\\df lacks local_date:\n{out}"
+    );
+
+    // \di: a Delta lake has no indexes, so no index rows (psql says so on stderr).
+    let (ok, out, err) = psql(&["-A", "-t"], "\\di").await;
+    assert!(ok, "\\di failed: {err}");
+    assert_eq!(out.trim(), "", "\\di listed indexes");
+
+    // \du: trust authentication defines no role yet (pg_roles is empty until the users file
+    // lands; then the logged-in role must be listed here): psql lists none and succeeds.
+    let (ok, out, err) = psql(&["-A", "-t"], "\\du").await;
+    assert!(ok, "\\du failed: {err}");
+    assert_eq!(out.trim(), "", "\\du listed roles: update this check");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,14 +254,13 @@ async fn psql_df_lists_chatlake_functions_and_reports() {
         find("local_date").iter().any(|l| l.ends_with("|func")),
         "local_date:\n{out}"
     );
-    assert!(
-        find("window_funnel").iter().all(|l| l.ends_with("|agg")),
-        "window_funnel:\n{out}"
-    );
-    assert!(
-        find("session_id").iter().all(|l| l.ends_with("|window")),
-        "session_id:\n{out}"
-    );
+    for (name, kind) in [("window_funnel", "|agg"), ("session_id", "|window")] {
+        let found = find(name);
+        assert!(
+            !found.is_empty() && found.iter().all(|l| l.ends_with(kind)),
+            "{name}:\n{out}"
+        );
+    }
     // A report: a set of rows, its declared parameters (sql/reports/stella_users.sql), optional
     // ones with their default.
     let [report] = find("stella_users")[..] else {
@@ -461,16 +495,31 @@ async fn copy_to_stdout_in_text_and_csv() {
     );
 }
 
-/// CPU seconds this process has used (user + system), from /proc.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5) (utime, stime) are at 11 and 12 after the name.
-    let ticks: f64 = [11, 12]
-        .iter()
-        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
-        .sum();
+/// Name of the threads of the cancel test's own server.
+const CANCEL_THREADS: &str = "cancel-test-srv";
+
+/// CPU seconds (user + system) used so far by this process's threads named `name`, from
+/// /proc/self/task/*/stat: the cancel test's server alone, whatever other tests run beside it.
+fn cpu_seconds_of(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ticks = 0.0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if head.split_once('(').map(|(_, comm)| comm) != Some(name) {
+            continue;
+        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // Fields 14 and 15 of stat(5) (utime, stime) are at 11 and 12 after the name.
+        ticks += [11, 12]
+            .iter()
+            .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
+            .sum::<f64>();
+    }
     ticks / 100.0
 }
 
@@ -480,7 +529,9 @@ const SLOW: &str = "SELECT count(*) FROM range(1, 200000000) a CROSS JOIN range(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_request_and_statement_timeout_stop_the_query() {
-    let client = connect().await;
+    // Its own server, so the CPU measured below is this query's alone.
+    let server = start_server(CANCEL_THREADS).await;
+    let client = connect_to(&server).await;
     let token = client.cancel_token();
     let started = Instant::now();
     let canceler = tokio::spawn(async move {
@@ -498,11 +549,16 @@ async fn cancel_request_and_statement_timeout_stop_the_query() {
     // The connection goes on.
     assert_eq!(one(&client, "SELECT 41 + 1").await.as_deref(), Some("42"));
 
-    // Once canceled, the query no longer burns CPU.
+    // Once canceled, the query no longer burns CPU (the query ran on the server's threads:
+    // they did use CPU before the cancel).
+    assert!(
+        cpu_seconds_of(CANCEL_THREADS) > 0.0,
+        "no server thread found"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = cpu_seconds();
+    let before = cpu_seconds_of(CANCEL_THREADS);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let used = cpu_seconds() - before;
+    let used = cpu_seconds_of(CANCEL_THREADS) - before;
     assert!(
         used < 0.5,
         "{used} CPU seconds used in 1 s after the cancel"
@@ -602,5 +658,9 @@ async fn sql_cursors_fetch_forward() {
         })
         .collect()
         .await;
-    assert!(statements.iter().all(Result::is_ok));
+    let sums: Vec<i64> = statements
+        .into_iter()
+        .map(|r| r.expect("prepared statement").get(0))
+        .collect();
+    assert_eq!(sums, vec![1, 2, 3]);
 }

@@ -2,6 +2,7 @@
 //!
 //! Each file runs twice, with `target_partitions` 1 and 8, so aggregates that merge partial
 //! states are checked both ways. Run one file with `cargo test --test sqllogictests -- NAME`.
+//! No matching file is a failure, as is any failing file.
 
 mod common;
 
@@ -146,6 +147,15 @@ fn main() {
                 .iter()
                 .any(|p| f.to_string_lossy().contains(p.as_str()))
     });
+
+    // No file at all is a broken run (a moved directory, a filter naming nothing), not a pass.
+    if files.is_empty() {
+        println!(
+            "no .slt file under {} matches {filter:?}: nothing was tested",
+            root.display()
+        );
+        std::process::exit(1);
+    }
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let lake = common::fixture_lake_blocking();

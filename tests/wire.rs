@@ -16,9 +16,10 @@
 //!
 //! Table `messages` has five rows.
 
+mod common;
+
 use std::error::Error;
 use std::net::SocketAddr;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -665,37 +666,9 @@ async fn shutdown_stops_accepting_and_drops_idle_connections() {
     assert!(tokio_postgres::connect(&config, NoTls).await.is_err());
 }
 
-/// Runs `psql -X -A -t` against the server; returns (success, stdout, stderr).
+/// `psql -A -t -c sql` as `chatlake` on `server`: (success, stdout, stderr).
 async fn psql(server: &Server, sql: &str) -> (bool, String, String) {
-    let port = server.addr.port().to_string();
-    let sql = sql.to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("psql")
-            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "chatlake",
-                "-d",
-                "chatlake",
-            ])
-            .args(["-c", &sql])
-            .env("PGCONNECT_TIMEOUT", "10")
-            .env_remove("PGPASSWORD")
-            .env_remove("PGSERVICE")
-            .output()
-    })
-    .await
-    .expect("psql task")
-    .expect("psql must be installed (Debian: apt-get install postgresql-client)");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::psql(server.addr.port(), "chatlake", &["-A", "-t"], sql).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -101,13 +101,16 @@ class Postgres:
 
 
 def _checksum(rows):
-    """Order-independent digest of the rows as psycopg returned them (timestamps in UTC)."""
+    """Order-independent digest of the rows as psycopg returned them (timestamps in UTC): the
+    sum modulo 2**128 of each row's 128-bit hash, a multiset hash. Unlike an XOR, a row that
+    comes twice adds its hash twice instead of cancelling out, so duplicated or dropped pairs
+    of rows change the digest."""
     digest = 0
     for r in rows:
         text = "|".join(v.astimezone(datetime.timezone.utc).isoformat()
                         if isinstance(v, datetime.datetime) else str(v) for v in r)
-        digest ^= int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-    return f"{digest:016x}"
+        digest += int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "little")
+    return f"{digest % (1 << 128):032x}"
 
 
 def _measure(name, server, dsn, psql_args, sql, runs, warmup, log, backend_pid_sql=True):

@@ -1,11 +1,8 @@
-//! The SQL entry point: any text a client sends as a query is split, rewritten and classified
-//! (session command, COPY, cursor or query) without panicking.
+//! Fuzz target `sql_entry`: see `fuzz/targets.rs` for the property (shared with the bounded run
+//! on stable, `tests/fuzz.rs`).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+#[path = "../targets.rs"]
+mod targets;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(sql) = std::str::from_utf8(data) {
-        let _ = chatlake::pg::parse_statements(sql);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::sql_entry(data));

@@ -3,7 +3,7 @@
 -- automatic 130429 retry is attempt 2 of the same campaign; a retry audience is its own campaign).
 --
 -- success = accepted by the API and not failed without a later delivery;
--- read = a read callback; interacted = an inbound whose context_message_id is the message
+-- read = a read callback (both looked up per message in message_outcomes); interacted = an inbound whose context_message_id is the message
 --   (quoted reply or button click) or an analytics event (category 'campaign', label = the
 --   campaign id) of the contact;
 -- read_and_interacted + read_only + interacted_only + not_read_or_interacted = sent_success;
@@ -17,20 +17,6 @@
 WITH latest AS (
     SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
-),
--- The delivery outcome of the recipients' messages only (a semi-join before aggregating, rather
--- than the message_delivery view over every status of the lake).
-delivery AS (
-    SELECT
-        s.tenant_id,
-        s.message_id,
-        bool_or(s.status IN ('delivered', 'read', 'played')) AS delivered,
-        bool_or(s.status = 'read') AS is_read,
-        bool_or(s.status = 'failed') AS failed
-    FROM message_statuses s
-    WHERE s.dt >= $since
-      AND s.message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
-    GROUP BY s.tenant_id, s.message_id
 ),
 replies AS (
     SELECT DISTINCT tenant_id, context_message_id AS message_id
@@ -47,12 +33,14 @@ outcome AS (
     SELECT
         l.tenant_id,
         l.campaign_id,
+        -- message_outcomes' final_status is 'failed' when a failure came and no delivery.
         l.send_result = 'accepted' AND l.message_id IS NOT NULL
-            AND NOT COALESCE(d.failed AND NOT d.delivered, false) AS success,
-        COALESCE(d.is_read, false) AS is_read,
+            AND (o.final_status IS DISTINCT FROM 'failed') AS success,
+        o.read_at IS NOT NULL AS is_read,
         r.message_id IS NOT NULL OR k.contact_id IS NOT NULL AS interacted
     FROM latest l
-    LEFT JOIN delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
+    LEFT JOIN message_outcomes o
+        ON o.tenant_id = l.tenant_id AND o.message_id = l.message_id AND o.dt >= $since
     LEFT JOIN replies r ON r.tenant_id = l.tenant_id AND r.message_id = l.message_id
     LEFT JOIN clicks k
         ON k.tenant_id = l.tenant_id AND k.contact_id = l.contact_id AND k.campaign_id = l.campaign_id

@@ -6,34 +6,23 @@
 -- campaigns asked for) prunes those tables' partitions to that time on.
 -- param: campaign_id text
 -- let: since date = SELECT COALESCE(CAST(min(created_at) AS DATE) - INTERVAL '1 day', DATE '1970-01-01') FROM campaigns WHERE $campaign_id IS NULL OR campaign_id = $campaign_id
+-- The outcome of a recipient's message (final status, first failed callback's error) is looked
+-- up in message_outcomes; failed = rejected at send time, never given a message, or a final
+-- status of `failed` (no delivery or read callback after the failure).
 WITH latest AS (
     SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
-),
--- The outcome of the recipients' messages only (statuses semi-joined on them before
--- aggregating): failed = message_delivery's final status `failed`, and the first failed
--- callback's error.
-delivery AS (
-    SELECT
-        tenant_id,
-        message_id,
-        bool_or(status = 'failed') AND NOT bool_or(status IN ('delivered', 'read', 'played')) AS failed,
-        arg_min(error_code, ts) FILTER (WHERE status = 'failed') AS error_code,
-        arg_min(error_title, ts) FILTER (WHERE status = 'failed') AS error_title
-    FROM message_statuses
-    WHERE dt >= $since
-      AND message_id IN (SELECT message_id FROM latest)
-    GROUP BY tenant_id, message_id
 )
 SELECT
     l.contact_id,
     k.wa_id,
-    COALESCE(l.reject_code, d.error_code) AS error_code
+    COALESCE(l.reject_code, o.error_code) AS error_code
 FROM latest l
-LEFT JOIN delivery d ON d.tenant_id = l.tenant_id AND d.message_id = l.message_id
+LEFT JOIN message_outcomes o
+    ON o.tenant_id = l.tenant_id AND o.message_id = l.message_id AND o.dt >= $since
 LEFT JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.campaign_id = l.campaign_id
 LEFT JOIN contacts k
     ON k.tenant_id = l.tenant_id AND k.channel_id = c.channel_id AND k.contact_id = l.contact_id
 WHERE NOT (l.send_result = 'accepted' AND l.message_id IS NOT NULL
-           AND NOT COALESCE(d.failed, false))
+           AND o.final_status IS DISTINCT FROM 'failed')
 ORDER BY l.contact_id, l.tenant_id, l.campaign_id

@@ -27,7 +27,7 @@ use super::errors::error_title;
 use super::ids;
 use super::sessions::{Start, campaign_reply, flow_from_template};
 use super::sim::{Attention, Ctx, Send};
-use super::tables::{CampaignRow, RecipientRow};
+use super::tables::{CampaignRow, LakeRow, RecipientRow};
 use super::world::{Category, FLOW_WELCOME, Style, TEMPLATES};
 
 /// A campaign kind (the `kind` column).

@@ -14,7 +14,7 @@ use super::day::{Act, ActKind};
 use super::ids;
 use super::names::{AUTOMATION_LINES, COMMENTS, FOLLOW_UPS};
 use super::sim::{Attention, Ctx, Recv, Send};
-use super::tables::CommentRow;
+use super::tables::{CommentRow, LakeRow};
 use super::world::ChannelType;
 
 /// A post collecting comments.

@@ -15,7 +15,7 @@ use super::clock::{DAY, HOUR, INBOUND_HOURS, SEC, cumulative, hour_from, local_t
 use super::ids;
 use super::phones::{COUNTRIES, mobile_number, push_digits};
 use super::rng::{Rand, mix64, stream};
-use super::tables::{ContactRow, Out};
+use super::tables::{ContactRow, LakeRow, Out};
 use super::world::{ChannelType, Style, Tenant};
 
 /// "No instant": the value of an unset timestamp in contact state.

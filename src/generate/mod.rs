@@ -73,7 +73,7 @@ use clock::{CAMPAIGN_DOW, DOW, local_to_utc, utc_midnight, weekday_index};
 use contacts::Population;
 use rng::{Rand, stream};
 use sim::{Ctx, Scale};
-use tables::{ChannelRow, Out, TenantRow};
+use tables::{ChannelRow, LakeRow, Out, TenantRow};
 use world::{ChannelType, World};
 
 /// Rows per table handed to the writer at once (at most; the last batches are smaller).

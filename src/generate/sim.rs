@@ -19,7 +19,8 @@ use super::phones::{COUNTRIES, push_digits};
 use super::rng::Rand;
 use super::statuses::{Outcome, StatusInput, ingest_delay, write_statuses};
 use super::tables::{
-    AnalyticsRow, ChatEventRow, ContactEventRow, ConversationRow, FlowEventRow, MessageRow, Out,
+    AnalyticsRow, ChatEventRow, ContactEventRow, ConversationRow, FlowEventRow, LakeRow,
+    MessageRow, Out,
 };
 use super::world::{Category, Channel, ChannelType, TEMPLATES, Tenant};
 
@@ -378,6 +379,7 @@ impl<'a> Ctx<'a> {
                     pricing_model: b.model,
                     billable: b.billable,
                     country_code: c.country_code(),
+                    source: "webhook",
                 }
                 .append(&mut self.out.conversations);
             }

@@ -18,7 +18,7 @@ use super::clock::SEC;
 use super::errors::{error_bucket, error_title};
 use super::ids;
 use super::rng::Rand;
-use super::tables::{StatusRow, TableBuf};
+use super::tables::{LakeRow, StatusRow, TableBuf};
 use super::world::ChannelType;
 
 /// What happened to an outbound message.

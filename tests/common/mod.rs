@@ -69,3 +69,40 @@ pub fn fixture_lake_blocking() -> PathBuf {
         })
         .clone()
 }
+
+/// The batches of `sql`'s answer; a failure names the query.
+pub async fn collect(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Vec<datafusion::arrow::array::RecordBatch> {
+    ctx.sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// `psql -X ARGS -v ON_ERROR_STOP=1` as `user` on `127.0.0.1:port`, database `chatlake`,
+/// running `sql`: (success, stdout, stderr).
+pub async fn psql(port: u16, user: &str, args: &[&str], sql: &str) -> (bool, String, String) {
+    let port = port.to_string();
+    let mut command = std::process::Command::new("psql");
+    command
+        .arg("-X")
+        .args(args)
+        .args(["-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &port])
+        .args(["-U", user, "-d", "chatlake", "-c", sql])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .env_remove("PGPASSWORD")
+        .env_remove("PGSERVICE");
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("psql task")
+        .expect("psql must be installed (Debian: apt-get install postgresql-client)");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

@@ -20,7 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-chdb = pytest.importorskip("chdb")
+from needs import require_module
+
+chdb = require_module("chdb")
 
 SEED = int(os.environ.get("CHATLAKE_DIFF_SEED", "20261122"))
 MAX_CONDS = 8

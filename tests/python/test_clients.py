@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from needs import missing, require_module
+
 HERE = Path(__file__).parent
 # Every view the server lists: the product's sql/views files (`NNN_name.sql` creates `name`)
 # plus the one conftest adds.
@@ -278,7 +280,7 @@ def test_sqlalchemy_2_timestamptz_is_timezone_aware(server):
 def test_sqlalchemy_1_4_inspect(server):
     python = os.environ.get("CHATLAKE_SQLA14_PYTHON")
     if not python:
-        pytest.skip("CHATLAKE_SQLA14_PYTHON not set (scripts/test sets it)")
+        missing("CHATLAKE_SQLA14_PYTHON not set (scripts/test sets it)")
     out = subprocess.run([python, str(HERE / "sqla_inspect.py"), dsn(server, "postgresql+psycopg2")],
                          check=True, capture_output=True, text=True, timeout=120)
     summary = json.loads(out.stdout)
@@ -294,7 +296,7 @@ def test_sqlalchemy_1_4_inspect(server):
 def test_pgcli_completion_refresh_and_special_commands(server):
     # pgcli's own code: the completion refresher's catalog queries (schemas, tables, views,
     # columns, foreign keys, functions, types, databases) and pgspecial's backslash commands.
-    pgexecute = pytest.importorskip("pgcli.pgexecute")
+    pgexecute = require_module("pgcli.pgexecute")
     from pgcli.completion_refresher import CompletionRefresher
     from pgcli.pgcompleter import PGCompleter
     from pgspecial.main import PGSpecial
@@ -393,7 +395,7 @@ def test_asyncpg_fetch_with_parameters_and_pool(server):
 def test_node_postgres_and_pg_cursor(server):
     node_path = os.environ.get("CHATLAKE_NODE_PATH")
     if not node_path:
-        pytest.skip("CHATLAKE_NODE_PATH not set (scripts/test installs pg and pg-cursor)")
+        missing("CHATLAKE_NODE_PATH not set (scripts/test installs pg and pg-cursor)")
     script = HERE.parent / "node" / "pg_client.js"
     out = subprocess.run(["node", str(script), str(server["port"])], check=True,
                          capture_output=True, text=True, timeout=300,
@@ -415,7 +417,7 @@ def test_node_postgres_and_pg_cursor(server):
 def test_pgjdbc_metadata_prepared_statements_and_fetch_size(server, tmp_path):
     jar = os.environ.get("CHATLAKE_PGJDBC_JAR", "/usr/share/java/postgresql.jar")
     if not os.path.exists(jar):
-        pytest.skip("pgJDBC not installed (scripts/test installs libpostgresql-jdbc-java)")
+        missing("pgJDBC not installed (scripts/test installs libpostgresql-jdbc-java)")
     source = HERE.parent / "java" / "JdbcClient.java"
     subprocess.run(["javac", "-cp", jar, "-d", str(tmp_path), str(source)], check=True,
                    capture_output=True, timeout=300)

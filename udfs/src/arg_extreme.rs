@@ -24,11 +24,11 @@ use arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, DocSection, Documentation, EmitTo, GroupsAccumulator, Signature,
-    Volatility,
+    AggregateUDFImpl, DocSection, Documentation, GroupsAccumulator, Signature, Volatility,
 };
 
 use crate::args::{check_arity, filter_passes};
+use crate::groups::{PerGroup, VecGroups, through_groups_accumulator};
 
 /// Documentation section of the selection aggregates.
 const DOC_SECTION: DocSection = DocSection {
@@ -208,14 +208,6 @@ impl AggregateUDFImpl for ArgExtremeFunc {
         Ok(arg_types[0].clone())
     }
 
-    fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let value_type = acc_args.return_field.data_type().clone();
-        Ok(Box::new(ArgExtremeOne {
-            extreme: self.extreme,
-            best: Best::empty(&value_type)?,
-        }))
-    }
-
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![
             Arc::new(Field::new(
@@ -231,19 +223,15 @@ impl AggregateUDFImpl for ArgExtremeFunc {
         ])
     }
 
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
+    through_groups_accumulator!();
 
     fn create_groups_accumulator(
         &self,
         acc_args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(ArgExtremeGroups {
+        Ok(VecGroups::boxed(ArgExtreme {
             extreme: self.extreme,
             value_type: acc_args.return_field.data_type().clone(),
-            groups: Vec::new(),
-            heap_bytes: 0,
         }))
     }
 
@@ -274,135 +262,69 @@ impl AggregateUDFImpl for ArgExtremeFunc {
     }
 }
 
-/// The one-group accumulator.
+/// One call: which end wins and the value type; one best `(key, value)` per group.
 #[derive(Debug)]
-struct ArgExtremeOne {
-    extreme: Extreme,
-    best: Best,
-}
-
-impl Accumulator for ArgExtremeOne {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let keys = keys_of(&values[1])?;
-        offer_rows(
-            self.extreme,
-            std::slice::from_mut(&mut self.best),
-            &values[0],
-            &keys,
-            None,
-            |_| 0,
-        )?;
-        Ok(())
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(self.best.value.clone())
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self) + heap_size(&self.best.value)
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![
-            self.best.value.clone(),
-            ScalarValue::Int64(self.best.key),
-        ])
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.update_batch(states)
-    }
-}
-
-/// The many-groups accumulator: one best `(key, value)` per group.
-#[derive(Debug)]
-struct ArgExtremeGroups {
+struct ArgExtreme {
     extreme: Extreme,
     value_type: DataType,
-    groups: Vec<Best>,
-    /// Heap bytes held by the values of `groups` (kept up to date so `size` is O(1)).
-    heap_bytes: usize,
 }
 
-impl ArgExtremeGroups {
-    /// Takes the groups `emit_to` asks for, updating the heap count.
-    fn take(&mut self, emit_to: EmitTo) -> Vec<Best> {
-        let groups = emit_to.take_needed(&mut self.groups);
-        let released: usize = groups.iter().map(|g| heap_size(&g.value)).sum();
-        self.heap_bytes = self.heap_bytes.saturating_sub(released);
-        groups
+impl PerGroup for ArgExtreme {
+    type Group = Best;
+
+    fn empty(&self) -> Result<Best> {
+        Best::empty(&self.value_type)
     }
 
-    fn grow(&mut self, total_num_groups: usize) -> Result<()> {
-        if self.groups.len() < total_num_groups {
-            let empty = Best::empty(&self.value_type)?;
-            self.groups.resize(total_num_groups, empty);
-        }
-        Ok(())
-    }
-}
-
-impl GroupsAccumulator for ArgExtremeGroups {
-    fn update_batch(
-        &mut self,
+    fn update(
+        &self,
+        groups: &mut [Best],
         values: &[ArrayRef],
         group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.grow(total_num_groups)?;
+        filter: Option<&BooleanArray>,
+    ) -> Result<isize> {
         let keys = keys_of(&values[1])?;
-        let delta = offer_rows(
-            self.extreme,
-            &mut self.groups,
-            &values[0],
-            &keys,
-            opt_filter,
-            |row| group_indices[row],
-        )?;
-        self.heap_bytes = self.heap_bytes.saturating_add_signed(delta);
-        Ok(())
+        offer_rows(self.extreme, groups, &values[0], &keys, filter, |row| {
+            group_indices[row]
+        })
     }
 
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let groups = self.take(emit_to);
-        values_array(&groups, &self.value_type)
+    /// A state row is a `(value, key)` row like an input row.
+    fn merge(
+        &self,
+        groups: &mut [Best],
+        states: &[ArrayRef],
+        group_indices: &[usize],
+    ) -> Result<isize> {
+        self.update(groups, states, group_indices, None)
     }
 
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let groups = self.take(emit_to);
+    fn evaluate(&self, groups: &[Best]) -> Result<ArrayRef> {
+        values_array(groups, &self.value_type)
+    }
+
+    fn state(&self, groups: &[Best]) -> Result<Vec<ArrayRef>> {
         Ok(vec![
-            values_array(&groups, &self.value_type)?,
-            keys_array(&groups),
+            values_array(groups, &self.value_type)?,
+            keys_array(groups),
         ])
     }
 
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.update_batch(values, group_indices, None, total_num_groups)
+    fn heap_size(&self, group: &Best) -> usize {
+        heap_size(&group.value)
     }
 
+    /// The input rows are their own states, with the key of a row the filter drops nulled.
     fn convert_to_state(
         &self,
         values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
+        filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
         let keys = keys_of(&values[1])?;
         let keys: Int64Array = (0..keys.len())
-            .map(|row| {
-                (keys.is_valid(row) && filter_passes(opt_filter, row)).then(|| keys.value(row))
-            })
+            .map(|row| (keys.is_valid(row) && filter_passes(filter, row)).then(|| keys.value(row)))
             .collect();
         Ok(vec![Arc::clone(&values[0]), Arc::new(keys)])
-    }
-
-    fn size(&self) -> usize {
-        self.groups.capacity() * size_of::<Best>() + self.heap_bytes
     }
 }
 
@@ -410,6 +332,7 @@ impl GroupsAccumulator for ArgExtremeGroups {
 mod tests {
     use super::*;
     use arrow::array::{StringViewArray, TimestampMicrosecondArray};
+    use datafusion::logical_expr::EmitTo;
 
     fn strings(values: &[Option<&str>]) -> ArrayRef {
         Arc::new(StringViewArray::from(values.to_vec()))
@@ -419,13 +342,11 @@ mod tests {
         Arc::new(TimestampMicrosecondArray::from(values.to_vec()))
     }
 
-    fn groups_acc(extreme: Extreme) -> ArgExtremeGroups {
-        ArgExtremeGroups {
+    fn groups_acc(extreme: Extreme) -> Box<dyn GroupsAccumulator> {
+        VecGroups::boxed(ArgExtreme {
             extreme,
             value_type: DataType::Utf8View,
-            groups: Vec::new(),
-            heap_bytes: 0,
-        }
+        })
     }
 
     fn texts(array: &ArrayRef) -> Vec<Option<String>> {

@@ -31,8 +31,7 @@ use arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type, TimeUnit, U
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, DocSection, Documentation, EmitTo, GroupsAccumulator, Signature,
-    Volatility,
+    AggregateUDFImpl, DocSection, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
 };
 
 use crate::args::{
@@ -40,6 +39,7 @@ use crate::args::{
     filter_passes, is_true, timestamps,
 };
 use crate::events::buffer::group_order;
+use crate::groups::through_groups_accumulator;
 
 const NAME: &str = "implicit_replies";
 const SYNTAX: &str = "message_id, ts, direction, is_template";
@@ -53,25 +53,10 @@ const DOC_SECTION: DocSection = DocSection {
     description: Some("Replies, conversations and pricing over a contact's messages."),
 };
 
-/// `implicit_replies(message_id, ts, direction, is_template)`: see the [module docs](self).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct ImplicitRepliesFunc {
-    signature: Signature,
-}
-
-impl Default for ImplicitRepliesFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ImplicitRepliesFunc {
-    /// A new `implicit_replies`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `implicit_replies(message_id, ts, direction, is_template)`: see the [module docs](self).
+    ImplicitRepliesFunc, "implicit_replies",
+    Signature::user_defined(Volatility::Immutable)
 }
 
 fn reply_fields() -> Fields {
@@ -119,10 +104,6 @@ impl AggregateUDFImpl for ImplicitRepliesFunc {
         false
     }
 
-    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(ContactReplies::default()))
-    }
-
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         let list = |suffix: &str, item: DataType| {
             Arc::new(Field::new(
@@ -138,9 +119,7 @@ impl AggregateUDFImpl for ImplicitRepliesFunc {
         ])
     }
 
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
+    through_groups_accumulator!();
 
     fn create_groups_accumulator(
         &self,
@@ -438,40 +417,6 @@ impl Rows {
             + self.kinds.capacity()
             + self.id_ends.capacity() * size_of::<usize>()
             + self.id_bytes.capacity()
-    }
-}
-
-/// The one-group accumulator.
-#[derive(Debug, Default)]
-struct ContactReplies {
-    rows: Rows,
-}
-
-impl Accumulator for ContactReplies {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.rows.push_batch(values, |_| Some(0))
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::List(Arc::new(
-            std::mem::take(&mut self.rows).replies(1),
-        )))
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self) + self.rows.size()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        std::mem::take(&mut self.rows)
-            .to_state(1)?
-            .iter()
-            .map(|list| ScalarValue::try_from_array(list, 0))
-            .collect()
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.rows.merge_state(states, &vec![0; states[0].len()])
     }
 }
 

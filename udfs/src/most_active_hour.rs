@@ -15,14 +15,15 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Arra
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use chrono_tz::Tz;
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, ColumnarValue, DocSection, Documentation, EmitTo,
-    GroupsAccumulator, Signature, Volatility,
+    AggregateUDFImpl, ColumnarValue, DocSection, Documentation, GroupsAccumulator, Signature,
+    Volatility,
 };
 
 use crate::args::{check_arity, coerce_text, coerce_timestamp, filter_passes, timestamps};
+use crate::groups::{PerGroup, VecGroups, through_groups_accumulator};
 use crate::local_time::{Zones, local_naive};
 
 const HOURS: usize = 24;
@@ -35,25 +36,10 @@ const DOC_SECTION: DocSection = DocSection {
     description: Some("Aggregates over the local-time distribution of events."),
 };
 
-/// `most_active_hour(ts, tz)`: see the [module docs](self).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct MostActiveHourFunc {
-    signature: Signature,
-}
-
-impl Default for MostActiveHourFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MostActiveHourFunc {
-    /// A new `most_active_hour`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `most_active_hour(ts, tz)`: see the [module docs](self).
+    MostActiveHourFunc, "most_active_hour",
+    Signature::user_defined(Volatility::Immutable)
 }
 
 fn counts_field(name: &str) -> FieldRef {
@@ -85,23 +71,17 @@ impl AggregateUDFImpl for MostActiveHourFunc {
         Ok(DataType::Int32)
     }
 
-    fn accumulator(&self, _acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(HourHistogram::default()))
-    }
-
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![counts_field(args.name)])
     }
 
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
+    through_groups_accumulator!();
 
     fn create_groups_accumulator(
         &self,
         _args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(HourHistograms::default()))
+        Ok(VecGroups::boxed(HourHistograms))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
@@ -201,107 +181,54 @@ fn histograms_to_list(histograms: &[[i64; HOURS]]) -> ArrayRef {
     ))
 }
 
-/// The one-group accumulator.
-#[derive(Debug, Default)]
-struct HourHistogram {
-    counts: [i64; HOURS],
-}
+/// The aggregate: one 24-count histogram per group.
+#[derive(Debug)]
+struct HourHistograms;
 
-impl Accumulator for HourHistogram {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        for_each_hour(values, |_, hour| self.counts[hour] += 1)
+impl PerGroup for HourHistograms {
+    type Group = [i64; HOURS];
+
+    fn empty(&self) -> Result<[i64; HOURS]> {
+        Ok([0; HOURS])
     }
 
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Int32(argmax(&self.counts)))
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self)
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let list = histograms_to_list(&[self.counts]);
-        Ok(vec![ScalarValue::try_from_array(&list, 0)?])
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let lists = states[0].as_list::<i32>();
-        for row in 0..lists.len() {
-            if lists.is_valid(row) {
-                add_state(&mut self.counts, &lists.value(row));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The many-groups accumulator: one 24-count histogram per group.
-#[derive(Debug, Default)]
-struct HourHistograms {
-    counts: Vec<[i64; HOURS]>,
-}
-
-impl GroupsAccumulator for HourHistograms {
-    fn update_batch(
-        &mut self,
+    fn update(
+        &self,
+        counts: &mut [[i64; HOURS]],
         values: &[ArrayRef],
         group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.counts.resize(total_num_groups, [0; HOURS]);
-        let counts = &mut self.counts;
+        filter: Option<&BooleanArray>,
+    ) -> Result<isize> {
         for_each_hour(values, |row, hour| {
-            if filter_passes(opt_filter, row) {
+            if filter_passes(filter, row) {
                 counts[group_indices[row]][hour] += 1;
             }
-        })
+        })?;
+        Ok(0)
     }
 
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let groups = emit_to.take_needed(&mut self.counts);
-        let winners: Int32Array = groups.iter().map(argmax).collect();
+    fn merge(
+        &self,
+        counts: &mut [[i64; HOURS]],
+        states: &[ArrayRef],
+        group_indices: &[usize],
+    ) -> Result<isize> {
+        let lists = states[0].as_list::<i32>();
+        for (row, &group) in group_indices.iter().enumerate() {
+            if lists.is_valid(row) {
+                add_state(&mut counts[group], &lists.value(row));
+            }
+        }
+        Ok(0)
+    }
+
+    fn evaluate(&self, counts: &[[i64; HOURS]]) -> Result<ArrayRef> {
+        let winners: Int32Array = counts.iter().map(argmax).collect();
         Ok(Arc::new(winners))
     }
 
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let groups = emit_to.take_needed(&mut self.counts);
-        Ok(vec![histograms_to_list(&groups)])
-    }
-
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.counts.resize(total_num_groups, [0; HOURS]);
-        let lists = values[0].as_list::<i32>();
-        for (row, &group) in group_indices.iter().enumerate() {
-            if lists.is_valid(row) {
-                add_state(&mut self.counts[group], &lists.value(row));
-            }
-        }
-        Ok(())
-    }
-
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        let mut rows = vec![[0_i64; HOURS]; values[0].len()];
-        for_each_hour(values, |row, hour| {
-            if filter_passes(opt_filter, row) {
-                rows[row][hour] = 1;
-            }
-        })?;
-        Ok(vec![histograms_to_list(&rows)])
-    }
-
-    fn size(&self) -> usize {
-        self.counts.capacity() * size_of::<[i64; HOURS]>()
+    fn state(&self, counts: &[[i64; HOURS]]) -> Result<Vec<ArrayRef>> {
+        Ok(vec![histograms_to_list(counts)])
     }
 }
 

@@ -18,37 +18,23 @@ use arrow::array::{
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, FieldRef, UInt32Type};
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
+    AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
 };
 
 use crate::events::check_conditions;
 use crate::funnel::DOC_SECTION;
+use crate::groups::{PerGroup, VecGroups, through_groups_accumulator};
 
 const NAME: &str = "retention";
 
-/// `retention`: see the [module docs](self).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct RetentionFunc {
-    signature: Signature,
-}
-
-impl Default for RetentionFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl RetentionFunc {
-    /// A new `retention`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::variadic_any(Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `retention`: see the [module docs](self).
+    RetentionFunc, "retention",
+    Signature::variadic_any(Volatility::Immutable)
 }
 
 fn item_field() -> FieldRef {
@@ -121,13 +107,6 @@ impl AggregateUDFImpl for RetentionFunc {
         )))
     }
 
-    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(RetentionAccumulator {
-            set: 0,
-            n: args.exprs.len(),
-        }))
-    }
-
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![Arc::new(Field::new(
             format_state_name(args.name, "set"),
@@ -136,16 +115,13 @@ impl AggregateUDFImpl for RetentionFunc {
         ))])
     }
 
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
+    through_groups_accumulator!();
 
     fn create_groups_accumulator(
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(RetentionGroups {
-            sets: Vec::new(),
+        Ok(VecGroups::boxed(Retention {
             n: args.exprs.len(),
         }))
     }
@@ -172,126 +148,59 @@ impl AggregateUDFImpl for RetentionFunc {
     }
 }
 
-/// One group's condition set.
+/// One call with `n` conditions: each group's state is the set of conditions true on one of
+/// its rows.
 #[derive(Debug)]
-struct RetentionAccumulator {
-    set: u32,
+struct Retention {
     n: usize,
 }
 
-impl Accumulator for RetentionAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let (bits, nulls) = row_bits(values)?;
-        for (row, b) in bits.iter().enumerate() {
-            if counts(nulls.as_ref(), None, row) {
-                self.set |= b;
-            }
-        }
-        Ok(())
+impl PerGroup for Retention {
+    type Group = u32;
+
+    fn empty(&self) -> Result<u32> {
+        Ok(0)
     }
 
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        ScalarValue::try_from_array(&results(&[self.set], self.n), 0)
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self)
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![ScalarValue::UInt32(Some(self.set))])
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let Some(sets) = states
-            .first()
-            .and_then(|s| s.as_primitive_opt::<UInt32Type>())
-        else {
-            return exec_err!("{NAME}: state must be one UInt32 column");
-        };
-        for set in sets.iter().flatten() {
-            self.set |= set;
-        }
-        Ok(())
-    }
-}
-
-/// Condition sets of all groups.
-#[derive(Debug)]
-struct RetentionGroups {
-    sets: Vec<u32>,
-    n: usize,
-}
-
-impl GroupsAccumulator for RetentionGroups {
-    fn update_batch(
-        &mut self,
+    fn update(
+        &self,
+        sets: &mut [u32],
         values: &[ArrayRef],
         group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.sets.resize(total_num_groups, 0);
+        filter: Option<&BooleanArray>,
+    ) -> Result<isize> {
         let (bits, nulls) = row_bits(values)?;
         for (row, (&g, &b)) in group_indices.iter().zip(&bits).enumerate() {
-            if b != 0 && counts(nulls.as_ref(), opt_filter, row) {
-                self.sets[g] |= b;
+            if b != 0 && counts(nulls.as_ref(), filter, row) {
+                sets[g] |= b;
             }
         }
-        Ok(())
+        Ok(0)
     }
 
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        Ok(results(&emit_to.take_needed(&mut self.sets), self.n))
-    }
-
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        Ok(vec![Arc::new(UInt32Array::from(
-            emit_to.take_needed(&mut self.sets),
-        ))])
-    }
-
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
+    fn merge(
+        &self,
+        sets: &mut [u32],
+        states: &[ArrayRef],
         group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.sets.resize(total_num_groups, 0);
-        let Some(sets) = values
+    ) -> Result<isize> {
+        let Some(states) = states
             .first()
             .and_then(|s| s.as_primitive_opt::<UInt32Type>())
         else {
             return exec_err!("{NAME}: state must be one UInt32 column");
         };
-        for (&g, set) in group_indices.iter().zip(sets.iter()) {
-            self.sets[g] |= set.unwrap_or(0);
+        for (&g, set) in group_indices.iter().zip(states.iter()) {
+            sets[g] |= set.unwrap_or(0);
         }
-        Ok(())
+        Ok(0)
     }
 
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        let (bits, nulls) = row_bits(values)?;
-        let sets: UInt32Array = bits
-            .iter()
-            .enumerate()
-            .map(|(row, &b)| {
-                if counts(nulls.as_ref(), opt_filter, row) {
-                    b
-                } else {
-                    0
-                }
-            })
-            .collect::<Vec<_>>()
-            .into();
-        Ok(vec![Arc::new(sets)])
+    fn evaluate(&self, sets: &[u32]) -> Result<ArrayRef> {
+        Ok(results(sets, self.n))
     }
 
-    fn size(&self) -> usize {
-        size_of_val(self) + self.sets.capacity() * size_of::<u32>()
+    fn state(&self, sets: &[u32]) -> Result<Vec<ArrayRef>> {
+        Ok(vec![Arc::new(UInt32Array::from(sets.to_vec()))])
     }
 }

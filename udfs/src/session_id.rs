@@ -35,25 +35,10 @@ const DOC_SECTION: DocSection = DocSection {
     description: Some("Inactivity-gap sessions over ordered events."),
 };
 
-/// `session_id(ts, gap)`: see the [module docs](self).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct SessionIdFunc {
-    signature: Signature,
-}
-
-impl Default for SessionIdFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SessionIdFunc {
-    /// A new `session_id`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `session_id(ts, gap)`: see the [module docs](self).
+    SessionIdFunc, "session_id",
+    Signature::user_defined(Volatility::Immutable)
 }
 
 impl WindowUDFImpl for SessionIdFunc {

@@ -1,17 +1,41 @@
-//! Accumulators shared by the event-buffering aggregates: they buffer `(ts, mask)` rows and
-//! hand each group's rows to an [`EventsEval`] at evaluation.
+//! The accumulator shared by the row-buffering aggregates (`window_funnel`, `sequence_*`,
+//! `wa_conversations`): it buffers each group's rows in one flat [`GroupedEvents`] buffer and
+//! hands them, grouped, to a [`BufferedAggregate`] at evaluation (one group: through
+//! [`OneGroup`](crate::groups::OneGroup)).
+//!
+//! Functions over `(ts, cond1..condN)` rows implement the simpler [`EventsEval`] (one result
+//! per group), which makes them a [`BufferedAggregate`] over [`Event`]s.
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray};
-use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
+use datafusion::common::Result;
+use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 
-use super::buffer::{GroupedEvents, single_state};
+use super::buffer::{BufferedEvent, GroupedEvents};
 use super::{DecodedBatch, Event};
 
-/// What a function does with one group's buffered rows.
+/// An aggregate that buffers a group's rows and evaluates them at the end.
+pub(crate) trait BufferedAggregate: Debug + Send + Sync + 'static {
+    /// One buffered row (also its partial state).
+    type Row: BufferedEvent + Debug + Send + Sync;
+
+    /// Calls `push(row index, row)` for each row of `values` that takes part and passes
+    /// `filter`.
+    fn decode(
+        &self,
+        values: &[ArrayRef],
+        filter: Option<&BooleanArray>,
+        push: impl FnMut(usize, Self::Row),
+    ) -> Result<()>;
+
+    /// The results of the groups, in order (each group's rows in any order; they may be
+    /// reordered in place).
+    fn evaluate<'a>(&self, groups: impl Iterator<Item = &'a mut [Self::Row]>) -> Result<ArrayRef>;
+}
+
+/// What a function over `(ts, cond1..condN)` rows does with one group's rows.
 pub(crate) trait EventsEval: Debug + Send + Sync + 'static {
     /// The result of one group.
     type Output: Copy + Default + Send;
@@ -27,95 +51,53 @@ pub(crate) trait EventsEval: Debug + Send + Sync + 'static {
 
     /// The results of many groups as an array.
     fn to_array(&self, values: Vec<Self::Output>) -> ArrayRef;
-
-    /// One result as a scalar.
-    fn to_scalar(&self, value: Self::Output) -> ScalarValue;
 }
 
-/// Appends the counting rows of one batch to `push(row, event)`.
-fn for_each_row(
-    eval: &impl EventsEval,
-    values: &[ArrayRef],
-    filter: Option<&BooleanArray>,
-    mut push: impl FnMut(usize, Event),
-) -> Result<()> {
-    let ts_idx = eval.ts_index();
-    let batch = DecodedBatch::new(values, ts_idx, ts_idx + 1)?;
-    let keep_unmatched = eval.keep_unmatched();
-    for (row, (&ts, &mask)) in batch.ts.iter().zip(&batch.masks).enumerate() {
-        if (mask != 0 || keep_unmatched) && batch.counts(row, filter) {
-            push(row, (ts, mask));
+impl<E: EventsEval> BufferedAggregate for E {
+    type Row = Event;
+
+    fn decode(
+        &self,
+        values: &[ArrayRef],
+        filter: Option<&BooleanArray>,
+        mut push: impl FnMut(usize, Event),
+    ) -> Result<()> {
+        let ts_idx = self.ts_index();
+        let batch = DecodedBatch::new(values, ts_idx, ts_idx + 1)?;
+        let keep_unmatched = self.keep_unmatched();
+        for (row, (&ts, &mask)) in batch.ts.iter().zip(&batch.masks).enumerate() {
+            if (mask != 0 || keep_unmatched) && batch.counts(row, filter) {
+                push(row, (ts, mask));
+            }
         }
-    }
-    Ok(())
-}
-
-/// The per-group accumulator (no GROUP BY, window use).
-#[derive(Debug)]
-pub(crate) struct EventsAccumulator<E: EventsEval> {
-    eval: Arc<E>,
-    events: Vec<Event>,
-}
-
-impl<E: EventsEval> EventsAccumulator<E> {
-    pub(crate) fn new(eval: Arc<E>) -> Self {
-        Self {
-            eval,
-            events: Vec::new(),
-        }
-    }
-}
-
-impl<E: EventsEval> Accumulator for EventsAccumulator<E> {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let events = &mut self.events;
-        for_each_row(self.eval.as_ref(), values, None, |_, e| events.push(e))
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        let out = self.eval.evaluate(&mut self.events)?;
-        Ok(self.eval.to_scalar(out))
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self) + self.events.capacity() * size_of::<Event>()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        single_state(&self.events)?
-            .iter()
-            .map(|a| ScalarValue::try_from_array(a, 0))
-            .collect()
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let mut buffer = GroupedEvents::default();
-        let rows = states.first().map_or(0, |s| s.len());
-        buffer.resize(1);
-        buffer.merge_state(states, &vec![0; rows])?;
-        let mut grouped = buffer.take(EmitTo::All);
-        self.events.append(&mut grouped.events);
         Ok(())
     }
+
+    fn evaluate<'a>(&self, groups: impl Iterator<Item = &'a mut [Event]>) -> Result<ArrayRef> {
+        let out = groups
+            .map(|events| EventsEval::evaluate(self, events))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self.to_array(out))
+    }
 }
 
-/// The many-groups accumulator: one flat buffer for every group.
+/// The accumulator of a [`BufferedAggregate`]: one flat buffer for every group.
 #[derive(Debug)]
-pub(crate) struct EventsGroupsAccumulator<E: EventsEval> {
-    eval: Arc<E>,
-    buffer: GroupedEvents,
+pub(crate) struct EventsGroupsAccumulator<A: BufferedAggregate> {
+    aggregate: Arc<A>,
+    buffer: GroupedEvents<A::Row>,
 }
 
-impl<E: EventsEval> EventsGroupsAccumulator<E> {
-    pub(crate) fn new(eval: Arc<E>) -> Self {
+impl<A: BufferedAggregate> EventsGroupsAccumulator<A> {
+    pub(crate) fn new(aggregate: Arc<A>) -> Self {
         Self {
-            eval,
+            aggregate,
             buffer: GroupedEvents::default(),
         }
     }
 }
 
-impl<E: EventsEval> GroupsAccumulator for EventsGroupsAccumulator<E> {
+impl<A: BufferedAggregate> GroupsAccumulator for EventsGroupsAccumulator<A> {
     fn update_batch(
         &mut self,
         values: &[ArrayRef],
@@ -125,18 +107,14 @@ impl<E: EventsEval> GroupsAccumulator for EventsGroupsAccumulator<E> {
     ) -> Result<()> {
         self.buffer.resize(total_num_groups);
         let buffer = &mut self.buffer;
-        for_each_row(self.eval.as_ref(), values, opt_filter, |row, e| {
+        self.aggregate.decode(values, opt_filter, |row, e| {
             buffer.push(group_indices[row], e)
         })
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let mut grouped = self.buffer.take(emit_to);
-        let out = grouped
-            .groups_mut()
-            .map(|events| self.eval.evaluate(events))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(self.eval.to_array(out))
+        self.aggregate.evaluate(grouped.groups_mut())
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
@@ -160,9 +138,8 @@ impl<E: EventsEval> GroupsAccumulator for EventsGroupsAccumulator<E> {
     ) -> Result<Vec<ArrayRef>> {
         let rows = values.first().map_or(0, |v| v.len());
         GroupedEvents::state_of_rows(rows, |buffer| {
-            for_each_row(self.eval.as_ref(), values, opt_filter, |row, e| {
-                buffer.push(row, e)
-            })
+            self.aggregate
+                .decode(values, opt_filter, |row, e| buffer.push(row, e))
         })
     }
 

@@ -261,15 +261,6 @@ pub(crate) fn group_order(n: usize, groups: &[u32]) -> (Vec<usize>, Vec<usize>) 
     (offsets, order)
 }
 
-/// The state of one group (the non-grouped accumulator's `state()`), as list arrays of one row.
-pub(crate) fn single_state<E: BufferedEvent>(events: &[E]) -> Result<Vec<ArrayRef>> {
-    Grouped {
-        offsets: vec![0, events.len()],
-        events: events.to_vec(),
-    }
-    .to_state()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,12 @@
 //! Shared plumbing of the event-buffering aggregates (`window_funnel`, `sequence_match`,
-//! `sequence_count`): decoding `(ts, cond1..condN)` arguments into `(ts, bitmask)` rows,
+//! `sequence_count`; the buffer and accumulator also serve `wa_conversations`): decoding `(ts, cond1..condN)` arguments into `(ts, bitmask)` rows,
 //! buffering them per group, and the `List` partial state that lets DataFusion merge them.
 //!
 //! | module | job |
 //! |---|---|
 //! | `mod.rs` (this) | [`Event`], [`TsKind`], argument checks, batch decoding into `(ts, mask)` rows |
 //! | [`buffer`] | [`buffer::GroupedEvents`]: one flat buffer for all groups, grouped by a counting sort on emit |
-//! | [`accumulator`] | [`accumulator::EventsAccumulator`] and [`accumulator::EventsGroupsAccumulator`], generic over an [`accumulator::EventsEval`] |
+//! | [`accumulator`] | [`accumulator::EventsGroupsAccumulator`], generic over a [`accumulator::BufferedAggregate`] (or the simpler [`accumulator::EventsEval`]) |
 //!
 //! Conventions shared by every function built on this module:
 //!

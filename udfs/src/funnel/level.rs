@@ -10,7 +10,7 @@
 use std::ops::ControlFlow;
 
 use arrow::array::{ArrayRef, Int32Array};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::Result;
 use std::sync::Arc;
 
 use super::mode::Modes;
@@ -45,10 +45,6 @@ impl EventsEval for Funnel {
 
     fn to_array(&self, values: Vec<i32>) -> ArrayRef {
         Arc::new(Int32Array::from(values))
-    }
-
-    fn to_scalar(&self, value: i32) -> ScalarValue {
-        ScalarValue::Int32(Some(value))
     }
 }
 

@@ -6,39 +6,27 @@ use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
+    AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
 };
 
 use super::DOC_SECTION;
 use super::level::Funnel;
 use super::mode::Modes;
-use crate::events::accumulator::{EventsAccumulator, EventsGroupsAccumulator};
+use crate::events::accumulator::EventsGroupsAccumulator;
 use crate::events::{TsKind, check_conditions, const_string, literal_arg, state_fields};
+use crate::groups::through_groups_accumulator;
 
 const NAME: &str = "window_funnel";
 
-/// `window_funnel`: see the [module docs](super) for the semantics table.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct WindowFunnelFunc {
-    signature: Signature,
-}
-
-impl Default for WindowFunnelFunc {
-    fn default() -> Self {
-        Self::new()
-    }
+declare_udf! {
+    /// `window_funnel`: see the [module docs](super) for the semantics table.
+    WindowFunnelFunc, "window_funnel",
+    // Argument types are checked in `return_field` so that a bad call is a plan error
+    // with our own message.
+    Signature::variadic_any(Volatility::Immutable)
 }
 
 impl WindowFunnelFunc {
-    /// A new `window_funnel`.
-    pub fn new() -> Self {
-        Self {
-            // Argument types are checked in `return_field` so that a bad call is a plan error
-            // with our own message.
-            signature: Signature::variadic_any(Volatility::Immutable),
-        }
-    }
-
     /// The funnel of one call, from its constant `window` and `mode` arguments.
     fn funnel(args: &AccumulatorArgs) -> Result<Funnel> {
         let Some(ts_field) = args.expr_fields.get(2) else {
@@ -158,19 +146,11 @@ impl AggregateUDFImpl for WindowFunnelFunc {
         Ok(Arc::new(Field::new(NAME, DataType::Int32, true)))
     }
 
-    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(EventsAccumulator::new(Arc::new(Self::funnel(
-            &args,
-        )?))))
-    }
-
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(state_fields(args.name))
     }
 
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
+    through_groups_accumulator!();
 
     fn create_groups_accumulator(
         &self,

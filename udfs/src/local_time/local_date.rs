@@ -14,28 +14,13 @@ use super::{
     DOC_SECTION, check_const_zone, date_to_days, map_local_time, string_coercion, ts_coercion,
 };
 
-/// `local_date(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct LocalDateFunc {
-    signature: Signature,
-}
-
-impl Default for LocalDateFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LocalDateFunc {
-    /// A new `local_date`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::coercible(
-                vec![ts_coercion(), string_coercion()],
-                Volatility::Immutable,
-            ),
-        }
-    }
+declare_udf! {
+    /// `local_date(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
+    LocalDateFunc, "local_date",
+    Signature::coercible(
+        vec![ts_coercion(), string_coercion()],
+        Volatility::Immutable,
+    )
 }
 
 impl ScalarUDFImpl for LocalDateFunc {

@@ -17,28 +17,13 @@ use super::{
     local_to_utc, string_coercion, utc_micros_type,
 };
 
-/// `local_day_start(date, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct LocalDayStartFunc {
-    signature: Signature,
-}
-
-impl Default for LocalDayStartFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LocalDayStartFunc {
-    /// A new `local_day_start`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::coercible(
-                vec![date_coercion(), string_coercion()],
-                Volatility::Immutable,
-            ),
-        }
-    }
+declare_udf! {
+    /// `local_day_start(date, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
+    LocalDayStartFunc, "local_day_start",
+    Signature::coercible(
+        vec![date_coercion(), string_coercion()],
+        Volatility::Immutable,
+    )
 }
 
 impl ScalarUDFImpl for LocalDayStartFunc {

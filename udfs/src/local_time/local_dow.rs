@@ -13,28 +13,13 @@ use datafusion::logical_expr::{
 
 use super::{DOC_SECTION, check_const_zone, map_local_time, string_coercion, ts_coercion};
 
-/// `local_dow(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct LocalDowFunc {
-    signature: Signature,
-}
-
-impl Default for LocalDowFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LocalDowFunc {
-    /// A new `local_dow`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::coercible(
-                vec![ts_coercion(), string_coercion()],
-                Volatility::Immutable,
-            ),
-        }
-    }
+declare_udf! {
+    /// `local_dow(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
+    LocalDowFunc, "local_dow",
+    Signature::coercible(
+        vec![ts_coercion(), string_coercion()],
+        Volatility::Immutable,
+    )
 }
 
 impl ScalarUDFImpl for LocalDowFunc {

@@ -13,28 +13,13 @@ use datafusion::logical_expr::{
 
 use super::{DOC_SECTION, check_const_zone, map_local_time, string_coercion, ts_coercion};
 
-/// `local_hour(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct LocalHourFunc {
-    signature: Signature,
-}
-
-impl Default for LocalHourFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LocalHourFunc {
-    /// A new `local_hour`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::coercible(
-                vec![ts_coercion(), string_coercion()],
-                Volatility::Immutable,
-            ),
-        }
-    }
+declare_udf! {
+    /// `local_hour(ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
+    LocalHourFunc, "local_hour",
+    Signature::coercible(
+        vec![ts_coercion(), string_coercion()],
+        Volatility::Immutable,
+    )
 }
 
 impl ScalarUDFImpl for LocalHourFunc {

@@ -16,28 +16,13 @@ use super::{
     local_naive, local_to_utc, string_coercion, ts_coercion, utc_micros, utc_micros_type,
 };
 
-/// `local_trunc(unit, ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct LocalTruncFunc {
-    signature: Signature,
-}
-
-impl Default for LocalTruncFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LocalTruncFunc {
-    /// A new `local_trunc`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::coercible(
-                vec![string_coercion(), ts_coercion(), string_coercion()],
-                Volatility::Immutable,
-            ),
-        }
-    }
+declare_udf! {
+    /// `local_trunc(unit, ts, tz)`: see the [module docs](super) for NULLs, DST and unknown zones.
+    LocalTruncFunc, "local_trunc",
+    Signature::coercible(
+        vec![string_coercion(), ts_coercion(), string_coercion()],
+        Volatility::Immutable,
+    )
 }
 
 /// Units of a batch: a constant unit is parsed once.

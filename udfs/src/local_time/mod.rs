@@ -30,7 +30,7 @@ mod local_dow;
 mod local_hour;
 mod local_trunc;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray, TimestampMicrosecondArray};
 use arrow::compute::cast;
@@ -62,25 +62,30 @@ pub(crate) const DOC_SECTION: DocSection = DocSection {
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
-macro_rules! singleton {
-    ($fn_name:ident, $ty:ty, $doc:literal) => {
-        #[doc = $doc]
-        pub fn $fn_name() -> Arc<ScalarUDF> {
-            static UDF: LazyLock<Arc<ScalarUDF>> =
-                LazyLock::new(|| Arc::new(ScalarUDF::new_from_impl(<$ty>::new())));
-            Arc::clone(&UDF)
-        }
-    };
-}
-
-singleton!(local_date_udf, LocalDateFunc, "The `local_date` UDF.");
-singleton!(local_hour_udf, LocalHourFunc, "The `local_hour` UDF.");
-singleton!(local_dow_udf, LocalDowFunc, "The `local_dow` UDF.");
-singleton!(local_trunc_udf, LocalTruncFunc, "The `local_trunc` UDF.");
-singleton!(
+make_udf_function!(
+    ScalarUDF,
+    local_date_udf,
+    "local_date",
+    LocalDateFunc::new()
+);
+make_udf_function!(
+    ScalarUDF,
+    local_hour_udf,
+    "local_hour",
+    LocalHourFunc::new()
+);
+make_udf_function!(ScalarUDF, local_dow_udf, "local_dow", LocalDowFunc::new());
+make_udf_function!(
+    ScalarUDF,
+    local_trunc_udf,
+    "local_trunc",
+    LocalTruncFunc::new()
+);
+make_udf_function!(
+    ScalarUDF,
     local_day_start_udf,
-    LocalDayStartFunc,
-    "The `local_day_start` UDF."
+    "local_day_start",
+    LocalDayStartFunc::new()
 );
 
 /// Every local-time UDF.

@@ -17,7 +17,7 @@
 //! | validity | not required: a number in a range the metadata does not list yet still gets its country |
 //! | cost | parsing is regex-heavy, so each batch parses each distinct value once and a process-wide cache keeps recent answers |
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use datafusion::logical_expr::{DocSection, ScalarUDF};
 
@@ -36,19 +36,18 @@ pub(crate) const DOC_SECTION: DocSection = DocSection {
     description: Some("Country and calling code of E.164 phone numbers (libphonenumber metadata)."),
 };
 
-/// The `phone_country` UDF.
-pub fn phone_country_udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> =
-        LazyLock::new(|| Arc::new(ScalarUDF::new_from_impl(PhoneCountryFunc::new())));
-    Arc::clone(&UDF)
-}
-
-/// The `phone_calling_code` UDF.
-pub fn phone_calling_code_udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> =
-        LazyLock::new(|| Arc::new(ScalarUDF::new_from_impl(PhoneCallingCodeFunc::new())));
-    Arc::clone(&UDF)
-}
+make_udf_function!(
+    ScalarUDF,
+    phone_country_udf,
+    "phone_country",
+    PhoneCountryFunc::new()
+);
+make_udf_function!(
+    ScalarUDF,
+    phone_calling_code_udf,
+    "phone_calling_code",
+    PhoneCallingCodeFunc::new()
+);
 
 /// Every phone UDF.
 pub fn functions() -> Vec<Arc<ScalarUDF>> {

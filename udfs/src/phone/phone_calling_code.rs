@@ -13,26 +13,11 @@ use super::DOC_SECTION;
 use super::lookup::lookup_column;
 use crate::local_time::string_coercion;
 
-/// `phone_calling_code(phone)`: see the [module docs](super). Returns `Int32` (Postgres has no
-/// unsigned types; the lake's `calling_code` column is `Int32` too).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct PhoneCallingCodeFunc {
-    signature: Signature,
-}
-
-impl Default for PhoneCallingCodeFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PhoneCallingCodeFunc {
-    /// A new `phone_calling_code`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::coercible(vec![string_coercion()], Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `phone_calling_code(phone)`: see the [module docs](super). Returns `Int32` (Postgres has no
+    /// unsigned types; the lake's `calling_code` column is `Int32` too).
+    PhoneCallingCodeFunc, "phone_calling_code",
+    Signature::coercible(vec![string_coercion()], Volatility::Immutable)
 }
 
 impl ScalarUDFImpl for PhoneCallingCodeFunc {

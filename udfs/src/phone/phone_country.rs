@@ -13,25 +13,10 @@ use super::DOC_SECTION;
 use super::lookup::lookup_column;
 use crate::local_time::string_coercion;
 
-/// `phone_country(phone)`: see the [module docs](super) for inputs, shared codes and NULLs.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct PhoneCountryFunc {
-    signature: Signature,
-}
-
-impl Default for PhoneCountryFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PhoneCountryFunc {
-    /// A new `phone_country`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::coercible(vec![string_coercion()], Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `phone_country(phone)`: see the [module docs](super) for inputs, shared codes and NULLs.
+    PhoneCountryFunc, "phone_country",
+    Signature::coercible(vec![string_coercion()], Volatility::Immutable)
 }
 
 impl ScalarUDFImpl for PhoneCountryFunc {

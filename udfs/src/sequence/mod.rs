@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `pattern` | parsing the pattern (`(?N)`, `.`, `.*`, `(?t op S)`) once per call |
 //! | `matcher` | ClickHouse's automaton match and backtracking match (with its quirks) |
-//! | `sequence_match`, `sequence_count` | the UDAFs |
+//! | `sequence_func` | the UDAF: [`SequenceFunc`], `sequence_match` or `sequence_count` by its [`Sequence`] |
 //!
 //! | case | behaviour |
 //! |---|---|
@@ -24,11 +24,9 @@
 
 mod matcher;
 mod pattern;
-mod sequence_count;
-mod sequence_match;
+mod sequence_func;
 
-pub use sequence_count::SequenceCountFunc;
-pub use sequence_match::SequenceMatchFunc;
+pub use sequence_func::{Sequence, SequenceFunc};
 
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, plan_err};

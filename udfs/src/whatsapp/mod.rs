@@ -10,9 +10,7 @@
 //! the arguments in [`events`]. Both functions sort the messages themselves, so neither input
 //! order nor `ORDER BY` matters, and partial aggregate states merge in any order.
 
-use std::sync::{Arc, LazyLock};
-
-use datafusion::logical_expr::{AggregateUDF, DocSection, WindowUDF};
+use datafusion::logical_expr::DocSection;
 
 pub(crate) mod events;
 pub(crate) mod model;
@@ -30,16 +28,15 @@ pub(crate) const DOC_SECTION: DocSection = DocSection {
     description: Some("Conversations and per-message prices by WhatsApp's CBP and PMP rules."),
 };
 
-/// The `wa_conversations` aggregate.
-pub fn wa_conversations_udaf() -> Arc<AggregateUDF> {
-    static UDAF: LazyLock<Arc<AggregateUDF>> =
-        LazyLock::new(|| Arc::new(AggregateUDF::new_from_impl(WaConversationsFunc::new())));
-    Arc::clone(&UDAF)
-}
-
-/// The `wa_pricing` window function.
-pub fn wa_pricing_udwf() -> Arc<WindowUDF> {
-    static UDWF: LazyLock<Arc<WindowUDF>> =
-        LazyLock::new(|| Arc::new(WindowUDF::new_from_impl(WaPricingFunc::new())));
-    Arc::clone(&UDWF)
-}
+make_udf_function!(
+    AggregateUDF,
+    wa_conversations_udaf,
+    "wa_conversations",
+    WaConversationsFunc::new()
+);
+make_udf_function!(
+    WindowUDF,
+    wa_pricing_udwf,
+    "wa_pricing",
+    WaPricingFunc::new()
+);

@@ -14,7 +14,7 @@ use arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
+    AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
 };
 
 use super::DOC_SECTION;
@@ -22,30 +22,17 @@ use super::events::{coerce, decode};
 use super::model::{Event, Kind, simulate};
 use super::ruleset::Ruleset;
 use crate::args::{constant_text, filter_passes};
-use crate::events::buffer::{BufferedEvent, GroupedEvents, single_state};
+use crate::events::accumulator::{BufferedAggregate, EventsGroupsAccumulator};
+use crate::events::buffer::BufferedEvent;
+use crate::groups::through_groups_accumulator;
 
 const NAME: &str = "wa_conversations";
 
-/// `wa_conversations(ruleset, ts, direction, delivered, is_template, template_category,
-/// is_referral)`: see the [module docs](super).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct WaConversationsFunc {
-    signature: Signature,
-}
-
-impl Default for WaConversationsFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WaConversationsFunc {
-    /// A new `wa_conversations`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `wa_conversations(ruleset, ts, direction, delivered, is_template, template_category,
+    /// is_referral)`: see the [module docs](super).
+    WaConversationsFunc, "wa_conversations",
+    Signature::user_defined(Volatility::Immutable)
 }
 
 fn conversation_fields() -> Fields {
@@ -92,13 +79,6 @@ impl AggregateUDFImpl for WaConversationsFunc {
         false
     }
 
-    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(ContactConversations {
-            ruleset: ruleset_of(&args)?,
-            events: Vec::new(),
-        }))
-    }
-
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![
             Arc::new(Field::new(
@@ -114,18 +94,15 @@ impl AggregateUDFImpl for WaConversationsFunc {
         ])
     }
 
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
+    through_groups_accumulator!();
 
     fn create_groups_accumulator(
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(GroupConversations {
-            ruleset: ruleset_of(&args)?,
-            buffer: GroupedEvents::default(),
-        }))
+        Ok(Box::new(EventsGroupsAccumulator::new(Arc::new(
+            Conversations(ruleset_of(&args)?),
+        ))))
     }
 
     fn default_value(&self, _data_type: &DataType) -> Result<ScalarValue> {
@@ -212,109 +189,27 @@ fn conversation_lists<'a>(
     )
 }
 
-/// The one-group accumulator.
+/// One call: its ruleset, as the [`BufferedAggregate`] of the shared event buffer.
 #[derive(Debug)]
-struct ContactConversations {
-    ruleset: Ruleset,
-    events: Vec<Event>,
-}
+struct Conversations(Ruleset);
 
-impl Accumulator for ContactConversations {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let events = &mut self.events;
-        decode(NAME, values, |_, event| events.push(event))
-    }
+impl BufferedAggregate for Conversations {
+    type Row = Event;
 
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        let mut events = std::mem::take(&mut self.events);
-        Ok(ScalarValue::List(Arc::new(conversation_lists(
-            self.ruleset,
-            std::iter::once(events.as_mut_slice()),
-        ))))
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self) + self.events.capacity() * size_of::<Event>()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let events = std::mem::take(&mut self.events);
-        single_state(&events)?
-            .iter()
-            .map(|list| ScalarValue::try_from_array(list, 0))
-            .collect()
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let mut merged = GroupedEvents::default();
-        merged.resize(1);
-        merged.merge_state(states, &vec![0; states[0].len()])?;
-        self.events.append(&mut merged.take(EmitTo::All).events);
-        Ok(())
-    }
-}
-
-/// The many-groups accumulator: every group's events in one flat buffer, grouped on emit.
-#[derive(Debug)]
-struct GroupConversations {
-    ruleset: Ruleset,
-    buffer: GroupedEvents<Event>,
-}
-
-impl GroupsAccumulator for GroupConversations {
-    fn update_batch(
-        &mut self,
+    fn decode(
+        &self,
         values: &[ArrayRef],
-        group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
+        filter: Option<&BooleanArray>,
+        mut push: impl FnMut(usize, Event),
     ) -> Result<()> {
-        self.buffer.resize(total_num_groups);
-        let buffer = &mut self.buffer;
         decode(NAME, values, |row, event| {
-            if filter_passes(opt_filter, row) {
-                buffer.push(group_indices[row], event);
+            if filter_passes(filter, row) {
+                push(row, event);
             }
         })
     }
 
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let mut grouped = self.buffer.take(emit_to);
-        Ok(Arc::new(conversation_lists(
-            self.ruleset,
-            grouped.groups_mut(),
-        )))
-    }
-
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        self.buffer.take(emit_to).to_state()
-    }
-
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.buffer
-            .merge_groups(values, group_indices, total_num_groups)
-    }
-
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        GroupedEvents::state_of_rows(values[1].len(), |buffer| {
-            decode(NAME, values, |row, event| {
-                if filter_passes(opt_filter, row) {
-                    buffer.push(row, event);
-                }
-            })
-        })
-    }
-
-    fn size(&self) -> usize {
-        self.buffer.size()
+    fn evaluate<'a>(&self, groups: impl Iterator<Item = &'a mut [Event]>) -> Result<ArrayRef> {
+        Ok(Arc::new(conversation_lists(self.0, groups)))
     }
 }

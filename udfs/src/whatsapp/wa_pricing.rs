@@ -31,26 +31,11 @@ use crate::args::constant_text;
 
 const NAME: &str = "wa_pricing";
 
-/// `wa_pricing(ruleset, ts, direction, delivered, is_template, template_category, is_referral)`:
-/// see the [module docs](self).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct WaPricingFunc {
-    signature: Signature,
-}
-
-impl Default for WaPricingFunc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WaPricingFunc {
-    /// A new `wa_pricing`.
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
+declare_udf! {
+    /// `wa_pricing(ruleset, ts, direction, delivered, is_template, template_category, is_referral)`:
+    /// see the [module docs](self).
+    WaPricingFunc, "wa_pricing",
+    Signature::user_defined(Volatility::Immutable)
 }
 
 fn price_fields() -> Fields {
