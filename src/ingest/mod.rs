@@ -19,3 +19,6 @@
 
 pub mod commit;
 pub mod decode;
+pub mod flusher;
+pub mod http;
+pub mod wal;
