@@ -162,7 +162,13 @@ fn main() {
         Err(e) => panic!("generate: {e}"),
     }
     let mut server = Command::new(BIN)
-        .args(["serve", "--lake", &lake.to_string_lossy(), "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--lake",
+            &lake.to_string_lossy(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .args(["--ingest-listen", "127.0.0.1:0", "--wal-dir"])
         .arg(dir.join("wal"))
         .env("CHATLAKE_INGEST_TOKEN", TOKEN)

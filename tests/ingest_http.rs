@@ -321,7 +321,12 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
         .request("POST", "/v1/ingest/analytics_events", None, b"{}\n")
         .expect("post");
     assert_eq!(r.status, 401, "{}", r.body);
-    assert!(r.json()["error"].as_str().unwrap_or("").contains("bearer token"));
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("bearer token")
+    );
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
     let r = client
         .request("POST", "/v1/ingest/analytics_events", Some("nope"), b"{}\n")
@@ -331,7 +336,12 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
     // Unknown table: 404; derived table: 400 (chatlake writes it).
     let r = client.post("no_such_table", b"{}\n").expect("post");
     assert_eq!(r.status, 404, "{}", r.body);
-    assert!(r.json()["error"].as_str().unwrap_or("").contains("no_such_table"));
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no_such_table")
+    );
     let r = client.post("message_outcomes", b"{}\n").expect("post");
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.json()["error"].as_str().unwrap_or("").contains("derived"));
@@ -360,27 +370,42 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
     let reject = &answer["rejects"][0];
     assert_eq!(reject["line"], 2, "{answer}");
     let said = format!("{} {}", reject["column"], reject["reason"]);
-    assert!(said.contains("category"), "the reason names the missing column: {answer}");
+    assert!(
+        said.contains("category"),
+        "the reason names the missing column: {answer}"
+    );
 
     // Only bad lines: 422, nothing written. No rows at all: 400.
-    let r = client.post("analytics_events", b"not json\n").expect("post");
+    let r = client
+        .post("analytics_events", b"not json\n")
+        .expect("post");
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.json()["accepted"], 0);
     let r = client.post("analytics_events", b"\n\n").expect("post");
     assert_eq!(r.status, 400, "{}", r.body);
 
     // The acknowledged rows reach the lake, once.
-    let counts = wait_for_counts(server.pg_port, run, Duration::from_secs(60), |c| c.len() == 3);
+    let counts = wait_for_counts(server.pg_port, run, Duration::from_secs(60), |c| {
+        c.len() == 3
+    });
     assert_eq!(counts, vec![(1, 1), (2, 1), (3, 1)], "{}", server.log());
 
     // /healthz: ready, with the WAL's backlog.
-    let r = client.request("GET", "/healthz", None, b"").expect("healthz");
+    let r = client
+        .request("GET", "/healthz", None, b"")
+        .expect("healthz");
     assert_eq!(r.status, 200, "{}", r.body);
     let health = r.json();
     assert_eq!(health["status"], "ready", "{health}");
     assert!(health["wal"]["bytes"].is_u64(), "{health}");
-    assert!(health["wal"]["fsyncs"].as_u64().unwrap_or(0) >= 1, "{health}");
-    assert!(health["flusher"]["groups"].as_u64().unwrap_or(0) >= 1, "{health}");
+    assert!(
+        health["wal"]["fsyncs"].as_u64().unwrap_or(0) >= 1,
+        "{health}"
+    );
+    assert!(
+        health["flusher"]["groups"].as_u64().unwrap_or(0) >= 1,
+        "{health}"
+    );
     server.kill();
 }
 

@@ -322,7 +322,10 @@ impl Flusher {
         };
         let mut by_table: BTreeMap<String, Vec<Record>> = BTreeMap::new();
         for record in records {
-            by_table.entry(record.table.clone()).or_default().push(record);
+            by_table
+                .entry(record.table.clone())
+                .or_default()
+                .push(record);
         }
         let mut touched = Touched::new();
         for (name, records) in by_table {
@@ -436,7 +439,10 @@ fn write_dead_letter(wal_dir: &std::path::Path, record: &Record, reason: &str) -
         })
     };
     write(format!("{stem}.ndjson"), &record.lines)?;
-    write(format!("{stem}.reason.txt"), format!("{reason}\n").as_bytes())?;
+    write(
+        format!("{stem}.reason.txt"),
+        format!("{reason}\n").as_bytes(),
+    )?;
     tracing::error!(
         "{} rows of table {} from WAL segment {} no longer decode ({reason}): kept in {}",
         record.rows,

@@ -124,8 +124,12 @@ impl IngestServer {
                     .into(),
             ));
         }
-        let max_body = usize::try_from(config.max_body)
-            .map_err(|_| Error::Config(format!("--ingest-max-body {} is too large", config.max_body)))?;
+        let max_body = usize::try_from(config.max_body).map_err(|_| {
+            Error::Config(format!(
+                "--ingest-max-body {} is too large",
+                config.max_body
+            ))
+        })?;
         let wal_options = config.wal.clone();
         let wal = tokio::task::spawn_blocking(move || Wal::open(wal_options))
             .await
@@ -187,7 +191,12 @@ fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/ingest/{table}", post(ingest))
         .route("/healthz", get(healthz))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint: POST /v1/ingest/{table} or GET /healthz") })
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such endpoint: POST /v1/ingest/{table} or GET /healthz",
+            )
+        })
         .with_state(state)
 }
 
@@ -214,7 +223,9 @@ async fn serve_http(listener: TcpListener, app: Router, shutdown: impl Future<Ou
             }
         };
         let Ok(permit) = limit.clone().try_acquire_owned() else {
-            tracing::warn!("ingest listener: {MAX_CONNECTIONS} connections open, closing a new one");
+            tracing::warn!(
+                "ingest listener: {MAX_CONNECTIONS} connections open, closing a new one"
+            );
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -259,7 +270,10 @@ fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => (
             status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             bytes,
         )
             .into_response(),
@@ -385,23 +399,30 @@ async fn ingest(
     if declared.is_some_and(|len| len > state.max_body as u64) {
         return too_large();
     }
-    let body: Bytes =
-        match tokio::time::timeout(state.body_timeout, axum::body::to_bytes(body, state.max_body))
-            .await
-        {
-            Err(_) => {
-                return error(
-                    StatusCode::REQUEST_TIMEOUT,
-                    format!(
-                        "the request body did not arrive within {} s",
-                        state.body_timeout.as_secs()
-                    ),
-                );
-            }
-            Ok(Err(e)) if is_length_limit(&e) => return too_large(),
-            Ok(Err(_)) => return error(StatusCode::BAD_REQUEST, "the request body could not be read"),
-            Ok(Ok(body)) => body,
-        };
+    let body: Bytes = match tokio::time::timeout(
+        state.body_timeout,
+        axum::body::to_bytes(body, state.max_body),
+    )
+    .await
+    {
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    state.body_timeout.as_secs()
+                ),
+            );
+        }
+        Ok(Err(e)) if is_length_limit(&e) => return too_large(),
+        Ok(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+        Ok(Ok(body)) => body,
+    };
 
     let ingested_at = chrono::Utc::now().timestamp_micros();
     let decoded = tokio::task::spawn_blocking(move || {
@@ -414,7 +435,10 @@ async fn ingest(
         Ok(Err(e)) => return error(StatusCode::BAD_REQUEST, crate::error::report(&e)),
         Err(e) => {
             tracing::error!("decoding an ingest request: {e}");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "decoding the body failed");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "decoding the body failed",
+            );
         }
     };
     let rejected: HashSet<u64> = decoded.rejects.iter().map(|r| r.line).collect();
@@ -444,14 +468,21 @@ async fn ingest(
     };
     if rows == 0 {
         if answer.rejected == 0 {
-            return error(StatusCode::BAD_REQUEST, "the body holds no rows (NDJSON: one JSON object per line)");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the body holds no rows (NDJSON: one JSON object per line)",
+            );
         }
         return json(StatusCode::UNPROCESSABLE_ENTITY, &answer);
     }
     let Ok(rows32) = u32::try_from(rows) else {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too many rows in one body");
     };
-    match state.wal.append(def.name, ingested_at, rows32, &lines).await {
+    match state
+        .wal
+        .append(def.name, ingested_at, rows32, &lines)
+        .await
+    {
         Ok(()) => json(StatusCode::OK, &answer),
         Err(AppendError::TooLarge(why)) => error(StatusCode::PAYLOAD_TOO_LARGE, why),
         Err(e) => {
@@ -513,20 +544,36 @@ mod tests {
         assert_eq!(parse_size("1048576"), Ok(1 << 20));
         assert!(parse_size("0").is_err());
         assert!(parse_size("ten").unwrap_err().contains("not a size"));
-        assert!(parse_size("3 parsecs").unwrap_err().contains("unknown size unit"));
+        assert!(
+            parse_size("3 parsecs")
+                .unwrap_err()
+                .contains("unknown size unit")
+        );
     }
 
     #[test]
     fn bearer_tokens_must_match_exactly() {
         let mut headers = HeaderMap::new();
         assert!(!authorized(&headers, b"s3cret"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cret"),
+        );
         assert!(authorized(&headers, b"s3cret"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer s3cret"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer s3cret"),
+        );
         assert!(authorized(&headers, b"s3cret"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s3cre"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cre"),
+        );
         assert!(!authorized(&headers, b"s3cret"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic s3cret"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic s3cret"),
+        );
         assert!(!authorized(&headers, b"s3cret"));
     }
 

@@ -169,9 +169,7 @@ enum Request {
         done: oneshot::Sender<Result<(), AppendError>>,
     },
     /// Seal the open segment and list every sealed one.
-    Seal {
-        done: oneshot::Sender<Vec<Sealed>>,
-    },
+    Seal { done: oneshot::Sender<Vec<Sealed>> },
 }
 
 /// One segment not yet released.
@@ -425,9 +423,8 @@ impl Wal {
     /// Blocking: call it before serving or from `spawn_blocking`.
     pub fn open(options: WalOptions) -> Result<Wal> {
         let dir = options.dir.clone();
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            io_error(format!("creating the WAL directory {}", dir.display()), e)
-        })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| io_error(format!("creating the WAL directory {}", dir.display()), e))?;
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -671,10 +668,7 @@ impl Wal {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    return Err(io_error(
-                        format!("removing {}", segment.path.display()),
-                        e,
-                    ));
+                    return Err(io_error(format!("removing {}", segment.path.display()), e));
                 }
             }
             self.shared.state().segments.remove(&segment.seq);
@@ -794,7 +788,10 @@ impl Writer {
         let seq = self.next_seq;
         self.next_seq += 1;
         let path = segment_path(&self.shared.dir, seq);
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
         let created = file
             .write_all(&SEGMENT_MAGIC)
             .and_then(|()| file.sync_data())
@@ -982,7 +979,11 @@ mod tests {
         {
             let wal = Wal::open(opts.clone()).unwrap();
             for i in 0..10 {
-                let table = if i % 2 == 0 { "messages" } else { "analytics_events" };
+                let table = if i % 2 == 0 {
+                    "messages"
+                } else {
+                    "analytics_events"
+                };
                 wal.append(table, i, 1, &line(i as usize)).await.unwrap();
             }
         }
@@ -1019,7 +1020,9 @@ mod tests {
         {
             let wal = Wal::open(options(dir.path())).unwrap();
             for i in 0..3 {
-                wal.append("messages", i, 1, &line(i as usize)).await.unwrap();
+                wal.append("messages", i, 1, &line(i as usize))
+                    .await
+                    .unwrap();
             }
         }
         // A crash in the middle of writing a fourth record: half of it reached the disk.
@@ -1052,7 +1055,9 @@ mod tests {
         {
             let wal = Wal::open(options(dir.path())).unwrap();
             for i in 0..3 {
-                wal.append("messages", i, 1, &line(i as usize)).await.unwrap();
+                wal.append("messages", i, 1, &line(i as usize))
+                    .await
+                    .unwrap();
             }
         }
         let path = only_segment(dir.path());
@@ -1105,10 +1110,13 @@ mod tests {
         assert!(wal.backlog().bytes <= 200);
         let sealed = wal.seal().await.unwrap();
         wal.release(&sealed).unwrap();
-        assert_eq!(wal.backlog(), Backlog {
-            max_bytes: 200,
-            ..Backlog::default()
-        });
+        assert_eq!(
+            wal.backlog(),
+            Backlog {
+                max_bytes: 200,
+                ..Backlog::default()
+            }
+        );
         wal.append("messages", 0, 1, &body).await.unwrap();
     }
 
