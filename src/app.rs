@@ -7,7 +7,9 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::net::TcpListener;
 
-use crate::cli::{Command, CompactArgs, DemoArgs, GenerateArgs, RefreshArgs, ServeArgs, SqlArgs};
+use crate::cli::{
+    Command, CompactArgs, DemoArgs, GenerateArgs, IngestArgs, RefreshArgs, ServeArgs, SqlArgs,
+};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::engine::derived::{Refreshed, refresh};
@@ -29,7 +31,56 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Sql(args) => sql(args).await,
         Command::Compact(args) => compact_lake(args).await,
         Command::Refresh(args) => refresh_lake(args).await,
+        Command::Ingest(args) => ingest_files(args).await,
     }
+}
+
+/// `chatlake ingest`: files into one table, then the summary line.
+async fn ingest_files(args: IngestArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    let assume_tz = match &args.assume_tz {
+        Some(zone) => Some(zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            Error::Config(format!(
+                "--assume-tz: '{zone}' is not an IANA time zone (e.g. Asia/Kolkata)"
+            ))
+        })?),
+        None => None,
+    };
+    let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
+    let root = lake.root().to_string();
+    let files = args.files.len();
+    let request = crate::ingest::import::ImportRequest {
+        table: args.table,
+        files: args.files,
+        format: args.format,
+        reject_file: args.reject_file.clone(),
+        options: crate::ingest::decode::DecodeOptions {
+            assume_tz,
+            ignore_unknown: args.ignore_unknown,
+        },
+        progress: std::io::stderr().is_terminal(),
+    };
+    let s = crate::ingest::import::import(lake, request).await?;
+    let secs = s.elapsed.as_secs_f64().max(1e-9);
+    let rejected = match &args.reject_file {
+        Some(path) if s.rejected > 0 => format!("{} rejected (in {})", s.rejected, path.display()),
+        _ => format!("{} rejected", s.rejected),
+    };
+    let refreshed = if s.contacts_refreshed > 0 {
+        format!("; derived rows refreshed for {} contacts", s.contacts_refreshed)
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "ingested {} into {} of {root} in {secs:.1}s: {} rows read, {} written, {rejected}, {} duplicates dropped ({:.0} rows/s){refreshed}",
+        if files <= 1 { "1 input".to_string() } else { format!("{files} files") },
+        s.table,
+        s.rows_read,
+        s.written,
+        s.duplicates,
+        s.rows_read as f64 / secs,
+    );
+    Ok(())
 }
 
 /// `chatlake sql`: one query over a lake and/or Parquet files, CSV on stdout.

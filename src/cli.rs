@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `generate`, `demo`, `sql`.
+//! Command-line interface: `serve`, `generate`, `demo`, `sql`, `compact`, `refresh`, `ingest`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +33,37 @@ pub enum Command {
     /// Re-derive the tables derived from the others (derived conversations, message_outcomes),
     /// after writing messages or callbacks by other means than `generate`.
     Refresh(RefreshArgs),
+    /// Load files (NDJSON, CSV, Parquet; gzip or zstd compressed) into one lake table:
+    /// validated, de-duplicated by the natural key, committed all at once.
+    Ingest(IngestArgs),
+}
+
+/// `chatlake ingest`.
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// The lake.
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// The table to load (tenants, channels, contacts, messages, message_statuses, ...).
+    #[arg(long)]
+    pub table: String,
+    /// Input format (else from each file's extension; standard input: ndjson).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::ingest::import::Format>,
+    /// Write bad rows here (one JSON object each, with file, line, column, reason and the row)
+    /// and load the good ones; without it a bad row fails the whole load.
+    #[arg(long, value_name = "FILE")]
+    pub reject_file: Option<PathBuf>,
+    /// Time zone of timestamps written without an offset (IANA name, e.g. Asia/Kolkata);
+    /// without it such a timestamp is a bad row.
+    #[arg(long, value_name = "ZONE")]
+    pub assume_tz: Option<String>,
+    /// Skip input columns the table does not have instead of rejecting the row.
+    #[arg(long)]
+    pub ignore_unknown: bool,
+    /// Input files; none or `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Where the lake is and how to reach it.

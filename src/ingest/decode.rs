@@ -1,8 +1,33 @@
-//! Input rows to Arrow batches of one lake table (STUB: signatures fixed, body in progress).
+//! Input rows to Arrow batches of one lake table, every row checked, bad rows kept as rejects.
+//!
+//! A [`Decoder`] takes rows one at a time ([`Decoder::push_json`], [`Decoder::push_fields`],
+//! [`Decoder::push_arrow_row`]) and [`Decoder::finish`] hands back the good rows as one batch in
+//! the table's schema plus the bad rows with their line and reason. Per row:
+//!
+//! 1. every member is matched to a column by name; unknown names make the row bad (naming
+//!    them) unless [`DecodeOptions::ignore_unknown`];
+//! 2. every value is converted to its column's type ([`crate::ingest::value`]);
+//! 3. derived columns the row leaves out are filled in ([`crate::ingest::rules`]' table);
+//! 4. required columns must be non-null, enum columns must hold one of their values, zone
+//!    columns an IANA zone name.
+//!
+//! A row is appended only when all of it is good, so a bad row never leaves half a row behind.
+//! The first fault found is the one reported.
 
-use arrow::array::RecordBatch;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::error::Result;
+use arrow::array::{
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanBuilder, Float64Builder, Int32Builder,
+    Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, TimeUnit};
+use chatlake_udfs::phone::{PhoneInfo, lookup};
+
+use super::rules::{self, TableRules};
+use super::value::{self, Input, JsonRow};
+use crate::error::{Error, Result};
 use crate::lake::schema::TableDef;
 
 /// How input rows are read.
@@ -27,6 +52,16 @@ pub struct Reject {
     pub raw: String,
 }
 
+impl Reject {
+    /// `SOURCE:LINE: column C: reason` (the column part only when there is one).
+    pub fn describe(&self, source: &str) -> String {
+        match &self.column {
+            Some(column) => format!("{source}:{}: column {column}: {}", self.line, self.reason),
+            None => format!("{source}:{}: {}", self.line, self.reason),
+        }
+    }
+}
+
 /// What decoding one chunk of input gave.
 #[derive(Debug)]
 pub struct Decoded {
@@ -48,6 +83,617 @@ pub fn decode_ndjson(
     options: &DecodeOptions,
     ingested_at: i64,
 ) -> Result<Decoded> {
-    let _ = (table, input, first_line, options, ingested_at);
-    Err(crate::error::Error::Config("decode_ndjson: not yet".into()))
+    let mut decoder = Decoder::new(table, options.clone(), ingested_at)?;
+    for (i, line) in input.split(|b| *b == b'\n').enumerate() {
+        decoder.push_json(first_line + i as u64, line);
+    }
+    decoder.finish()
 }
+
+/// A column's type, as the decoder converts into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Bool,
+    Int32,
+    Int64,
+    Float,
+    Timestamp,
+}
+
+/// One converted value.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell<'a> {
+    Null,
+    Text(Cow<'a, str>),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Micros(i64),
+}
+
+impl Cell<'_> {
+    fn is_null(&self) -> bool {
+        matches!(self, Cell::Null)
+    }
+
+    fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A column as the decoder sees it.
+#[derive(Debug)]
+struct Column {
+    name: String,
+    kind: Kind,
+    required: bool,
+    allowed: Option<&'static [&'static str]>,
+    zone: bool,
+}
+
+/// Indices of the columns a rule of [`rules`] fills in, where the table has them.
+#[derive(Debug, Default)]
+struct Derived {
+    contact_id: Option<usize>,
+    wa_id: Option<usize>,
+    country_code: Option<usize>,
+    calling_code: Option<usize>,
+    msg_type: Option<usize>,
+    is_template: Option<usize>,
+    direction: Option<usize>,
+    author_type: Option<usize>,
+    error_code: Option<usize>,
+    error_bucket: Option<usize>,
+    source: Option<usize>,
+    updated_at: Option<usize>,
+    ingested_at: Option<usize>,
+}
+
+/// One column's builder.
+enum Builder {
+    Text(StringBuilder),
+    Bool(BooleanBuilder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    Float(Float64Builder),
+    Timestamp(TimestampMicrosecondBuilder),
+}
+
+impl Builder {
+    fn new(kind: Kind) -> Builder {
+        match kind {
+            Kind::Text => Builder::Text(StringBuilder::new()),
+            Kind::Bool => Builder::Bool(BooleanBuilder::new()),
+            Kind::Int32 => Builder::Int32(Int32Builder::new()),
+            Kind::Int64 => Builder::Int64(Int64Builder::new()),
+            Kind::Float => Builder::Float(Float64Builder::new()),
+            Kind::Timestamp => Builder::Timestamp(TimestampMicrosecondBuilder::new()),
+        }
+    }
+
+    /// Appends a cell already converted to this builder's kind.
+    fn append(&mut self, cell: &Cell<'_>) {
+        match (self, cell) {
+            (Builder::Text(b), Cell::Text(s)) => b.append_value(s),
+            (Builder::Bool(b), Cell::Bool(v)) => b.append_value(*v),
+            (Builder::Int32(b), Cell::Int(v)) => b.append_value(*v as i32),
+            (Builder::Int64(b), Cell::Int(v)) => b.append_value(*v),
+            (Builder::Float(b), Cell::Float(v)) => b.append_value(*v),
+            (Builder::Timestamp(b), Cell::Micros(v)) => b.append_value(*v),
+            (b, _) => b.append_null(),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Builder::Text(b) => b.append_null(),
+            Builder::Bool(b) => b.append_null(),
+            Builder::Int32(b) => b.append_null(),
+            Builder::Int64(b) => b.append_null(),
+            Builder::Float(b) => b.append_null(),
+            Builder::Timestamp(b) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Text(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::Int32(b) => Arc::new(b.finish()),
+            Builder::Int64(b) => Arc::new(b.finish()),
+            Builder::Float(b) => Arc::new(b.finish()),
+            Builder::Timestamp(b) => Arc::new(b.finish().with_timezone("UTC")),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Builder::Text(b) => b.len(),
+            Builder::Bool(b) => b.len(),
+            Builder::Int32(b) => b.len(),
+            Builder::Int64(b) => b.len(),
+            Builder::Float(b) => b.len(),
+            Builder::Timestamp(b) => b.len(),
+        }
+    }
+}
+
+/// A row fault: the column at fault (if any) and the reason.
+type Fault = (Option<String>, String);
+
+/// Most characters of a bad row kept in its [`Reject::raw`].
+const RAW_LIMIT: usize = 64 * 1024;
+
+/// Decodes rows of one table; see the module docs.
+pub struct Decoder {
+    table: &'static TableDef,
+    rules: &'static TableRules,
+    options: DecodeOptions,
+    ingested_at: i64,
+    columns: Vec<Column>,
+    index: HashMap<String, usize>,
+    derived: Derived,
+    builders: Vec<Builder>,
+    rejects: Vec<Reject>,
+    rows_read: u64,
+    phones: HashMap<String, PhoneInfo>,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("table", &self.table.name)
+            .field("rows_read", &self.rows_read)
+            .field("rejects", &self.rejects.len())
+            .finish()
+    }
+}
+
+impl Decoder {
+    /// A decoder for `table`; fails for a table that cannot be ingested (derived tables).
+    pub fn new(table: &'static TableDef, options: DecodeOptions, ingested_at: i64) -> Result<Self> {
+        let rules = rules::rules(table.name).ok_or_else(|| {
+            Error::Config(format!(
+                "table '{}' is derived by chatlake from the other tables and cannot be ingested",
+                table.name
+            ))
+        })?;
+        let mut columns = Vec::new();
+        for field in table.schema.fields() {
+            let kind = match field.data_type() {
+                DataType::Utf8 => Kind::Text,
+                DataType::Boolean => Kind::Bool,
+                DataType::Int32 => Kind::Int32,
+                DataType::Int64 => Kind::Int64,
+                DataType::Float64 => Kind::Float,
+                DataType::Timestamp(TimeUnit::Microsecond, _) => Kind::Timestamp,
+                other => {
+                    return Err(Error::Config(format!(
+                        "table '{}': column {} has type {other}, which ingest does not decode",
+                        table.name,
+                        field.name()
+                    )));
+                }
+            };
+            columns.push(Column {
+                name: field.name().clone(),
+                kind,
+                required: !field.is_nullable(),
+                allowed: rules.allowed(field.name()),
+                zone: rules.zones.contains(&field.name().as_str()),
+            });
+        }
+        let index: HashMap<String, usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+        let at = |name: &str| index.get(name).copied();
+        let derived = Derived {
+            contact_id: at("contact_id"),
+            wa_id: at("wa_id"),
+            country_code: at("country_code"),
+            calling_code: at("calling_code"),
+            msg_type: at("msg_type"),
+            is_template: at("is_template"),
+            direction: at("direction"),
+            author_type: at("author_type"),
+            error_code: at("error_code"),
+            error_bucket: at("error_bucket"),
+            source: at("source"),
+            updated_at: (table.name == "contacts").then(|| at("updated_at")).flatten(),
+            ingested_at: at("ingested_at"),
+        };
+        let builders = columns.iter().map(|c| Builder::new(c.kind)).collect();
+        Ok(Decoder {
+            table,
+            rules,
+            options,
+            ingested_at,
+            columns,
+            index,
+            derived,
+            builders,
+            rejects: Vec::new(),
+            rows_read: 0,
+            phones: HashMap::new(),
+        })
+    }
+
+    /// The table decoded into.
+    pub fn table(&self) -> &'static TableDef {
+        self.table
+    }
+
+    /// Good rows buffered so far.
+    pub fn buffered_rows(&self) -> usize {
+        self.builders.first().map_or(0, Builder::len)
+    }
+
+    /// Bad rows found so far (since the last [`Decoder::finish`]).
+    pub fn rejects(&self) -> &[Reject] {
+        &self.rejects
+    }
+
+    /// One NDJSON line (line number `line`); a blank line is skipped.
+    pub fn push_json(&mut self, line: u64, bytes: &[u8]) {
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        self.rows_read += 1;
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                self.reject(
+                    line,
+                    (None, format!("not UTF-8 text: {e}")),
+                    String::from_utf8_lossy(bytes).into_owned(),
+                );
+                return;
+            }
+        };
+        let row: JsonRow = match serde_json::from_str(text) {
+            Ok(row) => row,
+            Err(e) => {
+                self.reject(line, (None, format!("invalid JSON: {e}")), text.to_string());
+                return;
+            }
+        };
+        let result = self.convert_members(row.0.into_iter());
+        self.finish_row(line, result, || text.to_string());
+    }
+
+    /// One row of named text fields (a CSV record: empty fields are NULL), read at `line`.
+    pub fn push_fields<'a>(
+        &mut self,
+        line: u64,
+        names: &[String],
+        fields: impl Iterator<Item = &'a str> + Clone,
+    ) {
+        self.rows_read += 1;
+        let members = names.iter().zip(fields.clone()).map(|(name, field)| {
+            let value = if field.is_empty() {
+                Input::Null
+            } else {
+                Input::Text(Cow::Borrowed(field))
+            };
+            (Cow::Borrowed(name.as_str()), value)
+        });
+        let result = self.convert_members(members);
+        self.finish_row(line, result, || csv_line(fields));
+    }
+
+    /// Row `row` of an Arrow batch (Parquet input), reported as line `line`.
+    pub fn push_arrow_row(&mut self, line: u64, batch: &RecordBatch, row: usize) {
+        self.rows_read += 1;
+        let schema = batch.schema();
+        let mut faults = None;
+        let members: Vec<(Cow<str>, Input)> = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(field, column)| match arrow_input(column.as_ref(), row) {
+                Ok(value) => (Cow::Borrowed(field.name().as_str()), value),
+                Err(reason) => {
+                    faults.get_or_insert((Some(field.name().clone()), reason));
+                    (Cow::Borrowed(field.name().as_str()), Input::Null)
+                }
+            })
+            .collect();
+        let result = match faults {
+            Some(fault) => Err(fault),
+            None => self.convert_members(members.into_iter()),
+        };
+        self.finish_row(line, result, || arrow_row_text(batch, row));
+    }
+
+    /// Counts a row that is bad as a whole (e.g. a CSV record with the wrong field count).
+    pub fn push_bad(&mut self, line: u64, reason: String, raw: String) {
+        self.rows_read += 1;
+        self.reject(line, (None, reason), raw);
+    }
+
+    /// The good rows as one batch (the builders start again empty) and the rejects so far.
+    pub fn finish(&mut self) -> Result<Decoded> {
+        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let batch = RecordBatch::try_new(self.table.schema.clone(), columns)?;
+        Ok(Decoded {
+            batch,
+            rejects: std::mem::take(&mut self.rejects),
+            rows_read: std::mem::take(&mut self.rows_read),
+        })
+    }
+
+    /// Appends a converted row, or records why it is bad.
+    fn finish_row(
+        &mut self,
+        line: u64,
+        result: std::result::Result<Vec<Cell<'_>>, Fault>,
+        raw: impl FnOnce() -> String,
+    ) {
+        match result {
+            Ok(cells) => {
+                for (builder, cell) in self.builders.iter_mut().zip(&cells) {
+                    builder.append(cell);
+                }
+            }
+            Err(fault) => self.reject(line, fault, raw()),
+        }
+    }
+
+    fn reject(&mut self, line: u64, (column, reason): Fault, mut raw: String) {
+        if raw.len() > RAW_LIMIT {
+            let mut cut = RAW_LIMIT;
+            while !raw.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw.truncate(cut);
+        }
+        self.rejects.push(Reject {
+            line,
+            column,
+            reason,
+            raw,
+        });
+    }
+
+    /// Steps 1-4 of the module docs for one row's members.
+    fn convert_members<'a>(
+        &mut self,
+        members: impl Iterator<Item = (Cow<'a, str>, Input<'a>)>,
+    ) -> std::result::Result<Vec<Cell<'a>>, Fault> {
+        let mut slots: Vec<Input<'a>> = vec![Input::Null; self.columns.len()];
+        let mut unknown: Vec<String> = Vec::new();
+        for (name, value) in members {
+            match self.index.get(name.as_ref()) {
+                Some(&i) => slots[i] = value,
+                None => unknown.push(name.into_owned()),
+            }
+        }
+        if !unknown.is_empty() && !self.options.ignore_unknown {
+            let list = unknown.join(", ");
+            return Err((
+                unknown.first().cloned(),
+                format!(
+                    "unknown column{} {list} (table {} has no such column; load with --ignore-unknown to skip it)",
+                    if unknown.len() > 1 { "s" } else { "" },
+                    self.table.name
+                ),
+            ));
+        }
+        let mut cells = Vec::with_capacity(slots.len());
+        for (column, input) in self.columns.iter().zip(slots) {
+            let cell = convert(column, input, self.options.assume_tz)
+                .map_err(|reason| (Some(column.name.clone()), reason))?;
+            cells.push(cell);
+        }
+        self.fill_derived(&mut cells)?;
+        for (column, cell) in self.columns.iter().zip(&cells) {
+            check(column, cell, self.rules.table)
+                .map_err(|reason| (Some(column.name.clone()), reason))?;
+        }
+        Ok(cells)
+    }
+
+    /// Step 3: the derived columns of [`rules`]' table the row leaves out.
+    fn fill_derived(&mut self, cells: &mut [Cell<'_>]) -> std::result::Result<(), Fault> {
+        let d = &self.derived;
+        let wa_id: Option<String> = d
+            .wa_id
+            .and_then(|i| cells[i].text().map(|s| s.trim().trim_start_matches('+').to_string()));
+        if let (Some(contact), Some(wa)) = (d.contact_id, &wa_id)
+            && cells[contact].is_null()
+        {
+            cells[contact] = Cell::Text(Cow::Owned(wa.clone()));
+        }
+        if let Some(wa) = &wa_id {
+            let need_country = d.country_code.is_some_and(|i| cells[i].is_null());
+            let need_code = d.calling_code.is_some_and(|i| cells[i].is_null());
+            if need_country || need_code {
+                let info = *self
+                    .phones
+                    .entry(wa.clone())
+                    .or_insert_with(|| lookup(wa));
+                if let (Some(i), true, Some(country)) =
+                    (d.country_code, need_country, info.country_str())
+                {
+                    cells[i] = Cell::Text(Cow::Owned(country.to_string()));
+                }
+                if let (Some(i), true, Some(code)) = (d.calling_code, need_code, info.calling_code) {
+                    cells[i] = Cell::Int(i64::from(code));
+                }
+            }
+        }
+        if let (Some(flag), Some(kind)) = (d.is_template, d.msg_type)
+            && cells[flag].is_null()
+            && let Some(kind) = cells[kind].text()
+        {
+            cells[flag] = Cell::Bool(kind == "template");
+        }
+        if let (Some(author), Some(direction)) = (d.author_type, d.direction)
+            && cells[author].is_null()
+            && cells[direction].text() == Some("inbound")
+        {
+            cells[author] = Cell::Text(Cow::Borrowed("contact"));
+        }
+        if let (Some(bucket), Some(code)) = (d.error_bucket, d.error_code)
+            && cells[bucket].is_null()
+            && let Cell::Int(code) = cells[code]
+        {
+            cells[bucket] = Cell::Text(Cow::Borrowed(crate::generate::error_bucket(code as i32)));
+        }
+        if let Some(source) = d.source
+            && cells[source].is_null()
+        {
+            cells[source] = Cell::Text(Cow::Borrowed("webhook"));
+        }
+        if let Some(updated) = d.updated_at
+            && cells[updated].is_null()
+        {
+            cells[updated] = Cell::Micros(self.ingested_at);
+        }
+        if let Some(at) = d.ingested_at {
+            cells[at] = Cell::Micros(self.ingested_at);
+        }
+        Ok(())
+    }
+}
+
+/// Step 2: one input value converted to `column`'s type.
+fn convert<'a>(
+    column: &Column,
+    input: Input<'a>,
+    assume_tz: Option<chrono_tz::Tz>,
+) -> std::result::Result<Cell<'a>, String> {
+    let cell = match column.kind {
+        Kind::Text => value::to_text(input)?.map(Cell::Text),
+        Kind::Bool => value::to_bool(&input)?.map(Cell::Bool),
+        Kind::Int32 => value::to_int(&input, i64::from(i32::MIN), i64::from(i32::MAX))?.map(Cell::Int),
+        Kind::Int64 => value::to_int(&input, i64::MIN, i64::MAX)?.map(Cell::Int),
+        Kind::Float => value::to_float(&input)?.map(Cell::Float),
+        Kind::Timestamp => value::to_micros(&input, assume_tz)?.map(Cell::Micros),
+    };
+    Ok(cell.unwrap_or(Cell::Null))
+}
+
+/// Step 4: required, enum and zone checks.
+fn check(column: &Column, cell: &Cell<'_>, table: &str) -> std::result::Result<(), String> {
+    if cell.is_null() {
+        if column.required {
+            return Err(match column.name.as_str() {
+                "contact_id" => format!(
+                    "required in {table} (give contact_id, or wa_id to derive it from)"
+                ),
+                "author_type" => "required for outbound messages (flow, agent, api, broadcast, reminder, automation or system)".to_string(),
+                _ => format!("required in {table}, missing or null"),
+            });
+        }
+        return Ok(());
+    }
+    if let (Some(allowed), Some(text)) = (column.allowed, cell.text())
+        && !allowed.contains(&text)
+    {
+        return Err(format!(
+            "'{text}' is not one of {}",
+            allowed.join(", ")
+        ));
+    }
+    if column.zone
+        && let Some(text) = cell.text()
+        && text.parse::<chrono_tz::Tz>().is_err()
+    {
+        return Err(format!("'{text}' is not an IANA time zone (e.g. Asia/Kolkata)"));
+    }
+    Ok(())
+}
+
+/// A CSV record as a line of text, for a reject.
+fn csv_line<'a>(fields: impl Iterator<Item = &'a str>) -> String {
+    fields
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One cell of an Arrow column as an input value.
+fn arrow_input(column: &dyn Array, row: usize) -> std::result::Result<Input<'_>, String> {
+    use arrow::datatypes::*;
+    if column.is_null(row) {
+        return Ok(Input::Null);
+    }
+    Ok(match column.data_type() {
+        DataType::Utf8 => Input::Text(Cow::Borrowed(column.as_string::<i32>().value(row))),
+        DataType::LargeUtf8 => Input::Text(Cow::Borrowed(column.as_string::<i64>().value(row))),
+        DataType::Utf8View => Input::Text(Cow::Borrowed(column.as_string_view().value(row))),
+        DataType::Boolean => Input::Bool(column.as_boolean().value(row)),
+        DataType::Int8 => Input::Int(i64::from(column.as_primitive::<Int8Type>().value(row))),
+        DataType::Int16 => Input::Int(i64::from(column.as_primitive::<Int16Type>().value(row))),
+        DataType::Int32 => Input::Int(i64::from(column.as_primitive::<Int32Type>().value(row))),
+        DataType::Int64 => Input::Int(column.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt8 => Input::Int(i64::from(column.as_primitive::<UInt8Type>().value(row))),
+        DataType::UInt16 => Input::Int(i64::from(column.as_primitive::<UInt16Type>().value(row))),
+        DataType::UInt32 => Input::Int(i64::from(column.as_primitive::<UInt32Type>().value(row))),
+        DataType::UInt64 => {
+            let v = column.as_primitive::<UInt64Type>().value(row);
+            i64::try_from(v).map_or(Input::BigInt(v), Input::Int)
+        }
+        DataType::Float32 => Input::Float(f64::from(column.as_primitive::<Float32Type>().value(row))),
+        DataType::Float64 => Input::Float(column.as_primitive::<Float64Type>().value(row)),
+        DataType::Timestamp(unit, zone) => {
+            let raw = match unit {
+                TimeUnit::Second => column.as_primitive::<TimestampSecondType>().value(row) * 1_000_000,
+                TimeUnit::Millisecond => {
+                    column.as_primitive::<TimestampMillisecondType>().value(row) * 1_000
+                }
+                TimeUnit::Microsecond => column.as_primitive::<TimestampMicrosecondType>().value(row),
+                TimeUnit::Nanosecond => {
+                    column.as_primitive::<TimestampNanosecondType>().value(row) / 1_000
+                }
+            };
+            if zone.is_none() {
+                // A timestamp without a zone: its wall-clock text, so --assume-tz applies.
+                let naive = chrono::DateTime::from_timestamp_micros(raw)
+                    .map(|t| t.naive_utc().format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+                    .ok_or_else(|| format!("timestamp {raw} µs is out of range"))?;
+                Input::Text(Cow::Owned(naive))
+            } else {
+                Input::Micros(raw)
+            }
+        }
+        DataType::Dictionary(_, _) => {
+            let cast = arrow::compute::cast(&column.slice(row, 1), &DataType::Utf8)
+                .map_err(|e| e.to_string())?;
+            Input::Text(Cow::Owned(cast.as_string::<i32>().value(0).to_string()))
+        }
+        DataType::List(_) | DataType::LargeList(_) => Input::Nested("an array"),
+        DataType::Struct(_) | DataType::Map(_, _) => Input::Nested("an object"),
+        other => return Err(format!("Parquet type {other} is not supported by ingest")),
+    })
+}
+
+/// One row of an Arrow batch as JSON text, for a reject.
+fn arrow_row_text(batch: &RecordBatch, row: usize) -> String {
+    let mut out = Vec::new();
+    {
+        let mut writer = arrow::json::LineDelimitedWriter::new(&mut out);
+        if writer.write(&batch.slice(row, 1)).is_err() {
+            return format!("(row {row})");
+        }
+        let _ = writer.finish();
+    }
+    String::from_utf8_lossy(&out).trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@
 //! | seal        | [`Wal::seal`]: the open segment is sealed; the sealed segments not yet released are split into groups |
 //! | group       | a prefix of the sealed segments in sequence order (at most [`GROUP_MAX_BYTES`]); its version is the sequence number of its last segment |
 //! | commit      | per table of the group: decode the records (`decode_ndjson`, with the `ingested_at` fixed on accept), [`Ingester::commit`] with `Txn { app_id: chatlake-wal-<id>, version }` |
-//! | derive      | [`Ingester::refresh_derived`] for the contacts every commit of the group touched          |
+//! | derive      | [`Ingester::refresh_derived`] for the contacts every commit of the group touched (a full refresh when a `channels` row changed or past `import::FULL_REFRESH_CONTACTS`, as `chatlake ingest` does) |
 //! | release     | the group's segments are deleted ([`Wal::release`])                                       |
 //! | failure     | any step failing (object store down): the same group is retried with exponential backoff (250 ms doubling, at most [`MAX_BACKOFF`]); the API keeps acknowledging into the WAL up to its bound |
 //!
@@ -328,6 +328,7 @@ impl Flusher {
                 .push(record);
         }
         let mut touched = Touched::new();
+        let mut channels_changed = false;
         for (name, records) in by_table {
             let Some(def) = crate::lake::schema::table(&name) else {
                 let rows: u64 = records.iter().map(|r| u64::from(r.rows)).sum();
@@ -359,9 +360,16 @@ impl Flusher {
             if outcome.already_committed {
                 flushed.already_committed += 1;
             }
+            channels_changed |= outcome.channels_changed;
             touched.extend(outcome.touched);
         }
-        self.ingester.refresh_derived(&touched).await?;
+        // As `chatlake ingest` does: a changed channel (or very many contacts) re-derives all.
+        if channels_changed || touched.len() > crate::ingest::import::FULL_REFRESH_CONTACTS {
+            let mut writer = crate::lake::LakeWriter::new(self.ingester.lake().clone());
+            crate::engine::derived::refresh(&mut writer).await?;
+        } else if !touched.is_empty() {
+            self.ingester.refresh_derived(&touched).await?;
+        }
         let wal = self.wal.clone();
         let segments = group.to_vec();
         tokio::task::spawn_blocking(move || wal.release(&segments))

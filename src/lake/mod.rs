@@ -4,11 +4,13 @@
 //! - [`schema`]: the schema of every table, defined once.
 //! - [`writer`]: sorted, zstd, partitioned appends as atomic Delta commits.
 //! - [`provider`]: a DataFusion table that always reads the newest Delta snapshot.
+//! - [`staged`]: a large append written file by file and committed once (or not at all).
 //! - [`compact`]: rewriting each partition's small files into few large ones (Delta `OPTIMIZE`).
 
 pub mod compact;
 pub mod provider;
 pub mod schema;
+pub mod staged;
 pub mod store;
 pub mod writer;
 

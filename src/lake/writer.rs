@@ -316,7 +316,7 @@ fn check_schema(def: &TableDef, batch: &RecordBatch) -> Result<()> {
 }
 
 /// Concatenates, derives `dt`, and sorts by the table's sort key.
-fn prepare(def: &TableDef, batches: &[RecordBatch]) -> Result<RecordBatch> {
+pub(crate) fn prepare(def: &TableDef, batches: &[RecordBatch]) -> Result<RecordBatch> {
     let schema = def.schema.clone();
     let batch = concat_batches(&schema, batches)?;
     let sort_columns: Vec<SortColumn> = def
@@ -387,7 +387,7 @@ pub(crate) fn writer_properties(def: &TableDef) -> WriterProperties {
 }
 
 /// Creates the empty Delta table for `def`.
-async fn create_table(lake: &Lake, def: &TableDef) -> Result<DeltaTable> {
+pub(crate) async fn create_table(lake: &Lake, def: &TableDef) -> Result<DeltaTable> {
     let delta = lake.delta_table(def.name)?;
     let kernel: StructType = def.delta_schema().as_ref().try_into_kernel().map_err(|e| {
         Error::Config(format!(

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""File import throughput: `chatlake ingest` against DuckDB writing Parquet from the same file.
+
+    benches/ingest_import.py [--rows 10000000] [--work /tmp/bench-ingest] [--formats ndjson,csv]
+
+1. Makes the input once: `chatlake generate --messages N` into a scratch lake, then DuckDB
+   reads the lake's `messages` Delta snapshot (deltalake's file list) and writes it as
+   `messages.ndjson` and `messages.csv` (timestamps as RFC 3339 with `Z`), every column but
+   `ingested_at` (ingest sets it).
+2. For each format, in the same run: `chatlake ingest --table messages` into an empty lake
+   (validation, derived columns, de-duplication against the lake, sorted zstd Parquet, one
+   Delta commit, then the derived tables' refresh), and DuckDB's
+   `COPY (SELECT * FROM read_json(...)) TO '...parquet' (FORMAT parquet)` (or read_csv).
+   Wall time and peak RSS of each process (its own rusage, from wait4).
+3. Prints one markdown row per format: rows/s of both, the ratio, peak RSS of both. chatlake's
+   time is also given without the derivation step (its summary line says how long that took).
+
+The chatlake binary: $CHATLAKE_BIN or target/release/chatlake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_measured(cmd: list[str]) -> tuple[float, int, str]:
+    """Runs cmd; returns (seconds, its own peak RSS in MiB, stderr)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{stderr}")
+    return elapsed, usage.ru_maxrss // 1024, stderr
+
+
+def make_inputs(binary: str, rows: int, work: Path) -> Path:
+    import duckdb
+    from deltalake import DeltaTable
+
+    inputs = work / "inputs"
+    done = inputs / f".complete-{rows}"
+    if done.exists():
+        return inputs
+    shutil.rmtree(work, ignore_errors=True)
+    inputs.mkdir(parents=True)
+    lake = work / "source-lake"
+    print(f"generating {rows} messages ...", file=sys.stderr)
+    subprocess.run(
+        [binary, "generate", "--lake", str(lake), "--messages", str(rows),
+         "--contacts", str(max(rows // 20, 1000)), "--days", "120", "--seed", "42"],
+        check=True,
+    )
+    files = DeltaTable(str(lake / "messages")).file_uris()
+    con = duckdb.connect()
+    listing = ", ".join(f"'{f}'" for f in files)
+    con.execute(f"CREATE VIEW m AS SELECT * EXCLUDE (ingested_at) FROM read_parquet([{listing}])")
+    columns = [r[0] for r in con.execute("DESCRIBE m").fetchall()]
+    select = ", ".join(
+        f"strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ') AS {c}" if c == "ts" else c for c in columns
+    )
+    con.execute(f"COPY (SELECT {select} FROM m) TO '{inputs / 'messages.ndjson'}' (FORMAT json)")
+    con.execute(f"COPY (SELECT {select} FROM m) TO '{inputs / 'messages.csv'}' (FORMAT csv, HEADER)")
+    done.touch()
+    shutil.rmtree(lake, ignore_errors=True)
+    return inputs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-ingest"))
+    parser.add_argument("--formats", default="ndjson,csv")
+    args = parser.parse_args()
+    binary = os.environ.get("CHATLAKE_BIN", str(ROOT / "target/release/chatlake"))
+    inputs = make_inputs(binary, args.rows, args.work)
+
+    import duckdb  # noqa: F401  (checked early: the comparison needs it)
+
+    print("| format | rows | chatlake s | chatlake rows/s | DuckDB s | DuckDB rows/s | DuckDB / chatlake time | chatlake peak RSS MiB | DuckDB peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for fmt in args.formats.split(","):
+        source = inputs / f"messages.{fmt}"
+        lake = args.work / f"lake-{fmt}"
+        shutil.rmtree(lake, ignore_errors=True)
+        out = args.work / f"duckdb-{fmt}.parquet"
+        out.unlink(missing_ok=True)
+        reader = "read_json" if fmt == "ndjson" else "read_csv"
+        duck_s, duck_rss, _ = run_measured([
+            sys.executable, "-c",
+            "import duckdb,sys; duckdb.connect().execute(sys.argv[1])",
+            f"COPY (SELECT * FROM {reader}('{source}')) TO '{out}' (FORMAT parquet)",
+        ])
+        ours_s, ours_rss, stderr = run_measured(
+            [binary, "ingest", "--lake", str(lake), "--table", "messages", str(source)]
+        )
+        summary = [line for line in stderr.splitlines() if line.startswith("ingested")]
+        print(f"chatlake: {summary[-1] if summary else stderr.strip()}", file=sys.stderr)
+        print(
+            f"| {fmt} | {args.rows:,} | {ours_s:.1f} | {args.rows / ours_s:,.0f} | {duck_s:.1f} | "
+            f"{args.rows / duck_s:,.0f} | {duck_s / ours_s:.2f} | {ours_rss} | {duck_rss} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
