@@ -72,7 +72,6 @@ impl Server {
             ])
             .args(extra)
             .env("CHATLAKE_INGEST_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -176,14 +176,17 @@ impl IngestServer {
     /// runs on its trigger; on shutdown, open requests finish and a final flush runs.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
         let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
-        let flusher = tokio::spawn(self.flusher.run(async move {
+        let http = async move {
+            serve_http(self.listener, router(self.state), shutdown).await;
+            let _ = stop_flusher.send(());
+        };
+        // On this task (not spawned): the flusher's decoding runs on the blocking pool, and
+        // each connection is a task of its own.
+        let flusher = self.flusher.run(async move {
             let _ = flusher_stopped.await;
-        }));
-        serve_http(self.listener, router(self.state), shutdown).await;
-        let _ = stop_flusher.send(());
-        flusher
-            .await
-            .map_err(|e| Error::Config(format!("the WAL flusher failed: {e}")))
+        });
+        tokio::join!(http, flusher);
+        Ok(())
     }
 }
 
