@@ -155,7 +155,72 @@ async fn sql(args: SqlArgs) -> Result<()> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let config = args.engine.engine_config(&args.lake);
-    serve_lake(&config, args.listen, None).await
+    match args.ingest.config()? {
+        None => serve_lake(&config, args.listen, None).await,
+        Some(ingest) => serve_with_ingest(&config, args.listen, ingest).await,
+    }
+}
+
+/// `serve` with the HTTP ingest listener beside pgwire; one Ctrl-C stops both (the ingest
+/// side finishes its open requests and flushes its write-ahead log).
+async fn serve_with_ingest(
+    config: &EngineConfig,
+    listen: std::net::SocketAddr,
+    ingest: crate::ingest::http::IngestConfig,
+) -> Result<()> {
+    use crate::ingest::http::IngestServer;
+    let started = Instant::now();
+    let engine = Engine::open(config).await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| Error::Io {
+            context: format!("cannot listen on {listen}"),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        context: "reading the listening address".into(),
+        source,
+    })?;
+    let ingest = IngestServer::start(ingest, engine.lake().clone()).await?;
+    let replayed = ingest.wal().replayed().clone();
+    eprintln!(
+        "chatlake {} serving {} on {addr}, ingest on {} (ready in {:.1}s; Ctrl-C to stop)",
+        env!("CARGO_PKG_VERSION"),
+        engine.lake().root(),
+        ingest.local_addr(),
+        started.elapsed().as_secs_f64()
+    );
+    if replayed.records > 0 {
+        eprintln!(
+            "write-ahead log {}: replayed {} rows in {} segments; flushing them to the lake",
+            ingest.wal().dir().display(),
+            replayed.rows,
+            replayed.segments
+        );
+    }
+    println!(
+        "connect with:  psql -h {} -p {} -U chatlake chatlake",
+        addr.ip(),
+        addr.port()
+    );
+    println!(
+        "ingest with:   curl -H \"Authorization: Bearer $CHATLAKE_INGEST_TOKEN\" --data-binary @rows.ndjson http://{}/v1/ingest/TABLE",
+        ingest.local_addr()
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    let pg = crate::pg::serve(listener, Arc::new(engine), wait(stopped.clone()));
+    let (pg, http, ()) = tokio::join!(pg, ingest.run(wait(stopped)), signal);
+    pg?;
+    http?;
+    eprintln!("chatlake stopped");
+    Ok(())
 }
 
 /// Opens the engine over `config`'s lake and serves it until Ctrl-C.

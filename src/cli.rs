@@ -141,6 +141,73 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CHATLAKE_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
+    /// The HTTP ingest listener (off unless --ingest-listen is given).
+    #[command(flatten)]
+    pub ingest: IngestListenArgs,
+}
+
+/// `serve`'s HTTP ingest listener: `POST /v1/ingest/{table}` into a write-ahead log.
+#[derive(Debug, Clone, Args)]
+pub struct IngestListenArgs {
+    /// Address of the HTTP ingest listener (POST /v1/ingest/{table}, GET /healthz).
+    #[arg(long, env = "CHATLAKE_INGEST_LISTEN")]
+    pub ingest_listen: Option<SocketAddr>,
+    /// Directory of the ingest write-ahead log (one server per directory).
+    #[arg(long, env = "CHATLAKE_WAL_DIR")]
+    pub wal_dir: Option<PathBuf>,
+    /// Bearer token the ingest API requires (better set in the environment than on the line).
+    #[arg(long, env = "CHATLAKE_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<String>,
+    /// Largest request body of the ingest API (bytes, or with KiB/MiB/GiB); larger gets 413.
+    #[arg(long, env = "CHATLAKE_INGEST_MAX_BODY", default_value = "16MiB",
+          value_parser = crate::ingest::http::parse_size)]
+    pub ingest_max_body: u64,
+    /// Bound of the write-ahead log's backlog in MiB; past it the ingest API answers 503.
+    #[arg(long, env = "CHATLAKE_WAL_MAX_MB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub wal_max_mb: u64,
+    /// Commit the write-ahead log to the lake at least this often (milliseconds).
+    #[arg(long, env = "CHATLAKE_FLUSH_INTERVAL_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub flush_interval_ms: u64,
+    /// ... or as soon as this many rows wait.
+    #[arg(long, env = "CHATLAKE_FLUSH_ROWS", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub flush_rows: u64,
+}
+
+impl IngestListenArgs {
+    /// The listener's configuration, `None` when --ingest-listen is not given.
+    pub fn config(&self) -> crate::error::Result<Option<crate::ingest::http::IngestConfig>> {
+        use crate::ingest::http::{BODY_TIMEOUT, IngestConfig};
+        let Some(listen) = self.ingest_listen else {
+            return Ok(None);
+        };
+        let err = |m: &str| crate::error::Error::Config(m.into());
+        let dir = self
+            .wal_dir
+            .clone()
+            .ok_or_else(|| err("--ingest-listen needs --wal-dir"))?;
+        let token = self.ingest_token.clone().unwrap_or_default();
+        if token.is_empty() {
+            return Err(err(
+                "--ingest-listen needs a bearer token: set CHATLAKE_INGEST_TOKEN",
+            ));
+        }
+        let mut wal = crate::ingest::wal::WalOptions::new(dir);
+        wal.max_backlog_bytes = self.wal_max_mb.saturating_mul(1 << 20);
+        wal.notify_rows = self.flush_rows;
+        Ok(Some(IngestConfig {
+            listen,
+            wal,
+            token,
+            max_body: self.ingest_max_body,
+            flush: crate::ingest::flusher::FlushOptions {
+                interval: std::time::Duration::from_millis(self.flush_interval_ms),
+            },
+            body_timeout: BODY_TIMEOUT,
+        }))
+    }
 }
 
 /// `chatlake generate`.

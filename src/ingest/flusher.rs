@@ -1,0 +1,462 @@
+//! The flusher: WAL segments to Delta commits, exactly once, then derivation, then deletion.
+//!
+//! | step        | what                                                                                       |
+//! |-------------|--------------------------------------------------------------------------------------------|
+//! | trigger     | every `interval` (default 2 s), or when the open segment reaches the row trigger (default 100,000 rows), or at once on start (what the WAL replayed) and on shutdown |
+//! | seal        | [`Wal::seal`]: the open segment is sealed; the sealed segments not yet released are split into groups |
+//! | group       | a prefix of the sealed segments in sequence order (at most [`GROUP_MAX_BYTES`]); its version is the sequence number of its last segment |
+//! | commit      | per table of the group: decode the records (`decode_ndjson`, with the `ingested_at` fixed on accept), [`Ingester::commit`] with `Txn { app_id: chatlake-wal-<id>, version }` |
+//! | derive      | [`Ingester::refresh_derived`] for the contacts every commit of the group touched (a full refresh when a `channels` row changed or past `import::FULL_REFRESH_CONTACTS`, as `chatlake ingest` does) |
+//! | release     | the group's segments are deleted ([`Wal::release`])                                       |
+//! | failure     | any step failing (object store down): the same group is retried with exponential backoff (250 ms doubling, at most [`MAX_BACKOFF`]); the API keeps acknowledging into the WAL up to its bound |
+//!
+//! Why exactly once: a table that records version `v` for the application holds every row of
+//! the segments up to `v` (a group always covers every unreleased segment up to its last one,
+//! and a failed group is retried as the same group, never widened). A commit retried after a
+//! failure or a crash carries the same or a lower version and is skipped. After a restart the
+//! boundaries of the group that was in flight are unknown, so the replayed segments are flushed
+//! one segment per group: versions only grow, and each table skips what it already holds.
+//!
+//! A record that no longer decodes (it was validated on accept, so only a change of the
+//! validation rules does this) is not retried for ever: its lines go to
+//! `<wal dir>/dead-letter/` with the reason, and an error is logged.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+
+use crate::error::{Error, Result};
+use crate::ingest::commit::{Ingester, Touched, Txn};
+use crate::ingest::decode::{DecodeOptions, decode_ndjson};
+use crate::ingest::wal::{Record, Sealed, Wal};
+use crate::lake::schema::TableDef;
+
+/// A group holds at most this many bytes of segments (unless one segment alone is larger).
+pub const GROUP_MAX_BYTES: u64 = 256 << 20;
+/// The longest wait between two attempts at a failing group.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The first wait after a failure.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// Attempts at each group in the final flush on shutdown (what fails stays in the WAL).
+const SHUTDOWN_ATTEMPTS: u32 = 3;
+
+/// How often the flusher runs.
+#[derive(Debug, Clone)]
+pub struct FlushOptions {
+    /// Flush at least this often.
+    pub interval: Duration,
+}
+
+impl Default for FlushOptions {
+    fn default() -> Self {
+        FlushOptions {
+            interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What the flusher has done, for `/healthz`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FlushStatus {
+    /// Groups committed (and released) since start.
+    pub groups: u64,
+    /// Rows read from the WAL and committed since start (before de-duplication).
+    pub rows: u64,
+    /// When the last group was committed (µs since the epoch).
+    pub last_success_at: Option<i64>,
+    /// The last failure, while the flusher is retrying; cleared by a success.
+    pub last_error: Option<String>,
+    /// Failed attempts in a row.
+    pub consecutive_failures: u32,
+}
+
+/// Shared handle on the flusher's [`FlushStatus`].
+pub type StatusHandle = Arc<Mutex<FlushStatus>>;
+
+/// What one group's flush did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupFlushed {
+    /// The group's version (its last segment's sequence number).
+    pub version: u64,
+    /// Segments released.
+    pub segments: usize,
+    /// Rows read from the segments.
+    pub rows: u64,
+    /// Rows the lake's commits wrote.
+    pub written: u64,
+    /// Rows dropped as natural-key duplicates.
+    pub duplicates: u64,
+    /// Tables whose commit was skipped because they already held the version.
+    pub already_committed: usize,
+    /// Rows that no longer decode, moved to the dead-letter directory.
+    pub dead_letter_rows: u64,
+}
+
+/// Turns the WAL into lake commits; see the module docs.
+#[derive(Debug)]
+pub struct Flusher {
+    wal: Arc<Wal>,
+    ingester: Ingester,
+    options: FlushOptions,
+    status: StatusHandle,
+    app_id: String,
+    /// Segments up to this one were replayed on open: flushed one per group.
+    replayed_upto: u64,
+}
+
+fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+impl Flusher {
+    /// A flusher of `wal` writing through `ingester`.
+    pub fn new(wal: Arc<Wal>, ingester: Ingester, options: FlushOptions) -> Flusher {
+        let app_id = wal.app_id();
+        let replayed_upto = wal.replayed().last_seq;
+        Flusher {
+            wal,
+            ingester,
+            options,
+            status: StatusHandle::default(),
+            app_id,
+            replayed_upto,
+        }
+    }
+
+    /// The status handle (`/healthz` reads it).
+    pub fn status(&self) -> StatusHandle {
+        self.status.clone()
+    }
+
+    fn set_status(&self, update: impl FnOnce(&mut FlushStatus)) {
+        let mut status = self
+            .status
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        update(&mut status);
+    }
+
+    /// Flushes on every trigger until `shutdown` resolves, then makes a final flush (a few
+    /// attempts; what still fails stays in the WAL for the next start).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            if self.drain(Some(&mut shutdown)).await.is_err() {
+                // The shutdown came while backing off.
+                break;
+            }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                () = self.wal.flush_wanted() => {}
+                () = tokio::time::sleep(self.options.interval) => {}
+            }
+        }
+        match self.flush_all(SHUTDOWN_ATTEMPTS).await {
+            Ok(flushed) => {
+                let rows: u64 = flushed.iter().map(|g| g.rows).sum();
+                if rows > 0 {
+                    eprintln!("flushed {rows} rows from the write-ahead log on shutdown");
+                }
+            }
+            Err(e) => {
+                let backlog = self.wal.backlog();
+                eprintln!(
+                    "the final flush failed ({}); {} rows stay in the write-ahead log {} for the next start",
+                    crate::error::report(&e),
+                    backlog.rows,
+                    self.wal.dir().display()
+                );
+            }
+        }
+    }
+
+    /// Seals and flushes everything the WAL holds now, trying each group at most `attempts`
+    /// times (backing off between attempts).
+    pub async fn flush_all(&mut self, attempts: u32) -> Result<Vec<GroupFlushed>> {
+        let mut done = Vec::new();
+        for group in self.groups().await? {
+            let mut backoff = FIRST_BACKOFF;
+            let mut attempt = 1;
+            loop {
+                match self.flush_group(&group).await {
+                    Ok(flushed) => {
+                        done.push(flushed);
+                        break;
+                    }
+                    Err(e) if attempt >= attempts.max(1) => return Err(e),
+                    Err(_) => {
+                        attempt += 1;
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Seals and flushes everything, retrying each group until it succeeds; `Err(())` when
+    /// `shutdown` resolved during a backoff.
+    async fn drain<F: Future<Output = ()>>(
+        &mut self,
+        mut shutdown: Option<&mut std::pin::Pin<&mut F>>,
+    ) -> std::result::Result<(), ()> {
+        let groups = loop {
+            match self.groups().await {
+                Ok(groups) => break groups,
+                Err(e) => {
+                    tracing::error!("sealing the write-ahead log: {}", crate::error::report(&e));
+                    self.backoff(FIRST_BACKOFF, shutdown.as_deref_mut()).await?;
+                }
+            }
+        };
+        for group in groups {
+            let mut backoff = FIRST_BACKOFF;
+            loop {
+                match self.flush_group(&group).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(
+                            "flushing the write-ahead log (segments up to {}) failed, retrying in {:.1}s: {}",
+                            group.last().map_or(0, |s| s.seq),
+                            backoff.as_secs_f64(),
+                            crate::error::report(&e)
+                        );
+                        self.backoff(backoff, shutdown.as_deref_mut()).await?;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn backoff<F: Future<Output = ()>>(
+        &self,
+        wait: Duration,
+        shutdown: Option<&mut std::pin::Pin<&mut F>>,
+    ) -> std::result::Result<(), ()> {
+        match shutdown {
+            Some(shutdown) => tokio::select! {
+                biased;
+                () = shutdown => Err(()),
+                () = tokio::time::sleep(wait) => Ok(()),
+            },
+            None => {
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Seals the WAL and splits the sealed segments into groups (see the module docs).
+    async fn groups(&mut self) -> Result<Vec<Vec<Sealed>>> {
+        let sealed = self.wal.seal().await?;
+        let mut groups: Vec<Vec<Sealed>> = Vec::new();
+        let mut current: Vec<Sealed> = Vec::new();
+        let mut bytes = 0;
+        for segment in sealed {
+            if segment.seq <= self.replayed_upto {
+                groups.push(vec![segment]);
+                continue;
+            }
+            if !current.is_empty() && bytes + segment.bytes > GROUP_MAX_BYTES {
+                groups.push(std::mem::take(&mut current));
+                bytes = 0;
+            }
+            bytes += segment.bytes;
+            current.push(segment);
+        }
+        if !current.is_empty() {
+            groups.push(current);
+        }
+        Ok(groups)
+    }
+
+    /// Commits one group, derives, releases its segments.
+    async fn flush_group(&mut self, group: &[Sealed]) -> Result<GroupFlushed> {
+        let Some(last) = group.last() else {
+            return Ok(GroupFlushed::default());
+        };
+        let version = last.seq;
+        let result = self.try_flush_group(group, version).await;
+        match &result {
+            Ok(flushed) => self.set_status(|s| {
+                s.groups += 1;
+                s.rows += flushed.rows;
+                s.last_success_at = Some(now_micros());
+                s.last_error = None;
+                s.consecutive_failures = 0;
+            }),
+            Err(e) => self.set_status(|s| {
+                s.last_error = Some(crate::error::report(e));
+                s.consecutive_failures += 1;
+            }),
+        }
+        result
+    }
+
+    async fn try_flush_group(&mut self, group: &[Sealed], version: u64) -> Result<GroupFlushed> {
+        let txn_version = i64::try_from(version)
+            .map_err(|_| Error::Config(format!("WAL sequence number {version} is too large")))?;
+        let segments = group.to_vec();
+        let records = tokio::task::spawn_blocking(move || -> Result<Vec<Record>> {
+            let mut records = Vec::new();
+            for segment in &segments {
+                records.extend(Wal::read_segment(segment)?);
+            }
+            Ok(records)
+        })
+        .await
+        .map_err(|e| Error::Config(format!("reading the WAL: {e}")))??;
+
+        let mut flushed = GroupFlushed {
+            version,
+            segments: group.len(),
+            rows: records.iter().map(|r| u64::from(r.rows)).sum(),
+            ..GroupFlushed::default()
+        };
+        let mut by_table: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+        for record in records {
+            by_table
+                .entry(record.table.clone())
+                .or_default()
+                .push(record);
+        }
+        let mut touched = Touched::new();
+        let mut channels_changed = false;
+        for (name, records) in by_table {
+            let Some(def) = crate::lake::schema::table(&name) else {
+                let rows: u64 = records.iter().map(|r| u64::from(r.rows)).sum();
+                for record in &records {
+                    self.dead_letter(record, &format!("unknown table '{name}'"))?;
+                }
+                flushed.dead_letter_rows += rows;
+                continue;
+            };
+            let dir = self.wal.dir().to_path_buf();
+            let (batches, dead) =
+                tokio::task::spawn_blocking(move || decode_records(def, &records, &dir))
+                    .await
+                    .map_err(|e| Error::Config(format!("decoding WAL records: {e}")))??;
+            flushed.dead_letter_rows += dead;
+            let outcome = self
+                .ingester
+                .commit(
+                    def,
+                    batches,
+                    Some(Txn {
+                        app_id: self.app_id.clone(),
+                        version: txn_version,
+                    }),
+                )
+                .await?;
+            flushed.written += outcome.written;
+            flushed.duplicates += outcome.duplicates;
+            if outcome.already_committed {
+                flushed.already_committed += 1;
+            }
+            channels_changed |= outcome.channels_changed;
+            touched.extend(outcome.touched);
+        }
+        // As `chatlake ingest` does: a changed channel (or very many contacts) re-derives all.
+        if channels_changed || touched.len() > crate::ingest::import::FULL_REFRESH_CONTACTS {
+            let mut writer = crate::lake::LakeWriter::new(self.ingester.lake().clone());
+            crate::engine::derived::refresh(&mut writer).await?;
+        } else if !touched.is_empty() {
+            self.ingester.refresh_derived(&touched).await?;
+        }
+        let wal = self.wal.clone();
+        let segments = group.to_vec();
+        tokio::task::spawn_blocking(move || wal.release(&segments))
+            .await
+            .map_err(|e| Error::Config(format!("releasing WAL segments: {e}")))??;
+        Ok(flushed)
+    }
+
+    fn dead_letter(&self, record: &Record, reason: &str) -> Result<()> {
+        write_dead_letter(self.wal.dir(), record, reason)
+    }
+}
+
+/// Decodes the records of one table; what no longer decodes goes to the dead-letter directory.
+/// Returns the batches and the number of dead-lettered rows.
+fn decode_records(
+    def: &'static TableDef,
+    records: &[Record],
+    wal_dir: &std::path::Path,
+) -> Result<(Vec<RecordBatch>, u64)> {
+    let options = DecodeOptions::default();
+    let mut batches = Vec::with_capacity(records.len());
+    let mut dead = 0;
+    for record in records {
+        match decode_ndjson(def, &record.lines, 1, &options, record.ingested_at) {
+            Ok(decoded) => {
+                if !decoded.rejects.is_empty() {
+                    let reasons: Vec<String> = decoded
+                        .rejects
+                        .iter()
+                        .map(|r| format!("line {}: {}", r.line, r.reason))
+                        .collect();
+                    let lines: Vec<u8> = decoded
+                        .rejects
+                        .iter()
+                        .flat_map(|r| r.raw.bytes().chain(std::iter::once(b'\n')))
+                        .collect();
+                    let rejected = Record {
+                        lines,
+                        rows: u32::try_from(decoded.rejects.len()).unwrap_or(u32::MAX),
+                        ..record.clone()
+                    };
+                    write_dead_letter(wal_dir, &rejected, &reasons.join("; "))?;
+                    dead += decoded.rejects.len() as u64;
+                }
+                if decoded.batch.num_rows() > 0 {
+                    batches.push(decoded.batch);
+                }
+            }
+            Err(e) => {
+                write_dead_letter(wal_dir, record, &crate::error::report(&e))?;
+                dead += u64::from(record.rows);
+            }
+        }
+    }
+    Ok((batches, dead))
+}
+
+/// Keeps rows that can no longer be committed in `<wal dir>/dead-letter/`, with the reason.
+fn write_dead_letter(wal_dir: &std::path::Path, record: &Record, reason: &str) -> Result<()> {
+    let dir = wal_dir.join("dead-letter");
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        context: format!("creating {}", dir.display()),
+        source,
+    })?;
+    let stem = format!(
+        "{}-{:020}-{}",
+        record.table, record.segment, record.ingested_at
+    );
+    let write = |name: String, contents: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, contents).map_err(|source| Error::Io {
+            context: format!("writing {}", path.display()),
+            source,
+        })
+    };
+    write(format!("{stem}.ndjson"), &record.lines)?;
+    write(
+        format!("{stem}.reason.txt"),
+        format!("{reason}\n").as_bytes(),
+    )?;
+    tracing::error!(
+        "{} rows of table {} from WAL segment {} no longer decode ({reason}): kept in {}",
+        record.rows,
+        record.table,
+        record.segment,
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,590 @@
+//! The ingest listener of `chatlake serve --ingest-listen ADDR --wal-dir DIR`.
+//!
+//! It lives here, beside the WAL and the flusher it drives, rather than under DESIGN.md's
+//! `src/http/`: that module is planned for the console and query API, which share nothing with
+//! ingest but axum; the webhook endpoints will join this router.
+//!
+//! | request                       | answer                                                                  |
+//! |-------------------------------|-------------------------------------------------------------------------|
+//! | `POST /v1/ingest/{table}`     | body: NDJSON rows of `table`; `Authorization: Bearer <CHATLAKE_INGEST_TOKEN>` |
+//! | - some or all rows good       | `200 {"accepted", "rejected", "rejects": [{"line", "column", "reason"}]}`, sent only after the accepted rows are fsynced in the WAL |
+//! | - every row bad               | `422` with the same body (nothing written)                               |
+//! | - no rows                     | `400 {"error"}`                                                          |
+//! | - no or a wrong token         | `401 {"error"}` (tokens compared in constant time)                       |
+//! | - unknown table               | `404 {"error"}`; a derived table (`message_outcomes`): `400 {"error"}`  |
+//! | - body over `--ingest-max-body` | `413 {"error"}`                                                        |
+//! | - body not received in time   | `408 {"error"}` ([`BODY_TIMEOUT`]); headers: the connection is closed after [`HEADER_TIMEOUT`] |
+//! | - WAL full or a disk error    | `503 {"error"}` with `Retry-After`; nothing acknowledged                 |
+//! | `GET /healthz`                | `200 {"status": "ready", "wal": {...backlog}, "flusher": {...}}`; `503` while the WAL is full |
+//!
+//! HTTP/1.1 with keep-alive, on hyper's connection driver (for its header read timeout) with
+//! axum routes, at most [`MAX_CONNECTIONS`] connections. On shutdown the listener stops
+//! accepting, open requests finish (up to [`SHUTDOWN_GRACE`]), then the flusher makes its final
+//! flush. A row is validated on accept (the same `decode_ndjson` as the file import) and again
+//! by the flusher, which decodes the WAL's lines with the `ingested_at` fixed here.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::error::{Error, Result};
+use crate::ingest::commit::Ingester;
+use crate::ingest::decode::{DecodeOptions, Decoded, decode_ndjson};
+use crate::ingest::flusher::{FlushOptions, Flusher, StatusHandle};
+use crate::ingest::wal::{AppendError, Wal, WalOptions};
+use crate::lake::Lake;
+
+/// Default bound of a request body.
+pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
+/// A request body must arrive within this time.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request's headers must arrive within this time (also bounds an idle keep-alive connection).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once; more are closed on accept.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// How long open requests may take to finish on shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything the ingest listener needs.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The write-ahead log.
+    pub wal: WalOptions,
+    /// The bearer token clients must send.
+    pub token: String,
+    /// Largest request body, in bytes.
+    pub max_body: u64,
+    /// The flusher's trigger.
+    pub flush: FlushOptions,
+    /// Time allowed to receive a request body.
+    pub body_timeout: Duration,
+}
+
+/// Parses a size: bytes, or a number with `K`/`KiB`, `M`/`MiB`, `G`/`GiB` (powers of 1024).
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 16MiB, 512KiB, 1048576)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit '{other}' in '{text}'")),
+    };
+    n.checked_mul(factor)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' is not a usable size"))
+}
+
+/// What the request handlers share.
+#[derive(Debug)]
+struct AppState {
+    wal: Arc<Wal>,
+    token: Vec<u8>,
+    max_body: usize,
+    body_timeout: Duration,
+    flusher: StatusHandle,
+}
+
+/// The ingest listener, its WAL and its flusher, ready to run.
+#[derive(Debug)]
+pub struct IngestServer {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    flusher: Flusher,
+}
+
+impl IngestServer {
+    /// Opens the WAL (replaying what it holds), the ingester on `lake` and the listening socket.
+    pub async fn start(config: IngestConfig, lake: Lake) -> Result<IngestServer> {
+        if config.token.is_empty() {
+            return Err(Error::Config(
+                "the ingest listener needs a bearer token: set CHATLAKE_INGEST_TOKEN (or --ingest-token)"
+                    .into(),
+            ));
+        }
+        let max_body = usize::try_from(config.max_body).map_err(|_| {
+            Error::Config(format!(
+                "--ingest-max-body {} is too large",
+                config.max_body
+            ))
+        })?;
+        let wal_options = config.wal.clone();
+        let wal = tokio::task::spawn_blocking(move || Wal::open(wal_options))
+            .await
+            .map_err(|e| Error::Config(format!("opening the write-ahead log: {e}")))??;
+        let wal = Arc::new(wal);
+        let ingester = Ingester::open(lake).await?;
+        let flusher = Flusher::new(wal.clone(), ingester, config.flush.clone());
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Io {
+                context: format!("cannot listen on {}", config.listen),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Io {
+            context: "reading the ingest listening address".into(),
+            source,
+        })?;
+        let state = Arc::new(AppState {
+            wal,
+            token: config.token.into_bytes(),
+            max_body,
+            body_timeout: config.body_timeout,
+            flusher: flusher.status(),
+        });
+        Ok(IngestServer {
+            listener,
+            addr,
+            state,
+            flusher,
+        })
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The write-ahead log.
+    pub fn wal(&self) -> &Arc<Wal> {
+        &self.state.wal
+    }
+
+    /// Serves until `shutdown` resolves: the flusher first flushes what the WAL replayed, then
+    /// runs on its trigger; on shutdown, open requests finish and a final flush runs.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
+        let http = async move {
+            serve_http(self.listener, router(self.state), shutdown).await;
+            let _ = stop_flusher.send(());
+        };
+        // On this task (not spawned): the flusher's decoding runs on the blocking pool, and
+        // each connection is a task of its own.
+        let flusher = self.flusher.run(async move {
+            let _ = flusher_stopped.await;
+        });
+        tokio::join!(http, flusher);
+        Ok(())
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/ingest/{table}", post(ingest))
+        .route("/healthz", get(healthz))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such endpoint: POST /v1/ingest/{table} or GET /healthz",
+            )
+        })
+        .with_state(state)
+}
+
+/// Accepts connections until `shutdown`, then lets open requests finish.
+async fn serve_http(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let (closing, closing_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                tracing::warn!("ingest listener: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            tracing::warn!(
+                "ingest listener: {MAX_CONNECTIONS} connections open, closing a new one"
+            );
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let mut closing = closing_rx.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .keep_alive(true);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                served = conn.as_mut() => {
+                    if let Err(e) = served {
+                        tracing::debug!("ingest connection: {e}");
+                    }
+                }
+                () = async { let _ = closing.wait_for(|c| *c).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("ingest listener: closing connections still open after {SHUTDOWN_GRACE:?}");
+        connections.shutdown().await;
+    }
+}
+
+/// A JSON answer.
+fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("encoding a JSON answer: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A JSON error body.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    json(status, &serde_json::json!({ "error": message.into() }))
+}
+
+/// Compares without stopping at the first difference (the length is not secret).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0u8, |acc, (x, y)| std::hint::black_box(acc | (x ^ y)));
+    diff == 0
+}
+
+fn authorized(headers: &HeaderMap, token: &[u8]) -> bool {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return false;
+    };
+    let value = value.as_bytes();
+    let scheme = b"bearer ";
+    if value.len() < scheme.len() || !value[..scheme.len()].eq_ignore_ascii_case(scheme) {
+        return false;
+    }
+    constant_time_eq(value[scheme.len()..].trim_ascii(), token)
+}
+
+/// One rejected line in a response.
+#[derive(Debug, serde::Serialize)]
+struct RejectJson {
+    line: u64,
+    column: Option<String>,
+    reason: String,
+}
+
+/// The answer to an ingest request.
+#[derive(Debug, serde::Serialize)]
+struct IngestJson {
+    accepted: u64,
+    rejected: u64,
+    rejects: Vec<RejectJson>,
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// The non-blank lines of `body` not rejected, joined with `\n`, and how many there are.
+fn accepted_lines(body: &[u8], rejected: &HashSet<u64>) -> (Vec<u8>, u64) {
+    let mut out = Vec::with_capacity(body.len());
+    let mut rows = 0;
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let number = i as u64 + 1;
+        if line.trim_ascii().is_empty() || rejected.contains(&number) {
+            continue;
+        }
+        if rows > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(line);
+        rows += 1;
+    }
+    (out, rows)
+}
+
+async fn ingest(
+    State(state): State<Arc<AppState>>,
+    Path(table): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !authorized(&headers, &state.token) {
+        let mut response = error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token (Authorization: Bearer <CHATLAKE_INGEST_TOKEN>)",
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    let Some(def) = crate::lake::schema::table(&table) else {
+        return error(StatusCode::NOT_FOUND, format!("unknown table '{table}'"));
+    };
+    if def.derived {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("table '{table}' is derived from the other tables: chatlake writes it itself"),
+        );
+    }
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is larger than the limit of {} bytes (--ingest-max-body): split it",
+                state.max_body
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > state.max_body as u64) {
+        return too_large();
+    }
+    let body: Bytes = match tokio::time::timeout(
+        state.body_timeout,
+        axum::body::to_bytes(body, state.max_body),
+    )
+    .await
+    {
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    state.body_timeout.as_secs()
+                ),
+            );
+        }
+        Ok(Err(e)) if is_length_limit(&e) => return too_large(),
+        Ok(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+        Ok(Ok(body)) => body,
+    };
+
+    let ingested_at = chrono::Utc::now().timestamp_micros();
+    let decoded = tokio::task::spawn_blocking(move || {
+        let decoded = decode_ndjson(def, &body, 1, &DecodeOptions::default(), ingested_at);
+        decoded.map(|d| (d, body))
+    })
+    .await;
+    let (decoded, body): (Decoded, Bytes) = match decoded {
+        Ok(Ok(decoded)) => decoded,
+        Ok(Err(e)) => return error(StatusCode::BAD_REQUEST, crate::error::report(&e)),
+        Err(e) => {
+            tracing::error!("decoding an ingest request: {e}");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "decoding the body failed",
+            );
+        }
+    };
+    let rejected: HashSet<u64> = decoded.rejects.iter().map(|r| r.line).collect();
+    let (lines, rows) = accepted_lines(&body, &rejected);
+    if rows != decoded.batch.num_rows() as u64 {
+        tracing::error!(
+            "ingest into {table}: {rows} lines left after the rejects, but {} rows decoded",
+            decoded.batch.num_rows()
+        );
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the accepted lines could not be told apart from the rejected ones: nothing was written",
+        );
+    }
+    let answer = IngestJson {
+        accepted: rows,
+        rejected: decoded.rejects.len() as u64,
+        rejects: decoded
+            .rejects
+            .into_iter()
+            .map(|r| RejectJson {
+                line: r.line,
+                column: r.column,
+                reason: r.reason,
+            })
+            .collect(),
+    };
+    if rows == 0 {
+        if answer.rejected == 0 {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the body holds no rows (NDJSON: one JSON object per line)",
+            );
+        }
+        return json(StatusCode::UNPROCESSABLE_ENTITY, &answer);
+    }
+    let Ok(rows32) = u32::try_from(rows) else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "too many rows in one body");
+    };
+    match state
+        .wal
+        .append(def.name, ingested_at, rows32, &lines)
+        .await
+    {
+        Ok(()) => json(StatusCode::OK, &answer),
+        Err(AppendError::TooLarge(why)) => error(StatusCode::PAYLOAD_TOO_LARGE, why),
+        Err(e) => {
+            let mut response = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{e}; nothing of this request was stored"),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let backlog = state.wal.backlog();
+    let now = chrono::Utc::now().timestamp_micros();
+    let oldest_age = backlog
+        .oldest_ingested_at
+        .map(|at| (now - at).max(0) as f64 / 1e6);
+    let flusher = state
+        .flusher
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let full = backlog.bytes >= backlog.max_bytes;
+    let body = serde_json::json!({
+        "status": if full { "wal_full" } else { "ready" },
+        "wal": {
+            "segments": backlog.segments,
+            "records": backlog.records,
+            "rows": backlog.rows,
+            "bytes": backlog.bytes,
+            "max_bytes": backlog.max_bytes,
+            "oldest_age_seconds": oldest_age,
+            "fsyncs": state.wal.fsyncs(),
+        },
+        "flusher": flusher,
+    });
+    let status = if full {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    json(status, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("ten").unwrap_err().contains("not a size"));
+        assert!(
+            parse_size("3 parsecs")
+                .unwrap_err()
+                .contains("unknown size unit")
+        );
+    }
+
+    #[test]
+    fn bearer_tokens_must_match_exactly() {
+        let mut headers = HeaderMap::new();
+        assert!(!authorized(&headers, b"s3cret"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cret"),
+        );
+        assert!(authorized(&headers, b"s3cret"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer s3cret"),
+        );
+        assert!(authorized(&headers, b"s3cret"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cre"),
+        );
+        assert!(!authorized(&headers, b"s3cret"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic s3cret"),
+        );
+        assert!(!authorized(&headers, b"s3cret"));
+    }
+
+    #[test]
+    fn accepted_lines_skip_blanks_and_rejects() {
+        let body = b"{\"a\":1}\n\n{\"a\":2}\r\n{\"a\":3}\n";
+        let (lines, rows) = accepted_lines(body, &HashSet::from([3]));
+        assert_eq!(rows, 2);
+        assert_eq!(lines, b"{\"a\":1}\n{\"a\":3}".to_vec());
+    }
+}

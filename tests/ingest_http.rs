@@ -1,0 +1,555 @@
+//! The HTTP ingest API of `chatlake serve --ingest-listen`, as a platform uses it: rows posted
+//! over keep-alive HTTP land in the lake once, the server killed with SIGKILL at random moments
+//! loses no acknowledged row and doubles none, and bad requests get clear JSON answers.
+//!
+//! The server is the real binary; the client is a few lines of HTTP/1.1 over `TcpStream` (the
+//! crate has no HTTP client), the lake is read back over pgwire.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chatlake::generate::GenerateConfig;
+use chatlake::lake::StoreOptions;
+
+const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
+const TOKEN: &str = "test-token-0123456789";
+
+/// A fresh small lake (every table present) under the test's temporary directory.
+fn small_lake(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-http-{name}"));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let lake = dir.join("lake");
+    let cfg = GenerateConfig {
+        tenants: 1,
+        contacts: 50,
+        days: 2,
+        seed: 3,
+        end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"),
+        messages_target: None,
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(common::write_lake(
+        &lake.to_string_lossy(),
+        &StoreOptions::default(),
+        &cfg,
+    ));
+    dir
+}
+
+/// A running `chatlake serve` with the ingest listener.
+struct Server {
+    child: Child,
+    pg_port: u16,
+    http: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let lake = dir.join("lake");
+        let wal = dir.join("wal");
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--lake",
+                &lake.to_string_lossy(),
+                "--listen",
+                "127.0.0.1:0",
+                "--ingest-listen",
+                "127.0.0.1:0",
+                "--wal-dir",
+                &wal.to_string_lossy(),
+            ])
+            .args(extra)
+            .env("CHATLAKE_INGEST_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn serve");
+        // "chatlake X serving <lake> on 127.0.0.1:P, ingest on 127.0.0.1:Q (ready ..."
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains(", ingest on ") {
+                    let _ = tx.send(line.clone());
+                }
+                let mut log = sink.lock().expect("log");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let Ok(banner) = rx.recv_timeout(Duration::from_secs(120)) else {
+            let _ = child.kill();
+            panic!("server did not start: {}", log.lock().expect("log"));
+        };
+        let pg_port = banner
+            .split(" on 127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("pg port in {banner}"));
+        let http = banner
+            .split(", ingest on ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("ingest address in {banner}"));
+        Server {
+            child,
+            pg_port,
+            http,
+            log,
+        }
+    }
+
+    /// SIGKILL (`Child::kill`), and wait for the process to be gone.
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 response.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A keep-alive HTTP/1.1 connection.
+struct Client {
+    stream: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> std::io::Result<Client> {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        stream.set_nodelay(true)?;
+        Ok(Client {
+            stream: BufReader::new(stream),
+        })
+    }
+
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: chatlake\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(token) = token {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        head.push_str("\r\n");
+        let stream = self.stream.get_mut();
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
+        stream.flush()?;
+
+        let mut status_line = String::new();
+        if self.stream.read_line(&mut status_line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line {status_line:?}")))?;
+        let mut headers = Vec::new();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if self.stream.read_line(&mut line)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                let (name, value) = (name.trim().to_string(), value.trim().to_string());
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.parse().unwrap_or(0);
+                }
+                headers.push((name, value));
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body)?;
+        Ok(Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).to_string(),
+        })
+    }
+
+    fn post(&mut self, table: &str, body: &[u8]) -> std::io::Result<Response> {
+        self.request("POST", &format!("/v1/ingest/{table}"), Some(TOKEN), body)
+    }
+}
+
+/// One `analytics_events` row whose `label` is its unique id.
+fn event_row(run: &str, id: u64) -> String {
+    format!(
+        r#"{{"tenant_id":"it-tenant","channel_id":"it-channel","contact_id":"c{}","ts":"2026-10-30T12:{:02}:{:02}.{:06}Z","category":"{run}","action":"posted","label":"{id}","value":{id}}}"#,
+        id % 97,
+        (id / 60) % 60,
+        id % 60,
+        id % 1_000_000
+    )
+}
+
+fn body_of(run: &str, ids: std::ops::Range<u64>) -> Vec<u8> {
+    let mut body = String::new();
+    for id in ids {
+        body.push_str(&event_row(run, id));
+        body.push('\n');
+    }
+    body.into_bytes()
+}
+
+/// `label -> count` of the rows of `category = run`, over pgwire.
+fn counts_by_label(pg_port: u16, run: &str) -> Result<Vec<(u64, i64)>, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let config = format!("host=127.0.0.1 port={pg_port} user=chatlake dbname=chatlake");
+        let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let sql = format!(
+            "SELECT label, count(*) AS n FROM analytics_events WHERE category = '{run}' GROUP BY label"
+        );
+        let rows = client
+            .simple_query(&sql)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let tokio_postgres::SimpleQueryMessage::Row(row) = row {
+                let label: u64 = row
+                    .get(0)
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("label is not an id")?;
+                let n: i64 = row.get(1).and_then(|v| v.parse().ok()).ok_or("count")?;
+                out.push((label, n));
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    })
+}
+
+/// Polls until `done` holds for the counts, or the deadline passes (returns the last counts).
+fn wait_for_counts(
+    pg_port: u16,
+    run: &str,
+    within: Duration,
+    done: impl Fn(&[(u64, i64)]) -> bool,
+) -> Vec<(u64, i64)> {
+    let deadline = Instant::now() + within;
+    loop {
+        let counts = counts_by_label(pg_port, run).unwrap_or_default();
+        if done(&counts) || Instant::now() > deadline {
+            return counts;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
+    let dir = small_lake("api");
+    let server = Server::start(
+        &dir,
+        &["--ingest-max-body", "4KiB", "--flush-interval-ms", "200"],
+    );
+    let mut client = Client::connect(server.http).expect("connect");
+    let run = "api";
+
+    // No token, a wrong token: 401 with a JSON error.
+    let r = client
+        .request("POST", "/v1/ingest/analytics_events", None, b"{}\n")
+        .expect("post");
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("bearer token")
+    );
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    let r = client
+        .request("POST", "/v1/ingest/analytics_events", Some("nope"), b"{}\n")
+        .expect("post");
+    assert_eq!(r.status, 401, "{}", r.body);
+
+    // Unknown table: 404; derived table: 400 (chatlake writes it).
+    let r = client.post("no_such_table", b"{}\n").expect("post");
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no_such_table")
+    );
+    let r = client.post("message_outcomes", b"{}\n").expect("post");
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.json()["error"].as_str().unwrap_or("").contains("derived"));
+
+    // Larger than --ingest-max-body: 413.
+    let big = body_of(run, 0..30);
+    assert!(big.len() > 4096);
+    let r = client.post("analytics_events", &big).expect("post");
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.json()["error"].as_str().unwrap_or("").contains("limit"));
+    // The server did not read that body: it closes the connection rather than reuse it.
+    let mut client = Client::connect(server.http).expect("connect");
+
+    // A body with a bad line: the good lines are acknowledged, the bad one comes back with its
+    // line number and reason.
+    let mut body = body_of(run, 1..2);
+    body.extend_from_slice(
+        br#"{"tenant_id":"it-tenant","ts":"2026-10-30T12:00:00Z","action":"posted","label":"999"}"#,
+    );
+    body.push(b'\n');
+    body.extend_from_slice(b"\n");
+    body.extend_from_slice(&body_of(run, 2..4));
+    let r = client.post("analytics_events", &body).expect("post");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let answer = r.json();
+    assert_eq!(answer["accepted"], 3, "{answer}");
+    assert_eq!(answer["rejected"], 1, "{answer}");
+    let reject = &answer["rejects"][0];
+    assert_eq!(reject["line"], 2, "{answer}");
+    let said = format!("{} {}", reject["column"], reject["reason"]);
+    assert!(
+        said.contains("category"),
+        "the reason names the missing column: {answer}"
+    );
+
+    // Only bad lines: 422, nothing written. No rows at all: 400.
+    let r = client
+        .post("analytics_events", b"not json\n")
+        .expect("post");
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["accepted"], 0);
+    let r = client.post("analytics_events", b"\n\n").expect("post");
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // The acknowledged rows reach the lake, once.
+    let counts = wait_for_counts(server.pg_port, run, Duration::from_secs(60), |c| {
+        c.len() == 3
+    });
+    assert_eq!(counts, vec![(1, 1), (2, 1), (3, 1)], "{}", server.log());
+
+    // /healthz: ready, with the WAL's backlog.
+    let r = client
+        .request("GET", "/healthz", None, b"")
+        .expect("healthz");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let health = r.json();
+    assert_eq!(health["status"], "ready", "{health}");
+    assert!(health["wal"]["bytes"].is_u64(), "{health}");
+    assert!(
+        health["wal"]["fsyncs"].as_u64().unwrap_or(0) >= 1,
+        "{health}"
+    );
+    assert!(
+        health["flusher"]["groups"].as_u64().unwrap_or(0) >= 1,
+        "{health}"
+    );
+    server.kill();
+}
+
+/// What the client knows about the ids it posted.
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Ids whose request got a `200`.
+    acknowledged: Vec<u64>,
+    /// Ids sent in a request whose answer never came (the server died): may or may not be in.
+    unknown: Vec<u64>,
+    /// Requests answered `503` (nothing acknowledged).
+    unavailable: u64,
+}
+
+#[test]
+fn acknowledged_rows_survive_sigkill_exactly_once() {
+    use rand::{Rng, SeedableRng};
+
+    let dir = small_lake("kill");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    eprintln!("seed {seed}");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let run = "durability";
+    let args = ["--flush-interval-ms", "150", "--flush-rows", "500"];
+
+    let server = Server::start(&dir, &args);
+    let address = Arc::new(Mutex::new(Some(server.http)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+
+    // Two keep-alive clients posting 1..=40 rows per request with ids that never repeat.
+    let mut clients = Vec::new();
+    for worker in 0..2u64 {
+        let (address, stop, ledger) = (address.clone(), stop.clone(), ledger.clone());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (worker + 1));
+        clients.push(std::thread::spawn(move || {
+            let mut next = worker * 1_000_000_000;
+            let mut client: Option<Client> = None;
+            while !stop.load(Ordering::Relaxed) {
+                let Some(addr) = *address.lock().expect("address") else {
+                    client = None;
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                if client.is_none() {
+                    client = Client::connect(addr).ok();
+                    if client.is_none() {
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                }
+                let n = rng.random_range(1..=40);
+                let ids = next..next + n;
+                next += n;
+                let answer = client
+                    .as_mut()
+                    .map(|c| c.post("analytics_events", &body_of(run, ids.clone())));
+                let mut ledger = ledger.lock().expect("ledger");
+                match answer {
+                    Some(Ok(r)) if r.status == 200 => {
+                        assert_eq!(r.json()["accepted"], n, "{}", r.body);
+                        ledger.acknowledged.extend(ids);
+                    }
+                    Some(Ok(r)) if r.status == 503 => {
+                        ledger.unavailable += 1;
+                        ledger.unknown.extend(ids);
+                    }
+                    Some(Ok(r)) => panic!("unexpected answer {}: {}", r.status, r.body),
+                    Some(Err(_)) | None => {
+                        ledger.unknown.extend(ids);
+                        client = None;
+                    }
+                }
+            }
+        }));
+    }
+
+    // Kill the server at random moments, restart it on the same WAL and lake.
+    let kills = 4;
+    let mut server = Some(server);
+    for _ in 0..kills {
+        std::thread::sleep(Duration::from_millis(rng.random_range(200..1500)));
+        *address.lock().expect("address") = None;
+        if let Some(s) = server.take() {
+            s.kill();
+        }
+        let restarted = Server::start(&dir, &args);
+        *address.lock().expect("address") = Some(restarted.http);
+        server = Some(restarted);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().expect("client thread");
+    }
+    let server = server.expect("server");
+    let ledger = std::mem::take(&mut *ledger.lock().expect("ledger"));
+    assert!(
+        ledger.acknowledged.len() > 100,
+        "the clients got through: {} rows acknowledged",
+        ledger.acknowledged.len()
+    );
+
+    let mut acknowledged = ledger.acknowledged.clone();
+    acknowledged.sort_unstable();
+    let counts = wait_for_counts(server.pg_port, run, Duration::from_secs(90), |counts| {
+        let present: std::collections::HashSet<u64> = counts.iter().map(|(id, _)| *id).collect();
+        acknowledged.iter().all(|id| present.contains(id))
+    });
+    let present: std::collections::HashMap<u64, i64> = counts.iter().copied().collect();
+    let missing: Vec<u64> = acknowledged
+        .iter()
+        .copied()
+        .filter(|id| !present.contains_key(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged rows missing (first {:?}); server log:\n{}",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        server.log()
+    );
+    let doubled: Vec<(u64, i64)> = counts.iter().copied().filter(|(_, n)| *n > 1).collect();
+    assert!(doubled.is_empty(), "rows stored twice: {doubled:?}");
+    let sent: std::collections::HashSet<u64> = ledger
+        .acknowledged
+        .iter()
+        .chain(&ledger.unknown)
+        .copied()
+        .collect();
+    assert!(
+        counts.iter().all(|(id, _)| sent.contains(id)),
+        "only ids that were sent are stored"
+    );
+    eprintln!(
+        "{kills} kills: {} rows acknowledged, {} unknown at a kill ({} stored), {} answers 503",
+        ledger.acknowledged.len(),
+        ledger.unknown.len(),
+        counts.len() - ledger.acknowledged.len(),
+        ledger.unavailable
+    );
+    server.kill();
+}
