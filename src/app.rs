@@ -157,7 +157,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let config = args.engine.engine_config(&args.lake);
     match args.ingest.config()? {
         None => serve_lake(&config, args.listen, None).await,
-        Some(ingest) => serve_with_ingest(&config, args.listen, ingest).await,
+        Some(ingest) => {
+            let maintenance = args.ingest.maintenance();
+            serve_with_ingest(&config, args.listen, ingest, maintenance).await
+        }
     }
 }
 
@@ -167,6 +170,7 @@ async fn serve_with_ingest(
     config: &EngineConfig,
     listen: std::net::SocketAddr,
     ingest: crate::ingest::http::IngestConfig,
+    maintenance: Option<crate::ingest::maintenance::Maintenance>,
 ) -> Result<()> {
     use crate::ingest::http::IngestServer;
     let started = Instant::now();
@@ -215,8 +219,14 @@ async fn serve_with_ingest(
         shutdown_signal().await;
         let _ = stop.send(true);
     };
+    let lake = engine.lake().clone();
+    let upkeep = async {
+        if let Some(config) = maintenance {
+            crate::ingest::maintenance::run(lake, config, wait(stopped.clone())).await;
+        }
+    };
     let pg = crate::pg::serve(listener, Arc::new(engine), wait(stopped.clone()));
-    let (pg, http, ()) = tokio::join!(pg, ingest.run(wait(stopped)), signal);
+    let (pg, http, (), ()) = tokio::join!(pg, ingest.run(wait(stopped.clone())), signal, upkeep);
     pg?;
     http?;
     eprintln!("chatlake stopped");

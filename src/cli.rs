@@ -174,9 +174,26 @@ pub struct IngestListenArgs {
     #[arg(long, env = "CHATLAKE_FLUSH_ROWS", default_value_t = 100_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub flush_rows: u64,
+    /// Seconds between two rounds of live-lake maintenance while ingesting: compaction of the
+    /// partitions that collected many small files, then a vacuum (0: never).
+    #[arg(long, env = "CHATLAKE_COMPACT_EVERY", default_value_t = 600)]
+    pub compact_every: u64,
+    /// Seconds a file removed by compaction stays on storage before the vacuum deletes it:
+    /// longer than the longest query, which may still be reading it.
+    #[arg(long, env = "CHATLAKE_VACUUM_RETENTION", default_value_t = 3600)]
+    pub vacuum_retention: u64,
 }
 
 impl IngestListenArgs {
+    /// The live-lake maintenance schedule, `None` when turned off.
+    pub fn maintenance(&self) -> Option<crate::ingest::maintenance::Maintenance> {
+        (self.compact_every > 0).then(|| crate::ingest::maintenance::Maintenance {
+            every: std::time::Duration::from_secs(self.compact_every),
+            retention: std::time::Duration::from_secs(self.vacuum_retention),
+            ..Default::default()
+        })
+    }
+
     /// The listener's configuration, `None` when --ingest-listen is not given.
     pub fn config(&self) -> crate::error::Result<Option<crate::ingest::http::IngestConfig>> {
         use crate::ingest::http::{BODY_TIMEOUT, IngestConfig};
