@@ -159,16 +159,26 @@ impl Response {
 /// A keep-alive HTTP/1.1 connection.
 struct Client {
     stream: BufReader<TcpStream>,
+    addr: SocketAddr,
+    /// The last answer was an error: the server may close the connection after it (it did
+    /// not read the body), so the next request opens a new one, as HTTP/1.1 clients do.
+    reopen: bool,
 }
 
 impl Client {
     fn connect(addr: SocketAddr) -> std::io::Result<Client> {
+        Ok(Client {
+            stream: BufReader::new(Self::open(addr)?),
+            addr,
+            reopen: false,
+        })
+    }
+
+    fn open(addr: SocketAddr) -> std::io::Result<TcpStream> {
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;
         stream.set_nodelay(true)?;
-        Ok(Client {
-            stream: BufReader::new(stream),
-        })
+        Ok(stream)
     }
 
     fn request(
@@ -186,6 +196,9 @@ impl Client {
             head.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
         head.push_str("\r\n");
+        if std::mem::take(&mut self.reopen) {
+            self.stream = BufReader::new(Self::open(self.addr)?);
+        }
         let stream = self.stream.get_mut();
         stream.write_all(head.as_bytes())?;
         stream.write_all(body)?;
@@ -221,6 +234,7 @@ impl Client {
         }
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body)?;
+        self.reopen = status >= 400;
         Ok(Response {
             status,
             headers,
