@@ -175,16 +175,7 @@ async fn serve_with_ingest(
     use crate::ingest::http::IngestServer;
     let started = Instant::now();
     let engine = Engine::open(config).await?;
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|source| Error::Io {
-            context: format!("cannot listen on {listen}"),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Io {
-        context: "reading the listening address".into(),
-        source,
-    })?;
+    let (listener, addr) = bind(listen).await?;
     let ingest = IngestServer::start(ingest, engine.lake().clone()).await?;
     let replayed = ingest.wal().replayed().clone();
     eprintln!(
@@ -233,14 +224,8 @@ async fn serve_with_ingest(
     Ok(())
 }
 
-/// Opens the engine over `config`'s lake and serves it until Ctrl-C.
-async fn serve_lake(
-    config: &EngineConfig,
-    listen: std::net::SocketAddr,
-    psql_hint: Option<&str>,
-) -> Result<()> {
-    let started = Instant::now();
-    let engine = Engine::open(config).await?;
+/// Listens on `listen`; returns the listener and the address it got (port 0 picks one).
+async fn bind(listen: std::net::SocketAddr) -> Result<(TcpListener, std::net::SocketAddr)> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| Error::Io {
@@ -251,6 +236,18 @@ async fn serve_lake(
         context: "reading the listening address".into(),
         source,
     })?;
+    Ok((listener, addr))
+}
+
+/// Opens the engine over `config`'s lake and serves it until Ctrl-C.
+async fn serve_lake(
+    config: &EngineConfig,
+    listen: std::net::SocketAddr,
+    psql_hint: Option<&str>,
+) -> Result<()> {
+    let started = Instant::now();
+    let engine = Engine::open(config).await?;
+    let (listener, addr) = bind(listen).await?;
     eprintln!(
         "chatlake {} serving {} on {addr} (ready in {:.1}s; Ctrl-C to stop)",
         env!("CARGO_PKG_VERSION"),
