@@ -73,6 +73,23 @@ pub enum Error {
     /// Invalid configuration or arguments.
     #[error("{0}")]
     Config(String),
+    /// Code we call panicked (a library bug); the task it ran in carries on.
+    #[error("{task} stopped on an internal error (a panic: {message})")]
+    Panicked {
+        /// What was being done.
+        task: &'static str,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+/// The message of a caught panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 /// Result with [`Error`].

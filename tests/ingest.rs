@@ -67,6 +67,12 @@ fn load_samples(lake: &Path) {
         ("messages", "messages.ndjson"),
         ("message_statuses", "message_statuses.ndjson"),
         ("analytics_events", "analytics_events.csv"),
+        ("contact_events", "contact_events.ndjson"),
+        ("flow_events", "flow_events.ndjson"),
+        ("campaign_recipients", "campaign_recipients.csv"),
+        ("comments", "comments.ndjson"),
+        ("chat_events", "chat_events.ndjson"),
+        ("conversations", "conversations.ndjson"),
     ] {
         ok(&ingest(lake, table, &[&sample(file)], &[]));
     }
@@ -140,6 +146,32 @@ fn the_sample_files_load_with_their_derived_columns() {
     assert_eq!(
         sql(&lake, "SELECT count(*), sum(value) FROM analytics_events"),
         vec!["3,1.5"]
+    );
+    // One sample file per other table: every line a row (no key repeats), but conversations.ndjson
+    // sends conv-1 twice.
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT (SELECT count(*) FROM contact_events) AS a, (SELECT count(*) FROM flow_events) AS b, \
+             (SELECT count(*) FROM campaign_recipients) AS c, (SELECT count(*) FROM comments) AS d, \
+             (SELECT count(*) FROM chat_events) AS e"
+        ),
+        vec!["3,3,2,2,3"]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT conversation_id, contact_id, country_code, origin, billable \
+             FROM conversations WHERE source = 'webhook'"
+        ),
+        vec!["conv-1,919811112222,IN,marketing,true"]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT flow_run_id, min(ts), max(ts) FROM flow_events GROUP BY flow_run_id"
+        ),
+        vec!["run-1,2026-10-01T08:05:01Z,2026-10-01T08:09:00Z"]
     );
 }
 
@@ -283,5 +315,69 @@ fn bad_invocations_fail_with_one_clear_line() {
             "expected '{expected}' in {stderr}"
         );
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    }
+}
+
+/// `(table, line)` of each example in README's NDJSON block.
+fn readme_examples() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let block = readme
+        .split("<!-- ndjson-examples -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /ndjson-examples -->").next())
+        .expect("README has the NDJSON examples block");
+    let mut examples = Vec::new();
+    let mut table = None;
+    for line in block.lines() {
+        if let Some(comment) = line.strip_prefix("# ") {
+            table = comment.split_whitespace().next().map(str::to_string);
+        } else if line.starts_with('{') {
+            examples.push((
+                table.clone().expect("a table before its line"),
+                line.to_string(),
+            ));
+        }
+    }
+    examples
+}
+
+#[test]
+fn the_readme_has_an_example_line_of_every_table_and_each_loads() {
+    let examples = readme_examples();
+    let ingestable: Vec<&str> = chatlake::lake::schema::tables()
+        .iter()
+        .map(|t| t.name)
+        .filter(|name| chatlake::ingest::rules::rules(name).is_some())
+        .collect();
+    let mut shown: Vec<&str> = examples.iter().map(|(t, _)| t.as_str()).collect();
+    shown.sort_unstable();
+    let mut expected = ingestable.clone();
+    expected.sort_unstable();
+    assert_eq!(shown, expected, "one README example per ingestable table");
+
+    let lake = fresh_lake("readme");
+    let dir = fresh_lake("readme-files");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for (table, line) in &examples {
+        let file = dir.join(format!("{table}.ndjson"));
+        std::fs::write(&file, format!("{line}\n")).expect("write example");
+        let summary = ok(&ingest(&lake, table, &[&file], &[]));
+        assert!(
+            summary.contains("1 rows read, 1 written"),
+            "{table}: {summary}"
+        );
+    }
+    for table in &ingestable {
+        let filter = if *table == "conversations" {
+            " WHERE source = 'webhook'"
+        } else {
+            ""
+        };
+        assert_eq!(
+            sql(&lake, &format!("SELECT count(*) FROM {table}{filter}")),
+            vec!["1"],
+            "{table}"
+        );
     }
 }

@@ -1,12 +1,15 @@
 //! The HTTP ingest API of `chatlake serve --ingest-listen`, as a platform uses it: rows posted
 //! over keep-alive HTTP land in the lake once, the server killed with SIGKILL at random moments
-//! loses no acknowledged row and doubles none, and bad requests get clear JSON answers.
+//! loses no acknowledged row and doubles none, an object store that goes away during flushes
+//! (moto's S3 server behind a relay the test cuts) and a WAL disk that fills up (a small tmpfs)
+//! lose and double nothing either, and bad requests get clear JSON answers.
 //!
 //! The server is the real binary; the client is a few lines of HTTP/1.1 over `TcpStream` (the
 //! crate has no HTTP client), the lake is read back over pgwire.
 
 mod common;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -56,13 +59,16 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, extra: &[&str]) -> Server {
-        let lake = dir.join("lake");
-        let wal = dir.join("wal");
+        Server::start_on(&dir.join("lake").to_string_lossy(), &dir.join("wal"), extra)
+    }
+
+    /// Serves the lake at `lake` (any lake URL) with its write-ahead log in `wal`.
+    fn start_on(lake: &str, wal: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
                 "--lake",
-                &lake.to_string_lossy(),
+                lake,
                 "--listen",
                 "127.0.0.1:0",
                 "--ingest-listen",
@@ -160,8 +166,8 @@ impl Response {
 struct Client {
     stream: BufReader<TcpStream>,
     addr: SocketAddr,
-    /// The last answer was an error: the server may close the connection after it (it did
-    /// not read the body), so the next request opens a new one, as HTTP/1.1 clients do.
+    /// The server said it closes the connection (`Connection: close`, as after a body it did
+    /// not read): the next request opens a new one, as HTTP/1.1 clients do.
     reopen: bool,
 }
 
@@ -234,7 +240,9 @@ impl Client {
         }
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body)?;
-        self.reopen = status >= 400;
+        self.reopen = headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
         Ok(Response {
             status,
             headers,
@@ -345,6 +353,8 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
         .request("POST", "/v1/ingest/analytics_events", Some("nope"), b"{}\n")
         .expect("post");
     assert_eq!(r.status, 401, "{}", r.body);
+    // The server read the small refused bodies: the connection is still good.
+    assert!(!client.reopen, "keep-alive after a 401: {:?}", r.headers);
 
     // Unknown table: 404; derived table: 400 (chatlake writes it).
     let r = client.post("no_such_table", b"{}\n").expect("post");
@@ -358,6 +368,7 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
     let r = client.post("message_outcomes", b"{}\n").expect("post");
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.json()["error"].as_str().unwrap_or("").contains("derived"));
+    assert!(!client.reopen, "keep-alive after a 400: {:?}", r.headers);
 
     // Larger than --ingest-max-body: 413.
     let big = body_of(run, 0..30);
@@ -366,7 +377,11 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.json()["error"].as_str().unwrap_or("").contains("limit"));
     // The server did not read that body: it closes the connection rather than reuse it.
-    let mut client = Client::connect(server.http).expect("connect");
+    assert!(
+        client.reopen,
+        "Connection: close after a 413: {:?}",
+        r.headers
+    );
 
     // A body with a bad line: the good lines are acknowledged, the bad one comes back with its
     // line number and reason.
@@ -405,12 +420,20 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
     });
     assert_eq!(counts, vec![(1, 1), (2, 1), (3, 1)], "{}", server.log());
 
-    // /healthz: ready, with the WAL's backlog.
-    let r = client
-        .request("GET", "/healthz", None, b"")
-        .expect("healthz");
-    assert_eq!(r.status, 200, "{}", r.body);
-    let health = r.json();
+    // /healthz: ready, with the WAL's backlog; the flusher counts the group once it has also
+    // re-derived and released it, a moment after the rows become visible.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let r = client
+            .request("GET", "/healthz", None, b"")
+            .expect("healthz");
+        assert_eq!(r.status, 200, "{}", r.body);
+        let health = r.json();
+        if health["flusher"]["groups"].as_u64().unwrap_or(0) >= 1 || Instant::now() > deadline {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(health["status"], "ready", "{health}");
     assert!(health["wal"]["bytes"].is_u64(), "{health}");
     assert!(
@@ -424,112 +447,135 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
     server.kill();
 }
 
-/// What the client knows about the ids it posted.
+/// What the clients know about the ids they posted.
 #[derive(Debug, Default)]
 struct Ledger {
     /// Ids whose request got a `200`.
     acknowledged: Vec<u64>,
     /// Ids sent in a request whose answer never came (the server died): may or may not be in.
     unknown: Vec<u64>,
-    /// Requests answered `503` (nothing acknowledged).
-    unavailable: u64,
+    /// Ids of requests answered `503`: nothing of them may be stored.
+    refused: Vec<u64>,
 }
 
-#[test]
-fn acknowledged_rows_survive_sigkill_exactly_once() {
-    use rand::{Rng, SeedableRng};
+/// Keep-alive clients posting 1..=40 `analytics_events` rows per request (ids never repeat)
+/// to whatever address [`Posters::point_at`] last gave, writing down every answer.
+struct Posters {
+    address: Arc<Mutex<Option<SocketAddr>>>,
+    stop: Arc<AtomicBool>,
+    ledger: Arc<Mutex<Ledger>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
 
-    let dir = small_lake("kill");
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    eprintln!("seed {seed}");
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let run = "durability";
-    let args = ["--flush-interval-ms", "150", "--flush-rows", "500"];
+impl Posters {
+    /// `workers` clients, each waiting `pause` after every answer.
+    fn start(run: &str, address: SocketAddr, workers: u64, pause: Duration, seed: u64) -> Posters {
+        use rand::{Rng, SeedableRng};
 
-    let server = Server::start(&dir, &args);
-    let address = Arc::new(Mutex::new(Some(server.http)));
-    let stop = Arc::new(AtomicBool::new(false));
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
-
-    // Two keep-alive clients posting 1..=40 rows per request with ids that never repeat.
-    let mut clients = Vec::new();
-    for worker in 0..2u64 {
-        let (address, stop, ledger) = (address.clone(), stop.clone(), ledger.clone());
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (worker + 1));
-        clients.push(std::thread::spawn(move || {
-            let mut next = worker * 1_000_000_000;
-            let mut client: Option<Client> = None;
-            while !stop.load(Ordering::Relaxed) {
-                let Some(addr) = *address.lock().expect("address") else {
-                    client = None;
-                    std::thread::sleep(Duration::from_millis(20));
-                    continue;
-                };
-                if client.is_none() {
-                    client = Client::connect(addr).ok();
-                    if client.is_none() {
+        let posters = Posters {
+            address: Arc::new(Mutex::new(Some(address))),
+            stop: Arc::new(AtomicBool::new(false)),
+            ledger: Arc::new(Mutex::new(Ledger::default())),
+            threads: Vec::new(),
+        };
+        let mut threads = Vec::new();
+        for worker in 0..workers {
+            let (address, stop, ledger) = (
+                posters.address.clone(),
+                posters.stop.clone(),
+                posters.ledger.clone(),
+            );
+            let run = run.to_string();
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (worker + 1));
+            threads.push(std::thread::spawn(move || {
+                let mut next = worker * 1_000_000_000;
+                let mut client: Option<Client> = None;
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(addr) = *address.lock().expect("address") else {
+                        client = None;
                         std::thread::sleep(Duration::from_millis(20));
                         continue;
+                    };
+                    if client.is_none() {
+                        client = Client::connect(addr).ok();
+                        if client.is_none() {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                    }
+                    let n = rng.random_range(1..=40);
+                    let ids = next..next + n;
+                    next += n;
+                    let answer = client
+                        .as_mut()
+                        .map(|c| c.post("analytics_events", &body_of(&run, ids.clone())));
+                    std::thread::sleep(pause);
+                    let mut ledger = ledger.lock().expect("ledger");
+                    match answer {
+                        Some(Ok(r)) if r.status == 200 => {
+                            assert_eq!(r.json()["accepted"], n, "{}", r.body);
+                            ledger.acknowledged.extend(ids);
+                        }
+                        Some(Ok(r)) if r.status == 503 => {
+                            assert!(
+                                r.json()["error"]
+                                    .as_str()
+                                    .unwrap_or("")
+                                    .contains("nothing of this request was stored"),
+                                "{}",
+                                r.body
+                            );
+                            ledger.refused.extend(ids);
+                            drop(ledger);
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        Some(Ok(r)) => panic!("unexpected answer {}: {}", r.status, r.body),
+                        Some(Err(_)) | None => {
+                            ledger.unknown.extend(ids);
+                            client = None;
+                        }
                     }
                 }
-                let n = rng.random_range(1..=40);
-                let ids = next..next + n;
-                next += n;
-                let answer = client
-                    .as_mut()
-                    .map(|c| c.post("analytics_events", &body_of(run, ids.clone())));
-                let mut ledger = ledger.lock().expect("ledger");
-                match answer {
-                    Some(Ok(r)) if r.status == 200 => {
-                        assert_eq!(r.json()["accepted"], n, "{}", r.body);
-                        ledger.acknowledged.extend(ids);
-                    }
-                    Some(Ok(r)) if r.status == 503 => {
-                        ledger.unavailable += 1;
-                        ledger.unknown.extend(ids);
-                    }
-                    Some(Ok(r)) => panic!("unexpected answer {}: {}", r.status, r.body),
-                    Some(Err(_)) | None => {
-                        ledger.unknown.extend(ids);
-                        client = None;
-                    }
-                }
-            }
-        }));
+            }));
+        }
+        Posters { threads, ..posters }
     }
 
-    // Kill the server at random moments, restart it on the same WAL and lake.
-    let kills = 4;
-    let mut server = Some(server);
-    for _ in 0..kills {
-        std::thread::sleep(Duration::from_millis(rng.random_range(200..1500)));
-        *address.lock().expect("address") = None;
-        if let Some(s) = server.take() {
-            s.kill();
+    /// Sends the next requests to `address` (`None`: wait).
+    fn point_at(&self, address: Option<SocketAddr>) {
+        *self.address.lock().expect("address") = address;
+    }
+
+    /// Rows acknowledged so far.
+    fn acknowledged(&self) -> usize {
+        self.ledger.lock().expect("ledger").acknowledged.len()
+    }
+
+    /// Ids refused with `503` so far.
+    fn refused(&self) -> usize {
+        self.ledger.lock().expect("ledger").refused.len()
+    }
+
+    /// Stops the clients and hands over what they wrote down.
+    fn finish(self) -> Ledger {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads {
+            thread.join().expect("client thread");
         }
-        let restarted = Server::start(&dir, &args);
-        *address.lock().expect("address") = Some(restarted.http);
-        server = Some(restarted);
+        std::mem::take(&mut *self.ledger.lock().expect("ledger"))
     }
-    std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, Ordering::Relaxed);
-    for client in clients {
-        client.join().expect("client thread");
-    }
-    let server = server.expect("server");
-    let ledger = std::mem::take(&mut *ledger.lock().expect("ledger"));
+}
+
+/// Waits until every acknowledged id is in the lake, then checks each is there once, that only
+/// ids that were sent are there and that no refused id is; returns the stored ids' count.
+fn assert_exactly_once(server: &Server, run: &str, ledger: &Ledger) -> usize {
     assert!(
         ledger.acknowledged.len() > 100,
         "the clients got through: {} rows acknowledged",
         ledger.acknowledged.len()
     );
-
-    let mut acknowledged = ledger.acknowledged.clone();
-    acknowledged.sort_unstable();
-    let counts = wait_for_counts(server.pg_port, run, Duration::from_secs(90), |counts| {
+    let acknowledged = &ledger.acknowledged;
+    let counts = wait_for_counts(server.pg_port, run, Duration::from_secs(120), |counts| {
         let present: std::collections::HashSet<u64> = counts.iter().map(|(id, _)| *id).collect();
         acknowledged.iter().all(|id| present.contains(id))
     });
@@ -554,16 +600,342 @@ fn acknowledged_rows_survive_sigkill_exactly_once() {
         .chain(&ledger.unknown)
         .copied()
         .collect();
+    let strays: Vec<u64> = counts
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !sent.contains(id))
+        .collect();
     assert!(
-        counts.iter().all(|(id, _)| sent.contains(id)),
-        "only ids that were sent are stored"
+        strays.is_empty(),
+        "ids stored that were refused or never sent: {:?}",
+        &strays[..strays.len().min(10)]
     );
+    counts.len()
+}
+
+/// A seed from the clock, printed so a failure can be replayed.
+fn clock_seed() -> u64 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    eprintln!("seed {seed}");
+    seed
+}
+
+#[test]
+fn acknowledged_rows_survive_sigkill_exactly_once() {
+    use rand::{Rng, SeedableRng};
+
+    let dir = small_lake("kill");
+    let seed = clock_seed();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let run = "durability";
+    let args = ["--flush-interval-ms", "150", "--flush-rows", "500"];
+
+    let server = Server::start(&dir, &args);
+    let posters = Posters::start(run, server.http, 2, Duration::ZERO, seed);
+
+    // Kill the server at random moments, restart it on the same WAL and lake.
+    let kills = 4;
+    let mut server = Some(server);
+    for _ in 0..kills {
+        std::thread::sleep(Duration::from_millis(rng.random_range(200..1500)));
+        posters.point_at(None);
+        if let Some(s) = server.take() {
+            s.kill();
+        }
+        let restarted = Server::start(&dir, &args);
+        posters.point_at(Some(restarted.http));
+        server = Some(restarted);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let ledger = posters.finish();
+    let server = server.expect("server");
+    let stored = assert_exactly_once(&server, run, &ledger);
     eprintln!(
-        "{kills} kills: {} rows acknowledged, {} unknown at a kill ({} stored), {} answers 503",
+        "{kills} kills: {} rows acknowledged, {} unknown at a kill ({} stored), {} refused",
         ledger.acknowledged.len(),
         ledger.unknown.len(),
-        counts.len() - ledger.acknowledged.len(),
-        ledger.unavailable
+        stored - ledger.acknowledged.len(),
+        ledger.refused.len()
     );
     server.kill();
+}
+
+/// A TCP relay in front of a server that the test can take down (connections refused, open
+/// ones cut mid-request) and bring back on the same port: an object store going away.
+struct Outage {
+    port: u16,
+    down: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Outage {
+    fn relay_to(upstream: SocketAddr) -> Outage {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind relay");
+        let port = listener.local_addr().expect("relay address").port();
+        let down = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (is_down, stopping) = (down.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut listener = Some(listener);
+            // Open connections by id (both sockets), forgotten when the client side ends.
+            let open: Arc<Mutex<HashMap<u64, [TcpStream; 2]>>> = Arc::default();
+            let mut next_id = 0u64;
+            while !stopping.load(Ordering::Relaxed) {
+                if is_down.load(Ordering::Relaxed) {
+                    // Refuse new connections and cut the open ones.
+                    listener = None;
+                    for [client, server] in open.lock().expect("open").drain().map(|(_, s)| s) {
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                let current = match listener.take() {
+                    Some(l) => l,
+                    None => match std::net::TcpListener::bind(("127.0.0.1", port)) {
+                        Ok(l) => l,
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(10));
+                            continue;
+                        }
+                    },
+                };
+                current.set_nonblocking(true).expect("nonblocking");
+                match current.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        if let Ok(server) = TcpStream::connect(upstream) {
+                            next_id += 1;
+                            relay_connection(next_id, client, server, &open);
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(_) => {}
+                }
+                listener = Some(current);
+            }
+        });
+        Outage {
+            port,
+            down,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::Relaxed);
+    }
+}
+
+/// Copies bytes both ways between `client` and `server` on two threads, registering the pair in
+/// `open` (so an outage can cut it) until the client side ends.
+fn relay_connection(
+    id: u64,
+    client: TcpStream,
+    server: TcpStream,
+    open: &Arc<Mutex<HashMap<u64, [TcpStream; 2]>>>,
+) {
+    let (Ok(c1), Ok(c2), Ok(s1), Ok(s2)) = (
+        client.try_clone(),
+        client.try_clone(),
+        server.try_clone(),
+        server.try_clone(),
+    ) else {
+        return;
+    };
+    open.lock().expect("open").insert(id, [client, server]);
+    let registry = open.clone();
+    std::thread::spawn(move || {
+        let (mut from, mut to) = (c1, s1);
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Write);
+        registry.lock().expect("open").remove(&id);
+    });
+    std::thread::spawn(move || {
+        let (mut from, mut to) = (s2, c2);
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn an_object_store_outage_during_flushes_loses_and_doubles_nothing() {
+    let moto = common::moto::start_moto();
+    common::moto::create_bucket(&moto.endpoint, "ingest-outage");
+    let upstream: SocketAddr = moto
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .expect("moto address");
+    let relay = Outage::relay_to(upstream);
+    let lake = "s3://ingest-outage/lake";
+    let direct = StoreOptions {
+        endpoint: Some(moto.endpoint.clone()),
+        region: Some("us-east-1".into()),
+        access_key_id: Some("test".into()),
+        secret_access_key: Some("test".into()),
+        allow_http: true,
+    };
+    let cfg = GenerateConfig {
+        tenants: 1,
+        contacts: 30,
+        days: 1,
+        seed: 5,
+        end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"),
+        messages_target: None,
+    };
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(common::write_lake(lake, &direct, &cfg));
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ingest-http-outage");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+    let endpoint = relay.endpoint();
+    let server = Server::start_on(
+        lake,
+        &dir.join("wal"),
+        &[
+            "--s3-endpoint",
+            &endpoint,
+            "--s3-region",
+            "us-east-1",
+            "--s3-access-key-id",
+            "test",
+            "--s3-secret-access-key",
+            "test",
+            "--flush-interval-ms",
+            "150",
+            "--flush-rows",
+            "300",
+        ],
+    );
+    let run = "outage";
+    // About 2,000 rows/s: the flushes, not the clients, are what the outages hit.
+    let posters = Posters::start(run, server.http, 2, Duration::from_millis(10), clock_seed());
+
+    // Three outages of the store, each while the flusher has rows to commit.
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(700));
+        let before = posters.acknowledged();
+        relay.set_down(true);
+        std::thread::sleep(Duration::from_secs(3));
+        let during = posters.acknowledged() - before;
+        assert!(
+            during > 0,
+            "the API keeps acknowledging into the WAL while the store is down"
+        );
+        relay.set_down(false);
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let ledger = posters.finish();
+    assert!(
+        ledger.refused.is_empty(),
+        "no 503 below the WAL bound: {} refused",
+        ledger.refused.len()
+    );
+    let stored = assert_exactly_once(&server, run, &ledger);
+    assert_eq!(stored, ledger.acknowledged.len(), "every answer came");
+    eprintln!("3 outages: {stored} rows acknowledged and stored once");
+}
+
+/// A small tmpfs mounted for the test, unmounted on drop.
+struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `size` at `path`; `None` where mounting is not allowed (not root).
+    fn mount(path: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(path).expect("mountpoint");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| SmallDisk {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+#[test]
+fn a_full_wal_disk_answers_503_keeps_nothing_refused_and_recovers() {
+    let dir = small_lake("disk-full");
+    let wal = dir.join("wal");
+    let Some(disk) = SmallDisk::mount(&wal, "512k") else {
+        // CI runs as root (like this project's machines): there the test must run.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cannot mount a tmpfs for the WAL (needs root)"
+        );
+        eprintln!("skipped: cannot mount a tmpfs (needs root)");
+        return;
+    };
+    // Flushes far apart: the posters fill the 512 KiB disk long before the first one.
+    let server = Server::start_on(
+        &dir.join("lake").to_string_lossy(),
+        &disk.path,
+        &["--flush-interval-ms", "4000", "--flush-rows", "1000000"],
+    );
+    let run = "disk-full";
+    let posters = Posters::start(run, server.http, 2, Duration::ZERO, clock_seed());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while posters.refused() == 0 {
+        assert!(Instant::now() < deadline, "the disk never filled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // After the flush releases the segments the disk has room again.
+    let full_at = posters.acknowledged();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while posters.acknowledged() < full_at + 2_000 {
+        assert!(
+            Instant::now() < deadline,
+            "the API did not recover after the flush; log:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ledger = posters.finish();
+    assert!(!ledger.refused.is_empty());
+    let stored = assert_exactly_once(&server, run, &ledger);
+    assert!(
+        server.log().contains("No space left on device"),
+        "the log names the cause:\n{}",
+        server.log()
+    );
+    eprintln!(
+        "disk full: {stored} rows stored once, {} refused with 503 and absent",
+        ledger.refused.len()
+    );
+    drop(server);
 }

@@ -515,7 +515,16 @@ impl Decoder {
         {
             cells[contact] = Cell::Text(Cow::Owned(wa.clone()));
         }
-        if let Some(wa) = &wa_id {
+        // Tables without `wa_id` (conversations) name the contact by its WhatsApp id.
+        let phone = wa_id.clone().or_else(|| {
+            d.contact_id
+                .filter(|_| d.wa_id.is_none())
+                .and_then(|i| cells[i].text())
+                .map(|s| s.trim().trim_start_matches('+'))
+                .filter(|s| looks_like_phone(s))
+                .map(str::to_string)
+        });
+        if let Some(wa) = &phone {
             let need_country = d.country_code.is_some_and(|i| cells[i].is_null());
             let need_code = d.calling_code.is_some_and(|i| cells[i].is_null());
             if need_country || need_code {
@@ -710,6 +719,11 @@ fn arrow_row_text(batch: &RecordBatch, row: usize) -> String {
         let _ = writer.finish();
     }
     String::from_utf8_lossy(&out).trim_end().to_string()
+}
+
+/// Whether `id` can be a WhatsApp id: 7 to 15 digits (E.164 without the `+`).
+fn looks_like_phone(id: &str) -> bool {
+    (7..=15).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

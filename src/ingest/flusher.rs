@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
+use futures::FutureExt;
 
 use crate::error::{Error, Result};
 use crate::ingest::commit::{Ingester, Touched, Txn};
@@ -283,7 +284,18 @@ impl Flusher {
             return Ok(GroupFlushed::default());
         };
         let version = last.seq;
-        let result = self.try_flush_group(group, version).await;
+        // A library panicking mid-flush (delta-rs 1.1.3 aborts an upload it already shut down
+        // when closing a Parquet file fails on S3) must not end the flusher: it is a failed
+        // attempt like any other, retried from the WAL.
+        let result = std::panic::AssertUnwindSafe(self.try_flush_group(group, version))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(Error::Panicked {
+                    task: "flushing the write-ahead log",
+                    message: crate::error::panic_message(panic.as_ref()),
+                })
+            });
         match &result {
             Ok(flushed) => self.set_status(|s| {
                 s.groups += 1;

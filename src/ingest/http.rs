@@ -17,6 +17,10 @@
 //! | - WAL full or a disk error    | `503 {"error"}` with `Retry-After`; nothing acknowledged                 |
 //! | `GET /healthz`                | `200 {"status": "ready", "wal": {...backlog}, "flusher": {...}}`; `503` while the WAL is full |
 //!
+//! A `401`, `404` or derived-table `400` reads and drops a small body first ([`DRAIN_LIMIT`]) so
+//! the keep-alive connection stays usable; `413`, `408` and an unreadable body answer with
+//! `Connection: close`.
+//!
 //! HTTP/1.1 with keep-alive, on hyper's connection driver (for its header read timeout) with
 //! axum routes, at most [`MAX_CONNECTIONS`] connections. On shutdown the listener stops
 //! accepting, open requests finish (up to [`SHUTDOWN_GRACE`]), then the flusher makes its final
@@ -361,6 +365,27 @@ fn accepted_lines(body: &[u8], rejected: &HashSet<u64>) -> (Vec<u8>, u64) {
     (out, rows)
 }
 
+/// A request refused before its body was read has the body read and dropped up to this size,
+/// so the client's keep-alive connection stays usable; a larger one closes the connection.
+const DRAIN_LIMIT: usize = 64 << 10;
+/// How long a refused request's body may take to arrive before the connection is closed.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `response` with `Connection: close`: the body was not read, so the connection cannot carry
+/// another request and the client learns it before sending one.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// `response`, after reading and dropping a small `body` (see [`DRAIN_LIMIT`]).
+async fn refuse(body: Body, response: Response) -> Response {
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, axum::body::to_bytes(body, DRAIN_LIMIT)).await;
+    response
+}
+
 async fn ingest(
     State(state): State<Arc<AppState>>,
     Path(table): Path<String>,
@@ -375,25 +400,27 @@ async fn ingest(
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+        return refuse(body, response).await;
     }
     let Some(def) = crate::lake::schema::table(&table) else {
-        return error(StatusCode::NOT_FOUND, format!("unknown table '{table}'"));
+        let response = error(StatusCode::NOT_FOUND, format!("unknown table '{table}'"));
+        return refuse(body, response).await;
     };
     if def.derived {
-        return error(
+        let response = error(
             StatusCode::BAD_REQUEST,
             format!("table '{table}' is derived from the other tables: chatlake writes it itself"),
         );
+        return refuse(body, response).await;
     }
     let too_large = || {
-        error(
+        closing(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "the body is larger than the limit of {} bytes (--ingest-max-body): split it",
                 state.max_body
             ),
-        )
+        ))
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -409,20 +436,20 @@ async fn ingest(
     .await
     {
         Err(_) => {
-            return error(
+            return closing(error(
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
                     "the request body did not arrive within {} s",
                     state.body_timeout.as_secs()
                 ),
-            );
+            ));
         }
         Ok(Err(e)) if is_length_limit(&e) => return too_large(),
         Ok(Err(_)) => {
-            return error(
+            return closing(error(
                 StatusCode::BAD_REQUEST,
                 "the request body could not be read",
-            );
+            ));
         }
         Ok(Ok(body)) => body,
     };

@@ -10,6 +10,7 @@
 //! A compaction that conflicts with a concurrent commit fails for that table only and is tried
 //! again on the next round; ingest is never blocked by it.
 
+use futures::FutureExt;
 use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
@@ -133,7 +134,17 @@ pub async fn run(lake: Lake, config: Maintenance, shutdown: impl Future<Output =
             _ = tokio::time::sleep(config.every) => {}
         }
         let started = Instant::now();
-        match round(&lake, &config).await {
+        // A library panic (see the flusher) fails this round only; the next one tries again.
+        let result = std::panic::AssertUnwindSafe(round(&lake, &config))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(crate::error::Error::Panicked {
+                    task: "compacting the lake",
+                    message: crate::error::panic_message(panic.as_ref()),
+                })
+            });
+        match result {
             Ok(done) => {
                 for (table, partitions, before, after) in &done.compacted {
                     tracing::info!(table, partitions, before, after, "compacted");

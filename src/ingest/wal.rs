@@ -659,10 +659,55 @@ impl Wal {
             .unwrap_or(0);
         if max > previous {
             // First: a WAL whose every segment is gone must still number the next one higher.
-            write_durably(dir, RELEASED_FILE, format!("{max}\n").as_bytes()).map_err(|e| {
-                io_error(format!("writing {}", dir.join(RELEASED_FILE).display()), e)
-            })?;
+            self.record_released(max, segments)?;
         }
+        self.remove_segments(segments.iter())?;
+        sync_dir(dir).map_err(|e| io_error(format!("syncing {}", dir.display()), e))
+    }
+
+    /// Writes `max` to the `released` file. On a full disk the segments being released make
+    /// the room: first all but the newest are deleted, then the newest (its rows are in the lake)
+    /// is cut back to its header, which keeps its sequence number on disk until the file is
+    /// written.
+    fn record_released(&self, max: u64, segments: &[Sealed]) -> Result<()> {
+        let dir = &self.shared.dir;
+        let write = || write_durably(dir, RELEASED_FILE, format!("{max}\n").as_bytes());
+        let failed = |e| io_error(format!("writing {}", dir.join(RELEASED_FILE).display()), e);
+        let full = |e: &std::io::Error| e.kind() == std::io::ErrorKind::StorageFull;
+        match write() {
+            Err(e) if full(&e) => {}
+            other => return other.map_err(failed),
+        }
+        tracing::warn!("the WAL disk is full: making room from the segments up to {max} first");
+        self.remove_segments(segments.iter().filter(|s| s.seq != max))?;
+        match write() {
+            Err(e) if full(&e) => {}
+            other => return other.map_err(failed),
+        }
+        if let Some(newest) = segments.iter().find(|s| s.seq == max) {
+            let cut = OpenOptions::new()
+                .write(true)
+                .open(&newest.path)
+                .and_then(|f| {
+                    f.set_len(SEGMENT_MAGIC.len() as u64)?;
+                    f.sync_all()
+                });
+            match cut {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(io_error(
+                        format!("cutting back {}", newest.path.display()),
+                        e,
+                    ));
+                }
+            }
+        }
+        write().map_err(failed)
+    }
+
+    /// Deletes `segments` and forgets them.
+    fn remove_segments<'a>(&self, segments: impl Iterator<Item = &'a Sealed>) -> Result<()> {
         for segment in segments {
             match std::fs::remove_file(&segment.path) {
                 Ok(()) => {}
@@ -673,7 +718,7 @@ impl Wal {
             }
             self.shared.state().segments.remove(&segment.seq);
         }
-        sync_dir(dir).map_err(|e| io_error(format!("syncing {}", dir.display()), e))
+        Ok(())
     }
 
     /// Resolves when the open segment has reached the row trigger ([`WalOptions::notify_rows`]).

@@ -306,6 +306,7 @@ pub fn error_sqlstate(error: &Error) -> &'static str {
         Error::MissingTable { .. } | Error::MissingDerivedTable { .. } => code::UNDEFINED_TABLE,
         Error::LakeUnreachable { .. } | Error::Delta { .. } | Error::Io { .. } => code::IO_ERROR,
         Error::LakeUrl { .. } | Error::Config(_) => code::INVALID_PARAMETER_VALUE,
+        Error::Panicked { .. } => code::INTERNAL_ERROR,
         Error::DataFusion(error) => sqlstate(error),
         Error::Arrow(error) => arrow_sqlstate(error),
     }
