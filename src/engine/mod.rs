@@ -74,8 +74,8 @@ impl Engine {
         for def in schema::tables() {
             match LakeTable::open(&lake, def.name).await {
                 Ok(table) => {
-                    let scoped = TenantScoped::new(def.name, Arc::new(table))
-                        .map_err(Error::DataFusion)?;
+                    let scoped =
+                        TenantScoped::new(def.name, Arc::new(table)).map_err(Error::DataFusion)?;
                     public
                         .register_table(def.name.to_string(), Arc::new(scoped))
                         .map_err(Error::DataFusion)?;

@@ -61,5 +61,7 @@ pub fn parse_statements(sql: &str) -> std::result::Result<usize, &'static str> {
         .map_err(|e| sqlstate(&e))
 }
 
-pub use server::{ServerOptions, SessionFactory, serve, serve_with, serve_with_options};
+pub use server::{
+    ServerOptions, SessionFactory, engine_sessions, serve, serve_with, serve_with_options,
+};
 pub use session::{PG_VERSION, server_version};

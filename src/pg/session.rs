@@ -29,10 +29,10 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 
 use super::error::{code, user_error};
-use crate::engine::tenant::{self, TenantScope};
 use super::sql::origin::RelationOids;
 use super::wire::cancel::{Canceler, Interrupt, parse_timeout};
 use super::wire::encode::{OutputOptions, ResultColumns};
+use crate::engine::tenant::{self, TenantScope};
 
 /// PostgreSQL version clients see (`server_version`, `version()`).
 pub const PG_VERSION: &str = "16.6";
@@ -266,14 +266,18 @@ impl Session {
         if tenant.is_empty() {
             return Err(user_error(
                 code::INVALID_PARAMETER_VALUE,
-                format!("invalid value for parameter \"{TENANT_SETTING}\": a tenant id is required (RESET {TENANT_SETTING} widens to every granted tenant)"),
+                format!(
+                    "invalid value for parameter \"{TENANT_SETTING}\": a tenant id is required (RESET {TENANT_SETTING} widens to every granted tenant)"
+                ),
             ));
         }
         let mut tenancy = self.tenancy();
         let Some(narrowed) = tenancy.grant.narrow(tenant) else {
             return Err(user_error(
                 code::INSUFFICIENT_PRIVILEGE,
-                format!("permission denied for tenant \"{tenant}\": it is not granted to this session"),
+                format!(
+                    "permission denied for tenant \"{tenant}\": it is not granted to this session"
+                ),
             ));
         };
         tenancy.current = narrowed.clone();

@@ -312,7 +312,9 @@ fn check_tenant_policy(session: &Session, plan: &LogicalPlan) -> PgWireResult<()
     match refused {
         Some(what) => Err(user_error(
             code::INSUFFICIENT_PRIVILEGE,
-            format!("permission denied: {what} is not available to a session limited to some tenants"),
+            format!(
+                "permission denied: {what} is not available to a session limited to some tenants"
+            ),
         )),
         None => Ok(()),
     }
