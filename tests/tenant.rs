@@ -508,6 +508,30 @@ async fn hostile_queries_see_no_other_tenant() {
     ] {
         assert_eq!(count(&alice, &sql).await, own, "{sql}");
     }
+    // Errors as an oracle: an expression that fails on a row of the other tenant must never
+    // see that row (it is evaluated only above the tenant filter).
+    for sql in [
+        format!(
+            "SELECT count(*) FROM messages WHERE 1 / (CASE WHEN tenant_id = {b} THEN 0 ELSE 1 END) = 1"
+        ),
+        format!(
+            "SELECT count(*) FROM messages WHERE CAST(CASE WHEN tenant_id = {b} THEN 'x' ELSE '1' END AS INT) = 1"
+        ),
+        format!(
+            "SELECT count(*) FROM contacts WHERE CAST(CASE WHEN tenant_id = {b} THEN 'x' ELSE '1' END AS INT) = 1"
+        ),
+        format!(
+            "SELECT count(*) FROM message_statuses s JOIN messages m ON m.message_id = s.message_id \
+                 WHERE 1 / (CASE WHEN s.tenant_id = {b} THEN 0 ELSE 1 END) = 1 OR m.tenant_id IS NULL"
+        ),
+    ] {
+        let result = alice.simple_query(&sql).await;
+        assert!(result.is_ok(), "{sql}: {result:?}");
+    }
+    assert_eq!(
+        count(&alice, &format!("SELECT count(*) FROM messages WHERE 1 / (CASE WHEN tenant_id = {b} THEN 0 ELSE 1 END) = 1")).await,
+        own
+    );
     // A UNION with the other tenant's id yields only hers.
     let ids = column(
         &alice,
