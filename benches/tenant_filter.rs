@@ -20,6 +20,7 @@
 //! |---|---|---|
 //! | `CHATLAKE_BENCH_CONTACTS` | 4000 | contacts of the generated lake (about 20 messages each) |
 //! | `CHATLAKE_BENCH_RUNS` | 3 | timed runs of each form (after one warm-up run each) |
+//! | `CHATLAKE_BENCH_EXPLAIN` | unset | set: print both forms' physical plans |
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +37,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableType;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
+use datafusion::physical_plan::displayable;
 use datafusion::prelude::SessionContext;
 
 /// The tenant of the scoped session (the generator's first preset).
@@ -166,6 +168,29 @@ async fn explicit(ctx: &SessionContext, sql: &str) -> (Duration, Vec<RecordBatch
     (started.elapsed(), batches)
 }
 
+/// Prints the physical plans of both forms of `sql`.
+async fn explain(tenant_ctx: &SessionContext, all_ctx: &SessionContext, name: &str, sql: &str) {
+    let scoped = tenant_ctx
+        .sql(sql)
+        .await
+        .expect("plan")
+        .create_physical_plan()
+        .await
+        .expect("physical plan");
+    let state = all_ctx.state();
+    let plan = state.create_logical_plan(sql).await.expect("plan");
+    let plan = with_explicit_tenant(plan, TENANT).expect("explicit filter");
+    let explicit = DataFrame::new(state, plan)
+        .create_physical_plan()
+        .await
+        .expect("physical plan");
+    println!(
+        "-- {name}, scoped:\n{}\n-- {name}, explicit:\n{}",
+        displayable(scoped.as_ref()).indent(true),
+        displayable(explicit.as_ref()).indent(true)
+    );
+}
+
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -214,6 +239,9 @@ fn main() {
         println!("|---|---|---|---|---|");
         let mut ratios = Vec::new();
         for (name, sql) in QUERIES {
+            if std::env::var_os("CHATLAKE_BENCH_EXPLAIN").is_some() {
+                explain(&tenant_ctx, &all_ctx, name, sql).await;
+            }
             let (_, a) = scoped(&tenant_ctx, sql).await;
             let (_, b) = explicit(&all_ctx, sql).await;
             let (rows_a, rows_b) = (text_rows(&a), text_rows(&b));

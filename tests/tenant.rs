@@ -776,10 +776,18 @@ async fn settings_cannot_lift_or_widen_the_filter() {
         sqlstate(&alice, "EXPLAIN ANALYZE SELECT count(*) FROM messages").await,
         SqlState::INSUFFICIENT_PRIVILEGE
     );
-    assert_eq!(
-        sqlstate(&alice, "SET datafusion.explain.show_statistics = true").await,
-        SqlState::INSUFFICIENT_PRIVILEGE
-    );
+    for sql in [
+        "SET datafusion.explain.show_statistics = true",
+        "SET datafusion.explain.physical_plan_only = true",
+        "EXPLAIN VERBOSE SELECT count(*) FROM messages",
+        "EXPLAIN ANALYZE VERBOSE SELECT count(*) FROM messages",
+    ] {
+        assert_eq!(
+            sqlstate(&alice, sql).await,
+            SqlState::INSUFFICIENT_PRIVILEGE,
+            "{sql}"
+        );
+    }
     // The plan pushes her tenant into the scan (Parquet pruning sees it).
     let plan = rows(&alice, "EXPLAIN SELECT count(*) FROM messages").await;
     let plan: String = plan

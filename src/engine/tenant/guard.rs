@@ -11,15 +11,15 @@
 //! | filter push-down, first phase (the query's `WHERE`, join `ON` filters) | refused: they run above, on the tenant's rows |
 //! | filter push-down, second phase (dynamic filters DataFusion builds from join build sides, `TopK`) | let through when every filter is a `DynamicFilterPhysicalExpr` (bounds and hash look-ups over the data already filtered: they cannot fail) |
 //! | projection push-down (expressions computed in the scan) | refused (the default of `ExecutionPlan`) |
-//! | statistics | unknown (the default): no answer is taken from file statistics of all tenants |
+//! | statistics | its child's, made inexact: the join planner can size inputs, but no answer (`count(*)`, `min`, `max`) is ever taken from statistics that count other tenants' rows; they are never shown to a tenant-limited session (`EXPLAIN VERBOSE`, `ANALYZE` and statistics are refused there) |
 //!
 //! Ordering and partitioning are its child's.
 
 use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::plan_err;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{Statistics, plan_err};
 use datafusion::error::Result as DfResult;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
@@ -86,6 +86,11 @@ impl ExecutionPlan for TenantGuardExec {
             (Some(input), true) => Ok(Arc::new(TenantGuardExec::new(input))),
             _ => plan_err!("TenantGuardExec takes exactly one child"),
         }
+    }
+
+    fn partition_statistics(&self, partition: Option<usize>) -> DfResult<Arc<Statistics>> {
+        let statistics = self.input.partition_statistics(partition)?;
+        Ok(Arc::new(statistics.as_ref().clone().to_inexact()))
     }
 
     fn execute(

@@ -5,7 +5,7 @@
 //!
 //! | step | what happens |
 //! |---|---|
-//! | predicate | `tenant_id IN (ids)` (an empty set: no rows at all) |
+//! | predicate | `tenant_id IN (ids)`, `tenant_id = id` for one (an empty set: no rows at all) |
 //! | pushed down | handed to the Delta scan with the query's *leak-proof* filters: file skipping on statistics, Parquet row-group / page pruning and the row filter see it, so a tenant's query reads little more than its rows |
 //! | guaranteed | a `FilterExec` with the same predicate over the scan's output, so correctness never depends on how the inner scan applies a pushed filter |
 //! | sealed | a [`TenantGuardExec`] on top: the query's own filters and expressions run above it, on the tenant's rows only |
@@ -79,7 +79,7 @@ impl TenantScoped {
         &self.inner
     }
 
-    /// `tenant_id IN (tenants)`, with literals of the column's own type (no coercion needed).
+    /// `tenant_id IN (tenants)` (`=` for one), with literals of the column's own type (no coercion needed).
     fn predicate(&self, tenants: &BTreeSet<String>) -> DfResult<Expr> {
         let schema = self.inner.schema();
         let data_type = schema.field(self.tenant_column).data_type();
@@ -87,7 +87,11 @@ impl TenantScoped {
             .iter()
             .map(|t| Ok(lit(ScalarValue::Utf8(Some(t.clone())).cast_to(data_type)?)))
             .collect::<DfResult<Vec<_>>>()?;
-        Ok(col(TENANT_COLUMN).in_list(values, false))
+        // One tenant (the common case): a plain equality, which every pruning path knows.
+        match <[Expr; 1]>::try_from(values) {
+            Ok([value]) => Ok(col(TENANT_COLUMN).eq(value)),
+            Err(values) => Ok(col(TENANT_COLUMN).in_list(values, false)),
+        }
     }
 }
 

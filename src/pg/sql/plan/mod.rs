@@ -10,8 +10,9 @@
 //! would change the catalog every connection shares) and DML (`INSERT`, `COPY … TO` a server
 //! file). `SET` of DataFusion settings is allowed: it changes only this connection's session.
 //! A session granted only some tenants may not run `EXPLAIN ANALYZE` (its scan metrics count the
-//! rows of other tenants the tenant filter skipped) nor set `datafusion.explain.*` (plan
-//! statistics show whole files' row counts and value ranges): `42501` for both.
+//! rows of other tenants the tenant filter skipped), `EXPLAIN VERBOSE` or `EXPLAIN` with
+//! statistics, nor set `datafusion.explain.*` (plan statistics show whole files' row counts and
+//! value ranges): `42501`. Plain `EXPLAIN` is allowed.
 
 pub(crate) mod params;
 
@@ -299,6 +300,10 @@ fn check_tenant_policy(session: &Session, plan: &LogicalPlan) -> PgWireResult<()
     }
     let refused = match plan {
         LogicalPlan::Analyze(_) => Some("EXPLAIN ANALYZE".to_string()),
+        LogicalPlan::Explain(explain) if explain.verbose => Some("EXPLAIN VERBOSE".to_string()),
+        LogicalPlan::Explain(explain) if explain.show_statistics == Some(true) => {
+            Some("EXPLAIN with statistics".to_string())
+        }
         LogicalPlan::Statement(PlanStatement::SetVariable(set))
             if set
                 .variable
