@@ -843,7 +843,7 @@ async fn narrowing_within_the_grant() {
 
     // A session granted A and C sees both, may narrow to either, not to B.
     let pair = connect(f.pair).await;
-    let mut granted = vec![f.a().to_string(), f.c().to_string()];
+    let mut granted = [f.a().to_string(), f.c().to_string()];
     granted.sort();
     assert_eq!(
         column(&pair, "SHOW chatlake.tenant").await,

@@ -27,6 +27,7 @@ use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
 use datafusion::physical_plan::filter_pushdown::{
     ChildFilterDescription, FilterDescription, FilterPushdownPhase,
 };
+use datafusion::physical_plan::statistics::StatisticsArgs;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
@@ -88,9 +89,15 @@ impl ExecutionPlan for TenantGuardExec {
         }
     }
 
-    fn partition_statistics(&self, partition: Option<usize>) -> DfResult<Arc<Statistics>> {
-        let statistics = self.input.partition_statistics(partition)?;
-        Ok(Arc::new(statistics.as_ref().clone().to_inexact()))
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> DfResult<Arc<Statistics>> {
+        match input_stats {
+            [child] => Ok(Arc::new(child.as_ref().clone().to_inexact())),
+            _ => Ok(Arc::new(Statistics::new_unknown(&self.schema()))),
+        }
     }
 
     fn execute(
