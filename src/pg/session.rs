@@ -703,4 +703,40 @@ mod tests {
             Some("alice".into())
         );
     }
+
+    #[test]
+    fn tenant_setting_narrows_within_the_grant() {
+        let s = session();
+        // No scope on the context: all tenants, narrowing to any.
+        assert_eq!(s.get("chatlake.tenant").map(|(_, v)| v), Some("*".into()));
+        assert!(s.set("chatlake.tenant", "'t9'").is_ok());
+        assert_eq!(s.tenant_scope(), TenantScope::only(["t9"]));
+        assert_eq!(s.reset("CHATLAKE.TENANT"), None);
+        assert_eq!(s.tenant_scope(), TenantScope::All);
+
+        s.set_tenant_scope(TenantScope::only(["a", "c"]));
+        assert_eq!(s.get("chatlake.tenant").map(|(_, v)| v), Some("a,c".into()));
+        let denied = s
+            .set("chatlake.tenant", "b")
+            .err()
+            .map(|e| format!("{e:?}"));
+        assert!(denied.is_some_and(|e| e.contains("42501")));
+        assert!(s.set("chatlake.tenant", "").is_err());
+        assert!(s.set("chatlake.tenant", "c").is_ok());
+        assert_eq!(
+            tenant::scope_of(&s.context().state()).map(|scope| scope.as_ref().clone()),
+            Some(TenantScope::only(["c"]))
+        );
+        // RESET ALL widens to the grant; the startup packet cannot narrow or widen.
+        s.reset_all();
+        assert_eq!(s.tenant_scope(), TenantScope::only(["a", "c"]));
+        s.set_from_startup("chatlake.tenant", "b");
+        s.set_from_startup("chatlake.tenant", "a");
+        assert_eq!(s.tenant_scope(), TenantScope::only(["a", "c"]));
+        assert!(
+            s.all()
+                .iter()
+                .any(|(name, value)| name == "chatlake.tenant" && value == "a,c")
+        );
+    }
 }
