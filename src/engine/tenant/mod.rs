@@ -15,6 +15,16 @@
 //! dimension tables `tenants`, `channels`, `contacts` included), so every table is wrapped; a
 //! table without one is refused when the engine opens it.
 
+//!
+//! **Wiring authentication in.** The pg server builds each connection's session before the
+//! client authenticates ([`crate::pg::engine_sessions`] with a fixed scope). Once the user is
+//! known, the handler calls `Session::set_tenant_scope(scope)` (crate-internal, in
+//! `pg::session`): a user granted all tenants gets [`TenantScope::All`], one granted a list gets
+//! [`TenantScope::only`] of it. With an auth file, build the sessions with
+//! `TenantScope::only(Vec::<String>::new())` (no rows) so that a session whose login never
+//! assigned a grant fails closed; without one (trust mode, the demo) they get
+//! [`TenantScope::All`], as `pg::serve` does.
+
 mod guard;
 mod scoped;
 
