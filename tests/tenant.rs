@@ -716,11 +716,13 @@ async fn settings_cannot_lift_or_widen_the_filter() {
         sqlstate(&alice, &format!("SET chatlake.tenant TO {b}")).await,
         SqlState::INSUFFICIENT_PRIVILEGE
     );
-    assert!(
-        alice
-            .simple_query(&format!("SELECT set_config('chatlake.tenant', {b}, false)"))
-            .await
-            .is_err()
+    assert_eq!(
+        sqlstate(
+            &alice,
+            &format!("SELECT set_config('chatlake.tenant', {b}, false)")
+        )
+        .await,
+        SqlState::INSUFFICIENT_PRIVILEGE
     );
     assert_eq!(
         column(&alice, "SHOW chatlake.tenant").await,
