@@ -13,10 +13,15 @@
 //! [`Engine::new_session`] gives each client connection its own `SessionContext` (its own
 //! settings, so a `SET` on one connection never leaks into another) over the shared catalog,
 //! runtime (object stores, memory pool, caches) and functions.
+//!
+//! [`tenant`]: every lake table is registered wrapped in [`tenant::TenantScoped`], so each scan
+//! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
+//! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
 
 pub mod derived;
 pub mod reports;
 pub mod sql_files;
+pub mod tenant;
 
 use std::sync::Arc;
 
@@ -32,6 +37,7 @@ use crate::lake::provider::LakeTable;
 use crate::lake::{Lake, schema};
 use reports::{ReportDef, ReportFunction};
 use sql_files::SqlFiles;
+use tenant::{TenantScope, TenantScoped};
 
 /// Name of the catalog (the Postgres database) every table lives in.
 pub const CATALOG: &str = "chatlake";
@@ -68,8 +74,10 @@ impl Engine {
         for def in schema::tables() {
             match LakeTable::open(&lake, def.name).await {
                 Ok(table) => {
+                    let scoped =
+                        TenantScoped::new(def.name, Arc::new(table)).map_err(Error::DataFusion)?;
                     public
-                        .register_table(def.name.to_string(), Arc::new(table))
+                        .register_table(def.name.to_string(), Arc::new(scoped))
                         .map_err(Error::DataFusion)?;
                 }
                 Err(Error::MissingTable { table, .. }) => missing.push(table),
@@ -117,10 +125,17 @@ impl Engine {
         Ok(engine)
     }
 
-    /// A new session for one client: its own settings over the shared tables and functions.
+    /// A new session for one client: its own settings over the shared tables and functions,
+    /// seeing every tenant ([`TenantScope::All`]; trust mode, tools, derivations).
     pub fn new_session(&self) -> SessionContext {
-        let ctx =
-            SessionContext::new_with_config_rt(self.session_config.clone(), self.runtime.clone());
+        self.new_scoped_session(TenantScope::All)
+    }
+
+    /// A new session that sees only the rows of `scope`'s tenants, in every table, view and
+    /// report (see [`tenant`]). The pg server narrows it further on `SET chatlake.tenant`.
+    pub fn new_scoped_session(&self, scope: TenantScope) -> SessionContext {
+        let config = tenant::with_scope(self.session_config.clone(), scope);
+        let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         ctx.register_catalog(CATALOG, self.catalog.clone());
         chatlake_udfs::register_all(&ctx);
         for report in self.reports.iter() {

@@ -198,6 +198,11 @@ const PLAN_MESSAGES: &[(Pattern, &str)] = {
             code::UNDEFINED_FUNCTION,
         ),
         (Contains(&["table '", "not found"]), code::UNDEFINED_TABLE),
+        // set_config('chatlake.tenant', ...) of a tenant not granted (pg::session).
+        (
+            Contains(&["permission denied for tenant"]),
+            code::INSUFFICIENT_PRIVILEGE,
+        ),
         (StartsWith("Invalid function '"), code::UNDEFINED_FUNCTION),
         (
             Contains(&["No function matches the given name and argument types"]),

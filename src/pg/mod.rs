@@ -39,6 +39,7 @@
 //! | cancel | `CancelRequest` and `statement_timeout` drop the running stream (`57014`) |
 //! | cursors | `DECLARE`/`FETCH`/`MOVE`/`CLOSE`, forward-only, streamed |
 //! | refused | DDL and DML (`42501`): the catalog is shared by all connections |
+//! | tenants | each session reads only its tenants' rows (`crate::engine::tenant`); `SET`/`RESET`/`SHOW chatlake.tenant` narrow within the grant (`42501` outside it); a tenant-limited session may not `EXPLAIN ANALYZE` or set `datafusion.explain.*` (`42501`); [`engine_sessions`] builds a server's sessions with a fixed scope |
 //! | not yet | TLS, passwords, `COPY … FROM STDIN`, binary COPY, backward cursors |
 
 pub mod catalog;
@@ -61,5 +62,7 @@ pub fn parse_statements(sql: &str) -> std::result::Result<usize, &'static str> {
         .map_err(|e| sqlstate(&e))
 }
 
-pub use server::{ServerOptions, SessionFactory, serve, serve_with, serve_with_options};
+pub use server::{
+    ServerOptions, SessionFactory, engine_sessions, serve, serve_with, serve_with_options,
+};
 pub use session::{PG_VERSION, server_version};

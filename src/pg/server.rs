@@ -32,6 +32,7 @@ use super::session::Session;
 use super::wire::cancel::CancelRegistry;
 use super::wire::handler::Connection;
 use crate::engine::Engine;
+use crate::engine::tenant::TenantScope;
 use crate::error::{Error, Result};
 
 /// Builds the DataFusion session of a new connection.
@@ -63,12 +64,24 @@ pub async fn serve(
     engine: Arc<Engine>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let sessions = move || {
-        let ctx = engine.new_session();
+    serve_with(
+        listener,
+        engine_sessions(engine, TenantScope::All),
+        shutdown,
+    )
+    .await
+}
+
+/// Sessions of `engine` that see only the rows of `scope`'s tenants (the reports attached, as
+/// [`serve`] does). `serve` uses [`TenantScope::All`]; a server whose every connection is
+/// limited to some tenants (tests, until authentication assigns the scope per user) passes this
+/// factory to [`serve_with`]. Only Rust code chooses the scope: no client message reaches it.
+pub fn engine_sessions(engine: Arc<Engine>, scope: TenantScope) -> SessionFactory {
+    Arc::new(move || {
+        let ctx = engine.new_scoped_session(scope.clone());
         super::catalog::routines::attach_reports(&ctx, engine.reports());
         ctx
-    };
-    serve_with(listener, Arc::new(sessions), shutdown).await
+    })
 }
 
 /// Like [`serve`], with sessions built by `sessions` (tests serve a hand-made table this way).

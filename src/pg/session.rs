@@ -11,7 +11,8 @@
 //! | `statement_timeout` | `0` | milliseconds or a number with `us`/`ms`/`s`/`min`/`h`/`d` (`22023` otherwise) | running statements stop after it (`57014`) |
 //! | `application_name`, `search_path`, any other name | see [`DEFAULTS`] | anything | stored and shown back |
 //! | `server_version`, `server_encoding`, `integer_datetimes`, … | see [`DEFAULTS`] | — (`55P02`) | fixed |
-//! | `datafusion.*`, `chatlake.*` | DataFusion's | what DataFusion accepts | passed to the session's DataFusion config |
+//! | `chatlake.tenant` | the session's grant (`*` = all tenants) | one tenant id of the grant (`42501` otherwise; any id when all tenants are granted) | every scan sees only that tenant's rows; `RESET` widens back to the grant; ignored in the startup packet |
+//! | `datafusion.*`, other `chatlake.*` | DataFusion's | what DataFusion accepts | passed to the session's DataFusion config |
 //!
 //! Names are case-insensitive. `SHOW` of a name never set and without a default is an error
 //! (`42704`). A `SET` of a reported setting (`TimeZone`, `application_name`, …) sends the new
@@ -31,6 +32,7 @@ use super::error::{code, user_error};
 use super::sql::origin::RelationOids;
 use super::wire::cancel::{Canceler, Interrupt, parse_timeout};
 use super::wire::encode::{OutputOptions, ResultColumns};
+use crate::engine::tenant::{self, TenantScope};
 
 /// PostgreSQL version clients see (`server_version`, `version()`).
 pub const PG_VERSION: &str = "16.6";
@@ -72,6 +74,9 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("transaction_isolation", "read committed"),
     ("transaction_read_only", "off"),
 ];
+
+/// The setting that narrows a session to one of its granted tenants.
+pub(crate) const TENANT_SETTING: &str = "chatlake.tenant";
 
 /// Settings a client cannot change (PostgreSQL answers `55P02`).
 pub(crate) const READ_ONLY: &[&str] = &[
@@ -118,6 +123,16 @@ pub(crate) struct Session {
     canceler: Canceler,
     cursors: Mutex<HashMap<String, Arc<Cursor>>>,
     relation_oids: Mutex<RelationOids>,
+    tenancy: Mutex<Tenancy>,
+}
+
+/// The tenants a session may see: what it was granted and what it narrowed to.
+#[derive(Debug, Clone)]
+struct Tenancy {
+    /// Set by the server (authentication); `RESET chatlake.tenant` returns to it.
+    grant: TenantScope,
+    /// What scans use now: the grant, or one tenant of it after `SET chatlake.tenant`.
+    current: TenantScope,
 }
 
 /// An open SQL cursor (`DECLARE`): rows not fetched yet, still streaming from DataFusion.
@@ -141,8 +156,18 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// A session over `ctx` with every setting at its default.
+    ///
+    /// The tenant grant is the scope `ctx` was built with
+    /// ([`crate::engine::Engine::new_scoped_session`]), all tenants when it has none.
     pub fn new(ctx: SessionContext) -> Self {
+        let grant = tenant::scope_of(&ctx.state())
+            .map(|scope| scope.as_ref().clone())
+            .unwrap_or(TenantScope::All);
         Session {
+            tenancy: Mutex::new(Tenancy {
+                current: grant.clone(),
+                grant,
+            }),
             ctx,
             settings: Mutex::new(Settings::defaults()),
             canceler: Canceler::default(),
@@ -206,6 +231,65 @@ impl Session {
             }
         }
         Ok(oids)
+    }
+
+    /// Grants this session the tenants of `scope`, replacing any earlier grant and narrowing
+    /// (the authentication code calls it once the user is known). From the next statement on,
+    /// every scan of every lake table, view and report sees only rows of these tenants.
+    // Called by the authentication code once it lands (issue 18 parts 1-2); tests build scoped
+    // sessions through `Engine::new_scoped_session` meanwhile.
+    #[allow(dead_code)]
+    pub fn set_tenant_scope(&self, scope: TenantScope) {
+        let mut tenancy = self.tenancy();
+        tenancy.grant = scope.clone();
+        tenancy.current = scope.clone();
+        tenant::set_scope(&self.ctx, scope);
+    }
+
+    /// The tenants scans see now (the grant, or the tenant `SET chatlake.tenant` chose).
+    pub fn tenant_scope(&self) -> TenantScope {
+        self.tenancy().current.clone()
+    }
+
+    /// The tenants this session was granted ([`Session::set_tenant_scope`]).
+    pub fn tenant_grant(&self) -> TenantScope {
+        self.tenancy().grant.clone()
+    }
+
+    fn tenancy(&self) -> MutexGuard<'_, Tenancy> {
+        self.tenancy.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `SET chatlake.tenant = value`: narrows to one tenant of the grant (`42501` otherwise).
+    fn narrow_tenant(&self, value: &str) -> Result<(), PgWireError> {
+        let tenant = value.trim().trim_matches('\'').trim();
+        if tenant.is_empty() {
+            return Err(user_error(
+                code::INVALID_PARAMETER_VALUE,
+                format!(
+                    "invalid value for parameter \"{TENANT_SETTING}\": a tenant id is required (RESET {TENANT_SETTING} widens to every granted tenant)"
+                ),
+            ));
+        }
+        let mut tenancy = self.tenancy();
+        let Some(narrowed) = tenancy.grant.narrow(tenant) else {
+            return Err(user_error(
+                code::INSUFFICIENT_PRIVILEGE,
+                format!(
+                    "permission denied for tenant \"{tenant}\": it is not granted to this session"
+                ),
+            ));
+        };
+        tenancy.current = narrowed.clone();
+        tenant::set_scope(&self.ctx, narrowed);
+        Ok(())
+    }
+
+    /// `RESET chatlake.tenant`: back to every granted tenant.
+    fn widen_tenant(&self) {
+        let mut tenancy = self.tenancy();
+        tenancy.current = tenancy.grant.clone();
+        tenant::set_scope(&self.ctx, tenancy.grant.clone());
     }
 
     /// The connection's DataFusion context.
@@ -288,6 +372,9 @@ impl Session {
 
     /// The value of a setting, if it is set or has a default: `(canonical name, value)`.
     pub fn get(&self, name: &str) -> Option<(String, String)> {
+        if name.eq_ignore_ascii_case(TENANT_SETTING) {
+            return Some((TENANT_SETTING.into(), self.tenant_scope().to_string()));
+        }
         self.settings()
             .values
             .get(&name.to_ascii_lowercase())
@@ -296,7 +383,10 @@ impl Session {
 
     /// Every setting, sorted by name: `(canonical name, value)`.
     pub fn all(&self) -> Vec<(String, String)> {
-        self.settings().values.values().cloned().collect()
+        let mut all: Vec<(String, String)> = self.settings().values.values().cloned().collect();
+        all.push((TENANT_SETTING.into(), self.tenant_scope().to_string()));
+        all.sort_by_key(|(name, _)| name.to_ascii_lowercase());
+        all
     }
 
     /// Sets `name` to `value` for the rest of the session.
@@ -304,6 +394,10 @@ impl Session {
     /// Returns `Some((name, value))` when the change must be reported to the client.
     pub fn set(&self, name: &str, value: &str) -> Result<Option<(String, String)>, PgWireError> {
         let key = name.to_ascii_lowercase();
+        if key == TENANT_SETTING {
+            self.narrow_tenant(value)?;
+            return Ok(None);
+        }
         if READ_ONLY.contains(&key.as_str()) {
             return Err(user_error(
                 code::CANT_CHANGE_RUNTIME_PARAM,
@@ -324,9 +418,10 @@ impl Session {
 
     /// Applies a setting sent by the client at startup or in `options`. Invalid values are
     /// ignored (the setting keeps its default), read-only ones too.
+    /// `chatlake.tenant` is ignored too: the startup packet comes before authentication.
     pub fn set_from_startup(&self, name: &str, value: &str) {
         let key = name.to_ascii_lowercase();
-        if READ_ONLY.contains(&key.as_str()) {
+        if READ_ONLY.contains(&key.as_str()) || key == TENANT_SETTING {
             return;
         }
         // A bad startup value must not lock the client out: keep the default.
@@ -346,6 +441,10 @@ impl Session {
     /// Returns the restored value when the change must be reported to the client.
     pub fn reset(&self, name: &str) -> Option<(String, String)> {
         let key = name.to_ascii_lowercase();
+        if key == TENANT_SETTING {
+            self.widen_tenant();
+            return None;
+        }
         if READ_ONLY.contains(&key.as_str()) || key == "session_authorization" {
             return None;
         }
@@ -368,6 +467,7 @@ impl Session {
     /// Restores every setting to its default (`RESET ALL`, `DISCARD ALL`); returns the reported
     /// settings whose value changed.
     pub fn reset_all(&self) -> Vec<(String, String)> {
+        self.widen_tenant();
         let mut settings = self.settings();
         let user = settings.values.get("session_authorization").cloned();
         let before = std::mem::replace(&mut *settings, Settings::defaults());
@@ -601,6 +701,42 @@ mod tests {
         assert_eq!(
             s.get("session_authorization").map(|(_, v)| v),
             Some("alice".into())
+        );
+    }
+
+    #[test]
+    fn tenant_setting_narrows_within_the_grant() {
+        let s = session();
+        // No scope on the context: all tenants, narrowing to any.
+        assert_eq!(s.get("chatlake.tenant").map(|(_, v)| v), Some("*".into()));
+        assert!(s.set("chatlake.tenant", "'t9'").is_ok());
+        assert_eq!(s.tenant_scope(), TenantScope::only(["t9"]));
+        assert_eq!(s.reset("CHATLAKE.TENANT"), None);
+        assert_eq!(s.tenant_scope(), TenantScope::All);
+
+        s.set_tenant_scope(TenantScope::only(["a", "c"]));
+        assert_eq!(s.get("chatlake.tenant").map(|(_, v)| v), Some("a,c".into()));
+        let denied = s
+            .set("chatlake.tenant", "b")
+            .err()
+            .map(|e| format!("{e:?}"));
+        assert!(denied.is_some_and(|e| e.contains("42501")));
+        assert!(s.set("chatlake.tenant", "").is_err());
+        assert!(s.set("chatlake.tenant", "c").is_ok());
+        assert_eq!(
+            tenant::scope_of(&s.context().state()).map(|scope| scope.as_ref().clone()),
+            Some(TenantScope::only(["c"]))
+        );
+        // RESET ALL widens to the grant; the startup packet cannot narrow or widen.
+        s.reset_all();
+        assert_eq!(s.tenant_scope(), TenantScope::only(["a", "c"]));
+        s.set_from_startup("chatlake.tenant", "b");
+        s.set_from_startup("chatlake.tenant", "a");
+        assert_eq!(s.tenant_scope(), TenantScope::only(["a", "c"]));
+        assert!(
+            s.all()
+                .iter()
+                .any(|(name, value)| name == "chatlake.tenant" && value == "a,c")
         );
     }
 }

@@ -17,7 +17,8 @@
 //! | `DECLARE c CURSOR FOR q`, `FETCH [FORWARD] n / ALL / NEXT FROM c`, `CLOSE c`, `CLOSE ALL` | [`Command::Declare`], [`Command::Fetch`], [`Command::Close`]: forward-only cursors streaming from DataFusion | `DECLARE CURSOR`, `FETCH n`, `CLOSE CURSOR` |
 //! | `UNLISTEN …` | accepted, no effect (no notifications) | `UNLISTEN` |
 //! | `DEALLOCATE ALL` | accepted (prepared statements are replaced on re-`Parse`) | `DEALLOCATE ALL` |
-//! | `SET`/`SHOW`/`RESET` of `datafusion.*` or `chatlake.*`, queries, everything else | [`Command::Query`] | `SELECT n`, `SET`, … |
+//! | `SET`/`SHOW`/`RESET chatlake.tenant` | [`Command::Set`] / [`Command::Show`] / [`Command::Reset`]: the session's tenant narrowing | `SET` / `SHOW` / `RESET` |
+//! | `SET`/`SHOW`/`RESET` of `datafusion.*` or other `chatlake.*`, queries, everything else | [`Command::Query`] | `SELECT n`, `SET`, … |
 
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParserBuilder, ResetStatement, Statement as DfStatement};
@@ -277,10 +278,12 @@ fn classify_set(set: &Set) -> Option<Command> {
     Some(command)
 }
 
-/// Settings that belong to the DataFusion session config rather than to Postgres.
+/// Settings that belong to the DataFusion session config rather than to Postgres
+/// (`chatlake.tenant` is the connection's: it is checked against the tenant grant).
 fn is_engine_setting(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    lower.starts_with("datafusion.") || lower.starts_with("chatlake.")
+    (lower.starts_with("datafusion.") || lower.starts_with("chatlake."))
+        && lower != crate::pg::session::TENANT_SETTING
 }
 
 fn object_name(name: &ObjectName) -> String {

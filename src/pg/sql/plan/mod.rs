@@ -9,6 +9,10 @@
 //! Statements that would change shared state are refused (`42501`): DDL (`CREATE`, `DROP`, which
 //! would change the catalog every connection shares) and DML (`INSERT`, `COPY … TO` a server
 //! file). `SET` of DataFusion settings is allowed: it changes only this connection's session.
+//! A session granted only some tenants may not run `EXPLAIN ANALYZE` (its scan metrics count the
+//! rows of other tenants the tenant filter skipped), `EXPLAIN VERBOSE` or `EXPLAIN` with
+//! statistics, nor set `datafusion.explain.*` (plan statistics show whole files' row counts and
+//! value ranges): `42501`. Plain `EXPLAIN` is allowed.
 
 pub(crate) mod params;
 
@@ -269,6 +273,7 @@ pub(crate) async fn plan_statement(
         .with_allow_statements(true)
         .verify_plan(&plan)
         .map_err(|e| from_datafusion(&e))?;
+    check_tenant_policy(session, &plan)?;
     let plan = assign_declared_types(plan, declared);
     let params = parameter_types(&plan, declared)?;
     let columns = match returns_rows(&plan) {
@@ -285,6 +290,39 @@ pub(crate) async fn plan_statement(
         tag,
         deferred: None,
     })
+}
+
+/// Refuses what would let a session granted only some tenants learn about other tenants' rows
+/// (see the module docs). A session granted all tenants may do anything.
+fn check_tenant_policy(session: &Session, plan: &LogicalPlan) -> PgWireResult<()> {
+    if session.tenant_grant().is_all() {
+        return Ok(());
+    }
+    let refused = match plan {
+        LogicalPlan::Analyze(_) => Some("EXPLAIN ANALYZE".to_string()),
+        LogicalPlan::Explain(explain) if explain.verbose => Some("EXPLAIN VERBOSE".to_string()),
+        LogicalPlan::Explain(explain) if explain.show_statistics == Some(true) => {
+            Some("EXPLAIN with statistics".to_string())
+        }
+        LogicalPlan::Statement(PlanStatement::SetVariable(set))
+            if set
+                .variable
+                .to_ascii_lowercase()
+                .starts_with("datafusion.explain.") =>
+        {
+            Some(format!("SET {}", set.variable))
+        }
+        _ => None,
+    };
+    match refused {
+        Some(what) => Err(user_error(
+            code::INSUFFICIENT_PRIVILEGE,
+            format!(
+                "permission denied: {what} is not available to a session limited to some tenants"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The table OID and column number of each result column that is a plain column of a table.
