@@ -32,21 +32,22 @@ fn small_lake(name: &str) -> PathBuf {
     }
     std::fs::create_dir_all(&dir).expect("mkdir");
     let lake = dir.join("lake");
+    write_tiny_lake(&lake.to_string_lossy(), &StoreOptions::default(), 50, 2);
+    dir
+}
+
+/// Generates one tenant's `contacts` contacts over `days` days into the lake at `url`.
+fn write_tiny_lake(url: &str, options: &StoreOptions, contacts: usize, days: u32) {
     let cfg = GenerateConfig {
         tenants: 1,
-        contacts: 50,
-        days: 2,
+        contacts,
+        days,
         seed: 3,
         end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"),
         messages_target: None,
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(common::write_lake(
-        &lake.to_string_lossy(),
-        &StoreOptions::default(),
-        &cfg,
-    ));
-    dir
+    rt.block_on(common::write_lake(url, options, &cfg));
 }
 
 /// A running `chatlake serve` with the ingest listener.
@@ -797,17 +798,7 @@ fn an_object_store_outage_during_flushes_loses_and_doubles_nothing() {
         secret_access_key: Some("test".into()),
         allow_http: true,
     };
-    let cfg = GenerateConfig {
-        tenants: 1,
-        contacts: 30,
-        days: 1,
-        seed: 5,
-        end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"),
-        messages_target: None,
-    };
-    tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(common::write_lake(lake, &direct, &cfg));
+    write_tiny_lake(lake, &direct, 30, 1);
 
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ingest-http-outage");
     if dir.exists() {
