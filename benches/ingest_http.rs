@@ -4,7 +4,11 @@
 //! `cargo bench --bench ingest_http` generates a small lake, starts the real `chatlake serve
 //! --ingest-listen` on it (WAL under the target directory), and drives it from several
 //! keep-alive clients, first with 100-row bodies, then with 1-row bodies. For each it prints
-//! acknowledged rows/s, requests/s and the p50/p99 latency of a request.
+//! acknowledged rows/s, requests/s and the p50/p99 latency of a request. Before those runs, on
+//! the idle server, it measures freshness: one client posts `CHATLAKE_BENCH_FRESH_RATE` rows/s (10-row bodies every
+//! 10 ms at the default 1,000) while a pgwire session polls `max(value)` of those rows every
+//! 20 ms; a body's freshness is the time from its `200` to the first poll that sees it (the
+//! client's ids only grow and the WAL commits in order), reported as p50/p99/max.
 //!
 //! | variable                     | default | meaning                                  |
 //! |------------------------------|---------|------------------------------------------|
@@ -12,6 +16,7 @@
 //! | `CHATLAKE_BENCH_CLIENTS`     | 8       | keep-alive connections                   |
 //! | `CHATLAKE_BENCH_BODY_ROWS`   | `100,1` | rows per request, one run per value      |
 //! | `CHATLAKE_BENCH_TABLE`       | `analytics_events` | the table posted to           |
+//! | `CHATLAKE_BENCH_FRESH_RATE`  | 1000    | rows/s of the freshness run (0: skip it) |
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -138,6 +143,118 @@ fn run(addr: SocketAddr, table: &str, rows: usize, clients: usize, seconds: u64)
     );
 }
 
+/// The pgwire port in the banner "... serving <lake> on 127.0.0.1:P, ingest on ...".
+fn banner_pg_port(banner: &str) -> u16 {
+    banner
+        .split(" on 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pg port in {banner}"))
+}
+
+/// The freshness run (see the module docs).
+fn freshness(addr: SocketAddr, pg_port: u16, rate: u64, seconds: u64) {
+    const BODY_ROWS: u64 = 10;
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked: Arc<std::sync::Mutex<Vec<(u64, Instant)>>> = Arc::default();
+    let poster = {
+        let (stop, acked) = (stop.clone(), acked.clone());
+        std::thread::spawn(move || {
+            let Ok(stream) = TcpStream::connect(addr) else {
+                return;
+            };
+            let _ = stream.set_nodelay(true);
+            let mut stream = BufReader::new(stream);
+            let every = Duration::from_secs_f64(BODY_ROWS as f64 / rate as f64);
+            let first = 1u64 << 50;
+            let started = Instant::now();
+            let mut sent = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let mut body = String::new();
+                for i in 0..BODY_ROWS {
+                    body.push_str(&row(first + sent + i).replace("\"bench\"", "\"fresh\""));
+                    body.push('\n');
+                }
+                sent += BODY_ROWS;
+                let head = format!(
+                    "POST /v1/ingest/analytics_events HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                if let Ok(200) = post(&mut stream, head.as_bytes(), body.as_bytes()) {
+                    let now = Instant::now();
+                    acked.lock().expect("acked").push((first + sent - 1, now));
+                }
+                let due = started + every.mul_f64((sent / BODY_ROWS) as f64);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            }
+        })
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = runtime.block_on(async {
+        let config = format!("host=127.0.0.1 port={pg_port} user=bench dbname=chatlake");
+        let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
+            .await
+            .expect("pgwire connect");
+        tokio::spawn(connection);
+        client
+    });
+    let visible_max = || -> u64 {
+        runtime
+            .block_on(client.simple_query(
+                "SELECT CAST(max(value) AS BIGINT) FROM analytics_events WHERE category = 'fresh'",
+            ))
+            .ok()
+            .and_then(|rows| {
+                rows.into_iter().find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => {
+                        r.get(0).and_then(|v| v.parse().ok())
+                    }
+                    _ => None,
+                })
+            })
+            .unwrap_or(0)
+    };
+    let mut polls: Vec<(Instant, u64)> = Vec::new();
+    let until = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < until {
+        polls.push((Instant::now(), visible_max()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = poster.join();
+    let acked = std::mem::take(&mut *acked.lock().expect("acked"));
+    let last = acked.last().map_or(0, |(id, _)| *id);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while polls.last().is_none_or(|(_, seen)| *seen < last) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        polls.push((Instant::now(), visible_max()));
+    }
+    let mut ages: Vec<Duration> = Vec::new();
+    let mut unseen = 0;
+    for (id, at) in &acked {
+        match polls.iter().find(|(when, seen)| when >= at && seen >= id) {
+            Some((when, _)) => ages.push(*when - *at),
+            None => unseen += 1,
+        }
+    }
+    ages.sort_unstable();
+    let pct = |p: f64| {
+        ages.get(((ages.len() as f64 * p) as usize).min(ages.len().saturating_sub(1)))
+            .map_or(0.0, Duration::as_secs_f64)
+    };
+    println!(
+        "freshness at {rate} rows/s, {} bodies: 200 to visible over pgwire p50 {:.2} s  p99 {:.2} s  max {:.2} s  ({unseen} never seen)",
+        acked.len(),
+        pct(0.50),
+        pct(0.99),
+        ages.last().map_or(0.0, Duration::as_secs_f64)
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; under `cargo test` (no `--bench`) this is a smoke run of
     // one second per body size, which still checks that every request is acknowledged.
@@ -182,7 +299,7 @@ fn main() {
         panic!("no stderr")
     };
     let mut lines = BufReader::new(stderr).lines();
-    let addr: SocketAddr = loop {
+    let (addr, banner): (SocketAddr, String) = loop {
         let Some(Ok(line)) = lines.next() else {
             panic!("the server did not start")
         };
@@ -192,11 +309,18 @@ fn main() {
             .and_then(|r| r.split_whitespace().next())
             .and_then(|a| a.parse().ok())
         {
-            break addr;
+            break (addr, line);
         }
     };
+    let pg_port: u16 = banner_pg_port(&banner);
     // Keep draining the server's stderr.
     std::thread::spawn(move || for _ in lines {});
+    // Freshness first, on an idle server: after the throughput runs the flusher would still
+    // be working through their backlog.
+    let rate = env_or("CHATLAKE_BENCH_FRESH_RATE", 1000u64);
+    if rate > 0 {
+        freshness(addr, pg_port, rate, seconds.max(3));
+    }
     for rows in sizes {
         run(addr, &table, rows, clients, seconds);
     }
