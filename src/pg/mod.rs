@@ -29,7 +29,7 @@
 //!
 //! | Area | Status |
 //! |---|---|
-//! | startup | trust authentication for any user and database; `SSLRequest` answered `N` |
+//! | startup | trust authentication for any user on loopback; with an auth file SCRAM-SHA-256 (`-PLUS` over TLS), `28P01` for a wrong password or unknown user; TLS after `SSLRequest` or direct (ALPN `postgresql`) with a certificate |
 //! | simple protocol | multi-statement strings; empty and comment-only queries → `EmptyQueryResponse` |
 //! | extended protocol | typed and untyped parameters (types inferred by DataFusion; `LIMIT`/`OFFSET` → int8, `= ANY($1)` → an array, `$1::oid[]` → `oid[]`), one-dimensional array parameters (text and binary), placeholders in table-function arguments (`stella_users($1, $2)`: typed from the report, planned at execution), text and binary formats, `max_rows` / `PortalSuspended`; `RowDescription` names the table OID and column number of plain column references |
 //! | types | bool, int2/4/8, float4/8, numeric, text, bytea, date, time, timestamp(tz), interval, one-dimensional arrays; anything else as text |
@@ -39,7 +39,7 @@
 //! | cancel | `CancelRequest` and `statement_timeout` drop the running stream (`57014`) |
 //! | cursors | `DECLARE`/`FETCH`/`MOVE`/`CLOSE`, forward-only, streamed |
 //! | refused | DDL and DML (`42501`): the catalog is shared by all connections |
-//! | not yet | TLS, passwords, `COPY … FROM STDIN`, binary COPY, backward cursors |
+//! | not yet | `COPY … FROM STDIN`, binary COPY, backward cursors |
 
 pub mod catalog;
 pub mod error;
@@ -61,5 +61,14 @@ pub fn parse_statements(sql: &str) -> std::result::Result<usize, &'static str> {
         .map_err(|e| sqlstate(&e))
 }
 
-pub use server::{ServerOptions, SessionFactory, serve, serve_with, serve_with_options};
+pub use server::{
+    ServerOptions, SessionFactory, serve, serve_secure, serve_with, serve_with_options,
+};
+pub use wire::login::{CONNECTION_LOG, ConnectionLog};
+
+/// Parses a `statement_timeout` value the way `SET statement_timeout` does: `None` when it is
+/// not one, `Some(None)` for 0 (no timeout).
+pub fn parse_statement_timeout(value: &str) -> Option<Option<std::time::Duration>> {
+    wire::cancel::parse_timeout(value)
+}
 pub use session::{PG_VERSION, server_version};
