@@ -321,6 +321,20 @@ async fn connect(
     Ok(client)
 }
 
+/// The first column of the first row `sql` returns, as text.
+async fn first_value(client: &tokio_postgres::Client, sql: &str) -> String {
+    client
+        .simple_query(sql)
+        .await
+        .expect(sql)
+        .into_iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{sql}: no row"))
+}
+
 fn db_error(e: &tokio_postgres::Error) -> (String, String, String) {
     let db = e
         .as_db_error()

@@ -9,7 +9,7 @@
 //! | client-first | the user's verifier from the auth file in force; a name not in it gets a mock verifier (same salt every time, same messages, same work) |
 //! | client-final, wrong proof | `FATAL 28P01 password authentication failed for user "NAME"`, whether NAME exists or not |
 //! | client-final, right proof | `AuthenticationSASLFinal`, then the user's connection limit (`FATAL 53300`), then the session starts |
-//! | malformed, truncated or out-of-order messages | `FATAL 08P01` (pgwire's SCRAM errors); never a panic |
+//! | malformed, truncated or out-of-order messages | `FATAL 08P01` (pgwire's SCRAM errors; a `SASLInitialResponse` cut short is caught before pgwire's decoder, which would panic on it); never a panic |
 //!
 //! Every connection attempt is logged once at info level under the target
 //! [`CONNECTION_LOG`]: peer address, user, TLS or not, outcome.
@@ -28,7 +28,7 @@ use pgwire::messages::startup::{Authentication, PasswordMessageFamily};
 
 use crate::auth::store::Admission;
 use crate::auth::{AuthStore, Security, User};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pg::error::code;
 
 /// The `tracing` target of the connection log (`CHATLAKE_LOG=chatlake::connections=info`).
@@ -57,12 +57,16 @@ impl Login {
                     None => None,
                     Some(tls) => {
                         let mut scram = ScramAuth::new(source);
-                        scram.configure_certificate(tls.cert_pem()).map_err(|e| {
-                            Error::Config(format!(
-                                "--tls-cert: cannot use the certificate for SCRAM channel binding: {e}"
-                            ))
-                        })?;
-                        Some(scram)
+                        match scram.configure_certificate(tls.cert_pem()) {
+                            Ok(()) => Some(scram),
+                            Err(e) => {
+                                // e.g. an Ed25519 certificate: TLS works, channel binding not.
+                                tracing::warn!(
+                                    "SCRAM-SHA-256-PLUS (channel binding) is off: the certificate's signature algorithm is not supported for it: {e}"
+                                );
+                                None
+                            }
+                        }
                     }
                 };
                 (Some(plain), tls)
@@ -189,6 +193,14 @@ impl Login {
             log.outcome("protocol error: a password message before SASL started");
             return Err(PgWireError::NoAuthenticationInProgress);
         };
+        if matches!(sasl, SASLState::ScramClientFirstReceived)
+            && !well_formed_initial_response(&message)
+        {
+            log.outcome("protocol error: malformed SASLInitialResponse");
+            return Err(PgWireError::InvalidScramMessage(
+                "malformed SASLInitialResponse".into(),
+            ));
+        }
         match scram.process_scram_message(client, message, &sasl).await {
             Ok((Authentication::SASLContinue(data), next, identity)) => {
                 let mut state = lock(state);
@@ -236,6 +248,26 @@ impl Login {
                 Err(e)
             }
         }
+    }
+}
+
+/// Whether a `SASLInitialResponse` body is whole: mechanism name, NUL, a data length of -1 or
+/// at most what follows. pgwire's decoder reads the length and the data without checking what
+/// is left (a panic on a message cut short), so the frame is checked before it gets it.
+fn well_formed_initial_response(message: &PasswordMessageFamily) -> bool {
+    let PasswordMessageFamily::Raw(body) = message else {
+        return true;
+    };
+    let Some(nul) = body.iter().position(|b| *b == 0) else {
+        return false;
+    };
+    let rest = &body[nul + 1..];
+    let Some((length, data)) = rest.split_first_chunk::<4>() else {
+        return false;
+    };
+    match i32::from_be_bytes(*length) {
+        -1 => true,
+        n => usize::try_from(n).is_ok_and(|n| n <= data.len()),
     }
 }
 
@@ -293,5 +325,32 @@ impl ConnectionLog {
             outcome,
             "connection attempt"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+
+    #[test]
+    fn a_sasl_initial_response_cut_short_is_caught() {
+        let raw = |bytes: &[u8]| PasswordMessageFamily::Raw(BytesMut::from(bytes));
+        assert!(well_formed_initial_response(&raw(
+            b"SCRAM-SHA-256\0\0\0\0\x03abc"
+        )));
+        assert!(well_formed_initial_response(&raw(
+            b"SCRAM-SHA-256\0\xff\xff\xff\xff"
+        )));
+        for bad in [
+            &b"SCRAM-SHA-256"[..],
+            b"SCRAM-SHA-256\0",
+            b"SCRAM-SHA-256\0\0\0",
+            b"SCRAM-SHA-256\0\0\0\0\x04abc",
+            b"SCRAM-SHA-256\0\xff\xff\xff\xfe",
+            b"x\0\x80\0\0\0",
+        ] {
+            assert!(!well_formed_initial_response(&raw(bad)), "{bad:?}");
+        }
     }
 }
