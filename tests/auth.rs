@@ -543,6 +543,21 @@ async fn read_all(socket: &mut TcpStream) -> Vec<(u8, Vec<u8>)> {
     messages
 }
 
+/// No `AuthenticationOk` (`R` with code 0) and no row: the client never got a session. (pgwire
+/// follows a FATAL error with `ReadyForQuery` before it closes the socket, so `Z` may come.)
+fn assert_no_session(messages: &[(u8, Vec<u8>)], what: &str) {
+    assert!(
+        !messages
+            .iter()
+            .any(|(tag, body)| *tag == b'R' && body[..] == [0, 0, 0, 0]),
+        "{what}: AuthenticationOk in {messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|(tag, _)| *tag == b'D' || *tag == b'T'),
+        "{what}: a query ran: {messages:?}"
+    );
+}
+
 fn sqlstate(body: &[u8]) -> String {
     body.split(|b| *b == 0)
         .find_map(|field| field.strip_prefix(b"C"))
@@ -614,6 +629,8 @@ async fn the_server_offers_scram_and_answers_bad_sasl_with_an_error() {
         let mut socket = TcpStream::connect(server.addr).await.expect("connect");
         socket.write_all(&startup("alice")).await.expect("write");
         socket.write_all(&bytes).await.expect("write");
+        // A query right behind it must not run.
+        let _ = socket.write_all(&message(b'Q', b"SELECT x FROM t\0")).await;
         let messages = read_all(&mut socket).await;
         let error = messages
             .iter()
@@ -621,9 +638,10 @@ async fn the_server_offers_scram_and_answers_bad_sasl_with_an_error() {
             .unwrap_or_else(|| panic!("{what}: no error in {messages:?}"));
         assert_eq!(sqlstate(&error.1), code, "{what}");
         assert!(
-            !messages.iter().any(|(tag, _)| *tag == b'Z'),
-            "{what}: never ready"
+            String::from_utf8_lossy(&error.1).contains("SFATAL"),
+            "{what}: {error:?}"
         );
+        assert_no_session(&messages, what);
     }
 
     // A password message before any startup packet: an error or a closed socket, no session.
@@ -633,10 +651,7 @@ async fn the_server_offers_scram_and_answers_bad_sasl_with_an_error() {
         .await
         .expect("write");
     let messages = read_all(&mut socket).await;
-    assert!(
-        !messages.iter().any(|(tag, _)| *tag == b'Z'),
-        "{messages:?}"
-    );
+    assert_no_session(&messages, "a password message first");
 
     // ... and the server still serves.
     connect(&server, "alice", "wonderland")
