@@ -359,10 +359,7 @@ async fn scram_logs_in_with_the_right_password_only() {
     let alice = connect(&server, "alice", "wonderland")
         .await
         .expect("alice logs in");
-    let rows = alice.simple_query("SELECT x FROM t").await.expect("query");
-    assert!(
-        matches!(&rows[1], tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("42"))
-    );
+    assert_eq!(first_value(&alice, "SELECT x FROM t").await, "42");
 
     // Wrong password, unknown user, empty password: one answer.
     for (user, password) in [
@@ -386,13 +383,7 @@ async fn scram_logs_in_with_the_right_password_only() {
     let bob = connect(&server, "bob", "builder")
         .await
         .expect("bob logs in");
-    let rows = bob
-        .simple_query("SHOW statement_timeout")
-        .await
-        .expect("show");
-    assert!(
-        matches!(&rows[1], tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("7s"))
-    );
+    assert_eq!(first_value(&bob, "SHOW statement_timeout").await, "7s");
     let e = connect(&server, "bob", "builder")
         .await
         .expect_err("second bob");

@@ -89,7 +89,7 @@ impl Verifier {
             },
             // verifier_from_salted_password only makes verifiers.
             ScramSecret::SaltedPassword { salt, .. } => Verifier {
-                iterations: iterations as u32,
+                iterations,
                 salt,
                 stored_key: Vec::new(),
                 server_key: Vec::new(),
