@@ -8,6 +8,7 @@
 //! | `sql_entry` | query text | splitting, rewriting and classifying it (session command, COPY, cursor, query) does not panic |
 //! | `copy_statement` | the text after `COPY ` | the COPY path of the same entry point does not panic |
 //! | `startup` | a mode byte, then a startup packet's parameters (or raw bytes) | the server's startup and authentication path answers or closes the connection, and goes on serving: no panic, no hang |
+//! | `sasl` | a mode byte, then SASL bytes | a server with an auth file answers bad, truncated and out-of-order SCRAM messages (and password messages where none is expected) with an error or a closed connection, and goes on serving: no panic, no hang |
 
 #![allow(dead_code)]
 
@@ -179,4 +180,112 @@ pub fn startup_server_healthy() -> bool {
     bytes.extend(TERMINATE);
     let answer = exchange(startup_server(), &bytes);
     answer.windows(2).any(|w| w == b"42")
+}
+
+/// The server the `sasl` target talks to: one per process, with an auth file holding user
+/// `fuzz` (password `pw`, all tenants).
+fn sasl_server() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        use chatlake::auth::{AuthFile, AuthStore, Limits, Security, TenantGrant, User, Verifier};
+        let path =
+            std::env::temp_dir().join(format!("chatlake-fuzz-users-{}.toml", std::process::id()));
+        let mut file = AuthFile::default();
+        file.upsert(User {
+            name: "fuzz".into(),
+            verifier: Verifier::new("pw"),
+            tenants: TenantGrant::All,
+            limits: Limits::default(),
+        });
+        file.save(&path).expect("auth file");
+        let store = Arc::new(AuthStore::open(&path).expect("auth store"));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                port_tx
+                    .send(listener.local_addr().expect("addr").port())
+                    .expect("port");
+                let sessions: chatlake::pg::SessionFactory =
+                    Arc::new(datafusion::prelude::SessionContext::new);
+                let options = chatlake::pg::ServerOptions {
+                    security: Security {
+                        users: Some(store),
+                        ..Security::default()
+                    },
+                    ..chatlake::pg::ServerOptions::default()
+                };
+                chatlake::pg::serve_with_options(
+                    listener,
+                    sessions,
+                    options,
+                    std::future::pending(),
+                )
+                .await
+                .expect("serve");
+            });
+        });
+        port_rx.recv().expect("server port")
+    })
+}
+
+/// A frontend message with `tag`.
+fn tagged(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend_from_slice(&((4 + body.len()) as u32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A SASLInitialResponse choosing `mechanism` with `data`.
+fn sasl_initial(mechanism: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = mechanism.as_bytes().to_vec();
+    body.push(0);
+    body.extend_from_slice(&(data.len() as i32).to_be_bytes());
+    body.extend_from_slice(data);
+    tagged(b'p', &body)
+}
+
+/// `sasl`: see the module docs. The first byte: bit 4 set logs in as a user the file does not
+/// have; `% 3` is the mode: 0 = the rest is the client-first message of SCRAM-SHA-256; 1 = a
+/// well-formed client-first, then the rest as the client-final message; 2 = the rest as raw
+/// messages right after the startup packet (password messages before SASL, truncated ones).
+pub fn sasl(data: &[u8]) {
+    let Some((mode, rest)) = data.split_first() else {
+        return;
+    };
+    let user: &[u8] = if mode & 0x10 != 0 {
+        b"mallory"
+    } else {
+        b"fuzz"
+    };
+    let mut parameters = b"user\0".to_vec();
+    parameters.extend_from_slice(user);
+    parameters.extend_from_slice(b"\0database\0chatlake\0\0");
+    let mut bytes = packet(PROTOCOL_3, &parameters);
+    match mode % 3 {
+        0 => bytes.extend(sasl_initial("SCRAM-SHA-256", rest)),
+        1 => {
+            bytes.extend(sasl_initial("SCRAM-SHA-256", b"n,,n=,r=fuzznonce"));
+            bytes.extend(tagged(b'p', rest));
+        }
+        _ => bytes.extend_from_slice(rest),
+    }
+    bytes.extend(query("SELECT 1"));
+    bytes.extend(TERMINATE);
+    exchange(sasl_server(), &bytes);
+}
+
+/// Whether the `sasl` target's server still answers a startup with its SCRAM offer.
+pub fn sasl_server_healthy() -> bool {
+    let bytes = packet(PROTOCOL_3, b"user\0fuzz\0database\0chatlake\0\0");
+    let answer = exchange(sasl_server(), &bytes);
+    answer.first() == Some(&b'R') && answer.windows(13).any(|w| w == b"SCRAM-SHA-256")
 }

@@ -7,8 +7,10 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::net::TcpListener;
 
+use crate::auth::{AuthStore, Security, Tls};
 use crate::cli::{
-    Command, CompactArgs, DemoArgs, GenerateArgs, IngestArgs, RefreshArgs, ServeArgs, SqlArgs,
+    Command, CompactArgs, DemoArgs, GenerateArgs, IngestArgs, RefreshArgs, SecurityArgs, ServeArgs,
+    SqlArgs,
 };
 use crate::config::EngineConfig;
 use crate::engine::Engine;
@@ -32,6 +34,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Compact(args) => compact_lake(args).await,
         Command::Refresh(args) => refresh_lake(args).await,
         Command::Ingest(args) => ingest_files(args).await,
+        Command::User(args) => crate::auth::users::run(args.command),
     }
 }
 
@@ -155,13 +158,92 @@ async fn sql(args: SqlArgs) -> Result<()> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let config = args.engine.engine_config(&args.lake);
+    let security = security(&args.security, args.listen)?;
     match args.ingest.config()? {
-        None => serve_lake(&config, args.listen, None).await,
+        None => serve_lake(&config, args.listen, security, None).await,
         Some(ingest) => {
             let maintenance = args.ingest.maintenance();
-            serve_with_ingest(&config, args.listen, ingest, maintenance).await
+            serve_with_ingest(&config, args.listen, security, ingest, maintenance).await
         }
     }
+}
+
+/// The server's authentication and TLS from the command line. Without an auth file only a
+/// loopback address may be listened on: anyone reaching the port could log in.
+fn security(args: &SecurityArgs, listen: std::net::SocketAddr) -> Result<Security> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(Tls::load(cert, key)?),
+        (None, None) => None,
+        _ => {
+            return Err(Error::Config("--tls-cert and --tls-key go together".into()));
+        }
+    };
+    if args.require_tls && tls.is_none() {
+        return Err(Error::Config(
+            "--require-tls needs --tls-cert and --tls-key".into(),
+        ));
+    }
+    let users = match &args.auth_file {
+        Some(path) => Some(Arc::new(AuthStore::open(path)?)),
+        None => {
+            check_loopback(listen)?;
+            None
+        }
+    };
+    Ok(Security {
+        users,
+        tls,
+        require_tls: args.require_tls,
+    })
+}
+
+/// Refuses a non-loopback address for a server without passwords.
+fn check_loopback(listen: std::net::SocketAddr) -> Result<()> {
+    if listen.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "refusing to listen on {listen} without --auth-file: anyone who reaches it could log in as any user (create users with `chatlake user add NAME --auth-file FILE`, or listen on 127.0.0.1)"
+    )))
+}
+
+/// Re-reads the auth file on every SIGHUP, for as long as the server runs.
+fn reload_on_sighup(security: &Security) {
+    #[cfg(unix)]
+    if let Some(store) = security.users.clone() {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hangups) => {
+                tokio::spawn(async move {
+                    while hangups.recv().await.is_some() {
+                        store.reload();
+                    }
+                });
+            }
+            Err(e) => tracing::warn!("SIGHUP will not reload the auth file: {e}"),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = security;
+}
+
+/// The `psql` line to print: with a user of the auth file and TLS when the server has them.
+fn psql_line(addr: std::net::SocketAddr, security: &Security) -> String {
+    let user = security
+        .users
+        .as_ref()
+        .and_then(|store| store.current().users().next().map(|u| u.name.clone()))
+        .unwrap_or_else(|| "chatlake".into());
+    let ssl = if security.tls.is_some() {
+        " sslmode=require"
+    } else {
+        ""
+    };
+    format!(
+        "psql \"host={} port={} user={user} dbname=chatlake{ssl}\"",
+        addr.ip(),
+        addr.port()
+    )
 }
 
 /// `serve` with the HTTP ingest listener beside pgwire; one Ctrl-C stops both (the ingest
@@ -169,6 +251,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
 async fn serve_with_ingest(
     config: &EngineConfig,
     listen: std::net::SocketAddr,
+    security: Security,
     ingest: crate::ingest::http::IngestConfig,
     maintenance: Option<crate::ingest::maintenance::Maintenance>,
 ) -> Result<()> {
@@ -193,11 +276,16 @@ async fn serve_with_ingest(
             replayed.segments
         );
     }
-    println!(
-        "connect with:  psql -h {} -p {} -U chatlake chatlake",
-        addr.ip(),
-        addr.port()
-    );
+    if security.users.is_some() {
+        println!("connect with:  {}", psql_line(addr, &security));
+    } else {
+        println!(
+            "connect with:  psql -h {} -p {} -U chatlake chatlake",
+            addr.ip(),
+            addr.port()
+        );
+    }
+    reload_on_sighup(&security);
     println!(
         "ingest with:   curl -H \"Authorization: Bearer $CHATLAKE_INGEST_TOKEN\" --data-binary @rows.ndjson http://{}/v1/ingest/TABLE",
         ingest.local_addr()
@@ -216,7 +304,7 @@ async fn serve_with_ingest(
             crate::ingest::maintenance::run(lake, config, wait(stopped.clone())).await;
         }
     };
-    let pg = crate::pg::serve(listener, Arc::new(engine), wait(stopped.clone()));
+    let pg = crate::pg::serve_secure(listener, Arc::new(engine), security, wait(stopped.clone()));
     let (pg, http, (), ()) = tokio::join!(pg, ingest.run(wait(stopped.clone())), signal, upkeep);
     pg?;
     http?;
@@ -243,6 +331,7 @@ async fn bind(listen: std::net::SocketAddr) -> Result<(TcpListener, std::net::So
 async fn serve_lake(
     config: &EngineConfig,
     listen: std::net::SocketAddr,
+    security: Security,
     psql_hint: Option<&str>,
 ) -> Result<()> {
     let started = Instant::now();
@@ -254,13 +343,18 @@ async fn serve_lake(
         engine.lake().root(),
         started.elapsed().as_secs_f64()
     );
-    let psql = format!(
-        "psql -h {} -p {} -U chatlake chatlake",
-        addr.ip(),
-        addr.port()
-    );
+    let psql = if security.users.is_some() {
+        psql_line(addr, &security)
+    } else {
+        format!(
+            "psql -h {} -p {} -U chatlake chatlake",
+            addr.ip(),
+            addr.port()
+        )
+    };
     println!("connect with:  {}", psql_hint.unwrap_or(&psql));
-    crate::pg::serve(listener, Arc::new(engine), shutdown_signal()).await?;
+    reload_on_sighup(&security);
+    crate::pg::serve_secure(listener, Arc::new(engine), security, shutdown_signal()).await?;
     eprintln!("chatlake stopped");
     Ok(())
 }
@@ -451,8 +545,15 @@ async fn refresh_lake(args: RefreshArgs) -> Result<()> {
 async fn demo(args: DemoArgs) -> Result<()> {
     let dir = args.dir;
     prepare_demo_lake(&dir, args.regenerate).await?;
+    check_loopback(args.listen)?;
     let lake = dir.to_string_lossy().to_string();
-    serve_lake(&EngineConfig::new(lake), args.listen, None).await
+    serve_lake(
+        &EngineConfig::new(lake),
+        args.listen,
+        Security::default(),
+        None,
+    )
+    .await
 }
 
 /// The demo's generator settings: a few months, a few hundred thousand contacts.

@@ -1,4 +1,5 @@
-//! Command-line interface: `serve`, `generate`, `demo`, `sql`, `compact`, `refresh`, `ingest`.
+//! Command-line interface: `serve`, `generate`, `demo`, `sql`, `compact`, `refresh`, `ingest`,
+//! `user`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +37,98 @@ pub enum Command {
     /// Load files (NDJSON, CSV, Parquet; gzip or zstd compressed) into one lake table:
     /// validated, de-duplicated by the natural key, committed all at once.
     Ingest(IngestArgs),
+    /// Manage the users of an auth file (`serve --auth-file`): add, remove, list.
+    User(UserArgs),
+}
+
+/// `chatlake user`.
+#[derive(Debug, Clone, Args)]
+pub struct UserArgs {
+    /// What to do with the auth file.
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+/// The `user` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (or replace one): its password is stored as a SCRAM-SHA-256 verifier only.
+    Add(UserAddArgs),
+    /// Remove a user.
+    Remove(UserRemoveArgs),
+    /// List the users, their tenants and limits.
+    List(UserListArgs),
+}
+
+/// `chatlake user add`.
+#[derive(Debug, Clone, Args)]
+pub struct UserAddArgs {
+    /// The user name clients log in with.
+    pub name: String,
+    /// The auth file (created when missing).
+    #[arg(long, env = "CHATLAKE_AUTH_FILE", value_name = "FILE")]
+    pub auth_file: PathBuf,
+    /// A tenant whose rows the user may see (repeatable).
+    #[arg(long = "tenant", value_name = "TENANT")]
+    pub tenants: Vec<String>,
+    /// The user may see every tenant.
+    #[arg(long, conflicts_with = "tenants")]
+    pub all_tenants: bool,
+    /// Read the password from the first line of standard input instead of prompting.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Connections the user may have open at once (more get SQLSTATE 53300).
+    #[arg(long, value_name = "N")]
+    pub connection_limit: Option<u32>,
+    /// The user's default statement_timeout (e.g. 30s, 5min).
+    #[arg(long, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
+}
+
+/// `chatlake user remove`.
+#[derive(Debug, Clone, Args)]
+pub struct UserRemoveArgs {
+    /// The user to remove.
+    pub name: String,
+    /// The auth file.
+    #[arg(long, env = "CHATLAKE_AUTH_FILE", value_name = "FILE")]
+    pub auth_file: PathBuf,
+}
+
+/// `chatlake user list`.
+#[derive(Debug, Clone, Args)]
+pub struct UserListArgs {
+    /// The auth file.
+    #[arg(long, env = "CHATLAKE_AUTH_FILE", value_name = "FILE")]
+    pub auth_file: PathBuf,
+}
+
+/// How `serve` authenticates and encrypts Postgres connections.
+#[derive(Debug, Clone, Args)]
+pub struct SecurityArgs {
+    /// Users and their SCRAM-SHA-256 verifiers (`chatlake user add`); every connection must
+    /// log in with a password. Without it, serve accepts any user name on loopback only.
+    #[arg(long, env = "CHATLAKE_AUTH_FILE", value_name = "FILE")]
+    pub auth_file: Option<PathBuf>,
+    /// TLS certificate chain (PEM); with --tls-key, clients may connect over TLS.
+    #[arg(
+        long,
+        env = "CHATLAKE_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(
+        long,
+        env = "CHATLAKE_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Refuse connections that do not use TLS (needs --tls-cert and --tls-key).
+    #[arg(long, env = "CHATLAKE_REQUIRE_TLS", requires = "tls_cert")]
+    pub require_tls: bool,
 }
 
 /// `chatlake ingest`.
@@ -141,6 +234,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CHATLAKE_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
+    /// Passwords and TLS.
+    #[command(flatten)]
+    pub security: SecurityArgs,
     /// The HTTP ingest listener (off unless --ingest-listen is given).
     #[command(flatten)]
     pub ingest: IngestListenArgs,

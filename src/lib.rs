@@ -6,11 +6,13 @@
 //! - [`lake`]: Delta Lake tables on an object store: schemas, writes, the table provider.
 //! - [`engine`]: `Engine`/`build_session`: DataFusion sessions over the lake, functions, SQL files.
 //! - [`pg`]: the Postgres wire-protocol server.
+//! - [`auth`]: users (auth file, SCRAM verifiers, tenant grants) and TLS for the server.
 //! - [`generate`]: seeded synthetic data for demos, tests and benchmarks.
 //! - [`cli`], [`app`], [`config`]: the command line and what each subcommand does.
 //! - [`error`]: the error type and its reporting.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -2,16 +2,26 @@
 
 use clap::Parser;
 
-use chatlake::cli::Cli;
+use chatlake::cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // A server with passwords logs every connection attempt by default (`chatlake::connections`
+    // at info); CHATLAKE_LOG replaces the whole default.
+    let default_filter = match &cli.command {
+        Command::Serve(args) if args.security.auth_file.is_some() => {
+            "warn,chatlake::connections=info"
+        }
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CHATLAKE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        // Colours on a terminal only: a log file or journal gets plain `key=value` lines.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -4,8 +4,8 @@
 //! (`fuzz/targets.rs`). A panic anywhere, in the test or in a server task, fails the run and
 //! names the input.
 //!
-//! Cases per target: `CHATLAKE_FUZZ_CASES` (default 3,000; `startup` a tenth of it: each case
-//! is a connection); the mutation seed: `CHATLAKE_FUZZ_SEED`.
+//! Cases per target: `CHATLAKE_FUZZ_CASES` (default 3,000; `startup` and `sasl` a tenth of it:
+//! each case is a connection); the mutation seed: `CHATLAKE_FUZZ_SEED`.
 
 #[path = "../fuzz/targets.rs"]
 mod targets;
@@ -149,4 +149,11 @@ fn startup() {
     run("startup", cases() / 10, targets::startup);
     // After all that, a well-formed client is still served.
     assert!(targets::startup_server_healthy());
+}
+
+#[test]
+fn sasl() {
+    run("sasl", cases() / 10, targets::sasl);
+    // After all that, a well-formed client is still served.
+    assert!(targets::sasl_server_healthy());
 }

@@ -80,6 +80,10 @@ pub mod code {
     pub const FEATURE_NOT_SUPPORTED: &str = "0A000";
     /// `53200` out_of_memory.
     pub const OUT_OF_MEMORY: &str = "53200";
+    /// `28P01` invalid_password (also: an unknown user, so names cannot be probed).
+    pub const INVALID_PASSWORD: &str = "28P01";
+    /// `28000` invalid_authorization_specification (e.g. a plain connection where TLS is required).
+    pub const INVALID_AUTHORIZATION: &str = "28000";
     /// `53300` too_many_connections.
     pub const TOO_MANY_CONNECTIONS: &str = "53300";
     /// `58030` io_error.

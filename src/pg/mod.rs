@@ -29,7 +29,7 @@
 //!
 //! | Area | Status |
 //! |---|---|
-//! | startup | trust authentication for any user and database; `SSLRequest` answered `N` |
+//! | startup | trust authentication for any user on loopback; with an auth file SCRAM-SHA-256 (`-PLUS` over TLS), `28P01` for a wrong password or unknown user; TLS after `SSLRequest` or direct (ALPN `postgresql`) with a certificate |
 //! | simple protocol | multi-statement strings; empty and comment-only queries → `EmptyQueryResponse` |
 //! | extended protocol | typed and untyped parameters (types inferred by DataFusion; `LIMIT`/`OFFSET` → int8, `= ANY($1)` → an array, `$1::oid[]` → `oid[]`), one-dimensional array parameters (text and binary), placeholders in table-function arguments (`stella_users($1, $2)`: typed from the report, planned at execution), text and binary formats, `max_rows` / `PortalSuspended`; `RowDescription` names the table OID and column number of plain column references |
 //! | types | bool, int2/4/8, float4/8, numeric, text, bytea, date, time, timestamp(tz), interval, one-dimensional arrays; anything else as text |
@@ -39,8 +39,8 @@
 //! | cancel | `CancelRequest` and `statement_timeout` drop the running stream (`57014`) |
 //! | cursors | `DECLARE`/`FETCH`/`MOVE`/`CLOSE`, forward-only, streamed |
 //! | refused | DDL and DML (`42501`): the catalog is shared by all connections |
-//! | tenants | each session reads only its tenants' rows (`crate::engine::tenant`); `SET`/`RESET`/`SHOW chatlake.tenant` narrow within the grant (`42501` outside it); a tenant-limited session may not `EXPLAIN ANALYZE` or set `datafusion.explain.*` (`42501`); [`engine_sessions`] builds a server's sessions with a fixed scope |
-//! | not yet | TLS, passwords, `COPY … FROM STDIN`, binary COPY, backward cursors |
+//! | tenants | each session reads only its tenants' rows (`crate::engine::tenant`): all of them under trust authentication, the user's grant after a password login; `SET`/`RESET`/`SHOW chatlake.tenant` narrow within the grant (`42501` outside it); a tenant-limited session may not `EXPLAIN ANALYZE` or set `datafusion.explain.*` (`42501`); [`engine_sessions`] builds a server's sessions with a fixed scope |
+//! | not yet | `COPY … FROM STDIN`, binary COPY, backward cursors |
 
 pub mod catalog;
 pub mod error;
@@ -63,6 +63,14 @@ pub fn parse_statements(sql: &str) -> std::result::Result<usize, &'static str> {
 }
 
 pub use server::{
-    ServerOptions, SessionFactory, engine_sessions, serve, serve_with, serve_with_options,
+    ServerOptions, SessionFactory, engine_sessions, serve, serve_secure, serve_with,
+    serve_with_options,
 };
+pub use wire::login::{CONNECTION_LOG, ConnectionLog};
+
+/// Parses a `statement_timeout` value the way `SET statement_timeout` does: `None` when it is
+/// not one, `Some(None)` for 0 (no timeout).
+pub fn parse_statement_timeout(value: &str) -> Option<Option<std::time::Duration>> {
+    wire::cancel::parse_timeout(value)
+}
 pub use session::{PG_VERSION, server_version};

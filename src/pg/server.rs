@@ -3,6 +3,8 @@
 //! | Concern | Behaviour |
 //! |---|---|
 //! | connections | one task each, with its own DataFusion session from the [`SessionFactory`] |
+//! | security | [`ServerOptions::security`]: trust or SCRAM passwords, TLS (see [`crate::auth`] and `wire::login`); a bad certificate or auth file fails [`serve_with_options`] before it accepts anything |
+//! | connection log | one info line per attempt under the target `chatlake::connections`: peer, user, TLS, outcome |
 //! | limit | [`ServerOptions::max_connections`] (default 100) held by a semaphore; a client over the limit gets `FATAL 53300 sorry, too many clients already` (after its `SSLRequest` is answered `N` and its startup packet read, as PostgreSQL does) and is closed |
 //! | accept errors | aborted/reset handshakes are skipped; other errors back off 1, 2, 4 … 64 s, then [`serve`] fails |
 //! | shutdown | when the `shutdown` future resolves: stop accepting, wait up to [`ServerOptions::shutdown_grace`] for open connections to end, then drop them |
@@ -31,6 +33,8 @@ use super::error::code;
 use super::session::Session;
 use super::wire::cancel::CancelRegistry;
 use super::wire::handler::Connection;
+use super::wire::login::{ConnectionLog, Login};
+use crate::auth::Security;
 use crate::engine::Engine;
 use crate::engine::tenant::TenantScope;
 use crate::error::{Error, Result};
@@ -39,12 +43,14 @@ use crate::error::{Error, Result};
 pub type SessionFactory = Arc<dyn Fn() -> SessionContext + Send + Sync>;
 
 /// Knobs of the Postgres server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Connections served at once; more are refused with SQLSTATE `53300`.
     pub max_connections: usize,
     /// How long open connections may go on after shutdown starts before they are dropped.
     pub shutdown_grace: Duration,
+    /// Authentication and TLS (default: trust, plain TCP).
+    pub security: Security,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +58,7 @@ impl Default for ServerOptions {
         ServerOptions {
             max_connections: 100,
             shutdown_grace: Duration::from_secs(5),
+            security: Security::default(),
         }
     }
 }
@@ -64,18 +71,34 @@ pub async fn serve(
     engine: Arc<Engine>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    serve_with(
-        listener,
-        engine_sessions(engine, TenantScope::All),
-        shutdown,
-    )
-    .await
+    serve_secure(listener, engine, Security::default(), shutdown).await
+}
+
+/// Like [`serve`], with passwords and/or TLS. With users, a session starts with no tenant at all
+/// and gets its user's grant once the password is checked (so a session that somehow skipped
+/// the login would see nothing); without them (trust, loopback only) every session sees every
+/// tenant.
+pub async fn serve_secure(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    security: Security,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let scope = if security.users.is_some() {
+        TenantScope::only(Vec::<String>::new())
+    } else {
+        TenantScope::All
+    };
+    let options = ServerOptions {
+        security,
+        ..ServerOptions::default()
+    };
+    serve_with_options(listener, engine_sessions(engine, scope), options, shutdown).await
 }
 
 /// Sessions of `engine` that see only the rows of `scope`'s tenants (the reports attached, as
-/// [`serve`] does). `serve` uses [`TenantScope::All`]; a server whose every connection is
-/// limited to some tenants (tests, until authentication assigns the scope per user) passes this
-/// factory to [`serve_with`]. Only Rust code chooses the scope: no client message reaches it.
+/// [`serve`] does); a password login then sets the user's own grant. Only Rust code chooses the
+/// scope: no client message reaches it.
 pub fn engine_sessions(engine: Arc<Engine>, scope: TenantScope) -> SessionFactory {
     Arc::new(move || {
         let ctx = engine.new_scoped_session(scope.clone());
@@ -101,6 +124,8 @@ pub async fn serve_with_options(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     const MAX_BACKOFF: Duration = Duration::from_secs(64);
+    let login = Arc::new(Login::new(&options.security)?);
+    let tls = options.security.tls.clone();
     let limit = Arc::new(Semaphore::new(options.max_connections));
     let pids = Arc::new(RandomPidSecretKeyGenerator::default());
     let cancels = CancelRegistry::default();
@@ -130,15 +155,20 @@ pub async fn serve_with_options(
                         let connection = serve_connection(
                             socket,
                             peer,
-                            sessions.clone(),
-                            pids.clone(),
-                            cancels.clone(),
+                            Shared {
+                                sessions: sessions.clone(),
+                                pids: pids.clone(),
+                                cancels: cancels.clone(),
+                                login: login.clone(),
+                                tls: tls.as_ref().map(|t| t.acceptor()),
+                            },
                             permit,
                         );
                         connections.spawn(connection);
                     }
                     Err(_) => {
                         tracing::warn!(%peer, "refusing connection: {} already open", options.max_connections);
+                        ConnectionLog::new(peer).outcome("refused: too many connections");
                         connections.spawn(refuse(socket, cancels.clone()));
                     }
                 }
@@ -193,25 +223,45 @@ fn is_per_connection(error: &std::io::Error) -> bool {
     )
 }
 
-async fn serve_connection(
-    socket: TcpStream,
-    peer: SocketAddr,
+/// What every connection task gets from the server.
+struct Shared {
     sessions: SessionFactory,
     pids: Arc<RandomPidSecretKeyGenerator>,
     cancels: CancelRegistry,
+    login: Arc<Login>,
+    tls: Option<pgwire::tokio::TlsAcceptor>,
+}
+
+async fn serve_connection(
+    socket: TcpStream,
+    peer: SocketAddr,
+    shared: Shared,
     _permit: OwnedSemaphorePermit,
 ) {
-    let ctx = sessions();
+    let ctx = (shared.sessions)();
     if let Err(e) = catalog::install(&ctx) {
         tracing::warn!(%peer, "pg_catalog unavailable on this connection: {e}");
     }
     super::sql::coerce::install(&ctx);
     register_pg_functions(&ctx);
     register_catalog_functions(&ctx);
-    let connection = Connection::new(Session::new(ctx), pids, cancels);
-    match process_socket(socket, None, connection).await {
-        Ok(()) => tracing::debug!(%peer, "connection closed"),
-        Err(e) => tracing::debug!(%peer, "connection ended: {e}"),
+    let log = Arc::new(ConnectionLog::new(peer));
+    let connection = Connection::new(
+        Session::new(ctx),
+        shared.pids,
+        shared.cancels,
+        shared.login,
+        log.clone(),
+    );
+    match process_socket(socket, shared.tls, connection).await {
+        Ok(()) => {
+            log.outcome("closed before logging in");
+            tracing::debug!(%peer, "connection closed");
+        }
+        Err(e) => {
+            log.outcome(&format!("failed: {e}"));
+            tracing::debug!(%peer, "connection ended: {e}");
+        }
     }
 }
 

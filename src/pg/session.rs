@@ -236,9 +236,6 @@ impl Session {
     /// Grants this session the tenants of `scope`, replacing any earlier grant and narrowing
     /// (the authentication code calls it once the user is known). From the next statement on,
     /// every scan of every lake table, view and report sees only rows of these tenants.
-    // Called by the authentication code once it lands (issue 18 parts 1-2); tests build scoped
-    // sessions through `Engine::new_scoped_session` meanwhile.
-    #[allow(dead_code)]
     pub fn set_tenant_scope(&self, scope: TenantScope) {
         let mut tenancy = self.tenancy();
         tenancy.grant = scope.clone();

@@ -3,8 +3,9 @@
 //!
 //! | Phase | Behaviour |
 //! |---|---|
-//! | `SSLRequest` / `GSSENCRequest` | answered `N` by pgwire (no TLS configured); the client goes on in plain text |
-//! | startup | any user, any database, no password; settings in the startup packet (`application_name`, `client_encoding`, `DateStyle`, `TimeZone`, `extra_float_digits`, `options=-c k=v`) applied, bad values ignored; `ParameterStatus` for every reported setting (`server_version` = `16.6 (chatlake …)`, `DateStyle` = `ISO, MDY`, …); `BackendKeyData` |
+//! | `SSLRequest` / `GSSENCRequest` | answered by pgwire: `S` for TLS when a certificate is configured, else `N`; `N` for GSS |
+//! | authentication | with an auth file, SCRAM-SHA-256 by [`super::login`]; without one, any user (trust) |
+//! | startup | any database; settings in the startup packet (`application_name`, `client_encoding`, `DateStyle`, `TimeZone`, `extra_float_digits`, `options=-c k=v`) applied, bad values ignored; `ParameterStatus` for every reported setting (`server_version` = `16.6 (chatlake …)`, `DateStyle` = `ISO, MDY`, …); `BackendKeyData` |
 //! | simple query | each statement in turn; rows stream as DataFusion produces batches |
 //! | `Parse` | planned right away: parameter types and result columns known for `Describe`; several statements are `42601` |
 //! | `Bind` / `Execute` | values decoded by [`super::decode`]; rows streamed straight to the socket by [`super::portal`] (`max_rows` honoured with `PortalSuspended`) |
@@ -17,7 +18,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use futures::Sink;
+use futures::{Sink, SinkExt};
 use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
@@ -30,7 +31,8 @@ use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
     ClientInfo, ClientPortalStore, ErrorHandler, METADATA_DATABASE, METADATA_USER,
-    PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
+    PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator,
+    RandomPidSecretKeyGenerator, Type,
 };
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::extendedquery::Execute;
@@ -38,7 +40,10 @@ use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use super::cancel::{CancelRegistry, Registration};
 use super::decode::decode_parameters;
+use super::login::{ConnectionLog, Login, LoginState, Step};
 use super::portal;
+use crate::auth::{TenantGrant, User};
+use crate::engine::tenant::TenantScope;
 use crate::pg::catalog::functions::{
     register_backend_pid, register_setting_functions, register_user,
 };
@@ -58,6 +63,8 @@ impl Connection {
         session: Session,
         pids: Arc<RandomPidSecretKeyGenerator>,
         cancels: CancelRegistry,
+        login: Arc<Login>,
+        log: Arc<ConnectionLog>,
     ) -> Self {
         let session = Arc::new(session);
         register_setting_functions(session.context(), Arc::downgrade(&session));
@@ -70,6 +77,9 @@ impl Connection {
                 pids,
                 cancels,
                 registration: Mutex::new(None),
+                login,
+                login_state: Mutex::default(),
+                log,
             }),
         }
     }
@@ -107,6 +117,12 @@ pub(crate) struct Handler {
     cancels: CancelRegistry,
     /// This connection's entry in `cancels` (set at startup, removed when it closes).
     registration: Mutex<Option<Registration>>,
+    /// How clients log in (shared by the server's connections).
+    login: Arc<Login>,
+    /// This connection's progress through the login.
+    login_state: Mutex<LoginState>,
+    /// This connection attempt's log line.
+    log: Arc<ConnectionLog>,
 }
 
 /// Logs every error sent to a client, at debug level (they are the client's business).
@@ -150,12 +166,62 @@ impl StartupHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let PgWireFrontendMessage::Startup(startup) = message else {
+        match message {
+            PgWireFrontendMessage::Startup(startup) => {
+                protocol_negotiation(client, &startup).await?;
+                save_startup_parameters_to_metadata(client, &startup);
+                match self.login.begin(&*client, &self.login_state, &self.log)? {
+                    Some(request) => {
+                        client.set_state(PgWireConnectionState::AuthenticationInProgress);
+                        client
+                            .send(PgWireBackendMessage::Authentication(request))
+                            .await?;
+                        Ok(())
+                    }
+                    None => {
+                        self.log.outcome("ok (trust)");
+                        self.start_session(client, None).await
+                    }
+                }
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(message)
+                if self.login.with_passwords() =>
+            {
+                match self
+                    .login
+                    .next(&*client, message, &self.login_state, &self.log)
+                    .await?
+                {
+                    Step::Send(next) => {
+                        client
+                            .send(PgWireBackendMessage::Authentication(next))
+                            .await?;
+                        Ok(())
+                    }
+                    Step::Done(last, user) => {
+                        client
+                            .send(PgWireBackendMessage::Authentication(last))
+                            .await?;
+                        self.start_session(client, Some(user)).await
+                    }
+                }
+            }
             // Trust authentication: no password or SASL messages are expected.
-            return Ok(());
-        };
-        protocol_negotiation(client, &startup).await?;
-        save_startup_parameters_to_metadata(client, &startup);
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Handler {
+    /// Sets up the session of a client that has logged in (`user`: `None` under trust
+    /// authentication) and tells it so: process id and cancel key, the settings of its
+    /// startup packet, `AuthenticationOk`, `ParameterStatus`es, `ReadyForQuery`.
+    async fn start_session<C>(&self, client: &mut C, user: Option<Arc<User>>) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
         let (pid, secret_key) = self.pids.generate(&*client);
         client.set_pid_and_secret_key(pid, secret_key.clone());
         let registration = self
@@ -165,6 +231,19 @@ impl StartupHandler for Handler {
             .registration
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(registration);
+        if let Some(user) = &user {
+            // The user's default statement_timeout; the client's own startup settings
+            // (applied next) override it, as a role's default does in PostgreSQL.
+            if let Some(timeout) = &user.limits.statement_timeout {
+                self.session.set_from_startup("statement_timeout", timeout);
+            }
+            // The user's tenants, before any query runs. Under trust authentication (`user` is
+            // None, loopback only) the session keeps the scope it was built with: all tenants.
+            self.session.set_tenant_scope(match &user.tenants {
+                TenantGrant::All => TenantScope::All,
+                TenantGrant::Only(ids) => TenantScope::only(ids.iter().cloned()),
+            });
+        }
         apply_startup_parameters(&self.session, client.metadata());
         register_backend_pid(self.session.context(), pid);
         let user = client

@@ -5,6 +5,7 @@
 //! | File | Job |
 //! |---|---|
 //! | [`handler`] | pgwire's handlers of one connection: startup, simple and extended protocol |
+//! | [`login`] | SCRAM-SHA-256 password authentication, TLS required or not, the connection log |
 //! | [`portal`] | the `Execute` loop: rows streamed to the socket, `max_rows` / `PortalSuspended` |
 //! | [`decode`] | `Bind` values → Arrow scalars (text and binary) |
 //! | [`types`] | Arrow ⇄ Postgres types, and what `information_schema` says of each type |
@@ -24,5 +25,6 @@ pub(crate) mod decode;
 pub(crate) mod encode;
 pub(crate) mod format;
 pub(crate) mod handler;
+pub(crate) mod login;
 pub(crate) mod portal;
 pub(crate) mod types;
