@@ -369,3 +369,58 @@ def test_every_connection_attempt_is_logged_once(secure, pki):
     assert 'user=mallory' in unknown and 'outcome="unknown user"' in unknown
     # A time stamp opens each line (tracing's default format).
     assert ok[:4].isdigit() and "T" in ok[:20]
+
+
+# ---------------------------------------------------------------- tenant isolation
+
+
+def test_a_tenant_user_sees_exactly_her_tenants_rows_as_duckdb_counts_them(lake_dir, sql_dir,
+                                                                           tmp_path):
+    """A user granted one tenant, logged in with SCRAM: every table's count equals DuckDB's count
+    of that tenant's rows in the same Delta tables, whatever the query says about other
+    tenants; an all-tenants user sees every row and may narrow to any tenant."""
+    import psycopg
+    import duckref
+
+    duck = duckref.load(lake_dir)
+    tenants = [r[0] for r in duck.execute("SELECT tenant_id FROM tenants ORDER BY 1").fetchall()]
+    assert len(tenants) >= 2, tenants
+    mine, other = tenants[0], tenants[1]
+    users = tmp_path / "users.toml"
+    user_add(users, "carol", "carol's pw", "--tenant", mine)
+    user_add(users, "root", "root pw", "--all-tenants")
+    proc, port = start(lake_dir, sql_dir, tmp_path / "serve.log", "--auth-file", str(users))
+    try:
+        def connect(user, password):
+            return psycopg.connect(host="127.0.0.1", port=port, user=user, password=password,
+                                   dbname="chatlake", autocommit=True)
+
+        def duck_count(table, tenant=None):
+            where = "" if tenant is None else f" WHERE tenant_id = '{tenant}'"
+            return duck.execute(f"SELECT count(*) FROM {table}{where}").fetchone()[0]
+
+        with connect("carol", "carol's pw") as carol:
+            for table in duckref.TABLES:
+                got = carol.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                assert got == duck_count(table, mine), table
+            want = duck_count("messages", mine)
+            assert want > 0 and duck_count("messages", other) > 0
+            # Asking for the other tenant's rows outright, or around a filter, changes nothing.
+            assert carol.execute("SELECT count(*) FROM messages WHERE tenant_id = %s",
+                                 [other]).fetchone()[0] == 0
+            assert carol.execute("SELECT count(*) FROM messages WHERE tenant_id = %s OR true",
+                                 [other]).fetchone()[0] == want
+            assert [r[0] for r in carol.execute(
+                "SELECT DISTINCT tenant_id FROM messages UNION SELECT tenant_id FROM contacts"
+            ).fetchall()] == [mine]
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                carol.execute(f"SET chatlake.tenant = '{other}'")
+        with connect("root", "root pw") as root:
+            assert root.execute("SELECT count(*) FROM messages").fetchone()[0] == \
+                duck_count("messages")
+            root.execute(f"SET chatlake.tenant = '{other}'")
+            assert root.execute("SELECT count(*) FROM messages").fetchone()[0] == \
+                duck_count("messages", other)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
