@@ -14,6 +14,10 @@
 //! | `chatlake.tenant` | the session's grant (`*` = all tenants) | one tenant id of the grant (`42501` otherwise; any id when all tenants are granted) | every scan sees only that tenant's rows; `RESET` widens back to the grant; ignored in the startup packet |
 //! | `datafusion.*`, other `chatlake.*` | DataFusion's | what DataFusion accepts | passed to the session's DataFusion config |
 //!
+//! `RESET name` and `RESET ALL` go back to what the session started with: the logged-in
+//! user's default (`statement_timeout` of the auth file) or the startup packet's options, else
+//! the table's default, as PostgreSQL does.
+//!
 //! Names are case-insensitive. `SHOW` of a name never set and without a default is an error
 //! (`42704`). A `SET` of a reported setting (`TimeZone`, `application_name`, …) sends the new
 //! value to the client as a `ParameterStatus` message, as PostgreSQL does.
@@ -120,6 +124,9 @@ struct Settings {
 pub(crate) struct Session {
     ctx: SessionContext,
     settings: Mutex<Settings>,
+    /// What the session started with beyond [`DEFAULTS`] (the user's defaults, the startup
+    /// packet's options): where `RESET` goes back to, as in PostgreSQL.
+    session_defaults: Mutex<BTreeMap<String, (String, String)>>,
     canceler: Canceler,
     cursors: Mutex<HashMap<String, Arc<Cursor>>>,
     relation_oids: Mutex<RelationOids>,
@@ -170,6 +177,7 @@ impl Session {
             }),
             ctx,
             settings: Mutex::new(Settings::defaults()),
+            session_defaults: Mutex::default(),
             canceler: Canceler::default(),
             cursors: Mutex::new(HashMap::new()),
             relation_oids: Mutex::new(RelationOids::default()),
@@ -422,7 +430,17 @@ impl Session {
             return;
         }
         // A bad startup value must not lock the client out: keep the default.
-        let _ = self.set(name, value);
+        if self.set(name, value).is_ok()
+            && let Some(started_with) = self.settings().values.get(&key).cloned()
+        {
+            self.defaults_at_start().insert(key, started_with);
+        }
+    }
+
+    fn defaults_at_start(&self) -> MutexGuard<'_, BTreeMap<String, (String, String)>> {
+        self.session_defaults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Records the user the client logged in as (`session_authorization`).
@@ -433,7 +451,8 @@ impl Session {
         );
     }
 
-    /// Restores `name` to its default (or removes it when it has none).
+    /// Restores `name` to the value the session started with: the user's default or the
+    /// startup packet's, else [`DEFAULTS`] (or removes it when it has none).
     ///
     /// Returns the restored value when the change must be reported to the client.
     pub fn reset(&self, name: &str) -> Option<(String, String)> {
@@ -445,8 +464,9 @@ impl Session {
         if READ_ONLY.contains(&key.as_str()) || key == "session_authorization" {
             return None;
         }
+        let started_with = self.defaults_at_start().get(&key).cloned();
         let mut settings = self.settings();
-        let restored = default_of(&key);
+        let restored = started_with.or_else(|| default_of(&key));
         match &restored {
             Some((canonical, value)) => {
                 settings.apply_output(canonical, value);
@@ -461,15 +481,20 @@ impl Session {
         restored.filter(|(canonical, _)| REPORTED.contains(&canonical.as_str()))
     }
 
-    /// Restores every setting to its default (`RESET ALL`, `DISCARD ALL`); returns the reported
-    /// settings whose value changed.
+    /// Restores every setting to the value the session started with (`RESET ALL`, `DISCARD
+    /// ALL`; see [`Session::reset`]); returns the reported settings whose value changed.
     pub fn reset_all(&self) -> Vec<(String, String)> {
         self.widen_tenant();
+        let started_with = self.defaults_at_start().clone();
         let mut settings = self.settings();
         let user = settings.values.get("session_authorization").cloned();
         let before = std::mem::replace(&mut *settings, Settings::defaults());
         if let Some(user) = user {
             settings.values.insert("session_authorization".into(), user);
+        }
+        for (key, (canonical, value)) in started_with {
+            settings.apply_output(&canonical, &value);
+            settings.values.insert(key, (canonical, value));
         }
         settings
             .values
@@ -671,6 +696,44 @@ mod tests {
         assert!(s.set("TimeZone", "Mars/Olympus").is_err());
         assert_eq!(s.reset("TIMEZONE"), Some(("TimeZone".into(), "UTC".into())));
         assert_eq!(s.output_options().time_zone, Tz::UTC);
+    }
+
+    #[test]
+    fn reset_goes_back_to_what_the_session_started_with() {
+        let s = session();
+        // A user's default statement_timeout, then the startup packet's TimeZone; a bad
+        // startup value is ignored and leaves nothing behind.
+        s.set_from_startup("statement_timeout", "30s");
+        s.set_from_startup("TimeZone", "Asia/Kolkata");
+        s.set_from_startup("DateStyle", "German");
+        assert!(s.set("statement_timeout", "0").is_ok());
+        assert!(s.set("TimeZone", "UTC").is_ok());
+        assert_eq!(s.reset("statement_timeout"), None);
+        assert_eq!(
+            s.get("statement_timeout"),
+            Some(("statement_timeout".into(), "30s".into()))
+        );
+        assert_eq!(
+            s.reset("timezone"),
+            Some(("TimeZone".into(), "Asia/Kolkata".into()))
+        );
+        assert!(s.set("statement_timeout", "1").is_ok());
+        assert!(s.set("TimeZone", "UTC").is_ok());
+        let reported = s.reset_all();
+        assert!(reported.contains(&("TimeZone".into(), "Asia/Kolkata".into())));
+        assert_eq!(s.output_options().time_zone, Tz::Asia__Kolkata);
+        assert_eq!(
+            s.get("statement_timeout").map(|(_, v)| v),
+            Some("30s".into())
+        );
+        assert_eq!(s.get("datestyle").map(|(_, v)| v), Some("ISO, MDY".into()));
+        // A setting the session did not start with goes back to the built-in default.
+        assert!(s.set("extra_float_digits", "3").is_ok());
+        s.reset("extra_float_digits");
+        assert_eq!(
+            s.get("extra_float_digits").map(|(_, v)| v),
+            Some("1".into())
+        );
     }
 
     #[test]
