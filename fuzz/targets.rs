@@ -75,30 +75,34 @@ pub fn copy_statement(data: &[u8]) {
 /// plain DataFusion sessions (the startup path does not depend on the lake).
 fn startup_server() -> u16 {
     static PORT: OnceLock<u16> = OnceLock::new();
-    *PORT.get_or_init(|| {
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                port_tx
-                    .send(listener.local_addr().expect("addr").port())
-                    .expect("port");
-                let sessions: chatlake::pg::SessionFactory =
-                    Arc::new(datafusion::prelude::SessionContext::new);
-                chatlake::pg::serve_with(listener, sessions, std::future::pending())
-                    .await
-                    .expect("serve");
-            });
+    *PORT.get_or_init(|| spawn_server(chatlake::pg::ServerOptions::default()))
+}
+
+/// Serves plain DataFusion sessions with `options` on a thread and runtime of its own, for the
+/// rest of the process; returns the port.
+fn spawn_server(options: chatlake::pg::ServerOptions) -> u16 {
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            port_tx
+                .send(listener.local_addr().expect("addr").port())
+                .expect("port");
+            let sessions: chatlake::pg::SessionFactory =
+                Arc::new(datafusion::prelude::SessionContext::new);
+            chatlake::pg::serve_with_options(listener, sessions, options, std::future::pending())
+                .await
+                .expect("serve");
         });
-        port_rx.recv().expect("server port")
-    })
+    });
+    port_rx.recv().expect("server port")
 }
 
 /// Protocol 3.0, as a startup packet's version field.
@@ -199,40 +203,13 @@ fn sasl_server() -> u16 {
         });
         file.save(&path).expect("auth file");
         let store = Arc::new(AuthStore::open(&path).expect("auth store"));
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                port_tx
-                    .send(listener.local_addr().expect("addr").port())
-                    .expect("port");
-                let sessions: chatlake::pg::SessionFactory =
-                    Arc::new(datafusion::prelude::SessionContext::new);
-                let options = chatlake::pg::ServerOptions {
-                    security: Security {
-                        users: Some(store),
-                        ..Security::default()
-                    },
-                    ..chatlake::pg::ServerOptions::default()
-                };
-                chatlake::pg::serve_with_options(
-                    listener,
-                    sessions,
-                    options,
-                    std::future::pending(),
-                )
-                .await
-                .expect("serve");
-            });
-        });
-        port_rx.recv().expect("server port")
+        spawn_server(chatlake::pg::ServerOptions {
+            security: Security {
+                users: Some(store),
+                ..Security::default()
+            },
+            ..chatlake::pg::ServerOptions::default()
+        })
     })
 }
 
