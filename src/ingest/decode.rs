@@ -516,19 +516,29 @@ impl Decoder {
             cells[contact] = Cell::Text(Cow::Owned(wa.clone()));
         }
         // Tables without `wa_id` (conversations) name the contact by its WhatsApp id.
-        let phone = wa_id.clone().or_else(|| {
-            d.contact_id
+        let phone: Option<Cow<'_, str>> = match &wa_id {
+            Some(wa) => Some(Cow::Borrowed(wa.as_str())),
+            None => d
+                .contact_id
                 .filter(|_| d.wa_id.is_none())
                 .and_then(|i| cells[i].text())
                 .map(|s| s.trim().trim_start_matches('+'))
                 .filter(|s| looks_like_phone(s))
-                .map(str::to_string)
-        });
+                .map(|s| Cow::Owned(s.to_string())),
+        };
         if let Some(wa) = &phone {
             let need_country = d.country_code.is_some_and(|i| cells[i].is_null());
             let need_code = d.calling_code.is_some_and(|i| cells[i].is_null());
             if need_country || need_code {
-                let info = *self.phones.entry(wa.clone()).or_insert_with(|| lookup(wa));
+                // Looked up once per number of the load (no key allocation on a hit).
+                let info = match self.phones.get(wa.as_ref()) {
+                    Some(info) => *info,
+                    None => {
+                        let info = lookup(wa);
+                        self.phones.insert(wa.to_string(), info);
+                        info
+                    }
+                };
                 if let (Some(i), true, Some(country)) =
                     (d.country_code, need_country, info.country_str())
                 {
