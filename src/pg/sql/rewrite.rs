@@ -337,13 +337,7 @@ fn function_call(expr: &Expr) -> Option<(String, Vec<&Expr>)> {
     if function.over.is_some() || function.filter.is_some() {
         return None;
     }
-    let name = function
-        .name
-        .0
-        .last()?
-        .as_ident()?
-        .value
-        .to_ascii_lowercase();
+    let name = function_name(function)?;
     let FunctionArguments::List(list) = &function.args else {
         return None;
     };
@@ -498,13 +492,7 @@ fn viewdef(expr: &Expr) -> Option<Expr> {
     let Expr::Function(function) = expr else {
         return None;
     };
-    let name = function
-        .name
-        .0
-        .last()?
-        .as_ident()?
-        .value
-        .to_ascii_lowercase();
+    let name = function_name(function)?;
     if name != "pg_get_viewdef" {
         return None;
     }
@@ -575,6 +563,19 @@ impl VisitorMut for ReplacePlaceholder {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The function's own name (the last part of a qualified name), lower-cased.
+fn function_name(function: &Function) -> Option<String> {
+    Some(
+        function
+            .name
+            .0
+            .last()?
+            .as_ident()?
+            .value
+            .to_ascii_lowercase(),
+    )
 }
 
 #[cfg(test)]
