@@ -161,7 +161,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let security = security(&args.security, args.listen)?;
     match args.ingest.config()? {
         None => serve_lake(&config, args.listen, security, None).await,
-        Some(ingest) => {
+        Some(mut ingest) => {
+            // Per-tenant ingest tokens live in the same auth file as the users.
+            ingest.auth.file = security.users.clone();
             let maintenance = args.ingest.maintenance();
             serve_with_ingest(&config, args.listen, security, ingest, maintenance).await
         }
@@ -259,6 +261,11 @@ async fn serve_with_ingest(
     let started = Instant::now();
     let engine = Engine::open(config).await?;
     let (listener, addr) = bind(listen).await?;
+    let token_hint = if ingest.auth.shared.is_some() {
+        "$CHATLAKE_INGEST_TOKEN"
+    } else {
+        "$TOKEN (from chatlake user token add)"
+    };
     let ingest = IngestServer::start(ingest, engine.lake().clone()).await?;
     let replayed = ingest.wal().replayed().clone();
     eprintln!(
@@ -287,7 +294,7 @@ async fn serve_with_ingest(
     }
     reload_on_sighup(&security);
     println!(
-        "ingest with:   curl -H \"Authorization: Bearer $CHATLAKE_INGEST_TOKEN\" --data-binary @rows.ndjson http://{}/v1/ingest/TABLE",
+        "ingest with:   curl -H \"Authorization: Bearer {token_hint}\" --data-binary @rows.ndjson http://{}/v1/ingest/TABLE",
         ingest.local_addr()
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -37,7 +37,8 @@ pub enum Command {
     /// Load files (NDJSON, CSV, Parquet; gzip or zstd compressed) into one lake table:
     /// validated, de-duplicated by the natural key, committed all at once.
     Ingest(IngestArgs),
-    /// Manage the users of an auth file (`serve --auth-file`): add, remove, list.
+    /// Manage the users of an auth file (`serve --auth-file`): add, remove, list; and the
+    /// ingest tokens of its HTTP listener (`user token add/remove/list`).
     User(UserArgs),
 }
 
@@ -54,10 +55,48 @@ pub struct UserArgs {
 pub enum UserCommand {
     /// Add a user (or replace one): its password is stored as a SCRAM-SHA-256 verifier only.
     Add(UserAddArgs),
-    /// Remove a user.
+    /// Remove a user (or, under `token`, a token).
     Remove(UserRemoveArgs),
     /// List the users, their tenants and limits.
     List(UserListArgs),
+    /// Manage the ingest tokens of the HTTP listener (`serve --ingest-listen`).
+    Token(TokenArgs),
+}
+
+/// `chatlake user token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// What to do with the tokens.
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+/// The `user token` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token that may write rows of the given tenants: printed once on standard output,
+    /// stored only as its SHA-256 (an existing token of the name is replaced).
+    Add(TokenAddArgs),
+    /// Remove a token: requests sending it get 401 from then on.
+    Remove(UserRemoveArgs),
+    /// List the tokens and their tenants (never the tokens themselves).
+    List(UserListArgs),
+}
+
+/// `chatlake user token add`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenAddArgs {
+    /// The token's name, for the operator (e.g. the platform or service that sends with it).
+    pub name: String,
+    /// The auth file (created when missing).
+    #[arg(long, env = "CHATLAKE_AUTH_FILE", value_name = "FILE")]
+    pub auth_file: PathBuf,
+    /// A tenant whose rows the token may write (repeatable).
+    #[arg(long = "tenant", value_name = "TENANT")]
+    pub tenants: Vec<String>,
+    /// The token may write rows of every tenant.
+    #[arg(long, conflicts_with = "tenants")]
+    pub all_tenants: bool,
 }
 
 /// `chatlake user add`.
@@ -83,19 +122,23 @@ pub struct UserAddArgs {
     /// The user's default statement_timeout (e.g. 30s, 5min).
     #[arg(long, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
+    /// Memory one query of the user may hold (e.g. 512MiB; more gets SQLSTATE 53200), taken
+    /// from the server's pool (--memory-limit-mb).
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
-/// `chatlake user remove`.
+/// `chatlake user remove` and `chatlake user token remove`.
 #[derive(Debug, Clone, Args)]
 pub struct UserRemoveArgs {
-    /// The user to remove.
+    /// The user (or token) to remove.
     pub name: String,
     /// The auth file.
     #[arg(long, env = "CHATLAKE_AUTH_FILE", value_name = "FILE")]
     pub auth_file: PathBuf,
 }
 
-/// `chatlake user list`.
+/// `chatlake user list` and `chatlake user token list`.
 #[derive(Debug, Clone, Args)]
 pub struct UserListArgs {
     /// The auth file.
@@ -251,12 +294,14 @@ pub struct IngestListenArgs {
     /// Directory of the ingest write-ahead log (one server per directory).
     #[arg(long, env = "CHATLAKE_WAL_DIR")]
     pub wal_dir: Option<PathBuf>,
-    /// Bearer token the ingest API requires (better set in the environment than on the line).
+    /// Bearer token of the ingest API for rows of every tenant (better set in the environment
+    /// than on the line); with --auth-file, per-tenant tokens (`chatlake user token add`) work
+    /// too, and this one may be left out.
     #[arg(long, env = "CHATLAKE_INGEST_TOKEN", hide_env_values = true)]
     pub ingest_token: Option<String>,
     /// Largest request body of the ingest API (bytes, or with KiB/MiB/GiB); larger gets 413.
     #[arg(long, env = "CHATLAKE_INGEST_MAX_BODY", default_value = "16MiB",
-          value_parser = crate::ingest::http::parse_size)]
+          value_parser = crate::config::parse_size)]
     pub ingest_max_body: u64,
     /// Bound of the write-ahead log's backlog in MiB; past it the ingest API answers 503.
     #[arg(long, env = "CHATLAKE_WAL_MAX_MB", default_value_t = 1024,
@@ -301,19 +346,22 @@ impl IngestListenArgs {
             .wal_dir
             .clone()
             .ok_or_else(|| err("--ingest-listen needs --wal-dir"))?;
-        let token = self.ingest_token.clone().unwrap_or_default();
-        if token.is_empty() {
-            return Err(err(
-                "--ingest-listen needs a bearer token: set CHATLAKE_INGEST_TOKEN",
-            ));
-        }
+        // The auth file's per-tenant tokens join in `serve` (crate::app), which has the file.
+        let auth = crate::ingest::tokens::IngestAuth {
+            shared: self
+                .ingest_token
+                .clone()
+                .filter(|t| !t.is_empty())
+                .map(String::into_bytes),
+            file: None,
+        };
         let mut wal = crate::ingest::wal::WalOptions::new(dir);
         wal.max_backlog_bytes = self.wal_max_mb.saturating_mul(1 << 20);
         wal.notify_rows = self.flush_rows;
         Ok(Some(IngestConfig {
             listen,
             wal,
-            token,
+            auth,
             max_body: self.ingest_max_body,
             flush: crate::ingest::flusher::FlushOptions {
                 interval: std::time::Duration::from_millis(self.flush_interval_ms),

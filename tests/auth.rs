@@ -126,9 +126,9 @@ fn user_add_list_remove_keep_only_verifiers() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "user\ttenants\tconnection_limit\tstatement_timeout\n\
-         alice\tt1,t2\t-\t-\n\
-         root\tall tenants\t3\t-\n"
+        "user\ttenants\tconnection_limit\tstatement_timeout\tmemory_limit\n\
+         alice\tt1,t2\t-\t-\t-\n\
+         root\tall tenants\t3\t-\t-\n"
     );
 
     let out = chatlake(
@@ -264,10 +264,13 @@ struct Server {
 }
 
 async fn start(security: Security) -> Server {
+    start_with(security, Arc::new(one_row_session)).await
+}
+
+async fn start_with(security: Security, sessions: SessionFactory) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
-    let sessions: SessionFactory = Arc::new(one_row_session);
     let options = ServerOptions {
         security,
         ..ServerOptions::default()
@@ -438,6 +441,77 @@ async fn a_user_added_while_serving_can_log_in_and_a_removed_one_cannot() {
         .await
         .expect_err("carol after remove");
     assert_eq!(db_error(&e).1, "28P01");
+}
+
+/// A session with `big(s)`: 100,000 distinct 40-byte strings (about 4.5 MB in Arrow).
+fn big_table_session() -> SessionContext {
+    let ctx = SessionContext::new();
+    let values: Vec<String> = (0..100_000).map(|i| format!("{i:040}")).collect();
+    let batch = RecordBatch::try_from_iter([(
+        "s",
+        Arc::new(arrow::array::StringArray::from(values)) as ArrayRef,
+    )])
+    .expect("batch");
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).expect("table");
+    ctx.register_table("big", Arc::new(table))
+        .expect("register");
+    ctx
+}
+
+#[tokio::test]
+async fn a_query_past_the_users_memory_limit_fails_with_53200_and_others_run() {
+    let dir = scratch("memory");
+    let file = dir.join("users.toml");
+    add_user(&file, "alice", "wonderland", &["--all-tenants"]);
+    add_user(
+        &file,
+        "carol",
+        "c-pass",
+        &["--all-tenants", "--memory-limit", "2MiB"],
+    );
+    let listed = chatlake(
+        &["user", "list", "--auth-file", &file.to_string_lossy()],
+        "",
+    );
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listed.contains("carol\tall tenants\t-\t-\t2MiB"),
+        "{listed}"
+    );
+    let server = start_with(
+        Security {
+            users: Some(Arc::new(AuthStore::open(&file).expect("open"))),
+            ..Security::default()
+        },
+        Arc::new(big_table_session),
+    )
+    .await;
+    // A self-join holds one side (4.5 MB) in its hash table: over carol's 2 MiB.
+    let join = "SELECT count(*) FROM big a JOIN big b ON a.s = b.s";
+
+    let alice = connect(&server, "alice", "wonderland")
+        .await
+        .expect("alice");
+    assert_eq!(first_value(&alice, join).await, "100000");
+
+    let carol = connect(&server, "carol", "c-pass").await.expect("carol");
+    let e = carol.simple_query(join).await.expect_err("over the limit");
+    let (severity, code, message) = db_error(&e);
+    assert_eq!(
+        (severity.as_str(), code.as_str()),
+        ("ERROR", "53200"),
+        "{message}"
+    );
+    assert!(
+        message.contains("user \"carol\"") && message.contains("memory_limit of 2MiB"),
+        "{message}"
+    );
+    // The session goes on, and a query within the limit runs; alice was never limited.
+    assert_eq!(
+        first_value(&carol, "SELECT count(*) FROM big").await,
+        "100000"
+    );
+    assert_eq!(first_value(&alice, join).await, "100000");
 }
 
 /// A self-signed certificate for `localhost` made with the openssl command.

@@ -276,14 +276,15 @@ fn body_of(run: &str, ids: std::ops::Range<u64>) -> Vec<u8> {
     body.into_bytes()
 }
 
-/// `label -> count` of the rows of `category = run`, over pgwire.
-fn counts_by_label(pg_port: u16, run: &str) -> Result<Vec<(u64, i64)>, String> {
+/// `label -> count` of the rows of `category = run`, over pgwire, logged in with `login`
+/// (`user=chatlake` under trust, or `user=... password=...`).
+fn counts_by_label_as(pg_port: u16, login: &str, run: &str) -> Result<Vec<(u64, i64)>, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let config = format!("host=127.0.0.1 port={pg_port} user=chatlake dbname=chatlake");
+        let config = format!("host=127.0.0.1 port={pg_port} {login} dbname=chatlake");
         let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
             .await
             .map_err(|e| e.to_string())?;
@@ -318,9 +319,20 @@ fn wait_for_counts(
     within: Duration,
     done: impl Fn(&[(u64, i64)]) -> bool,
 ) -> Vec<(u64, i64)> {
+    wait_for_counts_as(pg_port, "user=chatlake", run, within, done)
+}
+
+/// [`wait_for_counts`] logged in with `login` (`user=... password=...`).
+fn wait_for_counts_as(
+    pg_port: u16,
+    login: &str,
+    run: &str,
+    within: Duration,
+    done: impl Fn(&[(u64, i64)]) -> bool,
+) -> Vec<(u64, i64)> {
     let deadline = Instant::now() + within;
     loop {
-        let counts = counts_by_label(pg_port, run).unwrap_or_default();
+        let counts = counts_by_label_as(pg_port, login, run).unwrap_or_default();
         if done(&counts) || Instant::now() > deadline {
             return counts;
         }
@@ -445,6 +457,195 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
         health["flusher"]["groups"].as_u64().unwrap_or(0) >= 1,
         "{health}"
     );
+    server.kill();
+}
+
+/// Runs `chatlake` with `args`, `stdin` on its standard input; the output of a successful run.
+fn chatlake_ok(args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chatlake");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("chatlake");
+    assert!(
+        out.status.success(),
+        "chatlake {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The SHA-256 of `text` as hex, computed by coreutils' `sha256sum` (not by chatlake).
+fn sha256sum(text: &str) -> String {
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("digest")
+        .to_string()
+}
+
+#[test]
+fn a_tenant_ingest_token_writes_its_tenants_rows_only() {
+    let dir = small_lake("tokens");
+    let auth = dir.join("auth.toml");
+    let auth_arg = auth.to_string_lossy().to_string();
+    chatlake_ok(
+        &[
+            "user",
+            "add",
+            "reader",
+            "--auth-file",
+            &auth_arg,
+            "--all-tenants",
+            "--password-stdin",
+        ],
+        "reader-pw\n",
+    );
+    let out = chatlake_ok(
+        &[
+            "user",
+            "token",
+            "add",
+            "acme-feed",
+            "--auth-file",
+            &auth_arg,
+            "--tenant",
+            "it-tenant",
+        ],
+        "",
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.starts_with("clk_") && token.len() > 40, "{token}");
+    // The file keeps the token's SHA-256, never the token.
+    let text = std::fs::read_to_string(&auth).expect("auth file");
+    assert!(!text.contains(&token), "{text}");
+    assert!(text.contains(&sha256sum(&token)), "{text}");
+    let listed = chatlake_ok(&["user", "token", "list", "--auth-file", &auth_arg], "");
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.contains("acme-feed\tit-tenant"), "{listed}");
+    assert!(!listed.contains(&token), "{listed}");
+
+    let server = Server::start(
+        &dir,
+        &["--auth-file", &auth_arg, "--flush-interval-ms", "200"],
+    );
+    let mut client = Client::connect(server.http).expect("connect");
+    let run = "tokens";
+    let foreign = |id: u64| event_row(run, id).replace("\"it-tenant\"", "\"other-tenant\"");
+    let path = "/v1/ingest/analytics_events";
+
+    // Lines 2 and 4 are another tenant's: rejected with their line and reason, the rest lands.
+    let body = [
+        event_row(run, 1),
+        foreign(101),
+        event_row(run, 2),
+        foreign(102),
+        event_row(run, 3),
+    ]
+    .join("\n");
+    let r = client
+        .request("POST", path, Some(&token), body.as_bytes())
+        .expect("post");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let answer = r.json();
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["rejected"].as_u64()),
+        (Some(3), Some(2)),
+        "{answer}"
+    );
+    for (reject, line) in answer["rejects"]
+        .as_array()
+        .expect("rejects")
+        .iter()
+        .zip([2, 4])
+    {
+        assert_eq!(reject["line"], line, "{answer}");
+        assert_eq!(reject["column"], "tenant_id", "{answer}");
+        assert!(
+            reject["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("'other-tenant' is not granted"),
+            "{answer}"
+        );
+    }
+    // Only another tenant's rows: 422, nothing written.
+    let r = client
+        .request("POST", path, Some(&token), foreign(103).as_bytes())
+        .expect("post");
+    assert_eq!(r.status, 422, "{}", r.body);
+    // The shared token (CHATLAKE_INGEST_TOKEN, all tenants) still writes any tenant's rows.
+    let r = client
+        .post("analytics_events", foreign(104).as_bytes())
+        .expect("post");
+    assert_eq!(
+        (r.status, r.json()["accepted"].as_u64()),
+        (200, Some(1)),
+        "{}",
+        r.body
+    );
+    // A token that is not in the file: 401.
+    let r = client
+        .request(
+            "POST",
+            path,
+            Some("clk_not-a-token"),
+            event_row(run, 5).as_bytes(),
+        )
+        .expect("post");
+    assert_eq!(r.status, 401, "{}", r.body);
+
+    let counts = wait_for_counts_as(
+        server.pg_port,
+        "user=reader password=reader-pw",
+        run,
+        Duration::from_secs(60),
+        |c| c.len() >= 4,
+    );
+    assert_eq!(
+        counts,
+        vec![(1, 1), (2, 1), (3, 1), (104, 1)],
+        "{}",
+        server.log()
+    );
+
+    // Removed from the file: the running server refuses the token from then on.
+    chatlake_ok(
+        &[
+            "user",
+            "token",
+            "remove",
+            "acme-feed",
+            "--auth-file",
+            &auth_arg,
+        ],
+        "",
+    );
+    let r = client
+        .request("POST", path, Some(&token), event_row(run, 6).as_bytes())
+        .expect("post");
+    assert_eq!(r.status, 401, "{}", r.body);
     server.kill();
 }
 

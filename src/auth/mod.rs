@@ -1,12 +1,13 @@
 //! Who may connect and what they may see: the auth file, SCRAM verifiers, TLS, tenant grants
-//! (shared by the Postgres front end and, later, the HTTP listener).
+//! (shared by the Postgres front end and the HTTP ingest listener's tokens).
 //!
-//! - [`file`]: the auth file (TOML): [`AuthFile`], [`User`], [`TenantGrant`], [`Limits`].
+//! - [`file`]: the auth file (TOML): [`AuthFile`], [`User`], [`TenantGrant`], [`Limits`],
+//!   the HTTP listener's [`IngestToken`]s.
 //! - [`scram`]: SCRAM-SHA-256 verifiers in PostgreSQL's text form ([`Verifier`]).
 //! - [`store`]: the file as a running server sees it: re-read on change or SIGHUP, mock
 //!   verifiers for unknown names, per-user connection counts ([`AuthStore`]).
 //! - [`tls`]: certificate and key for the Postgres listener ([`Tls`]).
-//! - [`users`]: `chatlake user add/remove/list`.
+//! - [`users`]: `chatlake user add/remove/list` and `chatlake user token add/remove/list`.
 //!
 //! What a server does with them ([`Security`]):
 //!
@@ -25,7 +26,7 @@ pub mod users;
 
 use std::sync::Arc;
 
-pub use file::{AuthFile, Limits, TenantGrant, User};
+pub use file::{AuthFile, IngestToken, Limits, TenantGrant, User};
 pub use scram::Verifier;
 pub use store::AuthStore;
 pub use tls::Tls;

@@ -171,6 +171,7 @@ mod tests {
             limits: Limits {
                 connection_limit: limit,
                 statement_timeout: None,
+                memory_limit: None,
             },
         }
     }

@@ -14,11 +14,15 @@
 //! settings, so a `SET` on one connection never leaks into another) over the shared catalog,
 //! runtime (object stores, memory pool, caches) and functions.
 //!
+//! [`memory`]: a user's `memory_limit` caps the sessions it logs in to at a share of the shared
+//! memory pool ([`memory::capped_runtime`]).
+//!
 //! [`tenant`]: every lake table is registered wrapped in [`tenant::TenantScoped`], so each scan
 //! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
 //! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
 
 pub mod derived;
+pub mod memory;
 pub mod reports;
 pub mod sql_files;
 pub mod tenant;

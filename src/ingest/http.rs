@@ -6,8 +6,8 @@
 //!
 //! | request                       | answer                                                                  |
 //! |-------------------------------|-------------------------------------------------------------------------|
-//! | `POST /v1/ingest/{table}`     | body: NDJSON rows of `table`; `Authorization: Bearer <CHATLAKE_INGEST_TOKEN>` |
-//! | - some or all rows good       | `200 {"accepted", "rejected", "rejects": [{"line", "column", "reason"}]}`, sent only after the accepted rows are fsynced in the WAL |
+//! | `POST /v1/ingest/{table}`     | body: NDJSON rows of `table`; `Authorization: Bearer <token>`: `CHATLAKE_INGEST_TOKEN` or a tenant's ingest token ([`super::tokens`]) |
+//! | - some or all rows good       | `200 {"accepted", "rejected", "rejects": [{"line", "column", "reason"}]}`, sent only after the accepted rows are fsynced in the WAL; a row of a tenant the token may not write is a reject |
 //! | - every row bad               | `422` with the same body (nothing written)                               |
 //! | - no rows                     | `400 {"error"}`                                                          |
 //! | - no or a wrong token         | `401 {"error"}` (tokens compared in constant time)                       |
@@ -49,6 +49,7 @@ use crate::error::{Error, Result};
 use crate::ingest::commit::Ingester;
 use crate::ingest::decode::{DecodeOptions, Decoded, decode_ndjson};
 use crate::ingest::flusher::{FlushOptions, Flusher, StatusHandle};
+use crate::ingest::tokens::{IngestAuth, foreign_rows};
 use crate::ingest::wal::{AppendError, Wal, WalOptions};
 use crate::lake::Lake;
 
@@ -70,8 +71,8 @@ pub struct IngestConfig {
     pub listen: SocketAddr,
     /// The write-ahead log.
     pub wal: WalOptions,
-    /// The bearer token clients must send.
-    pub token: String,
+    /// The bearer tokens clients may send.
+    pub auth: IngestAuth,
     /// Largest request body, in bytes.
     pub max_body: u64,
     /// The flusher's trigger.
@@ -80,31 +81,11 @@ pub struct IngestConfig {
     pub body_timeout: Duration,
 }
 
-/// Parses a size: bytes, or a number with `K`/`KiB`, `M`/`MiB`, `G`/`GiB` (powers of 1024).
-pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size (e.g. 16MiB, 512KiB, 1048576)"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit '{other}' in '{text}'")),
-    };
-    n.checked_mul(factor)
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("'{text}' is not a usable size"))
-}
-
 /// What the request handlers share.
 #[derive(Debug)]
 struct AppState {
     wal: Arc<Wal>,
-    token: Vec<u8>,
+    auth: IngestAuth,
     max_body: usize,
     body_timeout: Duration,
     flusher: StatusHandle,
@@ -122,9 +103,9 @@ pub struct IngestServer {
 impl IngestServer {
     /// Opens the WAL (replaying what it holds), the ingester on `lake` and the listening socket.
     pub async fn start(config: IngestConfig, lake: Lake) -> Result<IngestServer> {
-        if config.token.is_empty() {
+        if config.auth.is_empty() {
             return Err(Error::Config(
-                "the ingest listener needs a bearer token: set CHATLAKE_INGEST_TOKEN (or --ingest-token)"
+                "the ingest listener needs a bearer token: set CHATLAKE_INGEST_TOKEN (or --ingest-token), or give --auth-file and make per-tenant tokens with `chatlake user token add`"
                     .into(),
             ));
         }
@@ -153,7 +134,7 @@ impl IngestServer {
         })?;
         let state = Arc::new(AppState {
             wal,
-            token: config.token.into_bytes(),
+            auth: config.auth,
             max_body,
             body_timeout: config.body_timeout,
             flusher: flusher.status(),
@@ -297,29 +278,6 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 /// Compares without stopping at the first difference (the length is not secret).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a
-        .iter()
-        .zip(b)
-        .fold(0u8, |acc, (x, y)| std::hint::black_box(acc | (x ^ y)));
-    diff == 0
-}
-
-fn authorized(headers: &HeaderMap, token: &[u8]) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return false;
-    };
-    let value = value.as_bytes();
-    let scheme = b"bearer ";
-    if value.len() < scheme.len() || !value[..scheme.len()].eq_ignore_ascii_case(scheme) {
-        return false;
-    }
-    constant_time_eq(value[scheme.len()..].trim_ascii(), token)
-}
-
 /// One rejected line in a response.
 #[derive(Debug, serde::Serialize)]
 struct RejectJson {
@@ -392,16 +350,16 @@ async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if !authorized(&headers, &state.token) {
+    let Some(grant) = state.auth.grant(&headers) else {
         let mut response = error(
             StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token (Authorization: Bearer <CHATLAKE_INGEST_TOKEN>)",
+            "missing or wrong bearer token (Authorization: Bearer <CHATLAKE_INGEST_TOKEN or an ingest token>)",
         );
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return refuse(body, response).await;
-    }
+    };
     let Some(def) = crate::lake::schema::table(&table) else {
         let response = error(StatusCode::NOT_FOUND, format!("unknown table '{table}'"));
         return refuse(body, response).await;
@@ -460,7 +418,7 @@ async fn ingest(
         decoded.map(|d| (d, body))
     })
     .await;
-    let (decoded, body): (Decoded, Bytes) = match decoded {
+    let (mut decoded, body): (Decoded, Bytes) = match decoded {
         Ok(Ok(decoded)) => decoded,
         Ok(Err(e)) => return error(StatusCode::BAD_REQUEST, crate::error::report(&e)),
         Err(e) => {
@@ -471,12 +429,18 @@ async fn ingest(
             );
         }
     };
-    let rejected: HashSet<u64> = decoded.rejects.iter().map(|r| r.line).collect();
+    let mut rejected: HashSet<u64> = decoded.rejects.iter().map(|r| r.line).collect();
+    let foreign = foreign_rows(&grant, &decoded.batch, &body, &rejected);
+    let good_rows = (decoded.batch.num_rows() - foreign.len()) as u64;
+    if !foreign.is_empty() {
+        rejected.extend(foreign.iter().map(|r| r.line));
+        decoded.rejects.extend(foreign);
+        decoded.rejects.sort_by_key(|r| r.line);
+    }
     let (lines, rows) = accepted_lines(&body, &rejected);
-    if rows != decoded.batch.num_rows() as u64 {
+    if rows != good_rows {
         tracing::error!(
-            "ingest into {table}: {rows} lines left after the rejects, but {} rows decoded",
-            decoded.batch.num_rows()
+            "ingest into {table}: {rows} lines left after the rejects, but {good_rows} rows decoded"
         );
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -566,46 +530,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-
-    #[test]
-    fn sizes_parse_with_binary_units() {
-        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
-        assert_eq!(parse_size("512k"), Ok(512 << 10));
-        assert_eq!(parse_size("1048576"), Ok(1 << 20));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("ten").unwrap_err().contains("not a size"));
-        assert!(
-            parse_size("3 parsecs")
-                .unwrap_err()
-                .contains("unknown size unit")
-        );
-    }
-
-    #[test]
-    fn bearer_tokens_must_match_exactly() {
-        let mut headers = HeaderMap::new();
-        assert!(!authorized(&headers, b"s3cret"));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer s3cret"),
-        );
-        assert!(authorized(&headers, b"s3cret"));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer s3cret"),
-        );
-        assert!(authorized(&headers, b"s3cret"));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer s3cre"),
-        );
-        assert!(!authorized(&headers, b"s3cret"));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Basic s3cret"),
-        );
-        assert!(!authorized(&headers, b"s3cret"));
-    }
 
     #[test]
     fn accepted_lines_skip_blanks_and_rejects() {

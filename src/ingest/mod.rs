@@ -14,6 +14,7 @@
 //! | [`wal`]       | the write-ahead log: segments, CRC-framed records, group commit, replay        |
 //! | [`flusher`]   | WAL -> Delta commits with transaction ids, then derivation, then WAL truncation |
 //! | [`http`]      | the ingest listener: `POST /v1/ingest/{table}`, `GET /healthz`                 |
+//! | [`tokens`]    | the listener's bearer tokens: the shared one, per-tenant ones of the auth file |
 //!
 //! Data flows one way: input -> [`decode`] -> ([`wal`] -> [`flusher`]) -> [`commit`] -> lake,
 //! then [`refresh`] re-derives what the new rows change.
@@ -28,5 +29,6 @@ pub mod import;
 pub mod maintenance;
 pub mod refresh;
 pub mod rules;
+pub mod tokens;
 pub mod value;
 pub mod wal;

@@ -251,6 +251,21 @@ impl Session {
         tenant::set_scope(&self.ctx, scope);
     }
 
+    /// Caps the memory one statement of this session may hold at `bytes` of the server's
+    /// shared pool (the user's `memory_limit`; see [`crate::engine::memory`]): past it the
+    /// statement fails with `53200`.
+    pub fn set_memory_limit(&self, user: &str, bytes: u64) -> datafusion::error::Result<()> {
+        use datafusion::execution::session_state::SessionStateBuilder;
+        let cap = usize::try_from(bytes).unwrap_or(usize::MAX);
+        let state = self.ctx.state_ref();
+        let existing = state.read().clone();
+        let runtime = crate::engine::memory::capped_runtime(existing.runtime_env(), cap, user)?;
+        *state.write() = SessionStateBuilder::new_from_existing(existing)
+            .with_runtime_env(runtime)
+            .build();
+        Ok(())
+    }
+
     /// The tenants scans see now (the grant, or the tenant `SET chatlake.tenant` chose).
     pub fn tenant_scope(&self) -> TenantScope {
         self.tenancy().current.clone()

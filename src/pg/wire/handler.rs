@@ -237,6 +237,11 @@ impl Handler {
             if let Some(timeout) = &user.limits.statement_timeout {
                 self.session.set_from_startup("statement_timeout", timeout);
             }
+            if let Some(bytes) = user.limits.memory_limit {
+                self.session
+                    .set_memory_limit(&user.name, bytes)
+                    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+            }
             // The user's tenants, before any query runs. Under trust authentication (`user` is
             // None, loopback only) the session keeps the scope it was built with: all tenants.
             self.session.set_tenant_scope(match &user.tenants {
