@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`statement`] | SQL text → [`statement::Command`]s: what is answered here, what DataFusion runs |
 //! | [`rewrite`] | SQL rewrites for client catalog queries (`::regclass`, `information_schema`, …) |
+//! | [`column_names`] | result column names as PostgreSQL figures them (`count`, `?column?`, `int4`) |
 //! | [`plan`] | planning with DataFusion: parameter types ([`plan::params`]), result columns, deferred table-function arguments |
 //! | [`run`] | running a prepared statement: rows streamed, `COPY`, `DECLARE` |
 //! | [`commands`] | session and transaction statements: `SET`/`SHOW`/`RESET`, `BEGIN`/`COMMIT`, `FETCH`/`CLOSE` |
@@ -14,6 +15,7 @@
 //! | [`table_args`] | placeholders in table-function arguments (`stella_users($1, $2)`), planned at execution |
 
 pub(crate) mod coerce;
+pub(crate) mod column_names;
 pub(crate) mod commands;
 pub(crate) mod origin;
 pub(crate) mod plan;

@@ -51,8 +51,10 @@ pub(crate) fn rewrite(statement: Statement) -> Statement {
     ours(compat().rewrite(statement))
 }
 
-/// Applies only our rewrites (for statements the crate's parser already rewrote).
+/// Applies only our rewrites (for statements the crate's parser already rewrote): result
+/// column names first (from the expressions as the client wrote them), then [`Rewriter`].
 pub(crate) fn ours(mut statement: Statement) -> Statement {
+    super::column_names::name_columns(&mut statement);
     let _ = statement.visit(&mut Rewriter);
     statement
 }

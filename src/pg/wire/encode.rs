@@ -77,7 +77,11 @@ impl ResultColumns {
     pub fn new<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Self {
         let (names, types) = fields
             .into_iter()
-            .map(|f| (f.name().clone(), column_type(f.data_type())))
+            .map(|f| {
+                // Without the number that kept a repeated name unique inside the plan.
+                let name = crate::pg::sql::column_names::wire_name(f.name()).to_string();
+                (name, column_type(f.data_type()))
+            })
             .unzip();
         ResultColumns {
             names,
