@@ -17,6 +17,10 @@
 //! [`memory`]: a user's `memory_limit` caps the sessions it logs in to at a share of the shared
 //! memory pool ([`memory::capped_runtime`]).
 //!
+//! [`session_zone`]: `date_trunc`, `extract`, `to_char` and `::date` over `timestamptz`
+//! columns compute in the session's `TimeZone` (kept in `datafusion.execution.time_zone` by the
+//! pg server), as in PostgreSQL.
+//!
 //! [`tenant`]: every lake table is registered wrapped in [`tenant::TenantScoped`], so each scan
 //! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
 //! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
@@ -24,6 +28,7 @@
 pub mod derived;
 pub mod memory;
 pub mod reports;
+pub mod session_zone;
 pub mod sql_files;
 pub mod tenant;
 
@@ -141,6 +146,7 @@ impl Engine {
         let config = tenant::with_scope(self.session_config.clone(), scope);
         let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         ctx.register_catalog(CATALOG, self.catalog.clone());
+        ctx.add_analyzer_rule(Arc::new(session_zone::SessionZone));
         chatlake_udfs::register_all(&ctx);
         for report in self.reports.iter() {
             ctx.register_udtf(&report.name, Arc::new(ReportFunction::new(report.clone())));

@@ -170,7 +170,7 @@ impl Session {
         let grant = tenant::scope_of(&ctx.state())
             .map(|scope| scope.as_ref().clone())
             .unwrap_or(TenantScope::All);
-        Session {
+        let session = Session {
             tenancy: Mutex::new(Tenancy {
                 current: grant.clone(),
                 grant,
@@ -181,7 +181,9 @@ impl Session {
             canceler: Canceler::default(),
             cursors: Mutex::new(HashMap::new()),
             relation_oids: Mutex::new(RelationOids::default()),
-        }
+        };
+        session.sync_time_zone();
+        session
     }
 
     /// The `pg_class` OIDs of `relations` (schema, name), in order (`None`: unknown). The
@@ -426,14 +428,30 @@ impl Session {
         }
         let canonical = canonical_name(name);
         let value = normalize(&canonical, value)?;
-        let mut settings = self.settings();
-        settings.apply_output(&canonical, &value);
-        settings
-            .values
-            .insert(key, (canonical.clone(), value.clone()));
+        {
+            let mut settings = self.settings();
+            settings.apply_output(&canonical, &value);
+            settings
+                .values
+                .insert(key, (canonical.clone(), value.clone()));
+        }
+        self.sync_time_zone();
         Ok(REPORTED
             .contains(&canonical.as_str())
             .then_some((canonical, value)))
+    }
+
+    /// Gives DataFusion the session's `TimeZone` (`datafusion.execution.time_zone`), so that
+    /// `timestamptz` literals and casts (`TIMESTAMPTZ '2026-01-01 10:00'`, `'…'::timestamptz`)
+    /// read a zone-less time in the session's zone and carry it, as PostgreSQL's do.
+    fn sync_time_zone(&self) {
+        let zone = self.settings().output.time_zone.name().to_string();
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        let current = &mut state.config_mut().options_mut().execution.time_zone;
+        if current.as_deref() != Some(zone.as_str()) {
+            *current = Some(zone);
+        }
     }
 
     /// Applies a setting sent by the client at startup or in `options`. Invalid values are
@@ -493,6 +511,8 @@ impl Session {
                 settings.values.remove(&key);
             }
         }
+        drop(settings);
+        self.sync_time_zone();
         restored.filter(|(canonical, _)| REPORTED.contains(&canonical.as_str()))
     }
 
@@ -511,7 +531,7 @@ impl Session {
             settings.apply_output(&canonical, &value);
             settings.values.insert(key, (canonical, value));
         }
-        settings
+        let changed = settings
             .values
             .values()
             .filter(|(canonical, value)| {
@@ -522,7 +542,10 @@ impl Session {
                         .is_none_or(|(_, old)| old != value)
             })
             .cloned()
-            .collect()
+            .collect();
+        drop(settings);
+        self.sync_time_zone();
+        changed
     }
 
     /// The `ParameterStatus` values sent at startup.

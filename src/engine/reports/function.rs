@@ -275,12 +275,18 @@ impl TableProvider for ReportTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let state = state
+        let caller = state
             .as_any()
             .downcast_ref::<SessionState>()
             .ok_or_else(|| {
                 DataFusionError::Internal("report scan outside a SessionState".into())
             })?;
+        // A report's answer does not depend on the caller's TimeZone: its local-time logic
+        // takes the zone as a parameter ($tz), and its other calendar arithmetic is UTC's
+        // (crate::engine::session_zone applies to the caller's own SQL only).
+        let mut state = caller.clone();
+        state.config_mut().options_mut().execution.time_zone = None;
+        let state = &state;
         let sql = self.resolved_sql(state).await?;
         let plan = state.create_logical_plan(&sql).await.map_err(|e| {
             DataFusionError::Plan(format!(

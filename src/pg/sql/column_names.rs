@@ -10,10 +10,10 @@
 //! |---|---|
 //! | a column, `t.col`, `(col)`, `rec.field` | the column or field (left as DataFusion names it) |
 //! | a function call `f(...)`, `count(*)`, `coalesce`, `nullif`, `greatest`, window calls | the function's name, lower case: `count`, `coalesce`, ... |
-//! | `EXTRACT`, `POSITION`, `SUBSTRING`, `OVERLAY`, `CEIL`, `FLOOR`, `x AT TIME ZONE z` | `extract`, `position`, `substring`, `overlay`, `ceil`, `floor`, `timezone` |
+//! | `EXTRACT`, `POSITION`, `SUBSTRING` (`SUBSTR`), `OVERLAY`, `CEIL`, `FLOOR`, `x AT TIME ZONE z` | `extract`, `position`, `substring` (`substr`), `overlay`, `ceil`, `floor`, `timezone` |
 //! | `TRIM(...)` | `btrim`, `ltrim` (`LEADING`), `rtrim` (`TRAILING`) |
 //! | `x::type`, `CAST(x AS type)` | `x`'s name when it has one, else the type's name (`'1'::int` → `int4`, `1::numeric` → `numeric`) |
-//! | `DATE '...'`, `INTERVAL '...'`, `TIMESTAMPTZ '...'`, `true`/`false` | `date`, `interval`, `timestamptz`, `bool` |
+//! | `DATE '...'`, `INTERVAL '...'`, `TIMESTAMPTZ '...'` | `date`, `interval`, `timestamptz` |
 //! | `CASE ... ELSE e END` | `e`'s name when it has one, else `case` |
 //! | `EXISTS (...)`, `ARRAY[...]`/`ARRAY(...)`, `ROW(...)`/`(a, b)` | `exists`, `array`, `row` |
 //! | `(SELECT x ...)` | the subquery's first column's name |
@@ -29,7 +29,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, DataType, Expr, Ident, Query, SelectItem, SetExpr, Statement, TrimWhereField,
-    Value, VisitMut, VisitorMut,
+    VisitMut, VisitorMut,
 };
 
 /// Separates a result column's name from the number that keeps it unique inside the plan.
@@ -162,9 +162,6 @@ fn figure(expr: &Expr) -> (Option<String>, u8) {
         },
         Expr::TypedString(typed) => (Some(type_name(&typed.data_type)), 1),
         Expr::Interval(_) => (Some("interval".into()), 1),
-        Expr::Value(value) if matches!(value.value, Value::Boolean(_)) => {
-            (Some("bool".into()), 1)
-        }
         Expr::Case { else_result, .. } => {
             match else_result.as_deref().map(figure).unwrap_or((None, 0)) {
                 (name, 2) => (name, 2),
@@ -173,7 +170,7 @@ fn figure(expr: &Expr) -> (Option<String>, u8) {
         }
         Expr::Extract { .. } => named("extract"),
         Expr::Position { .. } => named("position"),
-        Expr::Substring { .. } => named("substring"),
+        Expr::Substring { shorthand, .. } => named(if *shorthand { "substr" } else { "substring" }),
         Expr::Overlay { .. } => named("overlay"),
         Expr::Ceil { .. } => named("ceil"),
         Expr::Floor { .. } => named("floor"),
@@ -285,19 +282,40 @@ mod tests {
             ),
             (
                 "SELECT 1, 'a', NULL, true, -1.5, x IS NULL, NOT b FROM t",
-                vec!["?column?", "?column?", "?column?", "bool", "?column?", "?column?", "?column?"],
+                vec![
+                    "?column?", "?column?", "?column?", "?column?", "?column?", "?column?",
+                    "?column?",
+                ],
             ),
             (
                 "SELECT ts::date, '1'::int, 1::numeric(10,2), CAST(x AS bigint), 'a'::varchar(3), 2::double precision, 'x'::timestamp with time zone",
-                vec!["ts", "int4", "numeric", "x", "varchar", "float8", "timestamptz"],
+                vec![
+                    "ts",
+                    "int4",
+                    "numeric",
+                    "x",
+                    "varchar",
+                    "float8",
+                    "timestamptz",
+                ],
             ),
             (
                 "SELECT DATE '2026-01-01', INTERVAL '1 day', TIMESTAMPTZ '2026-01-01 00:00+00', TIMESTAMP '2026-01-01'",
                 vec!["date", "interval", "timestamptz", "timestamp"],
             ),
             (
-                "SELECT extract(hour FROM ts), position('a' IN s), substring(s FROM 1 FOR 2), trim(s), trim(LEADING 'x' FROM s), ceil(x), floor(x), ts AT TIME ZONE 'UTC'",
-                vec!["extract", "position", "substring", "btrim", "ltrim", "ceil", "floor", "timezone"],
+                "SELECT extract(hour FROM ts), position('a' IN s), substring(s FROM 1 FOR 2), substr(s, 2), trim(s), trim(LEADING 'x' FROM s), ceil(x), floor(x), ts AT TIME ZONE 'UTC'",
+                vec![
+                    "extract",
+                    "position",
+                    "substring",
+                    "substr",
+                    "btrim",
+                    "ltrim",
+                    "ceil",
+                    "floor",
+                    "timezone",
+                ],
             ),
             (
                 "SELECT CASE WHEN b THEN 1 END, CASE WHEN b THEN x ELSE y END, coalesce(x, 0), nullif(x, 0), greatest(x, y), pg_catalog.upper(s)",
@@ -307,7 +325,10 @@ mod tests {
                 "SELECT EXISTS (SELECT 1), ARRAY[1, 2], (SELECT max(x) FROM t), (SELECT x AS renamed FROM t), row_number() OVER ()",
                 vec!["exists", "array", "max", "renamed", "row_number"],
             ),
-            ("SELECT COUNT(*) AS \"N\", Upper(s) FROM t", vec!["N", "upper"]),
+            (
+                "SELECT COUNT(*) AS \"N\", Upper(s) FROM t",
+                vec!["N", "upper"],
+            ),
         ] {
             assert_eq!(names(sql), expected, "{sql}");
         }
@@ -315,11 +336,16 @@ mod tests {
 
     #[test]
     fn plain_columns_keep_their_planned_names_and_duplicates_are_told_apart() {
-        assert_eq!(names("SELECT x, t.y, (z) FROM t"), vec!["(x)", "(t.y)", "((z))"]);
+        assert_eq!(
+            names("SELECT x, t.y, (z) FROM t"),
+            vec!["(x)", "(t.y)", "((z))"]
+        );
         // Two `?column?`s and a repeated column: unique in the plan, equal on the wire.
-        let mut statements =
-            Parser::parse_sql(&PostgreSqlDialect {}, "SELECT 1, 2, x, x, count(*) AS x FROM t")
-                .expect("parse");
+        let mut statements = Parser::parse_sql(
+            &PostgreSqlDialect {},
+            "SELECT 1, 2, x, x, count(*) AS x FROM t",
+        )
+        .expect("parse");
         name_columns(&mut statements[0]);
         let text = statements[0].to_string();
         assert_eq!(
@@ -341,7 +367,11 @@ mod tests {
         .expect("parse");
         name_columns(&mut statements[0]);
         let text = statements[0].to_string();
-        for expected in ["count(*) AS \"count\"", "max(x) AS \"max\"", "min(x) AS \"min\""] {
+        for expected in [
+            "count(*) AS \"count\"",
+            "max(x) AS \"max\"",
+            "min(x) AS \"min\"",
+        ] {
             assert!(text.contains(expected), "{text}");
         }
     }
