@@ -107,6 +107,16 @@ def test_chatlake_answers_as_postgres_does_or_the_difference_is_listed(server, p
     assert len(found) < len(cases) // 2, f"{len(found)} of {len(cases)} cases differ"
 
 
+def test_unquoted_table_function_names_fold_to_lower_case(conn):
+    """Superset upper-cases a report call when it applies its row limit; PostgreSQL folds
+    unquoted names, so the call must answer as the lower-case one does."""
+    lower = conn.execute("SELECT * FROM glific_most_active_hour('2026-01-01', '2026-12-31') "
+                         "ORDER BY 1").fetchall()
+    upper = conn.execute("SELECT * FROM GLIFIC_MOST_ACTIVE_HOUR('2026-01-01', '2026-12-31') "
+                         "ORDER BY 1 LIMIT 1001").fetchall()
+    assert lower and upper == lower
+
+
 LAKE_ZONES = ["Asia/Kolkata", "America/New_York", "Australia/Adelaide", "UTC"]
 LAKE_EXPRESSIONS = ["date_trunc('day', ts)", "date_trunc('hour', ts)", "date_trunc('month', ts)",
                     "ts::date", "CAST(ts AS DATE)", "extract(hour FROM ts)", "extract(dow FROM ts)",

@@ -20,12 +20,14 @@
 //! | `generate_subscripts(a, d)` in a projection | `unnest(generate_series(1, array_length(a, d)))` (SQLAlchemy's and pgcli's key queries) |
 //! | `information_schema._pg_expandarray(a)` | `unnest(_pg_expandarray(a))`: one `(x, n)` row per element (pgJDBC's key queries) |
 //! | `(expr).field` | `(expr)['field']`: a composite's field (DataFusion knows only the bracket form) |
+//! | `typreceive != 0` (any `regproc` column `=`/`<>` the OID 0) | `typreceive != '-'`: the catalog keeps `regproc` as the printed name, `-` for none (ADBC's type query) |
+//! | `GLIFIC_MOST_ACTIVE_HOUR(...)` in `FROM` | `glific_most_active_hour(...)`: unquoted table-function names fold to lower case, as every unquoted name does in PostgreSQL |
 
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    AccessExpr, BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
     FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr,
     Statement, Subscript, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
 };
@@ -89,6 +91,22 @@ impl VisitorMut for Rewriter {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        // Unquoted names fold to lower case, for table functions as for tables (Superset
+        // upper-cases `glific_most_active_hour(...)` when it applies its row limit).
+        if let TableFactor::Table {
+            name,
+            args: Some(_),
+            ..
+        } = factor
+        {
+            for part in name.0.iter_mut() {
+                if let ObjectNamePart::Identifier(ident) = part
+                    && ident.quote_style.is_none()
+                {
+                    ident.value = ident.value.to_lowercase();
+                }
+            }
+        }
         // `pg_catalog.unnest(a)` parses as a table function call; DataFusion knows only the
         // `UNNEST` table factor.
         if let TableFactor::Table {
@@ -142,6 +160,7 @@ impl VisitorMut for Rewriter {
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Some(replacement) = regtype_as_text(expr)
+            .or_else(|| regproc_zero(expr))
             .or_else(|| regtype_array(expr))
             .or_else(|| viewdef(expr))
             .or_else(|| function_text(expr))
@@ -180,6 +199,63 @@ impl VisitorMut for Rewriter {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The `regproc` columns of the catalog (function names as text here; 0 prints as `-`).
+const REGPROC_COLUMNS: &[&str] = &[
+    "typinput",
+    "typoutput",
+    "typreceive",
+    "typsend",
+    "typmodin",
+    "typmodout",
+    "typanalyze",
+    "typsubscript",
+    "aggfnoid",
+    "aggtransfn",
+    "aggfinalfn",
+    "oprcode",
+    "oprrest",
+    "oprjoin",
+];
+
+/// `typreceive != 0` → `typreceive != '-'`: a `regproc` column compared with the OID 0 ("no
+/// function"). The catalog keeps `regproc` columns as the names PostgreSQL prints, `-` for 0
+/// (ADBC's PostgreSQL driver filters `pg_type` this way when it connects).
+fn regproc_zero(expr: &Expr) -> Option<Expr> {
+    let Expr::BinaryOp { left, op, right } = expr else {
+        return None;
+    };
+    if !matches!(op, BinaryOperator::Eq | BinaryOperator::NotEq) {
+        return None;
+    }
+    let is_regproc = |e: &Expr| {
+        let name = match e {
+            Expr::Identifier(ident) => Some(ident),
+            Expr::CompoundIdentifier(parts) => parts.last(),
+            _ => None,
+        };
+        name.is_some_and(|n| REGPROC_COLUMNS.contains(&n.value.to_ascii_lowercase().as_str()))
+    };
+    let is_zero = |e: &Expr| {
+        matches!(e, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == "0"))
+    };
+    let dash = || Box::new(Expr::Value(Value::SingleQuotedString("-".into()).with_empty_span()));
+    if is_regproc(left) && is_zero(right) {
+        return Some(Expr::BinaryOp {
+            left: left.clone(),
+            op: op.clone(),
+            right: dash(),
+        });
+    }
+    if is_zero(left) && is_regproc(right) {
+        return Some(Expr::BinaryOp {
+            left: dash(),
+            op: op.clone(),
+            right: right.clone(),
+        });
+    }
+    None
 }
 
 /// The last part of a type name, lower-cased (`pg_catalog.regtype` → `regtype`).
