@@ -27,9 +27,10 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr,
-    Statement, Subscript, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query,
+    SelectItem, SetExpr, Statement, Subscript, TableAliasColumnDef, TableFactor, Value, VisitMut,
+    VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -237,10 +238,12 @@ fn regproc_zero(expr: &Expr) -> Option<Expr> {
         };
         name.is_some_and(|n| REGPROC_COLUMNS.contains(&n.value.to_ascii_lowercase().as_str()))
     };
-    let is_zero = |e: &Expr| {
-        matches!(e, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == "0"))
+    let is_zero = |e: &Expr| matches!(e, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == "0"));
+    let dash = || {
+        Box::new(Expr::Value(
+            Value::SingleQuotedString("-".into()).with_empty_span(),
+        ))
     };
-    let dash = || Box::new(Expr::Value(Value::SingleQuotedString("-".into()).with_empty_span()));
     if is_regproc(left) && is_zero(right) {
         return Some(Expr::BinaryOp {
             left: left.clone(),
