@@ -1,6 +1,7 @@
 """Prints, as JSON, what SQLAlchemy's Inspector says about the lake at the URL given as the
-first argument. Run by test_clients.py with another SQLAlchemy version's interpreter (1.4),
-so it must not import anything from the tests."""
+first argument. Run by test_clients.py with other SQLAlchemy versions' interpreters (1.4, and
+2.1 with pandas), so it must not import anything from the tests. Where pandas is installed it
+also reads a table with `pandas.read_sql_table` (which reflects it through the Inspector)."""
 
 import json
 import sys
@@ -29,6 +30,14 @@ def main(url):
                 "unique": insp.get_unique_constraints("messages"),
             },
         }
+        try:
+            import pandas
+        except ImportError:
+            pandas = None
+        if pandas is not None:
+            frame = pandas.read_sql_table("tenants", engine, schema="public")
+            summary["pandas"] = {"version": pandas.__version__, "columns": list(frame.columns),
+                                 "rows": len(frame)}
     finally:
         engine.dispose()
     json.dump(summary, sys.stdout)

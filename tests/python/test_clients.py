@@ -290,6 +290,24 @@ def test_sqlalchemy_1_4_inspect(server):
     assert summary["keys"] == {"pk": [], "indexes": [], "fks": [], "unique": []}
 
 
+@pytest.mark.parametrize("driver", ["postgresql+psycopg", "postgresql+psycopg2"])
+def test_sqlalchemy_2_1_inspect_and_pandas_read_sql_table(server, conn, driver):
+    # Today's releases: SQLAlchemy 2.1's column query puts correlated catalog subqueries inside
+    # CASE (defaults, identity options, collations); pandas 3's read_sql_table reflects through it.
+    python = os.environ.get("CHATLAKE_SQLA21_PYTHON")
+    if not python:
+        missing("CHATLAKE_SQLA21_PYTHON not set (scripts/test sets it)")
+    out = subprocess.run([python, str(HERE / "sqla_inspect.py"), dsn(server, driver)],
+                         check=True, capture_output=True, text=True, timeout=120)
+    summary = json.loads(out.stdout)
+    assert summary["version"].startswith("2.1."), summary["version"]
+    check_inspect(summary)
+    assert summary["keys"] == {"pk": [], "indexes": [], "fks": [], "unique": []}
+    tenants = conn.execute("SELECT count(*) FROM tenants").fetchone()[0]
+    assert summary["pandas"]["rows"] == tenants > 0
+    assert summary["pandas"]["columns"][:1] == ["tenant_id"], summary["pandas"]
+
+
 # ---------------------------------------------------------------- pgcli
 
 

@@ -20,6 +20,7 @@
 //! | `generate_subscripts(a, d)` in a projection | `unnest(generate_series(1, array_length(a, d)))` (SQLAlchemy's and pgcli's key queries) |
 //! | `information_schema._pg_expandarray(a)` | `unnest(_pg_expandarray(a))`: one `(x, n)` row per element (pgJDBC's key queries) |
 //! | `(expr).field` | `(expr)['field']`: a composite's field (DataFusion knows only the bracket form) |
+//! | `CASE WHEN c THEN (SELECT e FROM pg_catalog.t WHERE w) [ELSE NULL] END` | `(SELECT e FROM pg_catalog.t WHERE (w) AND (c))`: DataFusion decorrelates no subquery inside `CASE` (SQLAlchemy 2.1's column query) |
 //! | `typreceive != 0` (any `regproc` column `=`/`<>` the OID 0) | `typreceive != '-'`: the catalog keeps `regproc` as the printed name, `-` for none (ADBC's type query) |
 //! | `GLIFIC_MOST_ACTIVE_HOUR(...)` in `FROM` | `glific_most_active_hour(...)`: unquoted table-function names fold to lower case, as every unquoted name does in PostgreSQL |
 
@@ -58,8 +59,33 @@ pub(crate) fn rewrite(statement: Statement) -> Statement {
 /// column names first (from the expressions as the client wrote them), then [`Rewriter`].
 pub(crate) fn ours(mut statement: Statement) -> Statement {
     super::column_names::name_columns(&mut statement);
+    let mut hoister = CaseSubqueries::default();
+    let _ = statement.visit(&mut hoister);
+    if hoister.hoisted {
+        // The crate's rules (stubs for `pg_attrdef`/`pg_sequence` lookups, …) did not see the
+        // subqueries inside CASE: give them a second look now that they stand alone.
+        statement = compat().rewrite(statement);
+    }
     let _ = statement.visit(&mut Rewriter);
     statement
+}
+
+/// Applies [`case_catalog_subquery`] everywhere; `hoisted` says whether it changed anything.
+#[derive(Default)]
+struct CaseSubqueries {
+    hoisted: bool,
+}
+
+impl VisitorMut for CaseSubqueries {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(replacement) = case_catalog_subquery(expr) {
+            *expr = replacement;
+            self.hoisted = true;
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 struct Rewriter;
@@ -200,6 +226,65 @@ impl VisitorMut for Rewriter {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// `CASE WHEN c THEN (SELECT e FROM pg_catalog.… WHERE w) [ELSE NULL] END` →
+/// `(SELECT e FROM pg_catalog.… WHERE (w) AND (c))`: the same value for every row (no row
+/// when `c` is not true gives NULL, as the missing `ELSE` does), but a correlated subquery
+/// DataFusion can decorrelate, which it cannot inside a `CASE` (SQLAlchemy 2.1's column query
+/// reads defaults, identity options and collations this way).
+fn case_catalog_subquery(expr: &Expr) -> Option<Expr> {
+    let Expr::Case {
+        operand: None,
+        conditions,
+        else_result,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let [when] = conditions.as_slice() else {
+        return None;
+    };
+    let else_is_null = match else_result.as_deref() {
+        None => true,
+        Some(Expr::Value(v)) => matches!(v.value, Value::Null),
+        Some(_) => false,
+    };
+    let mut result = &when.result;
+    while let Expr::Nested(inner) = result {
+        result = inner;
+    }
+    let Expr::Subquery(query) = result else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let reads_catalog = !select.from.is_empty()
+        && select.from.iter().all(|t| {
+            matches!(&t.relation, TableFactor::Table { name, args: None, .. }
+                if name.0.len() >= 2
+                    && name.0[name.0.len() - 2]
+                        .as_ident()
+                        .is_some_and(|i| i.value.eq_ignore_ascii_case(PG_CATALOG)))
+        });
+    if !else_is_null || !reads_catalog || query.limit_clause.is_some() {
+        return None;
+    }
+    let mut query = query.clone();
+    if let SetExpr::Select(select) = query.body.as_mut() {
+        let condition = Expr::Nested(Box::new(when.condition.clone()));
+        select.selection = Some(match select.selection.take() {
+            Some(filter) => Expr::BinaryOp {
+                left: Box::new(Expr::Nested(Box::new(filter))),
+                op: BinaryOperator::And,
+                right: Box::new(condition),
+            },
+            None => condition,
+        });
+    }
+    Some(Expr::Subquery(query))
 }
 
 /// The `regproc` columns of the catalog (function names as text here; 0 prints as `-`).
@@ -748,6 +833,39 @@ mod tests {
         assert!(sql.contains("(r.keys)['x']"), "{sql}");
         assert!(sql.contains("tmp.opts[tmp.pos - 1]"), "{sql}");
         assert!(sql.contains("t.c FROM"), "{sql}");
+    }
+
+    #[test]
+    fn a_catalog_subquery_inside_case_moves_its_condition_inside() {
+        let mut statement = Parser::parse_sql(
+            &PostgreSqlDialect {},
+            "SELECT CASE WHEN a.attcollation <> 0 THEN (SELECT t.typname \
+             FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid) ELSE NULL END AS coll \
+             FROM pg_catalog.pg_attribute a",
+        )
+        .expect("parse")
+        .remove(0);
+        let mut hoister = CaseSubqueries::default();
+        let _ = statement.visit(&mut hoister);
+        assert!(hoister.hoisted);
+        assert_eq!(
+            statement.to_string(),
+            "SELECT (SELECT t.typname FROM pg_catalog.pg_type t \
+             WHERE (t.oid = a.atttypid) AND (a.attcollation <> 0)) AS coll \
+             FROM pg_catalog.pg_attribute a"
+        );
+        // Hoisted, a lookup the crate stubs is stubbed (SQLAlchemy 2.1's column defaults).
+        let stubbed = rewritten(
+            "SELECT CASE WHEN a.atthasdef THEN (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) \
+             FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid) END AS dflt \
+             FROM pg_catalog.pg_attribute a",
+        );
+        assert!(stubbed.starts_with("SELECT NULL AS dflt"), "{stubbed}");
+        // Anything but a NULL ELSE keeps the CASE (the subquery's NULL would replace it).
+        let kept = rewritten(
+            "SELECT CASE WHEN a.atthasdef THEN (SELECT t.typname FROM pg_catalog.pg_type t) ELSE 'x' END FROM pg_catalog.pg_attribute a",
+        );
+        assert!(kept.contains("CASE WHEN"), "{kept}");
     }
 
     #[test]
