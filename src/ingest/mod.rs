@@ -14,6 +14,7 @@
 //! | [`wal`]       | the write-ahead log: segments, CRC-framed records, group commit, replay        |
 //! | [`flusher`]   | WAL -> Delta commits with transaction ids, then derivation, then WAL truncation |
 //! | [`http`]      | the ingest listener: `POST /v1/ingest/{table}`, `GET /healthz`                 |
+//! | [`whatsapp`]  | WhatsApp Cloud API webhooks: parser, routing, `--format whatsapp-webhook`, `/webhooks/whatsapp` |
 //!
 //! Data flows one way: input -> [`decode`] -> ([`wal`] -> [`flusher`]) -> [`commit`] -> lake,
 //! then [`refresh`] re-derives what the new rows change.
@@ -30,3 +31,4 @@ pub mod refresh;
 pub mod rules;
 pub mod value;
 pub mod wal;
+pub mod whatsapp;
