@@ -15,7 +15,7 @@
 //!
 //! | part of the body                                   | goes to                                        |
 //! |----------------------------------------------------|------------------------------------------------|
-//! | the whole body, always                             | `webhook_bodies` (raw text, SHA-256, times)    |
+//! | the whole body, always                             | `webhook_bodies` (raw text, SHA-256, `ts` = the earliest message or status `timestamp` of its `messages` changes, routed or not, else the receipt time) |
 //! | `entry[].changes[]` with `field = "messages"` whose phone number a channel has | the rows below, in that channel |
 //! | - `value.messages[]`                               | `messages` (inbound)                           |
 //! | - `value.contacts[]` (profiles)                    | `contacts` (upserted)                          |
@@ -83,6 +83,7 @@ pub fn parse(raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, Str
     let mut unrouted: Vec<(Option<String>, String)> = Vec::new();
     let mut tenants = BTreeSet::new();
     let mut first_phone: Option<String> = None;
+    let mut earliest: Option<i64> = None;
     // Contacts seen: key -> (created, updated) from their messages.
     let mut contact_times: HashMap<(String, String, String), (i64, i64)> = HashMap::new();
 
@@ -109,6 +110,13 @@ pub fn parse(raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, Str
             let Some(v) = change.get("value") else {
                 continue;
             };
+            // Event times count whether or not the change is routed: a redelivered body then
+            // falls in the same `dt` partition, where its duplicate is looked for.
+            let times = array(v, "messages")
+                .iter()
+                .chain(array(v, "statuses"))
+                .filter_map(|e| stamp(e.get("timestamp")));
+            earliest = times.fold(earliest, |at, t| Some(at.map_or(t, |a: i64| a.min(t))));
             let phone = text(v, &["metadata", "phone_number_id"]);
             if first_phone.is_none() {
                 first_phone = phone.map(str::to_string);
@@ -200,13 +208,7 @@ pub fn parse(raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, Str
             }
         }
     }
-    let ts = out
-        .messages
-        .iter()
-        .map(|m| m.ts)
-        .chain(out.statuses.iter().map(|s| s.ts))
-        .min()
-        .unwrap_or(received_at);
+    let ts = earliest.unwrap_or(received_at);
     for contact in &mut out.contacts {
         let key = (
             contact.tenant_id.clone(),

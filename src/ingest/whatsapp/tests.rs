@@ -536,7 +536,8 @@ fn a_phone_number_no_channel_has_is_kept_unrouted() {
             body_sha256: parsed.body.body_sha256.clone(),
             phone_number_id: Some("555000111".into()),
             reason: "phone_number_id 555000111 is in no channels row".into(),
-            ts: RECEIVED,
+            // The message's time, although it is not routed.
+            ts: 1_749_418_000_000_000,
             received_at: RECEIVED,
             body: raw.clone(),
         }]
