@@ -78,7 +78,10 @@ fn ingest_webhooks(lake: &Path, files: &[&Path], extra: &[&str]) -> Output {
     let url = lake.to_string_lossy().to_string();
     let mut args = vec!["ingest", "--lake", &url, "--format", "whatsapp-webhook"];
     args.extend_from_slice(extra);
-    let files: Vec<String> = files.iter().map(|f| f.to_string_lossy().to_string()).collect();
+    let files: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().to_string())
+        .collect();
     args.extend(files.iter().map(String::as_str));
     chatlake(&args)
 }
@@ -142,7 +145,8 @@ fn the_sample_bodies_load_into_every_table_once() {
     let summary = ok(&ingest_webhooks(&lake, &[&file], &[]));
     assert!(
         summary.contains("ingested 10 WhatsApp webhook bodies")
-            && summary.contains("0 bad lines, 1 unrouted (kept in webhook_unrouted), 0 events skipped"),
+            && summary
+                .contains("0 bad lines, 1 unrouted (kept in webhook_unrouted), 0 events skipped"),
         "{summary}"
     );
     for part in [
@@ -162,16 +166,24 @@ fn the_sample_bodies_load_into_every_table_once() {
         // 1791281400 - 72 h (259200 s) = 1791022200: a free-entry-point window.
         assert_eq!(
             sql(lake, CONVERSATIONS),
-            vec!["fep-77,wa-main,447400999888,waba-1,referral_conversion,PMP,false,GB,webhook,1791022200,1791281400"]
+            vec![
+                "fep-77,wa-main,447400999888,waba-1,referral_conversion,PMP,false,GB,webhook,1791022200,1791281400"
+            ]
         );
         assert_eq!(sql(lake, CONTACTS), expected_contacts());
         // Nine distinct bodies; the one for pn-9 belongs to no tenant.
         assert_eq!(
-            sql(lake, "SELECT count(*), count(DISTINCT body_sha256), count(tenant_id), min(platform) FROM webhook_bodies"),
+            sql(
+                lake,
+                "SELECT count(*), count(DISTINCT body_sha256), count(tenant_id), min(platform) FROM webhook_bodies"
+            ),
             vec!["9,9,8,whatsapp"]
         );
         assert_eq!(
-            sql(lake, "SELECT coalesce(tenant_id, '-'), phone_number_id, reason, to_unixtime(ts) FROM webhook_unrouted"),
+            sql(
+                lake,
+                "SELECT coalesce(tenant_id, '-'), phone_number_id, reason, to_unixtime(ts) FROM webhook_unrouted"
+            ),
             vec!["-,pn-9,phone_number_id pn-9 is in no channels row,1791022300"]
         );
     };
@@ -181,14 +193,27 @@ fn the_sample_bodies_load_into_every_table_once() {
     let text = std::fs::read_to_string(&file).expect("read sample");
     let lines: Vec<&str> = text.lines().collect();
     let unrouted_sha = chatlake::ingest::whatsapp::sha256_hex(lines[7].as_bytes());
-    assert_eq!(sql(&lake, "SELECT body_sha256 FROM webhook_unrouted"), vec![unrouted_sha.clone()]);
     assert_eq!(
-        sql(&lake, &format!("SELECT count(*) FROM webhook_bodies WHERE body_sha256 = '{unrouted_sha}' AND tenant_id IS NULL")),
+        sql(&lake, "SELECT body_sha256 FROM webhook_unrouted"),
+        vec![unrouted_sha.clone()]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            &format!(
+                "SELECT count(*) FROM webhook_bodies WHERE body_sha256 = '{unrouted_sha}' AND tenant_id IS NULL"
+            )
+        ),
         vec!["1"]
     );
     let first_sha = chatlake::ingest::whatsapp::sha256_hex(lines[0].as_bytes());
     assert_eq!(
-        sql(&lake, &format!("SELECT tenant_id, octet_length(body), to_unixtime(ts) FROM webhook_bodies WHERE body_sha256 = '{first_sha}'")),
+        sql(
+            &lake,
+            &format!(
+                "SELECT tenant_id, octet_length(body), to_unixtime(ts) FROM webhook_bodies WHERE body_sha256 = '{first_sha}'"
+            )
+        ),
         vec![format!("acme,{},1791021600", lines[0].len())]
     );
 
@@ -223,9 +248,14 @@ fn bad_lines_are_named_and_fail_the_load_unless_kept_aside() {
     assert!(!out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let name = file.to_string_lossy();
-    assert!(stderr.contains(&format!("{name}:2: invalid JSON")), "{stderr}");
     assert!(
-        stderr.contains(&format!("{name}:3: not a webhook body: the JSON is not an object")),
+        stderr.contains(&format!("{name}:2: invalid JSON")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{name}:3: not a webhook body: the JSON is not an object"
+        )),
         "{stderr}"
     );
     assert!(
@@ -233,13 +263,26 @@ fn bad_lines_are_named_and_fail_the_load_unless_kept_aside() {
         "{stderr}"
     );
     assert_eq!(sql(&lake, "SELECT count(*) FROM webhook_bodies"), vec!["0"]);
-    assert_eq!(sql(&lake, "SELECT count(*) FROM messages WHERE message_id LIKE 'wamid.%'"), vec!["0"]);
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT count(*) FROM messages WHERE message_id LIKE 'wamid.%'"
+        ),
+        vec!["0"]
+    );
 
     let rejects = dir.join("rejects.ndjson");
-    let summary = ok(&ingest_webhooks(&lake, &[&file], &["--reject-file", &rejects.to_string_lossy()]));
+    let summary = ok(&ingest_webhooks(
+        &lake,
+        &[&file],
+        &["--reject-file", &rejects.to_string_lossy()],
+    ));
     assert!(summary.contains("2 bad lines (in "), "{summary}");
     let kept = std::fs::read_to_string(&rejects).expect("reject file");
-    let kept: Vec<serde_json::Value> = kept.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let kept: Vec<serde_json::Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
     assert_eq!(kept.len(), 2);
     assert_eq!(kept[0]["line"], 2);
     assert_eq!(kept[0]["row"], "not json");
@@ -247,9 +290,18 @@ fn bad_lines_are_named_and_fail_the_load_unless_kept_aside() {
     assert_eq!(kept[1]["row"], "[1,2]");
     // The good lines: Asha's text and a Messenger body, which no WhatsApp channel takes.
     assert_eq!(sql(&lake, "SELECT count(*) FROM webhook_bodies"), vec!["2"]);
-    assert_eq!(sql(&lake, "SELECT message_id FROM messages WHERE message_id LIKE 'wamid.%'"), vec!["wamid.S1"]);
     assert_eq!(
-        sql(&lake, "SELECT coalesce(phone_number_id, '-'), reason FROM webhook_unrouted"),
+        sql(
+            &lake,
+            "SELECT message_id FROM messages WHERE message_id LIKE 'wamid.%'"
+        ),
+        vec!["wamid.S1"]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT coalesce(phone_number_id, '-'), reason FROM webhook_unrouted"
+        ),
         // (CSV quotes a field holding a quote.)
         vec!["-,\"object is 'page', not whatsapp_business_account\""]
     );
@@ -259,8 +311,19 @@ fn bad_lines_are_named_and_fail_the_load_unless_kept_aside() {
 fn the_table_flag_and_the_webhook_format_exclude_each_other() {
     let dir = fresh_dir("flags");
     let lake = dir.join("lake").to_string_lossy().to_string();
-    let file = sample("whatsapp_webhooks.ndjson").to_string_lossy().to_string();
-    let out = chatlake(&["ingest", "--lake", &lake, "--format", "whatsapp-webhook", "--table", "messages", &file]);
+    let file = sample("whatsapp_webhooks.ndjson")
+        .to_string_lossy()
+        .to_string();
+    let out = chatlake(&[
+        "ingest",
+        "--lake",
+        &lake,
+        "--format",
+        "whatsapp-webhook",
+        "--table",
+        "messages",
+        &file,
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("leave out --table messages"));
     let out = chatlake(&["ingest", "--lake", &lake, &file]);
