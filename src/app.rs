@@ -27,7 +27,7 @@ const DEMO_MARKER: &str = ".chatlake-demo-complete";
 /// Runs one subcommand to completion.
 pub async fn run(command: Command) -> Result<()> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Generate(args) => generate_lake(args).await.map(|_| ()),
         Command::Demo(args) => demo(args).await,
         Command::Sql(args) => sql(args).await,

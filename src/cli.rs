@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve a lake over the Postgres wire protocol.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write a seeded synthetic lake (every table, realistic and consistent).
     Generate(GenerateArgs),
     /// Generate a demo lake on first run (under data/demo) and serve it on localhost.

@@ -132,7 +132,7 @@ pub fn signature_ok(header: Option<&[u8]>, body: &[u8], secret: &[u8]) -> bool {
 
 /// Bytes of hex text (either case), `None` when it is not hex.
 fn unhex(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let digit = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
