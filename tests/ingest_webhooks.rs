@@ -330,3 +330,31 @@ fn the_table_flag_and_the_webhook_format_exclude_each_other() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--table is required"));
 }
+
+#[test]
+fn a_lake_written_before_the_webhook_tables_reads_them_empty_until_ingest_creates_them() {
+    let lake = lake_with_channels("old-lake");
+    for table in ["webhook_bodies", "webhook_unrouted"] {
+        std::fs::remove_dir_all(lake.join(table)).expect("drop the table, as in an older lake");
+    }
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT (SELECT count(*) FROM webhook_bodies) + (SELECT count(*) FROM webhook_unrouted)"
+        ),
+        vec!["0"]
+    );
+    ok(&ingest_webhooks(
+        &lake,
+        &[&sample("whatsapp_webhooks.ndjson")],
+        &[],
+    ));
+    assert!(lake.join("webhook_bodies").join("_delta_log").is_dir());
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT (SELECT count(*) FROM webhook_bodies) AS bodies, (SELECT count(*) FROM webhook_unrouted) AS unrouted"
+        ),
+        vec!["9,1"]
+    );
+}
