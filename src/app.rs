@@ -160,10 +160,15 @@ async fn ingest_webhooks(args: IngestArgs) -> Result<()> {
     );
     if s.contacts_refreshed > 0 {
         eprintln!(
-            "  derived rows refreshed for {} contacts",
-            s.contacts_refreshed
+            "  derived rows refreshed for {} contacts ({:.1}s)",
+            s.contacts_refreshed,
+            s.refreshing.as_secs_f64()
         );
     }
+    eprintln!(
+        "  parsing and decoding the bodies took {:.1}s",
+        s.parsing.as_secs_f64()
+    );
     Ok(())
 }
 

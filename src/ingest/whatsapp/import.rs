@@ -69,6 +69,11 @@ pub struct WebhookSummary {
     pub contacts_refreshed: usize,
     /// Time taken, refresh included.
     pub elapsed: Duration,
+    /// Of which parsing, routing and decoding the bodies (on the blocking pool; the reading of
+    /// the next chunk overlaps it).
+    pub parsing: Duration,
+    /// Of which re-deriving the derived rows after the commits.
+    pub refreshing: Duration,
 }
 
 /// Bodies of one chunk of one input.
@@ -135,7 +140,10 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
             }
             e
         } else {
-            match expand(ingester.session(), chunk.bodies, ingested_at).await {
+            let parse_started = Instant::now();
+            let expanded = expand(ingester.session(), chunk.bodies, ingested_at).await;
+            summary.parsing += parse_started.elapsed();
+            match expanded {
                 Ok(e) => e,
                 Err(e) => {
                     failure = Some(e);
@@ -236,7 +244,9 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
         total.touched.extend(outcome.touched);
         total.channels_changed |= outcome.channels_changed;
     }
+    let refresh_started = Instant::now();
     summary.contacts_refreshed = refresh_after(&lake, &mut ingester, &total).await?;
+    summary.refreshing = refresh_started.elapsed();
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
