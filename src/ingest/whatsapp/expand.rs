@@ -348,32 +348,72 @@ pub struct Expansion {
     pub unrouted: u64,
 }
 
-/// Parses and decodes `bodies` (on the blocking pool) with the routes of the `channels`
-/// table `ctx` reads; `ingested_at` fills the `ingested_at` columns.
+/// Parses and decodes `bodies` (on the blocking pool, split over the machine's cores when
+/// there are many) with the routes of the `channels` table `ctx` reads; `ingested_at` fills
+/// the `ingested_at` columns.
 pub async fn expand(
     ctx: &SessionContext,
     bodies: Vec<Incoming>,
     ingested_at: i64,
 ) -> Result<Expansion> {
-    let routes = Routes::load(ctx).await?;
-    tokio::task::spawn_blocking(move || -> Result<Expansion> {
-        let mut collected = parse_bodies(&bodies, &routes);
-        let batches = collected.decode(ingested_at)?;
-        Ok(Expansion {
-            batches,
-            contacts: std::mem::take(&mut collected.contacts),
-            bad: collected
-                .bad
-                .into_iter()
-                .map(|(i, why)| (i, why, bodies[i].raw.clone()))
-                .collect(),
-            skipped: collected.skipped,
-            bodies: collected.bodies.len() as u64,
-            unrouted: collected.unrouted.len() as u64,
-        })
+    let routes = Arc::new(Routes::load(ctx).await?);
+    let parts = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(bodies.len().div_ceil(PARALLEL_MIN_BODIES))
+        .max(1);
+    let per_part = bodies.len().div_ceil(parts).max(1);
+    let mut tasks = Vec::with_capacity(parts);
+    let mut rest = bodies;
+    let mut offset = 0;
+    while !rest.is_empty() {
+        let tail = rest.split_off(per_part.min(rest.len()));
+        let part = std::mem::replace(&mut rest, tail);
+        let routes = routes.clone();
+        let first = offset;
+        offset += part.len();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            expand_part(&part, &routes, ingested_at, first)
+        }));
+    }
+    let mut out = Expansion::default();
+    for task in tasks {
+        let part = task
+            .await
+            .map_err(|e| Error::Config(format!("parsing webhook bodies: {e}")))??;
+        out.batches.extend(part.batches);
+        out.contacts.extend(part.contacts);
+        out.bad.extend(part.bad);
+        out.skipped.extend(part.skipped);
+        out.bodies += part.bodies;
+        out.unrouted += part.unrouted;
+    }
+    Ok(out)
+}
+
+/// Below this many bodies per core, one thread parses them all.
+const PARALLEL_MIN_BODIES: usize = 2_000;
+
+/// [`expand`]'s work on one part of the bodies, whose first is body `first` of the input.
+fn expand_part(
+    bodies: &[Incoming],
+    routes: &Routes,
+    ingested_at: i64,
+    first: usize,
+) -> Result<Expansion> {
+    let mut collected = parse_bodies(bodies, routes);
+    let batches = collected.decode(ingested_at)?;
+    Ok(Expansion {
+        batches,
+        contacts: std::mem::take(&mut collected.contacts),
+        bad: collected
+            .bad
+            .into_iter()
+            .map(|(i, why)| (first + i, why, bodies[i].raw.clone()))
+            .collect(),
+        skipped: collected.skipped,
+        bodies: collected.bodies.len() as u64,
+        unrouted: collected.unrouted.len() as u64,
     })
-    .await
-    .map_err(|e| Error::Config(format!("parsing webhook bodies: {e}")))?
 }
 
 /// The `contacts` batch of `rows`: merged ([`merge_contacts`]) and decoded; refused rows go to
