@@ -71,7 +71,12 @@ impl Server {
                 "--wal-dir",
             ])
             .arg(dir.join("wal"))
-            .args(["--flush-interval-ms", "200", "--compact-every", "0"])
+            .args(["--compact-every", "0"])
+            .args(if extra.contains(&"--flush-interval-ms") {
+                &[][..]
+            } else {
+                &["--flush-interval-ms", "200"][..]
+            })
             .args(extra)
             .env("CHATLAKE_INGEST_TOKEN", TOKEN)
             .env("CHATLAKE_WEBHOOK_VERIFY_TOKEN", VERIFY)
@@ -380,6 +385,39 @@ fn signed_bodies_land_once_even_when_meta_redelivers_them() {
 
     // Meta redelivers everything (it had not seen our 200s, say), in reverse order.
     for body in bodies.iter().rev() {
+        assert_eq!(post_signed(server.http, body.as_bytes(), SECRET).0, 200);
+    }
+    wait_for_empty_wal(&server);
+    assert_eq!(
+        query(server.pg_port, COUNTS),
+        vec!["3 5 1 9 1"],
+        "{}",
+        server.log()
+    );
+}
+
+#[test]
+fn acknowledged_bodies_survive_a_sigkill_and_redelivery_adds_nothing() {
+    let dir = lake_with_channels("sigkill");
+    let text = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
+    let bodies: Vec<&str> = text.lines().collect();
+    // A flush interval longer than the test: the bodies are only in the WAL when killed.
+    let mut server = Server::start(&dir, &["--flush-interval-ms", "600000"]);
+    for body in &bodies {
+        assert_eq!(post_signed(server.http, body.as_bytes(), SECRET).0, 200);
+    }
+    assert_eq!(
+        query(server.pg_port, COUNTS),
+        vec!["0 0 0 0 0"],
+        "nothing flushed yet"
+    );
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    drop(server);
+
+    // The restarted server replays the WAL and commits it; Meta redelivers the last half too.
+    let server = Server::start(&dir, &[]);
+    for body in &bodies[5..] {
         assert_eq!(post_signed(server.http, body.as_bytes(), SECRET).0, 200);
     }
     wait_for_empty_wal(&server);
