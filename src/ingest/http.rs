@@ -213,7 +213,7 @@ fn router(state: Arc<AppState>, webhooks: Arc<ReceiverState>) -> Router {
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
-                "no such endpoint: POST /v1/ingest/{table} or GET /healthz",
+                "no such endpoint: POST /v1/ingest/{table}, GET /healthz, GET or POST /webhooks/whatsapp",
             )
         })
         .with_state(state)
