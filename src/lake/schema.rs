@@ -366,7 +366,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             ]),
             time_column: Some("ts"),
             sort_key: &["tenant_id", "ts"],
-            description: "Every webhook body as it arrived (raw JSON), so rows can be re-derived after a parser fix; tenant_id is NULL unless the body routes to exactly one tenant",
+            description: "Every webhook body as it arrived (raw JSON), so rows can be re-derived after a parser fix; tenant_id is NULL unless all of the body routes to one tenant",
             derived: false,
         },
         TableDef {

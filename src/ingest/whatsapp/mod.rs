@@ -235,7 +235,8 @@ pub fn parse(raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, Str
         }
     }
     out.body = BodyRow {
-        tenant_id: (tenants.len() == 1)
+        // A tenant sees the raw body only when all of it is its own.
+        tenant_id: (tenants.len() == 1 && out.unrouted.is_empty())
             .then(|| tenants.into_iter().next())
             .flatten(),
         platform: PLATFORM,

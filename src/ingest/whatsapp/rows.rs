@@ -156,7 +156,8 @@ pub struct ContactRow {
 /// One body as it arrived (`webhook_bodies`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BodyRow {
-    /// The tenant when every routed part of the body goes to one tenant, else NULL.
+    /// The tenant when every part of the body goes to that one tenant (nothing unrouted), else
+    /// NULL.
     pub tenant_id: Option<String>,
     /// `whatsapp`.
     pub platform: &'static str,

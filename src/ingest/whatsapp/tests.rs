@@ -552,6 +552,31 @@ fn a_phone_number_no_channel_has_is_kept_unrouted() {
         "phone_number_id 999 is in 2 channels rows: the tenant is unclear"
     );
 
+    // A body with a change for us and one for an unknown number: our rows are routed, the body
+    // is kept unrouted too, and no tenant sees the raw body (part of it is not theirs).
+    let ours = r#"{"value":{"metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.m1","status":"sent","timestamp":"1752000000","recipient_id":"16505551234"}]},"field":"messages"}"#;
+    let theirs = r#"{"value":{"metadata":{"phone_number_id":"555000111"},"statuses":[{"id":"wamid.m2","status":"sent","timestamp":"1751000000","recipient_id":"16505551234"}]},"field":"messages"}"#;
+    let mixed = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"{WABA}","changes":[{ours},{theirs}]}}]}}"#
+    );
+    let parsed = parse_ok(&mixed);
+    assert_eq!(
+        parsed.statuses,
+        vec![StatusRow {
+            message_id: "wamid.m1".into(),
+            ..status("sent", 1_752_000_000)
+        }]
+    );
+    assert_eq!(parsed.unrouted.len(), 1);
+    assert_eq!(
+        parsed.unrouted[0].phone_number_id.as_deref(),
+        Some("555000111")
+    );
+    assert_eq!(parsed.body.tenant_id, None);
+    // The earliest event of the body, routed or not: 1751000000.
+    assert_eq!(parsed.body.ts, 1_751_000_000_000_000);
+    assert_eq!(parsed.unrouted[0].ts, 1_751_000_000_000_000);
+
     // Another platform's body on this endpoint.
     let parsed = parse_ok(r#"{"object":"page","entry":[]}"#);
     assert_eq!(parsed.unrouted.len(), 1);
