@@ -171,7 +171,8 @@ async fn receive(
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return response;
+        // The body was not read: the connection cannot carry another request.
+        return closing(response);
     };
     let too_large = || {
         closing(error(
