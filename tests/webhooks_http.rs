@@ -434,8 +434,8 @@ fn without_the_secrets_the_endpoint_refuses_and_meta_retries() {
     let dir = lake_with_channels("unconfigured");
     // Empty flags override the environment: no verify token, no app secret.
     let server = Server::start(&dir, &["--webhook-secret=", "--webhook-verify-token="]);
-    let path = format!("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=&hub.challenge=7");
-    assert_eq!(request(server.http, "GET", &path, &[], b"").0, 403);
+    let path = "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=&hub.challenge=7";
+    assert_eq!(request(server.http, "GET", path, &[], b"").0, 403);
     let text = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
     let body = text.lines().next().expect("a body");
     let (status, answer) = post_signed(server.http, body.as_bytes(), SECRET);
