@@ -7,7 +7,9 @@
 //! | [`Collected::decode`] | each table's rows serialised to NDJSON and decoded by [`Decoder`]: the same checks and derived columns as any ingest (`country_code`, `calling_code`, `error_bucket`, `author_type`, `is_template`, `source`, `ingested_at`); a row the decoder refuses is skipped with its reason (its body stays in `webhook_bodies`); `webhook_bodies` and `webhook_unrouted` rows, whose every value is the parser's own, are built into Arrow directly |
 //! | [`merge_contacts`] | profiles of one contact merged (earliest `created_at`, latest `updated_at`, the latest name and `wa_id`), then completed from the stored `contacts` row: its `language`, provider and opt-in columns, an earlier `created_at`, and its `name`/`wa_id` when the body has none, so that the upsert does not blank what other sources wrote |
 //!
-//! Natural-key de-duplication (a redelivered body adds nothing) is the commit's
+//! [`expand`] runs the first two on the blocking pool, a large input split over the machine's
+//! cores (at least [`PARALLEL_MIN_BODIES`] bodies a part). Natural-key de-duplication (a
+//! redelivered body adds nothing) is the commit's
 //! ([`crate::ingest::commit`]), as for every other input.
 
 use std::collections::HashMap;
@@ -391,7 +393,7 @@ pub async fn expand(
 }
 
 /// Below this many bodies per core, one thread parses them all.
-const PARALLEL_MIN_BODIES: usize = 2_000;
+pub const PARALLEL_MIN_BODIES: usize = 2_000;
 
 /// [`expand`]'s work on one part of the bodies, whose first is body `first` of the input.
 fn expand_part(
