@@ -1,9 +1,11 @@
 //! `/webhooks/whatsapp` on the ingest listener of a real `chatlake serve`, as Meta uses it: the
 //! verification handshake, signed bodies (signed here with `openssl dgst -sha256 -hmac`, the
-//! README's recipe), every refusal, a body for a number no channel has (kept), and Meta-style
-//! redelivery of every body (nothing added). Results are read back over pgwire. Expected counts
-//! come from `data/sample/whatsapp_webhooks.ndjson` by hand (tests/ingest_webhooks.rs lists its
-//! ten lines): 3 messages, 5 callbacks, 1 conversation, 9 distinct bodies, 1 unrouted.
+//! README's recipe), every refusal, a body for a number no channel has (kept), Meta-style
+//! redelivery of every body (nothing added), and SIGKILLs (after the acknowledgements, and while
+//! clients post) followed by a restart and redelivery (every body present exactly once).
+//! Results are read back over pgwire. Expected counts come from
+//! `data/sample/whatsapp_webhooks.ndjson` by hand (tests/ingest_webhooks.rs lists its ten
+//! lines): 3 messages, 5 callbacks, 1 conversation, 9 distinct bodies, 1 unrouted.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -443,4 +445,96 @@ fn without_the_secrets_the_endpoint_refuses_and_meta_retries() {
     assert!(answer.contains("CHATLAKE_WEBHOOK_SECRET"), "{answer}");
     wait_for_empty_wal(&server);
     assert_eq!(query(server.pg_port, COUNTS), vec!["0 0 0 0 0"]);
+}
+
+/// A Meta-shaped body of one inbound text, number `n`, for the sample channel pn-1.
+fn numbered_body(n: usize) -> String {
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"waba-1","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"919800000001","phone_number_id":"pn-1"}},"contacts":[{{"profile":{{"name":"Load {n}"}},"wa_id":"91980000{:04}"}}],"messages":[{{"from":"91980000{:04}","id":"wamid.load{n}","timestamp":"{}","type":"text","text":{{"body":"n={n}"}}}}]}},"field":"messages"}}]}}]}}"#,
+        n % 100,
+        n % 100,
+        1_791_021_600 + n
+    )
+}
+
+#[test]
+fn a_sigkill_under_load_then_meta_redelivery_leaves_every_body_once() {
+    const BODIES: usize = 600;
+    const CLIENTS: usize = 4;
+    let dir = lake_with_channels("sigkill-load");
+    let bodies: Vec<(String, String)> = (0..BODIES)
+        .map(|n| {
+            let body = numbered_body(n);
+            let signature = openssl_signature(body.as_bytes(), SECRET);
+            (body, signature)
+        })
+        .collect();
+    let bodies = Arc::new(bodies);
+    let mut server = Server::start(&dir, &["--flush-interval-ms", "100"]);
+    let addr = server.http;
+    // Clients post their share of the bodies over and over (later rounds are redeliveries)
+    // until the server dies: the kill always comes under load.
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let bodies = bodies.clone();
+            std::thread::spawn(move || {
+                let mut acknowledged = 0usize;
+                for (body, signature) in bodies.iter().skip(c).step_by(CLIENTS).cycle() {
+                    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+                    else {
+                        break;
+                    };
+                    let head = format!(
+                        "POST /webhooks/whatsapp HTTP/1.1\r\nHost: chatlake\r\nConnection: close\r\nX-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if stream.write_all(head.as_bytes()).is_err()
+                        || stream.write_all(body.as_bytes()).is_err()
+                    {
+                        break;
+                    }
+                    let mut answer = String::new();
+                    let _ = stream.read_to_string(&mut answer);
+                    if !answer.starts_with("HTTP/1.1 200") {
+                        break;
+                    }
+                    acknowledged += 1;
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    // Kill while the clients post and the flusher commits.
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let acknowledged: usize = clients.into_iter().map(|c| c.join().unwrap_or(0)).sum();
+    drop(server);
+    assert!(acknowledged > 0, "nothing was acknowledged before the kill");
+
+    // Meta redelivers every body it may not have seen acknowledged: here, all of them.
+    let server = Server::start(&dir, &[]);
+    for (body, signature) in bodies.iter() {
+        let headers = [("X-Hub-Signature-256", signature.as_str())];
+        let (status, answer) = request(
+            server.http,
+            "POST",
+            "/webhooks/whatsapp",
+            &headers,
+            body.as_bytes(),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+    wait_for_empty_wal(&server);
+    let expected = format!("{BODIES} {BODIES} {BODIES}");
+    assert_eq!(
+        query(
+            server.pg_port,
+            "SELECT concat_ws(' ', count(*), count(DISTINCT message_id), \
+             (SELECT count(*) FROM webhook_bodies)) FROM messages WHERE message_id LIKE 'wamid.load%'"
+        ),
+        vec![expected],
+        "{acknowledged} posts were acknowledged before the kill\n{}",
+        server.log()
+    );
 }
