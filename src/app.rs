@@ -27,7 +27,7 @@ const DEMO_MARKER: &str = ".chatlake-demo-complete";
 /// Runs one subcommand to completion.
 pub async fn run(command: Command) -> Result<()> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Generate(args) => generate_lake(args).await.map(|_| ()),
         Command::Demo(args) => demo(args).await,
         Command::Sql(args) => sql(args).await,
@@ -49,11 +49,20 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
         })?),
         None => None,
     };
+    if args.format == Some(crate::ingest::import::Format::WhatsappWebhook) {
+        return ingest_webhooks(args).await;
+    }
+    let Some(table) = args.table.clone() else {
+        return Err(Error::Config(
+            "--table is required (the table the rows are for), except with --format whatsapp-webhook"
+                .into(),
+        ));
+    };
     let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
     let root = lake.root().to_string();
     let files = args.files.len();
     let request = crate::ingest::import::ImportRequest {
-        table: args.table,
+        table,
         files: args.files,
         format: args.format,
         reject_file: args.reject_file.clone(),
@@ -89,6 +98,76 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
         s.written,
         s.duplicates,
         s.rows_read as f64 / secs,
+    );
+    Ok(())
+}
+
+/// `chatlake ingest --format whatsapp-webhook`: bodies into every table they feed, then the
+/// summary lines.
+async fn ingest_webhooks(args: IngestArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    if let Some(table) = &args.table {
+        return Err(Error::Config(format!(
+            "--format whatsapp-webhook writes several tables (messages, message_statuses, conversations, contacts, webhook_bodies, webhook_unrouted): leave out --table {table}"
+        )));
+    }
+    if args.assume_tz.is_some() || args.ignore_unknown {
+        return Err(Error::Config(
+            "--assume-tz and --ignore-unknown do not apply to webhook bodies (their times are epoch seconds; unknown members are always ignored)".into(),
+        ));
+    }
+    let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
+    let root = lake.root().to_string();
+    let request = crate::ingest::whatsapp::import::WebhookImport {
+        files: args.files,
+        reject_file: args.reject_file.clone(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    let s = crate::ingest::whatsapp::import::import(lake, request).await?;
+    let secs = s.elapsed.as_secs_f64().max(1e-9);
+    for note in &s.skipped_listed {
+        eprintln!("skipped: {note}");
+    }
+    if s.skipped > s.skipped_listed.len() as u64 {
+        eprintln!(
+            "skipped: ... and {} more",
+            s.skipped - s.skipped_listed.len() as u64
+        );
+    }
+    let rejected = match &args.reject_file {
+        Some(path) if s.rejected > 0 => format!("{} bad lines (in {})", s.rejected, path.display()),
+        _ => format!("{} bad lines", s.rejected),
+    };
+    let tables: Vec<String> = s
+        .tables
+        .iter()
+        .map(|(name, c)| format!("{name} +{} ({} duplicates)", c.written, c.duplicates))
+        .collect();
+    eprintln!(
+        "ingested {} WhatsApp webhook bodies into {root} in {secs:.1}s ({:.0} bodies/s): {rejected}, {} unrouted (kept in webhook_unrouted), {} events skipped",
+        s.bodies,
+        s.bodies as f64 / secs,
+        s.unrouted,
+        s.skipped,
+    );
+    eprintln!(
+        "  {}",
+        if tables.is_empty() {
+            "no rows".to_string()
+        } else {
+            tables.join(", ")
+        }
+    );
+    if s.contacts_refreshed > 0 {
+        eprintln!(
+            "  derived rows refreshed for {} contacts ({:.1}s)",
+            s.contacts_refreshed,
+            s.refreshing.as_secs_f64()
+        );
+    }
+    eprintln!(
+        "  parsing and decoding the bodies took {:.1}s",
+        s.parsing.as_secs_f64()
     );
     Ok(())
 }
@@ -259,7 +338,13 @@ async fn serve_with_ingest(
 ) -> Result<()> {
     use crate::ingest::http::IngestServer;
     let started = Instant::now();
-    let engine = Engine::open(config).await?;
+    // Tables the lake lacks (one written before a table existed) are created before the
+    // engine opens it, so that the engine reads what ingest writes into them.
+    let lake = Lake::open(&config.lake, &config.store)?;
+    crate::lake::LakeWriter::new(lake.clone())
+        .create_missing_tables()
+        .await?;
+    let engine = Engine::open_lake(lake, config).await?;
     let (listener, addr) = bind(listen).await?;
     let token_hint = if ingest.auth.shared.is_some() {
         "$CHATLAKE_INGEST_TOKEN"

@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve a lake over the Postgres wire protocol.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write a seeded synthetic lake (every table, realistic and consistent).
     Generate(GenerateArgs),
     /// Generate a demo lake on first run (under data/demo) and serve it on localhost.
@@ -180,10 +180,12 @@ pub struct IngestArgs {
     /// The lake.
     #[command(flatten)]
     pub lake: LakeArgs,
-    /// The table to load (tenants, channels, contacts, messages, message_statuses, ...).
+    /// The table to load (tenants, channels, contacts, messages, message_statuses, ...);
+    /// required except with --format whatsapp-webhook, which fills several tables.
     #[arg(long)]
-    pub table: String,
-    /// Input format (else from each file's extension; standard input: ndjson).
+    pub table: Option<String>,
+    /// Input format (else from each file's extension; standard input: ndjson);
+    /// `whatsapp-webhook`: WhatsApp Cloud API webhook bodies, one per line.
     #[arg(long, value_enum)]
     pub format: Option<crate::ingest::import::Format>,
     /// Write bad rows here (one JSON object each, with file, line, column, reason and the row)
@@ -319,6 +321,12 @@ pub struct IngestListenArgs {
     /// partitions that collected many small files, then a vacuum (0: never).
     #[arg(long, env = "CHATLAKE_COMPACT_EVERY", default_value_t = 600)]
     pub compact_every: u64,
+    /// Verify token of the Meta app's webhook (GET /webhooks/whatsapp handshake).
+    #[arg(long, env = "CHATLAKE_WEBHOOK_VERIFY_TOKEN", hide_env_values = true)]
+    pub webhook_verify_token: Option<String>,
+    /// Meta app secret: POST /webhooks/whatsapp bodies must carry its X-Hub-Signature-256.
+    #[arg(long, env = "CHATLAKE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
     /// Seconds a file removed by compaction stays on storage before the vacuum deletes it:
     /// longer than the longest query, which may still be reading it.
     #[arg(long, env = "CHATLAKE_VACUUM_RETENTION", default_value_t = 3600)]
@@ -367,6 +375,10 @@ impl IngestListenArgs {
                 interval: std::time::Duration::from_millis(self.flush_interval_ms),
             },
             body_timeout: BODY_TIMEOUT,
+            webhooks: crate::ingest::whatsapp::receiver::WebhookSecrets {
+                verify_token: self.webhook_verify_token.clone().filter(|t| !t.is_empty()),
+                app_secret: self.webhook_secret.clone().filter(|t| !t.is_empty()),
+            },
         }))
     }
 }

@@ -88,7 +88,7 @@ fn generate_prints_a_summary() {
         "{stderr}"
     );
     assert!(stderr.contains("message_outcomes"), "{stderr}");
-    assert!(stderr.contains("compacted 14 tables"), "{stderr}");
+    assert!(stderr.contains("compacted 16 tables"), "{stderr}");
     assert!(dir.join("messages").join("_delta_log").is_dir());
 }
 

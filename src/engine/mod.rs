@@ -89,11 +89,22 @@ impl Engine {
                         .register_table(def.name.to_string(), Arc::new(scoped))
                         .map_err(Error::DataFusion)?;
                 }
+                // A lake written before these tables existed: they read as empty.
+                Err(Error::MissingTable { .. }) if schema::ADDED_LATER.contains(&def.name) => {
+                    let empty =
+                        datafusion::datasource::MemTable::try_new(def.delta_schema(), vec![vec![]])
+                            .map_err(Error::DataFusion)?;
+                    let scoped =
+                        TenantScoped::new(def.name, Arc::new(empty)).map_err(Error::DataFusion)?;
+                    public
+                        .register_table(def.name.to_string(), Arc::new(scoped))
+                        .map_err(Error::DataFusion)?;
+                }
                 Err(Error::MissingTable { table, .. }) => missing.push(table),
                 Err(e) => return Err(e),
             }
         }
-        if missing.len() == schema::tables().len() {
+        if missing.len() == schema::tables().len() - schema::ADDED_LATER.len() {
             return Err(Error::Config(format!(
                 "no chatlake lake at {}: none of its tables exist (write one with `chatlake generate --lake {}`)",
                 lake.root(),

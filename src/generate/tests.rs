@@ -338,8 +338,13 @@ fn same_seed_same_rows_and_another_seed_differs() {
 #[test]
 fn every_table_is_written() {
     let lake = collect(&small());
-    // Derived tables are written by a refresh of the lake, not by the generator.
-    for def in crate::lake::schema::tables().iter().filter(|t| !t.derived) {
+    // Derived tables are written by a refresh of the lake, not by the generator; the webhook
+    // tables hold raw bodies, which the generator does not make (its rows go in directly).
+    let webhook = |name: &str| name.starts_with("webhook_");
+    for def in crate::lake::schema::tables()
+        .iter()
+        .filter(|t| !t.derived && !webhook(t.name))
+    {
         let n = lake.get(def.name).map(|b| b.num_rows()).unwrap_or(0);
         assert!(n > 0, "table {} is empty", def.name);
     }

@@ -6,6 +6,7 @@
 //! | seal        | [`Wal::seal`]: the open segment is sealed; the sealed segments not yet released are split into groups |
 //! | group       | a prefix of the sealed segments in sequence order (at most [`GROUP_MAX_BYTES`]); its version is the sequence number of its last segment |
 //! | commit      | per table of the group: decode the records (`decode_ndjson`, with the `ingested_at` fixed on accept), [`Ingester::commit`] with `Txn { app_id: chatlake-wal-<id>, version }` |
+//! | webhooks    | records of [`WEBHOOK_WAL_TABLE`] hold one raw WhatsApp body each: they are parsed and routed ([`crate::ingest::whatsapp::expand`]) into batches of `webhook_bodies`, `webhook_unrouted`, `messages`, `message_statuses`, `conversations` and `contacts`, committed with the group's other batches of those tables under the same transaction id |
 //! | derive      | [`Ingester::refresh_derived`] for the contacts every commit of the group touched (a full refresh when a `channels` row changed or past `import::FULL_REFRESH_CONTACTS`, as `chatlake ingest` does) |
 //! | release     | the group's segments are deleted ([`Wal::release`])                                       |
 //! | failure     | any step failing (object store down): the same group is retried with exponential backoff (250 ms doubling, at most [`MAX_BACKOFF`]); the API keeps acknowledging into the WAL up to its bound |
@@ -33,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::ingest::commit::{Ingester, Touched, Txn};
 use crate::ingest::decode::{DecodeOptions, decode_ndjson};
 use crate::ingest::wal::{Record, Sealed, Wal};
+use crate::ingest::whatsapp::receiver::WEBHOOK_WAL_TABLE;
 use crate::lake::schema::TableDef;
 
 /// A group holds at most this many bytes of segments (unless one segment alone is larger).
@@ -341,6 +343,20 @@ impl Flusher {
         }
         let mut touched = Touched::new();
         let mut channels_changed = false;
+        // Table -> the batches to commit into it: webhook bodies expand into several tables.
+        let mut to_commit: BTreeMap<&'static str, (&'static TableDef, Vec<RecordBatch>)> =
+            BTreeMap::new();
+        if let Some(records) = by_table.remove(WEBHOOK_WAL_TABLE) {
+            let (batches, dead) = self.expand_webhooks(records).await?;
+            flushed.dead_letter_rows += dead;
+            for (def, batch) in batches {
+                to_commit
+                    .entry(def.name)
+                    .or_insert((def, Vec::new()))
+                    .1
+                    .push(batch);
+            }
+        }
         for (name, records) in by_table {
             let Some(def) = crate::lake::schema::table(&name) else {
                 let rows: u64 = records.iter().map(|r| u64::from(r.rows)).sum();
@@ -356,6 +372,13 @@ impl Flusher {
                     .await
                     .map_err(|e| Error::Config(format!("decoding WAL records: {e}")))??;
             flushed.dead_letter_rows += dead;
+            to_commit
+                .entry(def.name)
+                .or_insert((def, Vec::new()))
+                .1
+                .extend(batches);
+        }
+        for (def, batches) in to_commit.into_values() {
             let outcome = self
                 .ingester
                 .commit(
@@ -392,6 +415,55 @@ impl Flusher {
 
     fn dead_letter(&self, record: &Record, reason: &str) -> Result<()> {
         write_dead_letter(self.wal.dir(), record, reason)
+    }
+
+    /// The batches of WhatsApp webhook bodies (one per record, [`WEBHOOK_WAL_TABLE`]) for every
+    /// table they feed, and the rows dead-lettered (bodies that no longer parse). Their
+    /// `ingested_at` is the latest receipt time of the records, the same on every retry.
+    async fn expand_webhooks(
+        &self,
+        records: Vec<Record>,
+    ) -> Result<(Vec<(&'static TableDef, RecordBatch)>, u64)> {
+        use crate::ingest::whatsapp::expand::{Incoming, contacts_batch, expand};
+        let ingested_at = records.iter().map(|r| r.ingested_at).max().unwrap_or(0);
+        let mut dead = 0;
+        let mut bodies = Vec::with_capacity(records.len());
+        let mut kept = Vec::with_capacity(records.len());
+        for record in records {
+            match std::str::from_utf8(&record.lines) {
+                Ok(raw) => {
+                    bodies.push(Incoming {
+                        raw: raw.to_string(),
+                        received_at: record.ingested_at,
+                        origin: format!("WAL segment {}", record.segment),
+                    });
+                    kept.push(record);
+                }
+                Err(e) => {
+                    self.dead_letter(&record, &format!("a webhook body that is not UTF-8: {e}"))?;
+                    dead += 1;
+                }
+            }
+        }
+        let ctx = self.ingester.session();
+        let mut expansion = expand(ctx, bodies, ingested_at).await?;
+        for (i, why, _) in &expansion.bad {
+            if let Some(record) = kept.get(*i) {
+                self.dead_letter(record, why)?;
+                dead += 1;
+            }
+        }
+        let contacts = std::mem::take(&mut expansion.contacts);
+        let mut batches = expansion.batches;
+        batches.extend(contacts_batch(ctx, contacts, ingested_at, &mut expansion.skipped).await?);
+        if !expansion.skipped.is_empty() {
+            tracing::warn!(
+                "webhook bodies: {} events gave no row or a NULL (the bodies are kept in webhook_bodies); first: {}",
+                expansion.skipped.len(),
+                expansion.skipped[0]
+            );
+        }
+        Ok((batches, dead))
     }
 }
 

@@ -16,6 +16,7 @@
 //! | - body not received in time   | `408 {"error"}` ([`BODY_TIMEOUT`]); headers: the connection is closed after [`HEADER_TIMEOUT`] |
 //! | - WAL full or a disk error    | `503 {"error"}` with `Retry-After`; nothing acknowledged                 |
 //! | `GET /healthz`                | `200 {"status": "ready", "wal": {...backlog}, "flusher": {...}}`; `503` while the WAL is full |
+//! | `GET`/`POST /webhooks/whatsapp` | Meta's handshake and signed WhatsApp bodies: [`crate::ingest::whatsapp::receiver`] |
 //!
 //! A `401`, `404` or derived-table `400` reads and drops a small body first ([`DRAIN_LIMIT`]) so
 //! the keep-alive connection stays usable; `413`, `408` and an unreadable body answer with
@@ -51,6 +52,7 @@ use crate::ingest::decode::{DecodeOptions, Decoded, decode_ndjson};
 use crate::ingest::flusher::{FlushOptions, Flusher, StatusHandle};
 use crate::ingest::tokens::{IngestAuth, foreign_rows};
 use crate::ingest::wal::{AppendError, Wal, WalOptions};
+use crate::ingest::whatsapp::receiver::{ReceiverState, WebhookSecrets};
 use crate::lake::Lake;
 
 /// Default bound of a request body.
@@ -79,6 +81,8 @@ pub struct IngestConfig {
     pub flush: FlushOptions,
     /// Time allowed to receive a request body.
     pub body_timeout: Duration,
+    /// The Meta app's verify token and secret (`/webhooks/whatsapp`).
+    pub webhooks: WebhookSecrets,
 }
 
 /// What the request handlers share.
@@ -97,6 +101,7 @@ pub struct IngestServer {
     listener: TcpListener,
     addr: SocketAddr,
     state: Arc<AppState>,
+    webhooks: Arc<ReceiverState>,
     flusher: Flusher,
 }
 
@@ -139,10 +144,17 @@ impl IngestServer {
             body_timeout: config.body_timeout,
             flusher: flusher.status(),
         });
+        let webhooks = Arc::new(ReceiverState {
+            wal: state.wal.clone(),
+            secrets: config.webhooks,
+            max_body,
+            body_timeout: config.body_timeout,
+        });
         Ok(IngestServer {
             listener,
             addr,
             state,
+            webhooks,
             flusher,
         })
     }
@@ -162,7 +174,7 @@ impl IngestServer {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
         let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
         let http = async move {
-            serve_http(self.listener, router(self.state), shutdown).await;
+            serve_http(self.listener, router(self.state, self.webhooks), shutdown).await;
             let _ = stop_flusher.send(());
         };
         // On this task (not spawned): the flusher's decoding runs on the blocking pool, and
@@ -175,17 +187,18 @@ impl IngestServer {
     }
 }
 
-fn router(state: Arc<AppState>) -> Router {
+fn router(state: Arc<AppState>, webhooks: Arc<ReceiverState>) -> Router {
     Router::new()
         .route("/v1/ingest/{table}", post(ingest))
         .route("/healthz", get(healthz))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
-                "no such endpoint: POST /v1/ingest/{table} or GET /healthz",
+                "no such endpoint: POST /v1/ingest/{table}, GET /healthz, GET or POST /webhooks/whatsapp",
             )
         })
         .with_state(state)
+        .merge(crate::ingest::whatsapp::receiver::routes(webhooks))
 }
 
 /// Accepts connections until `shutdown`, then lets open requests finish.
@@ -254,7 +267,7 @@ async fn serve_http(listener: TcpListener, app: Router, shutdown: impl Future<Ou
 }
 
 /// A JSON answer.
-fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+pub(crate) fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => (
             status,
@@ -273,7 +286,7 @@ fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
 }
 
 /// A JSON error body.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     json(status, &serde_json::json!({ "error": message.into() }))
 }
 
@@ -294,7 +307,7 @@ struct IngestJson {
     rejects: Vec<RejectJson>,
 }
 
-fn is_length_limit(e: &axum::Error) -> bool {
+pub(crate) fn is_length_limit(e: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(e) = source {
         if e.is::<http_body_util::LengthLimitError>() {
@@ -331,7 +344,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `response` with `Connection: close`: the body was not read, so the connection cannot carry
 /// another request and the client learns it before sending one.
-fn closing(mut response: Response) -> Response {
+pub(crate) fn closing(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

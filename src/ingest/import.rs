@@ -44,6 +44,9 @@ pub enum Format {
     Csv,
     /// Apache Parquet.
     Parquet,
+    /// WhatsApp Cloud API webhook bodies, one JSON body per line, into every table they feed
+    /// (no `--table`; [`crate::ingest::whatsapp::import`]).
+    WhatsappWebhook,
 }
 
 /// Compression of an input, from its extension.
@@ -91,9 +94,10 @@ pub struct ImportSummary {
 }
 
 /// One input: a display name and where its bytes come from.
-struct Input {
-    name: String,
-    path: Option<PathBuf>,
+pub(crate) struct Input {
+    /// The name shown in messages (`<stdin>` for standard input).
+    pub(crate) name: String,
+    pub(crate) path: Option<PathBuf>,
     format: Format,
     compression: Compression,
 }
@@ -113,7 +117,12 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
             names.join(", ")
         ))
     })?;
-    let inputs = resolve_inputs(&request)?;
+    if request.format == Some(Format::WhatsappWebhook) {
+        return Err(Error::Config(
+            "--format whatsapp-webhook loads several tables: run it without --table".into(),
+        ));
+    }
+    let inputs = resolve_inputs(&request.files, request.format)?;
     let ingested_at = chrono::Utc::now().timestamp_micros();
     // Fail on a derived table before anything is read.
     Decoder::new(def, request.options.clone(), ingested_at)?;
@@ -206,7 +215,7 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
 }
 
 /// Re-derives what `outcome` changed; returns the contacts refreshed.
-async fn refresh_after(
+pub(crate) async fn refresh_after(
     lake: &Lake,
     ingester: &mut Ingester,
     outcome: &CommitOutcome,
@@ -231,22 +240,21 @@ struct Chunk {
 }
 
 /// The inputs of `request` with their format and compression.
-fn resolve_inputs(request: &ImportRequest) -> Result<Vec<Input>> {
+pub(crate) fn resolve_inputs(files: &[PathBuf], format: Option<Format>) -> Result<Vec<Input>> {
     let stdin = |format: Option<Format>| Input {
         name: "<stdin>".into(),
         path: None,
         format: format.unwrap_or(Format::Ndjson),
         compression: Compression::None,
     };
-    if request.files.is_empty() {
-        return Ok(vec![stdin(request.format)]);
+    if files.is_empty() {
+        return Ok(vec![stdin(format)]);
     }
-    request
-        .files
+    files
         .iter()
         .map(|path| {
             if path.as_os_str() == "-" {
-                return Ok(stdin(request.format));
+                return Ok(stdin(format));
             }
             let name = path.display().to_string();
             let lower = name.to_ascii_lowercase();
@@ -268,7 +276,7 @@ fn resolve_inputs(request: &ImportRequest) -> Result<Vec<Input>> {
                 } else {
                     None
                 };
-            let format = request.format.or(by_extension).ok_or_else(|| {
+            let format = format.or(by_extension).ok_or_else(|| {
                 Error::Config(format!(
                     "{name}: cannot tell the format from the name (use --format ndjson|csv|parquet)"
                 ))
@@ -301,7 +309,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// The decompressed byte stream of `input`.
-fn open(input: &Input, bar: &indicatif::ProgressBar) -> Result<Box<dyn Read + Send>> {
+pub(crate) fn open(input: &Input, bar: &indicatif::ProgressBar) -> Result<Box<dyn Read + Send>> {
     let raw: Box<dyn Read + Send> = match &input.path {
         Some(path) => Box::new(std::fs::File::open(path).map_err(|source| Error::Io {
             context: format!("opening {}", input.name),
@@ -414,6 +422,11 @@ fn read_input(
                 }
             }
         }
+        Format::WhatsappWebhook => {
+            return Err(Error::Config(
+                "internal: webhook bodies are read by the whatsapp import".into(),
+            ));
+        }
         Format::Parquet => {
             let mut bytes = Vec::new();
             open(input, bar)?
@@ -447,14 +460,14 @@ fn read_input(
 }
 
 /// Where bad rows go: the reject file, or a list kept to print when the load fails.
-struct RejectSink {
+pub(crate) struct RejectSink {
     file: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
-    listed: Vec<String>,
+    pub(crate) listed: Vec<String>,
     count: u64,
 }
 
 impl RejectSink {
-    fn open(path: Option<&Path>) -> Result<RejectSink> {
+    pub(crate) fn open(path: Option<&Path>) -> Result<RejectSink> {
         let file = match path {
             Some(path) => {
                 let file = std::fs::File::create(path).map_err(|source| Error::Io {
@@ -473,11 +486,11 @@ impl RejectSink {
     }
 
     /// Whether bad rows fail the load (no reject file) and one was seen.
-    fn failing(&self) -> bool {
+    pub(crate) fn failing(&self) -> bool {
         self.file.is_none() && self.count > 0
     }
 
-    fn record(&mut self, source: &str, rejects: &[Reject]) -> Result<()> {
+    pub(crate) fn record(&mut self, source: &str, rejects: &[Reject]) -> Result<()> {
         for reject in rejects {
             self.count += 1;
             if self.listed.len() < LISTED_REJECTS {
@@ -500,7 +513,7 @@ impl RejectSink {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<()> {
+    pub(crate) fn finish(&mut self) -> Result<()> {
         if let Some((path, out)) = &mut self.file {
             out.flush().map_err(|source| Error::Io {
                 context: format!("writing the reject file {}", path.display()),
@@ -511,7 +524,7 @@ impl RejectSink {
     }
 }
 
-fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
     if !show || total == 0 {
         return indicatif::ProgressBar::hidden();
     }

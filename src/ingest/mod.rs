@@ -15,6 +15,7 @@
 //! | [`flusher`]   | WAL -> Delta commits with transaction ids, then derivation, then WAL truncation |
 //! | [`http`]      | the ingest listener: `POST /v1/ingest/{table}`, `GET /healthz`                 |
 //! | [`tokens`]    | the listener's bearer tokens: the shared one, per-tenant ones of the auth file |
+//! | [`whatsapp`]  | WhatsApp Cloud API webhooks: parser, routing, `--format whatsapp-webhook`, `/webhooks/whatsapp` |
 //!
 //! Data flows one way: input -> [`decode`] -> ([`wal`] -> [`flusher`]) -> [`commit`] -> lake,
 //! then [`refresh`] re-derives what the new rows change.
@@ -32,3 +33,4 @@ pub mod rules;
 pub mod tokens;
 pub mod value;
 pub mod wal;
+pub mod whatsapp;

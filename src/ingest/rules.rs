@@ -13,6 +13,8 @@
 //! | comments            | tenant_id, channel_id, comment_id             | dropped                              |
 //! | flow_events         | tenant_id, flow_run_id, event_type, node_id, ts | dropped                            |
 //! | contact_events, analytics_events, chat_events | every column but `ingested_at` | dropped (no event id: an identical row is the same event) |
+//! | webhook_bodies      | platform, body_sha256                         | dropped (a redelivered body)         |
+//! | webhook_unrouted    | platform, body_sha256, phone_number_id        | dropped                              |
 //!
 //! Duplicates of a fact row are looked for in the partitions (`dt`) the new rows fall in: a
 //! duplicate carries the same event time as its original. `message_outcomes` is derived by the
@@ -67,6 +69,7 @@ const CONVERSATION_ORIGINS: &[&str] = &[
 ];
 const TEMPLATE_CATEGORIES: &[&str] = &["marketing", "utility", "authentication"];
 const PRICING_MODELS: &[&str] = &["CBP", "PMP"];
+const WEBHOOK_PLATFORMS: &[&str] = &["whatsapp"];
 
 static RULES: &[TableRules] = &[
     TableRules {
@@ -282,6 +285,20 @@ static RULES: &[TableRules] = &[
             ("pricing_model", PRICING_MODELS),
             ("source", &["webhook"]),
         ],
+        zones: &[],
+    },
+    TableRules {
+        table: "webhook_bodies",
+        key: &["platform", "body_sha256"],
+        mode: Mode::Append,
+        enums: &[("platform", WEBHOOK_PLATFORMS)],
+        zones: &[],
+    },
+    TableRules {
+        table: "webhook_unrouted",
+        key: &["platform", "body_sha256", "phone_number_id"],
+        mode: Mode::Append,
+        enums: &[("platform", WEBHOOK_PLATFORMS)],
         zones: &[],
     },
 ];

@@ -7,6 +7,7 @@
 //! | channels             | no                  | tenant_id, channel_id                           |
 //! | contacts             | no                  | tenant_id, channel_id, contact_id               |
 //! | every fact table     | yes (UTC date of ts)| tenant_id, channel_id, contact_id, ts (if any)  |
+//! | webhook_bodies, webhook_unrouted | yes (UTC date of `ts`: the body's earliest event time, else its receipt) | tenant_id, ts |
 //!
 //! Decisions where Delta Lake cannot hold the spec's Arrow type: Delta has no unsigned
 //! integers, so `calling_code` is stored as `Int32` (the type `phone_calling_code` returns).
@@ -353,6 +354,39 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             derived: false,
         },
         TableDef {
+            name: "webhook_bodies",
+            schema: schema(vec![
+                utf8("tenant_id", true),
+                utf8("platform", false),
+                utf8("body_sha256", false),
+                ts("ts", false),
+                ts("received_at", false),
+                utf8("phone_number_id", true),
+                utf8("body", false),
+            ]),
+            time_column: Some("ts"),
+            sort_key: &["tenant_id", "ts"],
+            description: "Every webhook body as it arrived (raw JSON), so rows can be re-derived after a parser fix; tenant_id is NULL unless all of the body routes to one tenant",
+            derived: false,
+        },
+        TableDef {
+            name: "webhook_unrouted",
+            schema: schema(vec![
+                utf8("tenant_id", true),
+                utf8("platform", false),
+                utf8("body_sha256", false),
+                utf8("phone_number_id", true),
+                utf8("reason", false),
+                ts("ts", false),
+                ts("received_at", false),
+                utf8("body", false),
+            ]),
+            time_column: Some("ts"),
+            sort_key: &["tenant_id", "ts"],
+            description: "Webhook bodies (or parts of them) for a phone number no channels row has, kept whole with the reason; tenant_id is always NULL",
+            derived: false,
+        },
+        TableDef {
             name: "message_outcomes",
             schema: schema(vec![
                 utf8("tenant_id", false),
@@ -381,6 +415,10 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         },
     ]
 });
+
+/// Tables added after lakes were first written: a lake without them reads them as empty
+/// (ingest creates them on first use), rather than failing to open.
+pub const ADDED_LATER: &[&str] = &["webhook_bodies", "webhook_unrouted"];
 
 /// Every lake table, in a stable order (dimensions first).
 pub fn tables() -> &'static [TableDef] {

@@ -1,0 +1,254 @@
+//! Load generator for `/webhooks/whatsapp` (issue 21's goal: at least 20,000 acknowledged bodies/s
+//! with signature checks and fsync on, one message per body, 8 keep-alive clients, 2 cores).
+//!
+//! `cargo bench --bench webhooks_http` loads the sample tenant and channels (data/sample) into a
+//! fresh lake, starts the real `chatlake serve --ingest-listen` with a webhook secret, and drives
+//! it from keep-alive clients posting Meta-shaped bodies of one inbound text each, every one
+//! signed (`X-Hub-Signature-256`, HMAC-SHA256 computed before the run so that the clients'
+//! hashing does not compete with the server's). It prints acknowledged bodies/s and the p50/p99
+//! latency of a request, then how long the flusher takes to commit the backlog.
+//!
+//! | variable                 | default | meaning                                           |
+//! |--------------------------|---------|---------------------------------------------------|
+//! | `CHATLAKE_BENCH_SECONDS` | 10 (1 under `cargo test`) | length of the run               |
+//! | `CHATLAKE_BENCH_CLIENTS` | 8       | keep-alive connections                            |
+//! | `CHATLAKE_BENCH_BODIES`  | 50,000  | distinct signed bodies, posted round-robin (repeats are redeliveries: acknowledged, stored once) |
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
+const SECRET: &str = "bench-app-secret";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One request, pre-built: head (with the signature) and body.
+struct Signed {
+    head: Vec<u8>,
+    body: Vec<u8>,
+}
+
+fn signed(n: usize) -> Signed {
+    let user = format!("9198{:08}", n % 10_000);
+    let body = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"waba-1","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"919800000001","phone_number_id":"pn-1"}},"contacts":[{{"profile":{{"name":"User {n}"}},"wa_id":"{user}"}}],"messages":[{{"from":"{user}","id":"wamid.bench{n}","timestamp":"{}","type":"text","text":{{"body":"Hi, is my order shipped?"}}}}]}},"field":"messages"}}]}}]}}"#,
+        1_790_812_800 + n % 86_400
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(body.as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let head = format!(
+        "POST /webhooks/whatsapp HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256={hex}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    Signed {
+        head: head.into_bytes(),
+        body: body.into_bytes(),
+    }
+}
+
+/// Sends one request on a keep-alive connection; returns the status.
+fn send(stream: &mut BufReader<TcpStream>, head: &[u8], body: &[u8]) -> std::io::Result<u16> {
+    stream.get_mut().write_all(head)?;
+    stream.get_mut().write_all(body)?;
+    let mut line = String::new();
+    stream.read_line(&mut line)?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if stream.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = l.split_once(':')
+            && n.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut sink = vec![0; length];
+    stream.read_exact(&mut sink)?;
+    Ok(status)
+}
+
+fn get(addr: SocketAddr, path: &str) -> String {
+    let Ok(stream) = TcpStream::connect(addr) else {
+        return String::new();
+    };
+    let mut stream = BufReader::new(stream);
+    let head = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    let _ = stream.get_mut().write_all(head.as_bytes());
+    let mut out = String::new();
+    let _ = stream.read_to_string(&mut out);
+    out
+}
+
+fn ingest(lake: &Path, table: &str, file: &str) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/sample")
+        .join(file);
+    let out = Command::new(BIN)
+        .args([
+            "ingest",
+            "--lake",
+            &lake.to_string_lossy(),
+            "--table",
+            table,
+        ])
+        .arg(sample)
+        .output()
+        .expect("chatlake ingest");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn main() {
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let seconds = env_or("CHATLAKE_BENCH_SECONDS", if measuring { 10u64 } else { 1 });
+    let clients = env_or("CHATLAKE_BENCH_CLIENTS", 8usize);
+    let distinct = env_or("CHATLAKE_BENCH_BODIES", 50_000usize).max(1);
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-webhooks-http");
+    let _ = std::fs::remove_dir_all(&dir);
+    let lake = dir.join("lake");
+    ingest(&lake, "tenants", "tenants.csv");
+    ingest(&lake, "channels", "channels.ndjson");
+    let requests: Arc<Vec<Signed>> = Arc::new((0..distinct).map(signed).collect());
+
+    let mut server = Command::new(BIN)
+        .args([
+            "serve",
+            "--lake",
+            &lake.to_string_lossy(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--ingest-listen",
+            "127.0.0.1:0",
+            "--compact-every",
+            "0",
+            "--wal-dir",
+        ])
+        .arg(dir.join("wal"))
+        .env("CHATLAKE_INGEST_TOKEN", "bench-token")
+        .env("CHATLAKE_WEBHOOK_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let stderr = server.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr: SocketAddr = loop {
+        let Some(Ok(line)) = lines.next() else {
+            panic!("the server did not start")
+        };
+        if let Some(addr) = line
+            .split(", ingest on ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+        {
+            break addr;
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut threads = Vec::new();
+    for _ in 0..clients {
+        let (stop, next, requests) = (stop.clone(), next.clone(), requests.clone());
+        threads.push(std::thread::spawn(move || {
+            let mut latencies = Vec::new();
+            let mut failures = 0u64;
+            let Ok(stream) = TcpStream::connect(addr) else {
+                return (latencies, 1);
+            };
+            let _ = stream.set_nodelay(true);
+            let mut stream = BufReader::new(stream);
+            while !stop.load(Ordering::Relaxed) {
+                let request = &requests[next.fetch_add(1, Ordering::Relaxed) % requests.len()];
+                let started = Instant::now();
+                match send(&mut stream, &request.head, &request.body) {
+                    Ok(200) => latencies.push(started.elapsed()),
+                    Ok(_) => failures += 1,
+                    Err(_) => {
+                        failures += 1;
+                        break;
+                    }
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for t in threads {
+        if let Ok((l, f)) = t.join() {
+            latencies.extend(l);
+            failures += f;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    println!(
+        "1 message/body, {clients} clients, {secs:.1}s: {:>8.0} acknowledged bodies/s  p50 {:.2} ms  p99 {:.2} ms  ({failures} failed, {} bodies)",
+        latencies.len() as f64 / secs,
+        pct(0.50),
+        pct(0.99),
+        latencies.len(),
+    );
+    // The flusher's backlog: until the WAL holds nothing.
+    let drain = Instant::now();
+    loop {
+        let health = get(addr, "/healthz");
+        if health.contains("\"records\":0") || drain.elapsed() > Duration::from_secs(600) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!(
+        "flusher: backlog committed to the lake {:.1}s after the run",
+        drain.elapsed().as_secs_f64()
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

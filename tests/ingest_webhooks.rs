@@ -1,0 +1,360 @@
+//! `chatlake ingest --format whatsapp-webhook`: the sample bodies of
+//! `data/sample/whatsapp_webhooks.ndjson` (a logging proxy's file: one body per line) into a lake
+//! holding the other sample files, read back with `chatlake sql`. Expected rows are worked out by
+//! hand from the file: its times are epoch seconds, 2026-10-01T00:00:00Z = 1790812800, so
+//! 1791021600 = 2026-10-03T10:00:00Z; contacts' other columns come from data/sample/contacts.csv.
+//!
+//! The file: (1) Asha's text on pn-1 (channel wa-main), (2-4) sent/delivered/read of our
+//! wamid.O1 (PMP, regular, utility), (5) Chris's button reply to wamid.O1, (6) wamid.O2 failed
+//! with 131026, (7) wamid.O3 sent in a free-entry-point conversation fep-77 (expires 1791281400),
+//! (8) a text to pn-9, which no channel has, (9) a redelivery of line 1, (10) a text from a
+//! username-only user (BSUID IN.4455667788, profile "Dev").
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/sample")
+        .join(name)
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-webhooks-{name}"));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("remove old lake");
+    }
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+fn chatlake(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run chatlake")
+}
+
+fn ok(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "chatlake failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// The CSV answer of `query` over `lake`, without its header line.
+fn sql(lake: &Path, query: &str) -> Vec<String> {
+    let out = chatlake(&["sql", "--lake", &lake.to_string_lossy(), query]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "query failed: {query}: {stderr}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+/// A lake with the sample tenant, channels (pn-1 = wa-main, pn-2 = wa-cloud) and contacts.
+fn lake_with_channels(name: &str) -> PathBuf {
+    let lake = fresh_dir(name).join("lake");
+    let url = lake.to_string_lossy().to_string();
+    for (table, file) in [
+        ("tenants", "tenants.csv"),
+        ("channels", "channels.ndjson"),
+        ("contacts", "contacts.csv"),
+    ] {
+        ok(&chatlake(&[
+            "ingest",
+            "--lake",
+            &url,
+            "--table",
+            table,
+            &sample(file).to_string_lossy(),
+        ]));
+    }
+    lake
+}
+
+fn ingest_webhooks(lake: &Path, files: &[&Path], extra: &[&str]) -> Output {
+    let url = lake.to_string_lossy().to_string();
+    let mut args = vec!["ingest", "--lake", &url, "--format", "whatsapp-webhook"];
+    args.extend_from_slice(extra);
+    let files: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().to_string())
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    chatlake(&args)
+}
+
+const MESSAGES: &str = "SELECT message_id, channel_id, contact_id, coalesce(wa_id, '-'), msg_type, \
+    coalesce(interaction_id, '-'), coalesce(context_message_id, '-'), coalesce(body_text, '-'), \
+    coalesce(country_code, '-'), author_type, to_unixtime(ts) \
+    FROM messages WHERE message_id LIKE 'wamid.%' ORDER BY message_id";
+const STATUSES: &str = "SELECT message_id, status, coalesce(pricing_model, '-'), \
+    coalesce(pricing_type, '-'), coalesce(pricing_category, '-'), \
+    coalesce(CAST(error_code AS VARCHAR), '-'), coalesce(error_bucket, '-'), to_unixtime(ts) \
+    FROM message_statuses WHERE message_id LIKE 'wamid.%' ORDER BY message_id, ts";
+const CONVERSATIONS: &str = "SELECT conversation_id, channel_id, contact_id, waba_id, origin, \
+    pricing_model, billable, country_code, source, to_unixtime(opened_at), to_unixtime(expires_at) \
+    FROM conversations WHERE source = 'webhook' ORDER BY conversation_id";
+const CONTACTS: &str = "SELECT contact_id, coalesce(wa_id, '-'), coalesce(name, '-'), \
+    coalesce(language, '-'), coalesce(optin_status, '-'), coalesce(country_code, '-'), \
+    to_unixtime(created_at), to_unixtime(updated_at) FROM contacts \
+    WHERE channel_id = 'wa-main' AND contact_id IN ('919876543210', '447400999888', 'bsuid:IN.4455667788') \
+    ORDER BY contact_id";
+
+fn expected_messages() -> Vec<String> {
+    [
+        "wamid.B1,wa-main,bsuid:IN.4455667788,-,text,-,-,hello,-,contact,1791022400",
+        "wamid.C1,wa-main,447400999888,447400999888,interactive,track,wamid.O1,Track order,GB,contact,1791022000",
+        "wamid.S1,wa-main,919876543210,919876543210,text,-,-,\"Hi, is my order shipped?\",IN,contact,1791021600",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn expected_statuses() -> Vec<String> {
+    [
+        "wamid.O1,sent,PMP,regular,utility,-,-,1791021660",
+        "wamid.O1,delivered,PMP,regular,utility,-,-,1791021665",
+        "wamid.O1,read,PMP,regular,utility,-,-,1791021700",
+        "wamid.O2,failed,-,-,-,131026,undeliverable,1791022100",
+        "wamid.O3,sent,PMP,free_entry_point,referral_conversion,-,-,1791022200",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn expected_contacts() -> Vec<String> {
+    [
+        // New: created and updated at Chris's message.
+        "447400999888,447400999888,Chris,-,-,GB,1791022000,1791022000",
+        // Stored (contacts.csv: Asha, en, opted_in, created 2026-10-01T08:00:00Z = 1790841600):
+        // the profile renames her, the rest is kept, updated at her message.
+        "919876543210,919876543210,Asha K,en,opted_in,IN,1790841600,1791021600",
+        "bsuid:IN.4455667788,-,Dev,-,-,-,1791022400,1791022400",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn the_sample_bodies_load_into_every_table_once() {
+    let lake = lake_with_channels("sample");
+    let file = sample("whatsapp_webhooks.ndjson");
+    let summary = ok(&ingest_webhooks(&lake, &[&file], &[]));
+    assert!(
+        summary.contains("ingested 10 WhatsApp webhook bodies")
+            && summary
+                .contains("0 bad lines, 1 unrouted (kept in webhook_unrouted), 0 events skipped"),
+        "{summary}"
+    );
+    for part in [
+        "messages +3 (1 duplicates)",
+        "message_statuses +5 (0 duplicates)",
+        "conversations +1 (0 duplicates)",
+        "contacts +3",
+        "webhook_bodies +9 (1 duplicates)",
+        "webhook_unrouted +1 (0 duplicates)",
+    ] {
+        assert!(summary.contains(part), "{part}: {summary}");
+    }
+
+    let check = |lake: &Path| {
+        assert_eq!(sql(lake, MESSAGES), expected_messages());
+        assert_eq!(sql(lake, STATUSES), expected_statuses());
+        // 1791281400 - 72 h (259200 s) = 1791022200: a free-entry-point window.
+        assert_eq!(
+            sql(lake, CONVERSATIONS),
+            vec![
+                "fep-77,wa-main,447400999888,waba-1,referral_conversion,PMP,false,GB,webhook,1791022200,1791281400"
+            ]
+        );
+        assert_eq!(sql(lake, CONTACTS), expected_contacts());
+        // Nine distinct bodies; the one for pn-9 belongs to no tenant.
+        assert_eq!(
+            sql(
+                lake,
+                "SELECT count(*), count(DISTINCT body_sha256), count(tenant_id), min(platform) FROM webhook_bodies"
+            ),
+            vec!["9,9,8,whatsapp"]
+        );
+        assert_eq!(
+            sql(
+                lake,
+                "SELECT coalesce(tenant_id, '-'), phone_number_id, reason, to_unixtime(ts) FROM webhook_unrouted"
+            ),
+            vec!["-,pn-9,phone_number_id pn-9 is in no channels row,1791022300"]
+        );
+    };
+    check(&lake);
+
+    // The unrouted body and a routed one are kept byte for byte.
+    let text = std::fs::read_to_string(&file).expect("read sample");
+    let lines: Vec<&str> = text.lines().collect();
+    let unrouted_sha = chatlake::ingest::whatsapp::sha256_hex(lines[7].as_bytes());
+    assert_eq!(
+        sql(&lake, "SELECT body_sha256 FROM webhook_unrouted"),
+        vec![unrouted_sha.clone()]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            &format!(
+                "SELECT count(*) FROM webhook_bodies WHERE body_sha256 = '{unrouted_sha}' AND tenant_id IS NULL"
+            )
+        ),
+        vec!["1"]
+    );
+    let first_sha = chatlake::ingest::whatsapp::sha256_hex(lines[0].as_bytes());
+    assert_eq!(
+        sql(
+            &lake,
+            &format!(
+                "SELECT tenant_id, octet_length(body), to_unixtime(ts) FROM webhook_bodies WHERE body_sha256 = '{first_sha}'"
+            )
+        ),
+        vec![format!("acme,{},1791021600", lines[0].len())]
+    );
+
+    // The same file again adds nothing.
+    let again = ok(&ingest_webhooks(&lake, &[&file], &[]));
+    for part in [
+        "messages +0",
+        "message_statuses +0",
+        "conversations +0",
+        "webhook_bodies +0",
+        "webhook_unrouted +0",
+    ] {
+        assert!(again.contains(part), "{part}: {again}");
+    }
+    check(&lake);
+}
+
+#[test]
+fn bad_lines_are_named_and_fail_the_load_unless_kept_aside() {
+    let lake = lake_with_channels("bad");
+    let dir = lake.parent().expect("dir").to_path_buf();
+    let sample_text = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
+    let first = sample_text.lines().next().expect("a line");
+    let file = dir.join("proxy.ndjson");
+    std::fs::write(
+        &file,
+        format!("{first}\nnot json\n[1,2]\n\n{{\"object\":\"page\",\"entry\":[]}}\n"),
+    )
+    .expect("write");
+    let out = ingest_webhooks(&lake, &[&file], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let name = file.to_string_lossy();
+    assert!(
+        stderr.contains(&format!("{name}:2: invalid JSON")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{name}:3: not a webhook body: the JSON is not an object"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 of 4 lines are not webhook bodies; nothing was loaded"),
+        "{stderr}"
+    );
+    assert_eq!(sql(&lake, "SELECT count(*) FROM webhook_bodies"), vec!["0"]);
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT count(*) FROM messages WHERE message_id LIKE 'wamid.%'"
+        ),
+        vec!["0"]
+    );
+
+    let rejects = dir.join("rejects.ndjson");
+    let summary = ok(&ingest_webhooks(
+        &lake,
+        &[&file],
+        &["--reject-file", &rejects.to_string_lossy()],
+    ));
+    assert!(summary.contains("2 bad lines (in "), "{summary}");
+    let kept = std::fs::read_to_string(&rejects).expect("reject file");
+    let kept: Vec<serde_json::Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[0]["line"], 2);
+    assert_eq!(kept[0]["row"], "not json");
+    assert_eq!(kept[1]["line"], 3);
+    assert_eq!(kept[1]["row"], "[1,2]");
+    // The good lines: Asha's text and a Messenger body, which no WhatsApp channel takes.
+    assert_eq!(sql(&lake, "SELECT count(*) FROM webhook_bodies"), vec!["2"]);
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT message_id FROM messages WHERE message_id LIKE 'wamid.%'"
+        ),
+        vec!["wamid.S1"]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT coalesce(phone_number_id, '-'), reason FROM webhook_unrouted"
+        ),
+        // (CSV quotes a field holding a quote.)
+        vec!["-,\"object is 'page', not whatsapp_business_account\""]
+    );
+}
+
+#[test]
+fn the_table_flag_and_the_webhook_format_exclude_each_other() {
+    let dir = fresh_dir("flags");
+    let lake = dir.join("lake").to_string_lossy().to_string();
+    let file = sample("whatsapp_webhooks.ndjson")
+        .to_string_lossy()
+        .to_string();
+    let out = chatlake(&[
+        "ingest",
+        "--lake",
+        &lake,
+        "--format",
+        "whatsapp-webhook",
+        "--table",
+        "messages",
+        &file,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leave out --table messages"));
+    let out = chatlake(&["ingest", "--lake", &lake, &file]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--table is required"));
+}
+
+#[test]
+fn a_lake_written_before_the_webhook_tables_reads_them_empty_until_ingest_creates_them() {
+    let lake = lake_with_channels("old-lake");
+    for table in ["webhook_bodies", "webhook_unrouted"] {
+        std::fs::remove_dir_all(lake.join(table)).expect("drop the table, as in an older lake");
+    }
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT (SELECT count(*) FROM webhook_bodies) + (SELECT count(*) FROM webhook_unrouted)"
+        ),
+        vec!["0"]
+    );
+    ok(&ingest_webhooks(
+        &lake,
+        &[&sample("whatsapp_webhooks.ndjson")],
+        &[],
+    ));
+    assert!(lake.join("webhook_bodies").join("_delta_log").is_dir());
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT (SELECT count(*) FROM webhook_bodies) AS bodies, (SELECT count(*) FROM webhook_unrouted) AS unrouted"
+        ),
+        vec!["9,1"]
+    );
+}
