@@ -84,7 +84,13 @@ async fn generate_into_s3_and_query_it() {
     let from_disk = counts(&EngineConfig::new(local.to_string_lossy())).await;
 
     assert_eq!(from_s3, from_disk);
-    assert!(from_s3.iter().all(|(_, n)| *n > 0), "{from_s3:?}");
+    // Every table the generator fills has rows (webhook bodies come only from ingest).
+    assert!(
+        from_s3
+            .iter()
+            .all(|(table, n)| *n > 0 || table.starts_with("webhook_")),
+        "{from_s3:?}"
+    );
 }
 
 #[tokio::test]
