@@ -31,9 +31,12 @@ use crate::lake::schema::{self, TableDef};
 pub const CHUNK_ROWS: usize = 200_000;
 
 /// Past this many touched contacts a load refreshes the derived tables whole. The incremental
-/// refresh names each changed contact in a Delta predicate; a load of 1M messages over 50,000
-/// contacts overflowed the stack there (dev build), so larger sets take the full refresh.
-pub const FULL_REFRESH_CONTACTS: usize = 1_000;
+/// refresh holds the touched contacts' messages and callbacks in memory (20,000 contacts of a
+/// generated lake: about 400,000 messages and 650,000 callbacks); past that a full refresh,
+/// which streams, costs less. (Regions of more than [`super::refresh::LISTED_CONTACTS`]
+/// contacts are replaced by whole partitions: a predicate naming 50,000 contacts overflowed
+/// the stack.)
+pub const FULL_REFRESH_CONTACTS: usize = 20_000;
 
 /// Bad rows listed when a load fails for them.
 pub const LISTED_REJECTS: usize = 20;
