@@ -443,6 +443,11 @@ impl Decoder {
         self.reject(line, (None, reason), raw);
     }
 
+    /// The bad rows found since the last call (or [`Decoder::finish`]), taken out.
+    pub fn take_rejects(&mut self) -> Vec<Reject> {
+        std::mem::take(&mut self.rejects)
+    }
+
     /// The good rows as one batch (the builders start again empty) and the rejects so far.
     pub fn finish(&mut self) -> Result<Decoded> {
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
