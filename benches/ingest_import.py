@@ -151,14 +151,17 @@ def main() -> None:
         out = args.work / f"duckdb-{fmt}.parquet"
         out.unlink(missing_ok=True)
         reader = "read_json" if fmt == "ndjson" else "read_csv"
+        # Each tool's output is removed once measured: the disk may not hold both at 10M rows.
         duck_s, duck_rss, _ = run_measured([
             sys.executable, "-c",
             "import duckdb,sys; duckdb.connect().execute(sys.argv[1])",
             f"COPY (SELECT * FROM {reader}('{source}')) TO '{out}' (FORMAT parquet)",
         ])
+        out.unlink(missing_ok=True)
         ours_s, ours_rss, stderr = run_measured(
             [binary, "ingest", "--lake", str(lake), "--table", "messages", str(source)]
         )
+        shutil.rmtree(lake, ignore_errors=True)
         summary = [line for line in stderr.splitlines() if line.startswith("ingested")]
         print(f"chatlake: {summary[-1] if summary else stderr.strip()}", file=sys.stderr)
         read = re.search(r"(\d+) rows read", summary[-1] if summary else "")
