@@ -17,6 +17,7 @@
 //! | `CHATLAKE_BENCH_BODY_ROWS`   | `100,1` | rows per request, one run per value      |
 //! | `CHATLAKE_BENCH_TABLE`       | `analytics_events` | the table posted to           |
 //! | `CHATLAKE_BENCH_FRESH_RATE`  | 1000    | rows/s of the freshness run (0: skip it) |
+//! | `CHATLAKE_BIN`               | the bench's own build | the `chatlake` binary to start |
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -26,7 +27,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
+const BUILT_BIN: &str = env!("CARGO_BIN_EXE_chatlake");
+
+/// The server binary: `$CHATLAKE_BIN` (e.g. an older build to compare with), else the one
+/// cargo built beside this bench.
+fn bin() -> String {
+    std::env::var("CHATLAKE_BIN").unwrap_or_else(|_| BUILT_BIN.to_string())
+}
 const TOKEN: &str = "bench-token";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -36,10 +43,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// Posts `body` and reads the status; keep-alive.
-fn post(stream: &mut BufReader<TcpStream>, head: &[u8], body: &[u8]) -> std::io::Result<u16> {
-    stream.get_mut().write_all(head)?;
-    stream.get_mut().write_all(body)?;
+/// Posts `request` (head and body, sent in one write as a client with a buffered writer
+/// would) and reads the status; keep-alive.
+fn post(stream: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<u16> {
+    stream.get_mut().write_all(request)?;
     let mut line = String::new();
     stream.read_line(&mut line)?;
     let status = line
@@ -69,11 +76,31 @@ fn post(stream: &mut BufReader<TcpStream>, head: &[u8], body: &[u8]) -> std::io:
 }
 
 fn row(n: u64) -> String {
-    format!(
+    let mut out = String::new();
+    push_row(&mut out, n);
+    out
+}
+
+/// Appends row `n` (one NDJSON line without its `\n`) to `out`.
+fn push_row(out: &mut String, n: u64) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
         r#"{{"tenant_id":"bench","channel_id":"bench-ch","contact_id":"c{}","ts":"2026-10-30T12:00:00.{:06}Z","category":"bench","action":"posted","label":"{n}","value":{n}}}"#,
         n % 1000,
         n % 1_000_000
+    );
+}
+
+/// A whole POST of `body` to `table`: head and body in one buffer.
+fn request(table: &str, body: &str) -> Vec<u8> {
+    let mut request = format!(
+        "POST /v1/ingest/{table} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
     )
+    .into_bytes();
+    request.extend_from_slice(body.as_bytes());
+    request
 }
 
 fn run(addr: SocketAddr, table: &str, rows: usize, clients: usize, seconds: u64) {
@@ -91,19 +118,17 @@ fn run(addr: SocketAddr, table: &str, rows: usize, clients: usize, seconds: u64)
             let _ = stream.set_nodelay(true);
             let mut stream = BufReader::new(stream);
             let mut next = (c as u64) << 40;
+            let mut body = String::new();
             while !stop.load(Ordering::Relaxed) {
-                let mut body = String::new();
+                body.clear();
                 for _ in 0..rows {
-                    body.push_str(&row(next));
+                    push_row(&mut body, next);
                     body.push('\n');
                     next += 1;
                 }
-                let head = format!(
-                    "POST /v1/ingest/{table} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                );
+                let request = request(&table, &body);
                 let started = Instant::now();
-                match post(&mut stream, head.as_bytes(), body.as_bytes()) {
+                match post(&mut stream, &request) {
                     Ok(200) => latencies.push(started.elapsed()),
                     Ok(_) => failures += 1,
                     Err(_) => {
@@ -177,11 +202,7 @@ fn freshness(addr: SocketAddr, pg_port: u16, rate: u64, seconds: u64) {
                     body.push('\n');
                 }
                 sent += BODY_ROWS;
-                let head = format!(
-                    "POST /v1/ingest/analytics_events HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                );
-                if let Ok(200) = post(&mut stream, head.as_bytes(), body.as_bytes()) {
+                if let Ok(200) = post(&mut stream, &request("analytics_events", &body)) {
                     let now = Instant::now();
                     acked.lock().expect("acked").push((first + sent - 1, now));
                 }
@@ -271,7 +292,7 @@ fn main() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-ingest-http");
     let _ = std::fs::remove_dir_all(&dir);
     let lake = dir.join("lake");
-    let generated = Command::new(BIN)
+    let generated = Command::new(bin())
         .args(["generate", "--lake", &lake.to_string_lossy()])
         .args(["--tenants", "1", "--contacts", "100", "--days", "2"])
         .output();
@@ -280,7 +301,7 @@ fn main() {
         Ok(out) => panic!("generate: {}", String::from_utf8_lossy(&out.stderr)),
         Err(e) => panic!("generate: {e}"),
     }
-    let mut server = Command::new(BIN)
+    let mut server = Command::new(bin())
         .args([
             "serve",
             "--lake",

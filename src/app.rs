@@ -80,8 +80,9 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
     };
     let refreshed = if s.contacts_refreshed > 0 {
         format!(
-            "; derived rows refreshed for {} contacts",
-            s.contacts_refreshed
+            "; derived rows refreshed for {} contacts in {:.1}s",
+            s.contacts_refreshed,
+            s.refresh_elapsed.as_secs_f64()
         )
     } else {
         String::new()

@@ -11,14 +11,14 @@
 //! Whoever commits calls [`Ingester::refresh_derived`] afterwards with the contacts the loads
 //! touched ([`CommitOutcome::touched`]) so that the derived tables follow.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{BooleanArray, RecordBatch};
+use arrow::array::{Array, BooleanArray, RecordBatch};
 use arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::prelude::SessionContext;
 
-use super::dedup::{Dedup, strings};
+use super::dedup::{Dedup, strings, utf8};
 use super::enrich;
 use super::rules::{self, Mode};
 use crate::error::{Error, Result};
@@ -202,14 +202,21 @@ impl Ingester {
         match def.name {
             "messages" => {
                 let (t, c, k) = (
-                    strings(batch, "tenant_id")?,
-                    strings(batch, "channel_id")?,
-                    strings(batch, "contact_id")?,
+                    utf8(batch, "tenant_id")?,
+                    utf8(batch, "channel_id")?,
+                    utf8(batch, "contact_id")?,
                 );
-                for ((t, c), k) in t.into_iter().zip(c).zip(k) {
-                    if let (Some(t), Some(c), Some(k)) = (t, c, k) {
-                        outcome.touched.insert((t, c, k));
+                // Distinct contacts of the batch first (borrowed), then one owned key each.
+                let mut distinct: HashSet<(&str, &str, &str)> = HashSet::new();
+                for i in 0..batch.num_rows() {
+                    if t.is_valid(i) && c.is_valid(i) && k.is_valid(i) {
+                        distinct.insert((t.value(i), c.value(i), k.value(i)));
                     }
+                }
+                for (t, c, k) in distinct {
+                    outcome
+                        .touched
+                        .insert((t.to_string(), c.to_string(), k.to_string()));
                 }
             }
             "message_statuses" => {

@@ -110,6 +110,8 @@ enum Cell<'a> {
     Int(i64),
     Float(f64),
     Micros(i64),
+    /// Two ASCII letters (a country code from the phone lookup): text without an allocation.
+    Code([u8; 2]),
 }
 
 impl Cell<'_> {
@@ -120,6 +122,7 @@ impl Cell<'_> {
     fn text(&self) -> Option<&str> {
         match self {
             Cell::Text(s) => Some(s),
+            Cell::Code(c) => std::str::from_utf8(c).ok(),
             _ => None,
         }
     }
@@ -179,6 +182,10 @@ impl Builder {
     fn append(&mut self, cell: &Cell<'_>) {
         match (self, cell) {
             (Builder::Text(b), Cell::Text(s)) => b.append_value(s),
+            (Builder::Text(b), cell @ Cell::Code(_)) => match cell.text() {
+                Some(text) => b.append_value(text),
+                None => b.append_null(),
+            },
             (Builder::Bool(b), Cell::Bool(v)) => b.append_value(*v),
             (Builder::Int32(b), Cell::Int(v)) => b.append_value(*v as i32),
             (Builder::Int64(b), Cell::Int(v)) => b.append_value(*v),
@@ -225,6 +232,9 @@ impl Builder {
 /// A row fault: the column at fault (if any) and the reason.
 type Fault = (Option<String>, String);
 
+/// Numbers a reused decoder's phone cache holds before [`Decoder::reuse`] empties it.
+pub const PHONE_CACHE_LIMIT: usize = 100_000;
+
 /// Most characters of a bad row kept in its [`Reject::raw`].
 const RAW_LIMIT: usize = 64 * 1024;
 
@@ -236,6 +246,9 @@ pub struct Decoder {
     ingested_at: i64,
     columns: Vec<Column>,
     index: HashMap<String, usize>,
+    /// The column of each member position in the last row (rows mostly repeat their layout,
+    /// so a name compare usually replaces the hash lookup); `usize::MAX`: unknown.
+    layout: Vec<usize>,
     derived: Derived,
     builders: Vec<Builder>,
     rejects: Vec<Reject>,
@@ -318,12 +331,22 @@ impl Decoder {
             ingested_at,
             columns,
             index,
+            layout: Vec::new(),
             derived,
             builders,
             rejects: Vec::new(),
             rows_read: 0,
             phones: HashMap::new(),
         })
+    }
+
+    /// Sets the `ingested_at` of the rows pushed from now on (a decoder kept for many
+    /// requests); the phone cache is emptied once it holds [`PHONE_CACHE_LIMIT`] numbers.
+    pub fn reuse(&mut self, ingested_at: i64) {
+        self.ingested_at = ingested_at;
+        if self.phones.len() >= PHONE_CACHE_LIMIT {
+            self.phones.clear();
+        }
     }
 
     /// The table decoded into.
@@ -420,6 +443,11 @@ impl Decoder {
         self.reject(line, (None, reason), raw);
     }
 
+    /// The bad rows found since the last call (or [`Decoder::finish`]), taken out.
+    pub fn take_rejects(&mut self) -> Vec<Reject> {
+        std::mem::take(&mut self.rejects)
+    }
+
     /// The good rows as one batch (the builders start again empty) and the rejects so far.
     pub fn finish(&mut self) -> Result<Decoded> {
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
@@ -464,6 +492,21 @@ impl Decoder {
         });
     }
 
+    /// The column named `name`, the member at `position` of its row.
+    fn column_of(&mut self, position: usize, name: &str) -> Option<usize> {
+        if let Some(&i) = self.layout.get(position)
+            && self.columns.get(i).is_some_and(|c| c.name == name)
+        {
+            return Some(i);
+        }
+        let found = self.index.get(name).copied();
+        if self.layout.len() <= position {
+            self.layout.resize(position + 1, usize::MAX);
+        }
+        self.layout[position] = found.unwrap_or(usize::MAX);
+        found
+    }
+
     /// Steps 1-4 of the module docs for one row's members.
     fn convert_members<'a>(
         &mut self,
@@ -471,9 +514,9 @@ impl Decoder {
     ) -> std::result::Result<Vec<Cell<'a>>, Fault> {
         let mut slots: Vec<Input<'a>> = vec![Input::Null; self.columns.len()];
         let mut unknown: Vec<String> = Vec::new();
-        for (name, value) in members {
-            match self.index.get(name.as_ref()) {
-                Some(&i) => slots[i] = value,
+        for (position, (name, value)) in members.enumerate() {
+            match self.column_of(position, &name) {
+                Some(i) => slots[i] = value,
                 None => unknown.push(name.into_owned()),
             }
         }
@@ -503,28 +546,22 @@ impl Decoder {
     }
 
     /// Step 3: the derived columns of [`rules`]' table the row leaves out.
-    fn fill_derived(&mut self, cells: &mut [Cell<'_>]) -> std::result::Result<(), Fault> {
+    fn fill_derived<'a>(&mut self, cells: &mut [Cell<'a>]) -> std::result::Result<(), Fault> {
         let d = &self.derived;
-        let wa_id: Option<String> = d.wa_id.and_then(|i| {
-            cells[i]
-                .text()
-                .map(|s| s.trim().trim_start_matches('+').to_string())
-        });
+        let wa_id: Option<Cow<'a, str>> = d.wa_id.and_then(|i| phone_text(&cells[i]));
         if let (Some(contact), Some(wa)) = (d.contact_id, &wa_id)
             && cells[contact].is_null()
         {
-            cells[contact] = Cell::Text(Cow::Owned(wa.clone()));
+            cells[contact] = Cell::Text(wa.clone());
         }
         // Tables without `wa_id` (conversations) name the contact by its WhatsApp id.
-        let phone: Option<Cow<'_, str>> = match &wa_id {
-            Some(wa) => Some(Cow::Borrowed(wa.as_str())),
+        let phone: Option<Cow<'a, str>> = match wa_id {
+            Some(wa) => Some(wa),
             None => d
                 .contact_id
                 .filter(|_| d.wa_id.is_none())
-                .and_then(|i| cells[i].text())
-                .map(|s| s.trim().trim_start_matches('+'))
-                .filter(|s| looks_like_phone(s))
-                .map(|s| Cow::Owned(s.to_string())),
+                .and_then(|i| phone_text(&cells[i]))
+                .filter(|s| looks_like_phone(s)),
         };
         if let Some(wa) = &phone {
             let need_country = d.country_code.is_some_and(|i| cells[i].is_null());
@@ -539,10 +576,12 @@ impl Decoder {
                         info
                     }
                 };
-                if let (Some(i), true, Some(country)) =
-                    (d.country_code, need_country, info.country_str())
-                {
-                    cells[i] = Cell::Text(Cow::Owned(country.to_string()));
+                if let (Some(i), true, Some(country)) = (
+                    d.country_code,
+                    need_country,
+                    info.country.filter(|c| std::str::from_utf8(c).is_ok()),
+                ) {
+                    cells[i] = Cell::Code(country);
                 }
                 if let (Some(i), true, Some(code)) = (d.calling_code, need_code, info.calling_code)
                 {
@@ -729,6 +768,16 @@ fn arrow_row_text(batch: &RecordBatch, row: usize) -> String {
         let _ = writer.finish();
     }
     String::from_utf8_lossy(&out).trim_end().to_string()
+}
+
+/// The text of a phone-number cell without spaces and a leading `+`, borrowed from the input
+/// where the cell is.
+fn phone_text<'a>(cell: &Cell<'a>) -> Option<Cow<'a, str>> {
+    match cell {
+        Cell::Text(Cow::Borrowed(s)) => Some(Cow::Borrowed(s.trim().trim_start_matches('+'))),
+        Cell::Text(Cow::Owned(s)) => Some(Cow::Owned(s.trim().trim_start_matches('+').to_string())),
+        _ => None,
+    }
 }
 
 /// Whether `id` can be a WhatsApp id: 7 to 15 digits (E.164 without the `+`).

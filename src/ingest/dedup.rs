@@ -12,11 +12,11 @@
 //! about as likely as a disk returning wrong bytes: at 10^9 keys, below 10^-20.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, AsArray, BooleanArray, Date32Array, RecordBatch, TimestampMicrosecondArray,
+    Array, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, SchemaRef};
@@ -36,7 +36,7 @@ pub struct Dedup {
     key_schema: SchemaRef,
     converter: RowConverter,
     hashers: (RandomState, RandomState),
-    seen: HashSet<u128>,
+    seen: HashSet<u128, KeyHashes>,
     /// `dt` partitions (days since the epoch; `None` for rows without a time) already read.
     partitions_read: HashSet<Option<i32>>,
 }
@@ -74,7 +74,7 @@ impl Dedup {
             key_schema: Arc::new(arrow::datatypes::Schema::new(fields)),
             converter,
             hashers: (RandomState::new(), RandomState::new()),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             partitions_read: HashSet::new(),
         })
     }
@@ -175,6 +175,36 @@ impl Dedup {
     }
 }
 
+/// Hashing for the key set: its members are already keyed 128-bit hashes, so their low half
+/// is used as is (the set needs no second pass of SipHash over them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyHashes;
+
+impl BuildHasher for KeyHashes {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+/// The [`Hasher`] of [`KeyHashes`].
+#[derive(Debug, Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, value: u128) {
+        self.0 ^= value as u64;
+    }
+}
+
 /// The distinct `dt` days (days since the epoch) of `batch`'s rows.
 pub fn partition_days(batch: &RecordBatch, time_column: &str) -> Result<Vec<Option<i32>>> {
     let times = batch
@@ -197,6 +227,14 @@ pub fn day_text(day: i32) -> String {
     date.value_as_date(0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
+}
+
+/// A text column of `batch` (any string type) as a `StringArray`.
+pub fn utf8(batch: &RecordBatch, name: &str) -> Result<StringArray> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::Config(format!("no column {name}")))?;
+    Ok(cast(column, &DataType::Utf8)?.as_string::<i32>().clone())
 }
 
 /// The strings of a text column of `batch` (any string type), row by row.

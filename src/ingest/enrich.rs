@@ -18,14 +18,23 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringAr
 use arrow::datatypes::TimestampMicrosecondType;
 use datafusion::prelude::SessionContext;
 
-use super::dedup::{day_text, strings};
+use super::dedup::{day_text, strings, utf8};
 use crate::error::Result;
 
 /// The customer-service window: 24 hours after the latest inbound message.
 const CSW_MICROS: i64 = 24 * 3_600_000_000;
 
-/// A contact: (tenant_id, channel_id, contact_id).
-type ContactKey = (String, String, String);
+/// A contact: (tenant_id, channel_id, contact_id), borrowed from a batch (NULL as empty).
+type ContactKey<'a> = (&'a str, &'a str, &'a str);
+
+/// Row `i` of a text column, NULL as the empty string.
+fn text(column: &StringArray, i: usize) -> &str {
+    if column.is_null(i) {
+        ""
+    } else {
+        column.value(i)
+    }
+}
 
 /// The inbound message times of one load, per contact (hashed), for `in_csw` across its batches.
 #[derive(Debug, Default)]
@@ -35,7 +44,7 @@ pub struct CswIndex {
 }
 
 impl CswIndex {
-    fn key(&self, contact: &ContactKey) -> u64 {
+    fn key(&self, contact: ContactKey<'_>) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(contact)
     }
@@ -62,47 +71,33 @@ async fn fill_in_csw(
         return Ok(batch);
     };
     let flags = batch.column(flag_idx).as_boolean().clone();
-    let direction = strings(&batch, "direction")?;
-    let tenant = strings(&batch, "tenant_id")?;
-    let channel = strings(&batch, "channel_id")?;
-    let contact = strings(&batch, "contact_id")?;
+    let direction = utf8(&batch, "direction")?;
+    let tenant = utf8(&batch, "tenant_id")?;
+    let channel = utf8(&batch, "channel_id")?;
+    let contact = utf8(&batch, "contact_id")?;
     let ts = batch
         .column_by_name("ts")
         .map(|c| c.as_primitive::<TimestampMicrosecondType>().clone());
     let Some(ts) = ts else {
         return Ok(batch);
     };
-    let key = |i: usize| -> ContactKey {
-        (
-            tenant[i].clone().unwrap_or_default(),
-            channel[i].clone().unwrap_or_default(),
-            contact[i].clone().unwrap_or_default(),
-        )
-    };
+    let key =
+        |i: usize| -> ContactKey<'_> { (text(&tenant, i), text(&channel, i), text(&contact, i)) };
+    let is = |i: usize, value: &str| direction.is_valid(i) && direction.value(i) == value;
     // The load's inbound times: this batch's join those of earlier batches.
-    for (i, dir) in direction.iter().enumerate() {
-        if dir.as_deref() == Some("inbound") {
-            let k = index.key(&key(i));
+    for i in 0..batch.num_rows() {
+        if is(i, "inbound") {
+            let k = index.key(key(i));
             index.inbound.entry(k).or_default().push(ts.value(i));
         }
     }
     let wanted: Vec<usize> = (0..batch.num_rows())
-        .filter(|&i| flags.is_null(i) && direction[i].as_deref() == Some("outbound"))
+        .filter(|&i| flags.is_null(i) && is(i, "outbound"))
         .collect();
     if wanted.is_empty() {
         return Ok(batch);
     }
-    // Inbound times per wanted contact: the load's, then the lake's in the window of the wanted rows.
-    let mut inbound: HashMap<ContactKey, Vec<i64>> = HashMap::new();
-    for &i in &wanted {
-        let contact = key(i);
-        if !inbound.contains_key(&contact)
-            && let Some(times) = index.inbound.get(&index.key(&contact))
-        {
-            inbound.insert(contact, times.clone());
-        }
-    }
-    let contacts: HashSet<ContactKey> = wanted.iter().map(|&i| key(i)).collect();
+    // The lake's inbound messages in the window of the wanted rows.
     let min_ts = wanted.iter().map(|&i| ts.value(i)).min().unwrap_or(0) - CSW_MICROS;
     let max_ts = wanted.iter().map(|&i| ts.value(i)).max().unwrap_or(0);
     let query = format!(
@@ -112,20 +107,37 @@ async fn fill_in_csw(
         day_text(min_ts.div_euclid(86_400_000_000) as i32),
         day_text(max_ts.div_euclid(86_400_000_000) as i32),
     );
-    for stored in ctx.sql(&query).await?.collect().await? {
-        let (t, c, k) = (
-            strings(&stored, "tenant_id")?,
-            strings(&stored, "channel_id")?,
-            strings(&stored, "contact_id")?,
-        );
-        let times = stored.column(3).as_primitive::<TimestampMicrosecondType>();
-        for i in 0..stored.num_rows() {
-            let key = (
-                t[i].clone().unwrap_or_default(),
-                c[i].clone().unwrap_or_default(),
-                k[i].clone().unwrap_or_default(),
-            );
-            if contacts.contains(&key) {
+    let stored = ctx
+        .sql(&query)
+        .await?
+        .collect()
+        .await?
+        .iter()
+        .map(|b| {
+            Ok((
+                utf8(b, "tenant_id")?,
+                utf8(b, "channel_id")?,
+                utf8(b, "contact_id")?,
+                b.column(3)
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .clone(),
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Inbound times per wanted contact: the load's, then the lake's.
+    let mut inbound: HashMap<ContactKey<'_>, Vec<i64>> = HashMap::new();
+    for &i in &wanted {
+        let contact = key(i);
+        if !inbound.contains_key(&contact)
+            && let Some(times) = index.inbound.get(&index.key(contact))
+        {
+            inbound.insert(contact, times.clone());
+        }
+    }
+    let contacts: HashSet<ContactKey<'_>> = wanted.iter().map(|&i| key(i)).collect();
+    for (t, c, k, times) in &stored {
+        for i in 0..times.len() {
+            if let Some(&key) = contacts.get(&(text(t, i), text(c, i), text(k, i))) {
                 inbound.entry(key).or_default().push(times.value(i));
             }
         }
@@ -157,13 +169,14 @@ async fn fill_template_category(ctx: &SessionContext, batch: RecordBatch) -> Res
     let Some(is_template) = is_template else {
         return Ok(batch);
     };
-    let category = strings(&batch, "template_category")?;
+    let stored_category = utf8(&batch, "template_category")?;
     let wanted: Vec<usize> = (0..batch.num_rows())
-        .filter(|&i| is_template.value(i) && category[i].is_none())
+        .filter(|&i| is_template.value(i) && stored_category.is_null(i))
         .collect();
     if wanted.is_empty() {
         return Ok(batch);
     }
+    let category = strings(&batch, "template_category")?;
     let tenant = strings(&batch, "tenant_id")?;
     let campaign = strings(&batch, "campaign_id")?;
     let template = strings(&batch, "template_name")?;

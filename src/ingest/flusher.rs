@@ -5,7 +5,7 @@
 //! | trigger     | every `interval` (default 2 s), or when the open segment reaches the row trigger (default 100,000 rows), or at once on start (what the WAL replayed) and on shutdown |
 //! | seal        | [`Wal::seal`]: the open segment is sealed; the sealed segments not yet released are split into groups |
 //! | group       | a prefix of the sealed segments in sequence order (at most [`GROUP_MAX_BYTES`]); its version is the sequence number of its last segment |
-//! | commit      | per table of the group: decode the records (`decode_ndjson`, with the `ingested_at` fixed on accept), [`Ingester::commit`] with `Txn { app_id: chatlake-wal-<id>, version }` |
+//! | commit      | per table of the group: decode the records (one [`Decoder`] for all of them, each row with the `ingested_at` fixed on accept, into batches of up to `import::CHUNK_ROWS` rows: a few files per flush, not one per request), [`Ingester::commit`] with `Txn { app_id: chatlake-wal-<id>, version }` |
 //! | webhooks    | records of [`WEBHOOK_WAL_TABLE`] hold one raw WhatsApp body each: they are parsed and routed ([`crate::ingest::whatsapp::expand`]) into batches of `webhook_bodies`, `webhook_unrouted`, `messages`, `message_statuses`, `conversations` and `contacts`, committed with the group's other batches of those tables under the same transaction id |
 //! | derive      | [`Ingester::refresh_derived`] for the contacts every commit of the group touched (a full refresh when a `channels` row changed or past `import::FULL_REFRESH_CONTACTS`, as `chatlake ingest` does) |
 //! | release     | the group's segments are deleted ([`Wal::release`])                                       |
@@ -32,7 +32,7 @@ use futures::FutureExt;
 
 use crate::error::{Error, Result};
 use crate::ingest::commit::{Ingester, Touched, Txn};
-use crate::ingest::decode::{DecodeOptions, decode_ndjson};
+use crate::ingest::decode::{DecodeOptions, Decoder};
 use crate::ingest::wal::{Record, Sealed, Wal};
 use crate::ingest::whatsapp::receiver::WEBHOOK_WAL_TABLE;
 use crate::lake::schema::TableDef;
@@ -474,41 +474,65 @@ fn decode_records(
     records: &[Record],
     wal_dir: &std::path::Path,
 ) -> Result<(Vec<RecordBatch>, u64)> {
-    let options = DecodeOptions::default();
-    let mut batches = Vec::with_capacity(records.len());
     let mut dead = 0;
-    for record in records {
-        match decode_ndjson(def, &record.lines, 1, &options, record.ingested_at) {
-            Ok(decoded) => {
-                if !decoded.rejects.is_empty() {
-                    let reasons: Vec<String> = decoded
-                        .rejects
-                        .iter()
-                        .map(|r| format!("line {}: {}", r.line, r.reason))
-                        .collect();
-                    let lines: Vec<u8> = decoded
-                        .rejects
-                        .iter()
-                        .flat_map(|r| r.raw.bytes().chain(std::iter::once(b'\n')))
-                        .collect();
-                    let rejected = Record {
-                        lines,
-                        rows: u32::try_from(decoded.rejects.len()).unwrap_or(u32::MAX),
-                        ..record.clone()
-                    };
-                    write_dead_letter(wal_dir, &rejected, &reasons.join("; "))?;
-                    dead += decoded.rejects.len() as u64;
-                }
-                if decoded.batch.num_rows() > 0 {
-                    batches.push(decoded.batch);
-                }
-            }
-            Err(e) => {
+    let mut decoder = match Decoder::new(def, DecodeOptions::default(), 0) {
+        Ok(decoder) => decoder,
+        Err(e) => {
+            for record in records {
                 write_dead_letter(wal_dir, record, &crate::error::report(&e))?;
                 dead += u64::from(record.rows);
             }
+            return Ok((Vec::new(), dead));
+        }
+    };
+    let mut batches = Vec::new();
+    // The records whose good rows the decoder holds (dead-lettered if they cannot be a batch).
+    let mut held: Vec<&Record> = Vec::new();
+    let mut finish =
+        |decoder: &mut Decoder, held: &mut Vec<&Record>, dead: &mut u64| -> Result<()> {
+            match decoder.finish() {
+                Ok(decoded) if decoded.batch.num_rows() > 0 => batches.push(decoded.batch),
+                Ok(_) => {}
+                Err(e) => {
+                    for record in held.iter() {
+                        write_dead_letter(wal_dir, record, &crate::error::report(&e))?;
+                        *dead += u64::from(record.rows);
+                    }
+                }
+            }
+            held.clear();
+            Ok(())
+        };
+    for record in records {
+        // One decoder for every record: their rows become a few large batches, not a file each.
+        decoder.reuse(record.ingested_at);
+        for (i, line) in record.lines.split(|b| *b == b'\n').enumerate() {
+            decoder.push_json(i as u64 + 1, line);
+        }
+        let rejects = decoder.take_rejects();
+        if !rejects.is_empty() {
+            let reasons: Vec<String> = rejects
+                .iter()
+                .map(|r| format!("line {}: {}", r.line, r.reason))
+                .collect();
+            let lines: Vec<u8> = rejects
+                .iter()
+                .flat_map(|r| r.raw.bytes().chain(std::iter::once(b'\n')))
+                .collect();
+            let rejected = Record {
+                lines,
+                rows: u32::try_from(rejects.len()).unwrap_or(u32::MAX),
+                ..record.clone()
+            };
+            write_dead_letter(wal_dir, &rejected, &reasons.join("; "))?;
+            dead += rejects.len() as u64;
+        }
+        held.push(record);
+        if decoder.buffered_rows() >= crate::ingest::import::CHUNK_ROWS {
+            finish(&mut decoder, &mut held, &mut dead)?;
         }
     }
+    finish(&mut decoder, &mut held, &mut dead)?;
     Ok((batches, dead))
 }
 

@@ -25,10 +25,11 @@
 //! HTTP/1.1 with keep-alive, on hyper's connection driver (for its header read timeout) with
 //! axum routes, at most [`MAX_CONNECTIONS`] connections. On shutdown the listener stops
 //! accepting, open requests finish (up to [`SHUTDOWN_GRACE`]), then the flusher makes its final
-//! flush. A row is validated on accept (the same `decode_ndjson` as the file import) and again
-//! by the flusher, which decodes the WAL's lines with the `ingested_at` fixed here.
+//! flush. A row is validated on accept (the same [`Decoder`] as the file import; one kept per
+//! table between requests, small bodies decoded on the request's task) and again by the
+//! flusher, which decodes the WAL's lines with the `ingested_at` fixed here.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,12 +49,13 @@ use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::ingest::commit::Ingester;
-use crate::ingest::decode::{DecodeOptions, Decoded, decode_ndjson};
+use crate::ingest::decode::{DecodeOptions, Decoded, Decoder};
 use crate::ingest::flusher::{FlushOptions, Flusher, StatusHandle};
 use crate::ingest::tokens::{IngestAuth, foreign_rows};
 use crate::ingest::wal::{AppendError, Wal, WalOptions};
 use crate::ingest::whatsapp::receiver::{ReceiverState, WebhookSecrets};
 use crate::lake::Lake;
+use crate::lake::schema::TableDef;
 
 /// Default bound of a request body.
 pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
@@ -85,9 +87,49 @@ pub struct IngestConfig {
     pub webhooks: WebhookSecrets,
 }
 
+/// Bodies up to this size are decoded on the request's task; larger ones on the blocking pool.
+const INLINE_DECODE_BYTES: usize = 64 << 10;
+
+/// Decoders kept between requests, per table (building one costs more than decoding a row).
+#[derive(Debug, Default)]
+struct Decoders {
+    free: std::sync::Mutex<HashMap<&'static str, Vec<Decoder>>>,
+}
+
+impl Decoders {
+    /// Decodes the NDJSON `body` for `def` (lines numbered from 1) with a kept decoder.
+    fn decode(&self, def: &'static TableDef, body: &[u8], ingested_at: i64) -> Result<Decoded> {
+        let kept = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_mut(def.name)
+            .and_then(Vec::pop);
+        let mut decoder = match kept {
+            Some(mut decoder) => {
+                decoder.reuse(ingested_at);
+                decoder
+            }
+            None => Decoder::new(def, DecodeOptions::default(), ingested_at)?,
+        };
+        for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+            decoder.push_json(i as u64 + 1, line);
+        }
+        let decoded = decoder.finish();
+        self.free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(def.name)
+            .or_default()
+            .push(decoder);
+        decoded
+    }
+}
+
 /// What the request handlers share.
 #[derive(Debug)]
 struct AppState {
+    decoders: Arc<Decoders>,
     wal: Arc<Wal>,
     auth: IngestAuth,
     max_body: usize,
@@ -138,6 +180,7 @@ impl IngestServer {
             source,
         })?;
         let state = Arc::new(AppState {
+            decoders: Arc::default(),
             wal,
             auth: config.auth,
             max_body,
@@ -426,11 +469,20 @@ async fn ingest(
     };
 
     let ingested_at = chrono::Utc::now().timestamp_micros();
-    let decoded = tokio::task::spawn_blocking(move || {
-        let decoded = decode_ndjson(def, &body, 1, &DecodeOptions::default(), ingested_at);
-        decoded.map(|d| (d, body))
-    })
-    .await;
+    let decoded = if body.len() <= INLINE_DECODE_BYTES {
+        // A small body decodes in less time than a hand-off to the blocking pool takes.
+        Ok(state
+            .decoders
+            .decode(def, &body, ingested_at)
+            .map(|d| (d, body)))
+    } else {
+        let decoders = state.decoders.clone();
+        tokio::task::spawn_blocking(move || {
+            let decoded = decoders.decode(def, &body, ingested_at);
+            decoded.map(|d| (d, body))
+        })
+        .await
+    };
     let (mut decoded, body): (Decoded, Bytes) = match decoded {
         Ok(Ok(decoded)) => decoded,
         Ok(Err(e)) => return error(StatusCode::BAD_REQUEST, crate::error::report(&e)),

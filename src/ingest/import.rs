@@ -9,10 +9,12 @@
 //! | commit           | every file of one invocation is one Delta commit (dimension tables: one MERGE) |
 //! | derived tables   | re-derived for the contacts the load touched (a full refresh past [`FULL_REFRESH_CONTACTS`]) |
 //!
-//! Decoding runs on its own thread, a chunk of [`CHUNK_ROWS`] rows ahead of the writer, so reading
-//! and parsing overlap sorting and Parquet encoding; memory holds a few chunks at a time.
+//! One thread reads the input and cuts it into jobs that a decoding thread per core turns into
+//! rows ([`super::parallel`]); the writer takes them back in input order, a chunk of
+//! [`CHUNK_ROWS`] rows at a time, so reading and parsing overlap sorting and Parquet encoding;
+//! memory holds a few chunks at a time.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,6 +22,7 @@ use arrow::array::RecordBatch;
 
 use super::commit::{CommitOutcome, Ingester, Touched};
 use super::decode::{DecodeOptions, Decoded, Decoder, Reject};
+use super::parallel::{IN_FLIGHT, Part, Splitter, Workers, merge};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::schema::{self, TableDef};
@@ -28,9 +31,12 @@ use crate::lake::schema::{self, TableDef};
 pub const CHUNK_ROWS: usize = 200_000;
 
 /// Past this many touched contacts a load refreshes the derived tables whole. The incremental
-/// refresh names each changed contact in a Delta predicate; a load of 1M messages over 50,000
-/// contacts overflowed the stack there (dev build), so larger sets take the full refresh.
-pub const FULL_REFRESH_CONTACTS: usize = 1_000;
+/// refresh holds the touched contacts' messages and callbacks in memory (20,000 contacts of a
+/// generated lake: about 400,000 messages and 650,000 callbacks); past that a full refresh,
+/// which streams, costs less. (Regions of more than [`super::refresh::LISTED_CONTACTS`]
+/// contacts are replaced by whole partitions: a predicate naming 50,000 contacts overflowed
+/// the stack.)
+pub const FULL_REFRESH_CONTACTS: usize = 20_000;
 
 /// Bad rows listed when a load fails for them.
 pub const LISTED_REJECTS: usize = 20;
@@ -89,6 +95,8 @@ pub struct ImportSummary {
     pub duplicates: u64,
     /// Contacts whose derived rows were re-derived (0 for tables that derive nothing).
     pub contacts_refreshed: usize,
+    /// Time taken by that re-derivation (part of `elapsed`).
+    pub refresh_elapsed: Duration,
     /// Time taken, refresh included.
     pub elapsed: Duration,
 }
@@ -134,15 +142,18 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
         .sum();
     let bar = progress_bar(request.progress, total_bytes);
 
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Chunk>>(2);
-    let options = request.options.clone();
+    let workers = Workers::start(def, &request.options, ingested_at, decode_threads())?;
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Part>(IN_FLIGHT);
     let bar_for_reader = bar.clone();
     let reader = std::thread::spawn(move || {
         for input in inputs {
-            let result = read_input(def, &input, &options, ingested_at, &bar_for_reader, &sender);
-            if let Err(e) = result {
-                let _ = sender.blocking_send(Err(e));
-                return;
+            match read_input(&input, &workers, &sender, &bar_for_reader) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = sender.blocking_send(Part::Failed(e));
+                    return;
+                }
             }
         }
     });
@@ -155,13 +166,36 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
         ..ImportSummary::default()
     };
     let mut failure: Option<Error> = None;
-    while let Some(chunk) = receiver.recv().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => {
+    let mut parts: Vec<Decoded> = Vec::new();
+    while let Some(part) = receiver.recv().await {
+        let (source, ends_chunk, result) = match part {
+            Part::Job {
+                source,
+                ends_chunk,
+                result,
+            } => (source, ends_chunk, result),
+            Part::Failed(e) => {
                 failure = Some(e);
                 break;
             }
+        };
+        match result.await {
+            Ok(Ok(decoded)) => parts.push(decoded),
+            Ok(Err(e)) => {
+                failure = Some(e);
+                break;
+            }
+            Err(_) => {
+                failure = Some(Error::Config("internal: a decoding thread stopped".into()));
+                break;
+            }
+        }
+        if !ends_chunk {
+            continue;
+        }
+        let chunk = Chunk {
+            source: source.to_string(),
+            decoded: merge(def, std::mem::take(&mut parts))?,
         };
         summary.rows_read += chunk.decoded.rows_read;
         summary.rejected += chunk.decoded.rejects.len() as u64;
@@ -209,7 +243,9 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
     let outcome: CommitOutcome = ingester.finish(load, None).await?;
     summary.written = outcome.written;
     summary.duplicates = outcome.duplicates;
+    let refresh_started = Instant::now();
     summary.contacts_refreshed = refresh_after(&lake, &mut ingester, &outcome).await?;
+    summary.refresh_elapsed = refresh_started.elapsed();
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
@@ -333,95 +369,27 @@ pub(crate) fn open(input: &Input, bar: &indicatif::ProgressBar) -> Result<Box<dy
     })
 }
 
-/// Reads and decodes one input, sending a chunk every [`CHUNK_ROWS`] rows.
+/// Decoding threads: one per core.
+fn decode_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// Reads one input and cuts it into decoding jobs, a chunk every [`CHUNK_ROWS`] rows.
+/// `Ok(false)`: the writer stopped listening.
 fn read_input(
-    def: &'static TableDef,
     input: &Input,
-    options: &DecodeOptions,
-    ingested_at: i64,
+    workers: &Workers,
+    parts: &tokio::sync::mpsc::Sender<Part>,
     bar: &indicatif::ProgressBar,
-    sender: &tokio::sync::mpsc::Sender<Result<Chunk>>,
-) -> Result<()> {
-    let mut decoder = Decoder::new(def, options.clone(), ingested_at)?;
+) -> Result<bool> {
     let io_error = |source| Error::Io {
         context: format!("reading {}", input.name),
         source,
     };
-    let send = |decoder: &mut Decoder| -> Result<bool> {
-        let decoded = decoder.finish()?;
-        Ok(sender
-            .blocking_send(Ok(Chunk {
-                source: input.name.clone(),
-                decoded,
-            }))
-            .is_ok())
-    };
+    let mut splitter = Splitter::new(workers, parts, &input.name, CHUNK_ROWS);
     match input.format {
-        Format::Ndjson => {
-            let mut reader = BufReader::with_capacity(1 << 20, open(input, bar)?);
-            let mut line = Vec::with_capacity(4096);
-            let mut number = 0u64;
-            loop {
-                line.clear();
-                if reader.read_until(b'\n', &mut line).map_err(io_error)? == 0 {
-                    break;
-                }
-                number += 1;
-                decoder.push_json(number, line.strip_suffix(b"\n").unwrap_or(&line));
-                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS
-                    && !send(&mut decoder)?
-                {
-                    return Ok(());
-                }
-            }
-        }
-        Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(true)
-                .flexible(true)
-                .from_reader(open(input, bar)?);
-            let names: Vec<String> = reader
-                .headers()
-                .map_err(|e| {
-                    Error::Config(format!("{}: cannot read the CSV header: {e}", input.name))
-                })?
-                .iter()
-                .map(|h| h.trim().to_string())
-                .collect();
-            let mut record = csv::StringRecord::new();
-            loop {
-                match reader.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {
-                        let line = record.position().map_or(0, |p| p.line());
-                        if record.len() != names.len() {
-                            // A record with the wrong field count is bad as a whole.
-                            let raw = record.iter().collect::<Vec<_>>().join(",");
-                            let reason = format!(
-                                "the record has {} fields, the header {}",
-                                record.len(),
-                                names.len()
-                            );
-                            decoder.push_bad(line, reason, raw);
-                        } else {
-                            decoder.push_fields(line, &names, record.iter());
-                        }
-                    }
-                    Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line());
-                        return Err(Error::Config(format!(
-                            "{}:{line}: malformed CSV: {e}",
-                            input.name
-                        )));
-                    }
-                }
-                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS
-                    && !send(&mut decoder)?
-                {
-                    return Ok(());
-                }
-            }
-        }
+        Format::Ndjson => splitter.ndjson(open(input, bar)?, io_error),
+        Format::Csv => splitter.csv(open(input, bar)?, &input.name),
         Format::WhatsappWebhook => {
             return Err(Error::Config(
                 "internal: webhook bodies are read by the whatsapp import".into(),
@@ -439,24 +407,11 @@ fn read_input(
             .with_batch_size(8192)
             .build()
             .map_err(|e| Error::Config(format!("{}: {e}", input.name)))?;
-            let mut number = 0u64;
-            for batch in reader {
-                let batch: RecordBatch =
-                    batch.map_err(|e| Error::Config(format!("{}: {e}", input.name)))?;
-                for row in 0..batch.num_rows() {
-                    number += 1;
-                    decoder.push_arrow_row(number, &batch, row);
-                }
-                if decoder.buffered_rows() + decoder.rejects().len() >= CHUNK_ROWS
-                    && !send(&mut decoder)?
-                {
-                    return Ok(());
-                }
-            }
+            splitter.arrow(reader.map(|batch: std::result::Result<RecordBatch, _>| {
+                batch.map_err(|e| Error::Config(format!("{}: {e}", input.name)))
+            }))
         }
     }
-    send(&mut decoder)?;
-    Ok(())
 }
 
 /// Where bad rows go: the reject file, or a list kept to print when the load fails.

@@ -10,6 +10,7 @@
 //! | [`commit`]    | [`commit::Ingester`]: enrich, dedup, write one Delta commit (txn id optional)  |
 //! | [`refresh`]   | incremental re-derivation of derived tables for the contacts a commit touched |
 //! | [`import`]    | `chatlake ingest`: files (and stdin), compression, reject file, progress      |
+//! | [`parallel`]  | an import's decoding on every core: input cut into jobs, results in order      |
 //! | [`maintenance`] | the live lake: compaction of crowded partitions and vacuum, on a schedule   |
 //! | [`wal`]       | the write-ahead log: segments, CRC-framed records, group commit, replay        |
 //! | [`flusher`]   | WAL -> Delta commits with transaction ids, then derivation, then WAL truncation |
@@ -28,6 +29,7 @@ pub mod flusher;
 pub mod http;
 pub mod import;
 pub mod maintenance;
+pub mod parallel;
 pub mod refresh;
 pub mod rules;
 pub mod tokens;

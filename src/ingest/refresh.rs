@@ -9,7 +9,7 @@
 //! | 1 | read the touched contacts' messages, and the callbacks of those messages, from the lake |
 //! | 2 | run the same views (`derived_conversations`, `derived_message_outcomes`, over `message_delivery`) on just those rows |
 //! | 3 | read the touched contacts' stored derived rows; compare old and new (`EXCEPT ALL` both ways) |
-//! | 4 | the region that changed = the changed rows' contacts x their `dt` partitions; one `replaceWhere` commit per table writes the new rows of that region |
+//! | 4 | the region that changed = the changed rows' contacts x their `dt` partitions; one `replaceWhere` commit per table writes the new rows of that region; past [`LISTED_CONTACTS`] contacts the region is the whole partitions: the touched contacts' new rows plus the stored rows of every other contact there |
 //!
 //! Rows outside the region are equal in old and new, so the table afterwards equals what a full
 //! `chatlake refresh` would store (a test checks this with `EXCEPT ALL` both ways). Late and
@@ -66,9 +66,24 @@ pub struct RefreshChanges {
     pub tables: Vec<(&'static str, u64, u64)>,
 }
 
+/// A changed region naming more contacts than this is replaced by whole `dt` partitions: a
+/// Delta predicate naming each contact grows with them (50,000 overflowed the stack).
+pub const LISTED_CONTACTS: usize = 1_000;
+
 /// Re-derives the derived rows of `touched` and stores the changes (one commit per derived
 /// table that changed).
 pub async fn refresh_contacts(lake: &Lake, touched: &Touched) -> Result<RefreshChanges> {
+    refresh_contacts_listing(lake, touched, LISTED_CONTACTS).await
+}
+
+/// [`refresh_contacts`], naming at most `listed` contacts in a replacement's predicate: a
+/// region with more is replaced by its whole `dt` partitions (the stored rows of the contacts
+/// not touched are read and written back with the new rows).
+pub async fn refresh_contacts_listing(
+    lake: &Lake,
+    touched: &Touched,
+    listed: usize,
+) -> Result<RefreshChanges> {
     let mut changes = RefreshChanges::default();
     if touched.is_empty() {
         return Ok(changes);
@@ -171,14 +186,36 @@ pub async fn refresh_contacts(lake: &Lake, touched: &Touched) -> Result<RefreshC
         }
         // Step 4: the region that changed, and the new rows inside it.
         let region = Region::of(def, added.iter().chain(removed.iter()))?;
-        let predicate = region.predicate(derived.stored_filter);
-        let replacement = new
-            .iter()
-            .map(|b| region.keep(def, b))
-            .collect::<Result<Vec<_>>>()?;
-        writer
-            .replace_where(def.name, replacement, Some(&predicate))
-            .await?;
+        if region.contacts() <= listed {
+            let predicate = region.predicate(derived.stored_filter);
+            let replacement = new
+                .iter()
+                .map(|b| region.keep(def, b))
+                .collect::<Result<Vec<_>>>()?;
+            writer
+                .replace_where(def.name, replacement, Some(&predicate))
+                .await?;
+        } else {
+            // Whole days: the touched contacts' new rows, the other contacts' stored ones.
+            let predicate = region.day_predicate(derived.stored_filter);
+            let mut replacement = new
+                .iter()
+                .map(|b| region.keep_days(def, b))
+                .collect::<Result<Vec<_>>>()?;
+            let others = lake_ctx
+                .sql(&format!(
+                    "SELECT {columns} FROM (SELECT * FROM {} WHERE {predicate}) d LEFT ANTI JOIN touched t \
+                     ON d.tenant_id = t.tenant_id AND d.channel_id = t.channel_id AND d.contact_id = t.contact_id",
+                    derived.table
+                ))
+                .await?
+                .collect()
+                .await?;
+            replacement.extend(to_table_types(def.schema.clone(), others)?);
+            writer
+                .replace_where(def.name, replacement, Some(&predicate))
+                .await?;
+        }
         changes.tables.push((def.name, n_removed, n_added));
     }
     Ok(changes)
@@ -219,13 +256,50 @@ impl Region {
         Ok(region)
     }
 
-    /// The Delta predicate of the region (and `extra`, the derivation's own filter).
-    fn predicate(&self, extra: Option<&str>) -> String {
+    /// Contacts in the region.
+    fn contacts(&self) -> usize {
+        self.contacts.values().map(BTreeSet::len).sum()
+    }
+
+    /// `dt IN (...)` of the region's days.
+    fn day_list(&self) -> String {
         let days: Vec<String> = self
             .days
             .iter()
             .map(|d| format!("CAST('{}' AS DATE)", day_text(*d)))
             .collect();
+        format!("dt IN ({})", days.join(", "))
+    }
+
+    /// The Delta predicate of the region's whole days (and `extra`).
+    fn day_predicate(&self, extra: Option<&str>) -> String {
+        match extra {
+            Some(extra) => format!("{extra} AND {}", self.day_list()),
+            None => self.day_list(),
+        }
+    }
+
+    /// The rows of `batch` on the region's days.
+    fn keep_days(&self, def: &TableDef, batch: &RecordBatch) -> Result<RecordBatch> {
+        let time = def.time_column.unwrap_or("ts");
+        let times = batch
+            .column_by_name(time)
+            .and_then(|c| {
+                c.as_any()
+                    .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+            })
+            .ok_or_else(|| Error::Config(format!("{}: {time} is not a timestamp", def.name)))?;
+        let mask: arrow::array::BooleanArray = (0..batch.num_rows())
+            .map(|i| {
+                let day = times.value(i).div_euclid(86_400_000_000) as i32;
+                Some(self.days.contains(&day))
+            })
+            .collect();
+        Ok(arrow::compute::filter_record_batch(batch, &mask)?)
+    }
+
+    /// The Delta predicate of the region (and `extra`, the derivation's own filter).
+    fn predicate(&self, extra: Option<&str>) -> String {
         let contacts: Vec<String> = self
             .contacts
             .iter()
@@ -239,11 +313,7 @@ impl Region {
                 )
             })
             .collect();
-        let mut predicate = format!(
-            "dt IN ({}) AND ({})",
-            days.join(", "),
-            contacts.join(" OR ")
-        );
+        let mut predicate = format!("{} AND ({})", self.day_list(), contacts.join(" OR "));
         if let Some(extra) = extra {
             predicate = format!("{extra} AND {predicate}");
         }

@@ -4,7 +4,7 @@
 //!
 //! | step                      | what readers see                                           |
 //! |---------------------------|------------------------------------------------------------|
-//! | [`StagedAppend::write`]   | nothing: the files exist but no commit names them          |
+//! | [`StagedAppend::write`]   | nothing: the files exist (or are being written, up to [`PARALLEL_WRITES`] batches at once) but no commit names them |
 //! | [`StagedAppend::commit`]  | every row of every staged file, atomically                 |
 //! | [`StagedAppend::abort`]   | nothing; the staged files are deleted                      |
 //!
@@ -12,6 +12,8 @@
 //! version already recorded for the application means the rows are in, and the staged files are
 //! deleted instead of committed (a flush retried after a crash commits once). A crash between
 //! `write` and `commit` leaves unreferenced files that `VACUUM` removes.
+
+use std::collections::VecDeque;
 
 use arrow::array::RecordBatch;
 use deltalake::DeltaTable;
@@ -36,11 +38,21 @@ pub struct Txn {
     pub version: i64,
 }
 
+/// Batches sorted and encoded at once, each on a thread of the blocking pool with a writer of
+/// its own (the caller prepares the next batch meanwhile).
+pub const PARALLEL_WRITES: usize = 2;
+
+/// One batch being sorted and written: its writer comes back with the files it wrote.
+type Running = tokio::task::JoinHandle<Result<(RecordBatchWriter, Vec<Add>)>>;
+
 /// Files of one table written but not committed yet; see the module docs.
 pub struct StagedAppend {
     def: &'static TableDef,
     table: DeltaTable,
-    writer: RecordBatchWriter,
+    /// Writers not in use.
+    idle: Vec<RecordBatchWriter>,
+    /// Batches being written, oldest first (their files are added in this order).
+    running: VecDeque<Running>,
     adds: Vec<Add>,
     rows: u64,
 }
@@ -62,13 +74,18 @@ impl StagedAppend {
             Some(t) => t,
             None => create_table(lake, def).await?,
         };
-        let writer = RecordBatchWriter::for_table(&table)
-            .map_err(|e| delta_err(def.name, e))?
-            .with_writer_properties(writer_properties(def));
+        let idle = (0..PARALLEL_WRITES)
+            .map(|_| {
+                RecordBatchWriter::for_table(&table)
+                    .map(|w| w.with_writer_properties(writer_properties(def)))
+                    .map_err(|e| delta_err(def.name, e))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(StagedAppend {
             def,
             table,
-            writer,
+            idle,
+            running: VecDeque::new(),
             adds: Vec::new(),
             rows: 0,
         })
@@ -87,24 +104,64 @@ impl StagedAppend {
     }
 
     /// Sorts `batch` (in the table's columns) by the sort key and writes it as one file per
-    /// partition, not yet visible.
+    /// partition, not yet visible. Up to [`PARALLEL_WRITES`] batches are written at once: this
+    /// returns once the batch has a writer; an error of the write comes from a later call.
     pub async fn write(&mut self, batch: RecordBatch) -> Result<()> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
         self.rows += batch.num_rows() as u64;
-        let prepared = prepare(self.def, &[batch])?;
-        self.writer
-            .write(prepared)
-            .await
-            .map_err(|e| delta_err(self.def.name, e))?;
-        let adds = self
-            .writer
-            .flush()
-            .await
-            .map_err(|e| delta_err(self.def.name, e))?;
-        self.adds.extend(adds);
+        while self.idle.is_empty() && !self.running.is_empty() {
+            self.finish_oldest().await?;
+        }
+        let Some(mut writer) = self.idle.pop() else {
+            return Err(crate::error::Error::Config(format!(
+                "internal: no writer left for {}",
+                self.def.name
+            )));
+        };
+        let def = self.def;
+        let runtime = tokio::runtime::Handle::current();
+        self.running
+            .push_back(tokio::task::spawn_blocking(move || -> Result<_> {
+                let prepared = prepare(def, &[batch])?;
+                runtime.block_on(async {
+                    writer
+                        .write(prepared)
+                        .await
+                        .map_err(|e| delta_err(def.name, e))?;
+                    let adds = writer.flush().await.map_err(|e| delta_err(def.name, e))?;
+                    Ok((writer, adds))
+                })
+            }));
         Ok(())
+    }
+
+    /// Waits for the oldest batch being written and keeps its files.
+    async fn finish_oldest(&mut self) -> Result<()> {
+        let Some(running) = self.running.pop_front() else {
+            return Ok(());
+        };
+        let (writer, adds) = running.await.map_err(|e| {
+            crate::error::Error::Config(format!(
+                "writing {}: the writer stopped: {e}",
+                self.def.name
+            ))
+        })??;
+        self.adds.extend(adds);
+        self.idle.push(writer);
+        Ok(())
+    }
+
+    /// Waits for every batch being written; the first error, after all have finished.
+    async fn finish_running(&mut self) -> Result<()> {
+        let mut first_error = None;
+        while !self.running.is_empty() {
+            if let Err(e) = self.finish_oldest().await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Rows staged so far.
@@ -115,6 +172,10 @@ impl StagedAppend {
     /// Commits every staged file in one Delta commit (carrying `txn` when given). Returns
     /// `false` when `txn` was already recorded: the staged files are deleted, nothing is added.
     pub async fn commit(mut self, txn: Option<Txn>) -> Result<bool> {
+        if let Err(e) = self.finish_running().await {
+            self.delete_staged().await?;
+            return Err(e);
+        }
         if let Some(txn) = &txn
             && self.is_committed(txn).await?
         {
@@ -152,6 +213,7 @@ impl StagedAppend {
 
     /// Deletes the staged files; nothing is committed.
     pub async fn abort(mut self) -> Result<()> {
+        let _ = self.finish_running().await;
         self.delete_staged().await
     }
 
