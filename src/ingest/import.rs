@@ -390,11 +390,9 @@ fn read_input(
     match input.format {
         Format::Ndjson => splitter.ndjson(open(input, bar)?, io_error),
         Format::Csv => splitter.csv(open(input, bar)?, &input.name),
-        Format::WhatsappWebhook => {
-            return Err(Error::Config(
-                "internal: webhook bodies are read by the whatsapp import".into(),
-            ));
-        }
+        Format::WhatsappWebhook => Err(Error::Config(
+            "internal: webhook bodies are read by the whatsapp import".into(),
+        )),
         Format::Parquet => {
             let mut bytes = Vec::new();
             open(input, bar)?
