@@ -427,45 +427,9 @@ async fn ingest(
         );
         return refuse(body, response).await;
     }
-    let too_large = || {
-        closing(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the body is larger than the limit of {} bytes (--ingest-max-body): split it",
-                state.max_body
-            ),
-        ))
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > state.max_body as u64) {
-        return too_large();
-    }
-    let body: Bytes = match tokio::time::timeout(
-        state.body_timeout,
-        axum::body::to_bytes(body, state.max_body),
-    )
-    .await
-    {
-        Err(_) => {
-            return closing(error(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {} s",
-                    state.body_timeout.as_secs()
-                ),
-            ));
-        }
-        Ok(Err(e)) if is_length_limit(&e) => return too_large(),
-        Ok(Err(_)) => {
-            return closing(error(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            ));
-        }
-        Ok(Ok(body)) => body,
+    let body = match read_body(&headers, body, state.max_body, state.body_timeout).await {
+        Ok(body) => body,
+        Err(response) => return response,
     };
 
     let ingested_at = chrono::Utc::now().timestamp_micros();
@@ -554,6 +518,48 @@ async fn ingest(
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
+    }
+}
+
+/// Reads a request body of at most `max_body` bytes within `timeout`: a declared or actual
+/// length past the limit is `413`, a body too slow `408`, an unreadable one `400`, each with
+/// `Connection: close` (the rest of the body was not read). Shared by the ingest and webhook
+/// endpoints.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    max_body: usize,
+    timeout: Duration,
+) -> std::result::Result<Bytes, Response> {
+    let too_large = || {
+        closing(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is larger than the limit of {max_body} bytes (--ingest-max-body): split it"
+            ),
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max_body as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, max_body)).await {
+        Err(_) => Err(closing(error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs()
+            ),
+        ))),
+        Ok(Err(e)) if is_length_limit(&e) => Err(too_large()),
+        Ok(Err(_)) => Err(closing(error(
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read",
+        ))),
+        Ok(Ok(body)) => Ok(body),
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -27,7 +27,7 @@ use axum::routing::get;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::ingest::http::{closing, error, is_length_limit, json};
+use crate::ingest::http::{closing, error, json, read_body};
 use crate::ingest::wal::{AppendError, Wal};
 
 /// The WAL "table" of WhatsApp webhook bodies: each record holds one raw body.
@@ -174,40 +174,9 @@ async fn receive(
         // The body was not read: the connection cannot carry another request.
         return closing(response);
     };
-    let too_large = || {
-        closing(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the body is larger than the limit of {} bytes (--ingest-max-body)",
-                state.max_body
-            ),
-        ))
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > state.max_body as u64) {
-        return too_large();
-    }
-    let body: Bytes = match tokio::time::timeout(
-        state.body_timeout,
-        axum::body::to_bytes(body, state.max_body),
-    )
-    .await
-    {
-        Err(_) => {
-            return closing(error(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the body did not arrive within {} s",
-                    state.body_timeout.as_secs()
-                ),
-            ));
-        }
-        Ok(Err(e)) if is_length_limit(&e) => return too_large(),
-        Ok(Err(_)) => return closing(error(StatusCode::BAD_REQUEST, "the body could not be read")),
-        Ok(Ok(body)) => body,
+    let body = match read_body(&headers, body, state.max_body, state.body_timeout).await {
+        Ok(body) => body,
+        Err(response) => return response,
     };
     let signature = headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes);
     if !signature_ok(signature, &body, secret.as_bytes()) {
