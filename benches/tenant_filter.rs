@@ -221,6 +221,9 @@ fn main() {
             };
             generate(&mut writer, &config).await.expect("generate");
             writer.flush().await.expect("flush");
+            chatlake::engine::derived::refresh(&mut writer)
+                .await
+                .expect("derive");
         }
         let engine = Arc::new(
             Engine::open(&EngineConfig::new(dir.to_string_lossy().to_string()))

@@ -63,7 +63,6 @@ use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::derived::{Refreshed, refresh};
 use crate::error::{Error, Result};
 use crate::lake::LakeWriter;
 
@@ -141,13 +140,7 @@ impl GenerateConfig {
 pub struct GenerateSummary {
     /// Rows written per table, in the lake's table order.
     pub rows_per_table: Vec<(&'static str, u64)>,
-    /// Rows derived from the lake as written and stored in it: billing conversations of numbers
-    /// without webhook conversation data, and the outcome of each outbound message (the lake's
-    /// whole sets after this run; 0 when nothing was written).
-    pub derived: Refreshed,
-    /// Time spent deriving and storing them (part of `elapsed`).
-    pub derived_elapsed: Duration,
-    /// Wall-clock time of the run, writing and deriving included.
+    /// Wall-clock time of the run (generating and writing).
     pub elapsed: Duration,
 }
 
@@ -167,8 +160,11 @@ impl GenerateSummary {
     }
 }
 
-/// Generates the lake described by `cfg` into `writer`, flushes it, and stores what is derived
-/// from the lake as written ([`refresh`]: billing conversations, message outcomes).
+/// Generates the lake described by `cfg` into `writer` and flushes it.
+///
+/// The generator only writes: the derived tables (billing conversations, message outcomes) are
+/// the caller's to refresh afterwards with `engine::derived::refresh`, as after any other write,
+/// so the writer never depends on the engine that reads the lake.
 ///
 /// Generation runs on a blocking thread and streams batches through a bounded channel, so
 /// memory stays bounded at any size. Shows a progress bar over days when stderr is a terminal.
@@ -202,12 +198,8 @@ pub async fn generate(writer: &mut LakeWriter, cfg: &GenerateConfig) -> Result<G
     })??;
     writer.flush().await?;
     progress.finish_and_clear();
-    let deriving = Instant::now();
-    let derived = refresh(writer).await?;
     Ok(GenerateSummary {
         rows_per_table: counts,
-        derived,
-        derived_elapsed: deriving.elapsed(),
         elapsed: started.elapsed(),
     })
 }
@@ -223,8 +215,6 @@ pub fn generate_batches(
     let counts = run(cfg, &mut sink, &ProgressBar::hidden())?;
     Ok(GenerateSummary {
         rows_per_table: counts,
-        derived: Refreshed::default(),
-        derived_elapsed: Duration::ZERO,
         elapsed: started.elapsed(),
     })
 }

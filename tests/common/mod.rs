@@ -33,6 +33,9 @@ pub async fn write_lake(lake_url: &str, options: &StoreOptions, cfg: &GenerateCo
     writer.create_missing_tables().await.expect("create tables");
     generate(&mut writer, cfg).await.expect("generate");
     writer.flush().await.expect("flush");
+    chatlake::engine::derived::refresh(&mut writer)
+        .await
+        .expect("derive");
 }
 
 static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
