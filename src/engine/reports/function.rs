@@ -3,7 +3,6 @@
 //! the call is scanned (lets evaluated, the channel's zone looked up), and runs sealed in a
 //! [`ReportExec`] so the outer query's optimiser leaves it alone.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -20,7 +19,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::SessionState;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::simplify::SimplifyContext;
-use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
+use datafusion::logical_expr::{Expr, TableType};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::ExecutionPlanProperties;
@@ -262,10 +261,6 @@ impl TableProvider for ReportTable {
 
     fn table_type(&self) -> TableType {
         TableType::View
-    }
-
-    fn get_logical_plan(&self) -> Option<Cow<'_, LogicalPlan>> {
-        None
     }
 
     async fn scan(

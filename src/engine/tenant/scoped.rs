@@ -21,7 +21,6 @@
 //! ([`is_leak_proof`]); every other filter stays above the guard, evaluated on the tenant's
 //! rows. That keeps what pruning needs (`dt`, `ts`, ids against constants).
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
@@ -33,9 +32,7 @@ use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{DFSchema, ScalarValue, plan_err};
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::logical_expr::{
-    Expr, LogicalPlan, Operator, TableProviderFilterPushDown, col, lit,
-};
+use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::filter::FilterExecBuilder;
@@ -103,10 +100,6 @@ impl TableProvider for TenantScoped {
 
     fn table_type(&self) -> TableType {
         TableType::Base
-    }
-
-    fn get_logical_plan(&self) -> Option<Cow<'_, LogicalPlan>> {
-        None
     }
 
     async fn scan(
