@@ -19,13 +19,16 @@
 //! | `CHATLAKE_BENCH_FRESH_RATE`  | 1000    | rows/s of the freshness run (0: skip it) |
 //! | `CHATLAKE_BIN`               | the bench's own build | the `chatlake` binary to start |
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+#[path = "common/load.rs"]
+mod load;
 
 const BUILT_BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 
@@ -35,45 +38,6 @@ fn bin() -> String {
     std::env::var("CHATLAKE_BIN").unwrap_or_else(|_| BUILT_BIN.to_string())
 }
 const TOKEN: &str = "bench-token";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Posts `request` (head and body, sent in one write as a client with a buffered writer
-/// would) and reads the status; keep-alive.
-fn post(stream: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<u16> {
-    stream.get_mut().write_all(request)?;
-    let mut line = String::new();
-    stream.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if stream.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((n, v)) = l.split_once(':')
-            && n.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut sink = vec![0; length];
-    stream.read_exact(&mut sink)?;
-    Ok(status)
-}
 
 fn row(n: u64) -> String {
     let mut out = String::new();
@@ -104,67 +68,28 @@ fn request(table: &str, body: &str) -> Vec<u8> {
 }
 
 fn run(addr: SocketAddr, table: &str, rows: usize, clients: usize, seconds: u64) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut threads = Vec::new();
-    for c in 0..clients {
-        let stop = stop.clone();
+    let load = load::drive(addr, clients, seconds, |c| {
         let table = table.to_string();
-        threads.push(std::thread::spawn(move || {
-            let mut latencies = Vec::new();
-            let mut failures = 0u64;
-            let Ok(stream) = TcpStream::connect(addr) else {
-                return (latencies, 1);
-            };
-            let _ = stream.set_nodelay(true);
-            let mut stream = BufReader::new(stream);
-            let mut next = (c as u64) << 40;
-            let mut body = String::new();
-            while !stop.load(Ordering::Relaxed) {
-                body.clear();
-                for _ in 0..rows {
-                    push_row(&mut body, next);
-                    body.push('\n');
-                    next += 1;
-                }
-                let request = request(&table, &body);
-                let started = Instant::now();
-                match post(&mut stream, &request) {
-                    Ok(200) => latencies.push(started.elapsed()),
-                    Ok(_) => failures += 1,
-                    Err(_) => {
-                        failures += 1;
-                        break;
-                    }
-                }
+        let mut next = (c as u64) << 40;
+        let mut body = String::new();
+        move |stream: &mut BufReader<TcpStream>| {
+            body.clear();
+            for _ in 0..rows {
+                push_row(&mut body, next);
+                body.push('\n');
+                next += 1;
             }
-            (latencies, failures)
-        }));
-    }
-    let started = Instant::now();
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    let mut failures = 0;
-    for t in threads {
-        if let Ok((l, f)) = t.join() {
-            latencies.extend(l);
-            failures += f;
+            load::exchange(stream, &[&request(&table, &body)])
         }
-    }
-    let secs = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    };
-    let requests = latencies.len() as f64;
+    });
     println!(
-        "{rows:>4} rows/request, {clients} clients, {secs:.1}s: {:>9.0} rows/s {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms  ({failures} failed)",
-        requests * rows as f64 / secs,
-        requests / secs,
-        pct(0.50),
-        pct(0.99),
+        "{rows:>4} rows/request, {clients} clients, {:.1}s: {:>9.0} rows/s {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms  ({} failed)",
+        load.secs,
+        load.per_second() * rows as f64,
+        load.per_second(),
+        load.percentile_ms(0.50),
+        load.percentile_ms(0.99),
+        load.failures,
     );
 }
 
@@ -202,7 +127,8 @@ fn freshness(addr: SocketAddr, pg_port: u16, rate: u64, seconds: u64) {
                     body.push('\n');
                 }
                 sent += BODY_ROWS;
-                if let Ok(200) = post(&mut stream, &request("analytics_events", &body)) {
+                if let Ok(200) = load::exchange(&mut stream, &[&request("analytics_events", &body)])
+                {
                     let now = Instant::now();
                     acked.lock().expect("acked").push((first + sent - 1, now));
                 }
@@ -280,8 +206,8 @@ fn main() {
     // `cargo bench` passes `--bench`; under `cargo test` (no `--bench`) this is a smoke run of
     // one second per body size, which still checks that every request is acknowledged.
     let measuring = std::env::args().any(|a| a == "--bench");
-    let seconds = env_or("CHATLAKE_BENCH_SECONDS", if measuring { 10u64 } else { 1 });
-    let clients = env_or("CHATLAKE_BENCH_CLIENTS", 8usize);
+    let seconds = load::env_or("CHATLAKE_BENCH_SECONDS", if measuring { 10u64 } else { 1 });
+    let clients = load::env_or("CHATLAKE_BENCH_CLIENTS", 8usize);
     let table = std::env::var("CHATLAKE_BENCH_TABLE").unwrap_or_else(|_| "analytics_events".into());
     let sizes: Vec<usize> = std::env::var("CHATLAKE_BENCH_BODY_ROWS")
         .unwrap_or_else(|_| "100,1".into())
@@ -338,7 +264,7 @@ fn main() {
     std::thread::spawn(move || for _ in lines {});
     // Freshness first, on an idle server: after the throughput runs the flusher would still
     // be working through their backlog.
-    let rate = env_or("CHATLAKE_BENCH_FRESH_RATE", 1000u64);
+    let rate = load::env_or("CHATLAKE_BENCH_FRESH_RATE", 1000u64);
     if rate > 0 {
         freshness(addr, pg_port, rate, seconds.max(3));
     }

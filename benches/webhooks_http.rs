@@ -19,21 +19,17 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+#[path = "common/load.rs"]
+mod load;
+
 const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 const SECRET: &str = "bench-app-secret";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One request, pre-built: head (with the signature) and body.
 struct Signed {
@@ -63,38 +59,6 @@ fn signed(n: usize) -> Signed {
         head: head.into_bytes(),
         body: body.into_bytes(),
     }
-}
-
-/// Sends one request on a keep-alive connection; returns the status.
-fn send(stream: &mut BufReader<TcpStream>, head: &[u8], body: &[u8]) -> std::io::Result<u16> {
-    stream.get_mut().write_all(head)?;
-    stream.get_mut().write_all(body)?;
-    let mut line = String::new();
-    stream.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if stream.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((n, v)) = l.split_once(':')
-            && n.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut sink = vec![0; length];
-    stream.read_exact(&mut sink)?;
-    Ok(status)
 }
 
 fn get(addr: SocketAddr, path: &str) -> String {
@@ -133,9 +97,9 @@ fn ingest(lake: &Path, table: &str, file: &str) {
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
-    let seconds = env_or("CHATLAKE_BENCH_SECONDS", if measuring { 10u64 } else { 1 });
-    let clients = env_or("CHATLAKE_BENCH_CLIENTS", 8usize);
-    let distinct = env_or("CHATLAKE_BENCH_BODIES", 50_000usize).max(1);
+    let seconds = load::env_or("CHATLAKE_BENCH_SECONDS", if measuring { 10u64 } else { 1 });
+    let clients = load::env_or("CHATLAKE_BENCH_CLIENTS", 8usize);
+    let distinct = load::env_or("CHATLAKE_BENCH_BODIES", 50_000usize).max(1);
 
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-webhooks-http");
     let _ = std::fs::remove_dir_all(&dir);
@@ -183,58 +147,22 @@ fn main() {
     };
     std::thread::spawn(move || for _ in lines {});
 
-    let stop = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicUsize::new(0));
-    let mut threads = Vec::new();
-    for _ in 0..clients {
-        let (stop, next, requests) = (stop.clone(), next.clone(), requests.clone());
-        threads.push(std::thread::spawn(move || {
-            let mut latencies = Vec::new();
-            let mut failures = 0u64;
-            let Ok(stream) = TcpStream::connect(addr) else {
-                return (latencies, 1);
-            };
-            let _ = stream.set_nodelay(true);
-            let mut stream = BufReader::new(stream);
-            while !stop.load(Ordering::Relaxed) {
-                let request = &requests[next.fetch_add(1, Ordering::Relaxed) % requests.len()];
-                let started = Instant::now();
-                match send(&mut stream, &request.head, &request.body) {
-                    Ok(200) => latencies.push(started.elapsed()),
-                    Ok(_) => failures += 1,
-                    Err(_) => {
-                        failures += 1;
-                        break;
-                    }
-                }
-            }
-            (latencies, failures)
-        }));
-    }
-    let started = Instant::now();
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    let mut failures = 0;
-    for t in threads {
-        if let Ok((l, f)) = t.join() {
-            latencies.extend(l);
-            failures += f;
+    let load = load::drive(addr, clients, seconds, |_| {
+        let (next, requests) = (next.clone(), requests.clone());
+        move |stream: &mut BufReader<TcpStream>| {
+            let request = &requests[next.fetch_add(1, Ordering::Relaxed) % requests.len()];
+            load::exchange(stream, &[&request.head, &request.body])
         }
-    }
-    let secs = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    };
+    });
     println!(
-        "1 message/body, {clients} clients, {secs:.1}s: {:>8.0} acknowledged bodies/s  p50 {:.2} ms  p99 {:.2} ms  ({failures} failed, {} bodies)",
-        latencies.len() as f64 / secs,
-        pct(0.50),
-        pct(0.99),
-        latencies.len(),
+        "1 message/body, {clients} clients, {:.1}s: {:>8.0} acknowledged bodies/s  p50 {:.2} ms  p99 {:.2} ms  ({} failed, {} bodies)",
+        load.secs,
+        load.per_second(),
+        load.percentile_ms(0.50),
+        load.percentile_ms(0.99),
+        load.failures,
+        load.latencies.len(),
     );
     // The flusher's backlog: until the WAL holds nothing.
     let drain = Instant::now();

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::simple_rows as rows;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +19,7 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::net::TcpListener;
 use tokio::sync::{OnceCell, oneshot};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, NoTls};
 
 /// A view over `messages`, loaded the way `sql/views` files are.
 const VIEW_SQL: &str = "CREATE VIEW tenant_messages AS SELECT tenant_id, count(*) AS n FROM messages GROUP BY tenant_id";
@@ -92,25 +94,6 @@ async fn connect_to(server: &Server) -> Client {
         .expect("connect");
     tokio::spawn(connection);
     client
-}
-
-/// Rows of a simple query as text (`None` for NULL).
-async fn rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
-    let messages = client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-    messages
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
 }
 
 async fn one(client: &Client, sql: &str) -> Option<String> {

@@ -19,6 +19,8 @@
 
 mod common;
 
+use common::simple_rows as rows;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -191,24 +193,6 @@ async fn narrowed(port: u16, tenant: &str) -> Client {
         .await
         .expect("narrow");
     client
-}
-
-/// Rows of a simple query as text (`None` for NULL).
-async fn rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
-    client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The one integer a query answers.

@@ -145,24 +145,6 @@ impl Server {
     }
 }
 
-/// The text rows of a simple query, `None` for NULL.
-async fn simple_rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
-    client
-        .simple_query(sql)
-        .await
-        .expect(sql)
-        .into_iter()
-        .filter_map(|message| match message {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
-}
-
 fn strings(values: &[Option<&str>]) -> Vec<Option<String>> {
     values.iter().map(|v| v.map(str::to_string)).collect()
 }
@@ -206,7 +188,7 @@ async fn simple_query_returns_text_rows() {
         ),
         "tag SELECT 3"
     );
-    let rows = simple_rows(
+    let rows = common::simple_rows(
         &client,
         "SELECT id, name, score, ok, ts, day FROM t ORDER BY id",
     )
@@ -243,7 +225,7 @@ async fn simple_query_returns_text_rows() {
 
     // Values computed by DataFusion: an array with a NULL, an interval, a decimal.
     assert_eq!(
-        simple_rows(
+        common::simple_rows(
             &client,
             "SELECT make_array(1, 2, NULL), INTERVAL '1 day 2 hours', CAST(12.5 AS DECIMAL(10, 2))"
         )
@@ -289,7 +271,7 @@ async fn several_statements_and_empty_queries() {
     }
     // The connection is still fine.
     assert_eq!(
-        simple_rows(&client, "SELECT count(*) FROM t").await,
+        common::simple_rows(&client, "SELECT count(*) FROM t").await,
         vec![strings(&[Some("3")])]
     );
 }
@@ -444,7 +426,7 @@ async fn errors_carry_sqlstates_and_leave_the_connection_usable() {
         SqlState::SYNTAX_ERROR
     );
     assert_eq!(
-        simple_rows(&client, "SELECT 1").await,
+        common::simple_rows(&client, "SELECT 1").await,
         vec![strings(&[Some("1")])]
     );
 
@@ -483,7 +465,7 @@ async fn errors_carry_sqlstates_and_leave_the_connection_usable() {
             .is_err()
     );
     assert_eq!(
-        simple_rows(&client, "SHOW TimeZone").await,
+        common::simple_rows(&client, "SHOW TimeZone").await,
         vec![strings(&[Some("UTC")])]
     );
 
@@ -505,16 +487,16 @@ async fn settings_are_per_connection() {
         .await
         .expect("set");
     assert_eq!(
-        simple_rows(&client, "SHOW timezone").await,
+        common::simple_rows(&client, "SHOW timezone").await,
         vec![strings(&[Some("Asia/Kolkata")])]
     );
     // 03:04:05.123456 UTC is 08:34:05.123456 at +05:30.
     assert_eq!(
-        simple_rows(&client, "SELECT ts FROM t WHERE id = 1").await,
+        common::simple_rows(&client, "SELECT ts FROM t WHERE id = 1").await,
         vec![strings(&[Some("2026-01-02 08:34:05.123456+05:30")])]
     );
     assert_eq!(
-        simple_rows(&other, "SHOW TimeZone").await,
+        common::simple_rows(&other, "SHOW TimeZone").await,
         vec![strings(&[Some("UTC")])]
     );
     assert_eq!(
@@ -523,7 +505,7 @@ async fn settings_are_per_connection() {
     );
     client.simple_query("RESET TimeZone").await.expect("reset");
     assert_eq!(
-        simple_rows(&client, "SHOW TimeZone").await,
+        common::simple_rows(&client, "SHOW TimeZone").await,
         vec![strings(&[Some("UTC")])]
     );
 
@@ -531,7 +513,7 @@ async fn settings_are_per_connection() {
     // rounds to 15 significant digits.
     let sum = "SELECT CAST(0.1 AS DOUBLE) + CAST(0.2 AS DOUBLE)";
     assert_eq!(
-        simple_rows(&client, sum).await,
+        common::simple_rows(&client, sum).await,
         vec![strings(&[Some("0.30000000000000004")])]
     );
     client
@@ -539,7 +521,7 @@ async fn settings_are_per_connection() {
         .await
         .expect("set");
     assert_eq!(
-        simple_rows(&client, sum).await,
+        common::simple_rows(&client, sum).await,
         vec![strings(&[Some("0.3")])]
     );
 
@@ -549,18 +531,18 @@ async fn settings_are_per_connection() {
         std::env::consts::ARCH
     );
     assert_eq!(
-        simple_rows(&client, "SELECT version()").await,
+        common::simple_rows(&client, "SELECT version()").await,
         vec![strings(&[Some(&version)])]
     );
     assert_eq!(
-        simple_rows(&client, "SHOW server_version").await,
+        common::simple_rows(&client, "SHOW server_version").await,
         vec![vec![Some(format!(
             "16.6 (chatlake {})",
             env!("CARGO_PKG_VERSION")
         ))]]
     );
     assert_eq!(
-        simple_rows(
+        common::simple_rows(
             &client,
             "SELECT current_database(), current_schema(), pg_backend_pid() > 0"
         )
@@ -576,7 +558,7 @@ async fn settings_are_per_connection() {
         .await
         .expect("discard");
     assert_eq!(
-        simple_rows(&client, "SHOW application_name").await,
+        common::simple_rows(&client, "SHOW application_name").await,
         vec![strings(&[Some("")])]
     );
 }
@@ -647,7 +629,7 @@ async fn connections_over_the_limit_are_refused() {
     }
     let again = again.expect("a connection once the first one closed");
     assert_eq!(
-        simple_rows(&again, "SELECT 1").await,
+        common::simple_rows(&again, "SELECT 1").await,
         vec![strings(&[Some("1")])]
     );
 }

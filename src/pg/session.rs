@@ -443,14 +443,31 @@ impl Session {
 
     /// Gives DataFusion the session's `TimeZone` (`datafusion.execution.time_zone`), so that
     /// `timestamptz` literals and casts (`TIMESTAMPTZ '2026-01-01 10:00'`, `'…'::timestamptz`)
-    /// read a zone-less time in the session's zone and carry it, as PostgreSQL's do.
+    /// read a zone-less time in the session's zone and carry it, as PostgreSQL's do, and
+    /// `now()` is a `timestamptz` in that zone.
     fn sync_time_zone(&self) {
         let zone = self.settings().output.time_zone.name().to_string();
         let state = self.ctx.state_ref();
         let mut state = state.write();
         let current = &mut state.config_mut().options_mut().execution.time_zone;
-        if current.as_deref() != Some(zone.as_str()) {
-            *current = Some(zone);
+        if current.as_deref() == Some(zone.as_str()) {
+            return;
+        }
+        *current = Some(zone);
+        // Functions built from the configuration (`now()` carries the zone in its type) are
+        // rebuilt, as DataFusion's own `SET` does.
+        let options = state.config().options();
+        let rebuilt: Vec<_> = state
+            .scalar_functions()
+            .values()
+            .filter_map(|udf| udf.inner().with_updated_config(options))
+            .collect();
+        for udf in rebuilt {
+            // Registering a function cannot fail for a name that is already registered.
+            let _ = datafusion::execution::FunctionRegistry::register_udf(
+                &mut *state,
+                std::sync::Arc::new(udf),
+            );
         }
     }
 

@@ -111,3 +111,21 @@ pub async fn psql(port: u16, user: &str, args: &[&str], sql: &str) -> (bool, Str
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The text rows of a simple query (`None` for NULL); panics naming the query if it fails.
+pub async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+        .into_iter()
+        .filter_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}

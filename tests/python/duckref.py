@@ -61,6 +61,22 @@ def channel_zone(duck, channel_id):
         "WHERE c.channel_id = ?", [channel_id]).fetchone()[0]
 
 
+def zone(duck, channel_id, tz):
+    """The zone a report call runs in: `tz` when given, else the channel's default."""
+    return tz if tz is not None else channel_zone(duck, channel_id)
+
+
+def days_cte(lo, hi):
+    """A `days` CTE: every calendar day from `lo` to `hi`, both included."""
+    return (f"days AS (SELECT CAST(d AS DATE) AS day "
+            f"FROM range(DATE '{lo}', DATE '{hi}' + 1, INTERVAL 1 DAY) t(d))")
+
+
+def in_range(lo, hi, tz, ts="ts"):
+    """A condition: the local date of `ts` in `tz` lies in [lo, hi]."""
+    return f"ldate({ts}, '{tz}') BETWEEN DATE '{lo}' AND DATE '{hi}'"
+
+
 def where_channel(channel_id, col="channel_id"):
     return "TRUE" if channel_id is None else f"{col} = '{channel_id}'"
 

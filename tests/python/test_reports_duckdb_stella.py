@@ -12,25 +12,12 @@ import pytest
 from conftest import REPORT_TZ, connect, generate, serve
 
 import duckref
-from duckref import call_args, rows, where_channel
+from duckref import call_args, days_cte, in_range, rows, where_channel, zone
 
 # (channel_id, tz argument): all channels in Kolkata; one WhatsApp number in its default zone.
 CASES = [(None, REPORT_TZ), ("thames-energy-wa-1", None)]
 # Comments live on Facebook and Instagram pages.
 COMMENT_CASES = [(None, REPORT_TZ), ("loja-verde-ig-1", None)]
-
-
-def zone(duck, channel_id, tz):
-    return tz if tz is not None else duckref.channel_zone(duck, channel_id)
-
-
-def days_cte(lo, hi):
-    return (f"days AS (SELECT CAST(d AS DATE) AS day "
-            f"FROM range(DATE '{lo}', DATE '{hi}' + 1, INTERVAL 1 DAY) t(d))")
-
-
-def in_range(lo, hi, tz, ts="ts"):
-    return f"ldate({ts}, '{tz}') BETWEEN DATE '{lo}' AND DATE '{hi}'"
 
 
 @pytest.mark.parametrize("channel_id,tz,days", [(*c, 14) for c in CASES] + [(None, REPORT_TZ, 32)])

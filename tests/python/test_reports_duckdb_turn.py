@@ -11,26 +11,13 @@ import pytest
 from conftest import REPORT_TZ
 
 import duckref
-from duckref import call_args, rows, where_channel
+from duckref import call_args, days_cte, in_range, rows, where_channel, zone
 
 CASES = [(None, REPORT_TZ), ("thames-energy-wa-1", None)]
 
 # Turn's names for outbound author types (reference 10.4); other types keep their own name.
 TURN_NAMES = {"flow": "Stack", "agent": "Coach", "reminder": "Reminders", "api": "API",
               "automation": "Automation"}
-
-
-def zone(duck, channel_id, tz):
-    return tz if tz is not None else duckref.channel_zone(duck, channel_id)
-
-
-def days_cte(lo, hi):
-    return (f"days AS (SELECT CAST(d AS DATE) AS day "
-            f"FROM range(DATE '{lo}', DATE '{hi}' + 1, INTERVAL 1 DAY) t(d))")
-
-
-def in_range(lo, hi, tz, ts="ts"):
-    return f"ldate({ts}, '{tz}') BETWEEN DATE '{lo}' AND DATE '{hi}'"
 
 
 def user_messages(lo, hi, z, channel_id):

@@ -24,11 +24,9 @@
 //! | unknown `local_trunc` unit | planning error (constant) or execution error (data) |
 //! | complexity | O(rows); a constant zone is parsed once per batch, a zone column once per distinct run |
 
-mod local_date;
 mod local_day_start;
-mod local_dow;
-mod local_hour;
 mod local_trunc;
+mod wall_clock;
 
 use std::sync::Arc;
 
@@ -46,11 +44,9 @@ use datafusion::logical_expr::{
     Coercion, ColumnarValue, DocSection, ScalarFunctionArgs, ScalarUDF, TypeSignatureClass,
 };
 
-pub use local_date::LocalDateFunc;
 pub use local_day_start::LocalDayStartFunc;
-pub use local_dow::LocalDowFunc;
-pub use local_hour::LocalHourFunc;
 pub use local_trunc::LocalTruncFunc;
+pub use wall_clock::{LocalDateFunc, LocalDowFunc, LocalHourFunc};
 
 /// Documentation section of every local-time function.
 pub(crate) const DOC_SECTION: DocSection = DocSection {

@@ -11,6 +11,8 @@
 //! | settings (`settings`) | `current_setting(name [, missing_ok])`, `set_config(name, value, is_local)` | the connection's settings, as `SHOW`/`SET` |
 //! | JSON (`json`) | `json_build_object(k, v, …)` | a JSON object as text (SQLAlchemy's identity columns) |
 //! | array helpers (`arrays`) | `_format_types(oids)`, `_pg_expandarray(a)` | what `sql::rewrite` plans `::regtype[]` and `information_schema._pg_expandarray` with |
+//! | numbers (`math`) | `mod(a, b)`, `div(a, b)`, `sign(x)` | PostgreSQL's remainder, truncated quotient and sign (DataFusion has `%`, `/` and `signum`) |
+//! | types (`type_of`) | `pg_typeof(value)` | the PostgreSQL name of the value's type (`bigint`, `text[]`, `timestamp with time zone`) |
 //! | fixed answers (`stubs`) | `obj_description`, `col_description`, `shobj_description`, `pg_get_indexdef`, `pg_get_triggerdef`, `pg_get_ruledef`, `pg_get_serial_sequence`, `pg_get_function_result`, `pg_get_function_arguments`, `pg_get_function_identity_arguments`, `pg_get_function_sqlbody`, `to_regtype`, `to_regclass`, `pg_advisory_unlock_all` | NULL (the three `pg_get_function_*` are answered from the catalog for chatlake's functions, see `sql::rewrite`) |
 //! | | `pg_type_is_visible`, `pg_function_is_visible`, `pg_collation_is_visible`, `pg_opclass_is_visible` | true |
 //! | | `pg_is_in_recovery` | false |
@@ -22,9 +24,11 @@
 
 mod arrays;
 mod json;
+mod math;
 mod settings;
 mod stubs;
 mod system;
+mod type_of;
 
 use std::sync::Weak;
 
@@ -34,9 +38,11 @@ use datafusion::prelude::SessionContext;
 use crate::pg::session::{PG_VERSION, Session};
 use arrays::{ExpandArray, FormatTypes};
 use json::JsonBuildObject;
+use math::{MathOp, PgMath};
 use settings::SettingFunction;
 use stubs::{Stub, StubFunction};
 use system::{BackendPid, ConstantText};
+use type_of::PgTypeof;
 
 /// The string `version()` returns.
 pub fn version_string() -> String {
@@ -104,7 +110,7 @@ pub fn register_backend_pid(ctx: &SessionContext, pid: i32) {
 }
 
 /// Registers the catalog helper functions clients call in their introspection queries:
-/// [`json_build_object`](json), the array helpers of `sql::rewrite` ([`arrays`]), and those
+/// [`json_build_object`](json), [`pg_typeof`](type_of), `mod`/`div`/`sign` ([`math`]), the array helpers of `sql::rewrite` ([`arrays`]), and those
 /// that have nothing to say about a lake (no comments, indexes, triggers or sizes, [`stubs`]):
 ///
 /// | Function | Returns |
@@ -143,6 +149,10 @@ pub fn register_catalog_functions(ctx: &SessionContext) {
         ctx.register_udf(ScalarUDF::from(StubFunction::new(name, result)));
     }
     ctx.register_udf(ScalarUDF::from(JsonBuildObject::new()));
+    ctx.register_udf(ScalarUDF::from(PgTypeof::new()));
+    for op in [MathOp::Mod, MathOp::Div, MathOp::Sign] {
+        ctx.register_udf(ScalarUDF::from(PgMath::new(op)));
+    }
     ctx.register_udf(ScalarUDF::from(ExpandArray::new()));
     ctx.register_udf(ScalarUDF::from(FormatTypes::new()));
 }
