@@ -1,5 +1,6 @@
-//! `chatlake ingest --lake URL --format whatsapp-webhook FILES`: bodies a logging proxy kept,
-//! one JSON body per line, into every table they feed.
+//! `chatlake ingest --lake URL --format whatsapp-webhook|messenger-webhook|instagram-webhook
+//! FILES`: bodies a logging proxy kept, one JSON body per line, into every table they feed.
+//! The format names the platform whose parser reads every line ([`Platform`]).
 //!
 //! | what              | how                                                                        |
 //! |-------------------|----------------------------------------------------------------------------|
@@ -25,14 +26,17 @@ use crate::ingest::decode::Reject;
 use crate::ingest::import::{
     Format, LISTED_REJECTS, RejectSink, open, progress_bar, refresh_after, resolve_inputs,
 };
+use crate::ingest::webhook::Platform;
 use crate::lake::Lake;
 
 /// Bodies parsed per chunk.
 pub const CHUNK_BODIES: usize = 20_000;
 
 /// What to import.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebhookImport {
+    /// The platform the bodies are from.
+    pub platform: Platform,
     /// Input files; empty or `-` = standard input.
     pub files: Vec<PathBuf>,
     /// Where bad lines go (else a bad line fails the load).
@@ -87,7 +91,13 @@ struct Chunk {
 /// Runs the import into `lake`; see the module docs.
 pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary> {
     let started = Instant::now();
-    let inputs = resolve_inputs(&request.files, Some(Format::WhatsappWebhook))?;
+    let format = match request.platform {
+        Platform::Whatsapp => Format::WhatsappWebhook,
+        Platform::Messenger => Format::MessengerWebhook,
+        Platform::Instagram => Format::InstagramWebhook,
+    };
+    let inputs = resolve_inputs(&request.files, Some(format))?;
+    let platform = request.platform;
     let ingested_at = chrono::Utc::now().timestamp_micros();
     let total: u64 = inputs
         .iter()
@@ -100,7 +110,7 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
     let reader_bar = bar.clone();
     let reader = std::thread::spawn(move || {
         for input in inputs {
-            if let Err(e) = read_input(&input, ingested_at, &reader_bar, &sender) {
+            if let Err(e) = read_input(platform, &input, ingested_at, &reader_bar, &sender) {
                 let _ = sender.blocking_send(Err(e));
                 return;
             }
@@ -253,6 +263,7 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
 
 /// Reads one input's lines, sending a chunk every [`CHUNK_BODIES`] bodies.
 fn read_input(
+    platform: Platform,
     input: &crate::ingest::import::Input,
     received_at: i64,
     bar: &indicatif::ProgressBar,
@@ -288,6 +299,7 @@ fn read_input(
         match std::str::from_utf8(bytes) {
             Ok(text) => {
                 chunk.bodies.push(Incoming {
+                    platform,
                     raw: text.to_string(),
                     received_at,
                     origin: format!("{}:{number}", input.name),
