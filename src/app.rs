@@ -147,11 +147,6 @@ async fn ingest_webhooks(
         Some(path) if s.rejected > 0 => format!("{} bad lines (in {})", s.rejected, path.display()),
         _ => format!("{} bad lines", s.rejected),
     };
-    let tables: Vec<String> = s
-        .tables
-        .iter()
-        .map(|(name, c)| format!("{name} +{} ({} duplicates)", c.written, c.duplicates))
-        .collect();
     eprintln!(
         "ingested {} {} webhook bodies into {root} in {secs:.1}s ({:.0} bodies/s): {rejected}, {} unrouted (kept in webhook_unrouted), {} events skipped",
         s.bodies,
@@ -160,14 +155,7 @@ async fn ingest_webhooks(
         s.unrouted,
         s.skipped,
     );
-    eprintln!(
-        "  {}",
-        if tables.is_empty() {
-            "no rows".to_string()
-        } else {
-            tables.join(", ")
-        }
-    );
+    eprintln!("  {}", table_counts(&s.tables));
     if s.contacts_refreshed > 0 {
         eprintln!(
             "  derived rows refreshed for {} contacts ({:.1}s)",
@@ -180,6 +168,20 @@ async fn ingest_webhooks(
         s.parsing.as_secs_f64()
     );
     Ok(())
+}
+
+/// `TABLE +written (N duplicates), ...` of a webhook load, or `no rows`.
+fn table_counts(
+    tables: &std::collections::BTreeMap<&'static str, crate::ingest::whatsapp::import::TableCount>,
+) -> String {
+    if tables.is_empty() {
+        return "no rows".to_string();
+    }
+    tables
+        .iter()
+        .map(|(name, c)| format!("{name} +{} ({} duplicates)", c.written, c.duplicates))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `chatlake ingest --replay-unrouted` and `--reparse`: stored bodies through the current
@@ -198,11 +200,6 @@ async fn rederive_bodies(args: IngestArgs) -> Result<()> {
     for note in &s.skipped_listed {
         eprintln!("skipped: {note}");
     }
-    let tables: Vec<String> = s
-        .tables
-        .iter()
-        .map(|(name, c)| format!("{name} +{} ({} duplicates)", c.written, c.duplicates))
-        .collect();
     eprintln!(
         "{} {} webhook bodies of {root} in {:.1}s: {} events skipped",
         if args.replay_unrouted {
@@ -214,14 +211,7 @@ async fn rederive_bodies(args: IngestArgs) -> Result<()> {
         s.elapsed.as_secs_f64(),
         s.skipped,
     );
-    eprintln!(
-        "  {}",
-        if tables.is_empty() {
-            "no rows".to_string()
-        } else {
-            tables.join(", ")
-        }
-    );
+    eprintln!("  {}", table_counts(&s.tables));
     if args.replay_unrouted {
         eprintln!(
             "  webhook_unrouted: {} rows removed (now routed), {} left (no channel takes them yet)",

@@ -815,3 +815,39 @@ fn reparse_re_derives_a_day_by_natural_key() {
     ]));
     assert!(empty.contains("re-derived 0 webhook bodies"), "{empty}");
 }
+
+#[test]
+fn a_messenger_read_watermark_finds_the_stored_messages_it_covers() {
+    let lake = lake_with_meta_channels("watermark");
+    let dir = lake.parent().expect("dir").to_path_buf();
+    let text = std::fs::read_to_string(sample("messenger_webhooks.ndjson")).expect("sample");
+    let lines: Vec<&str> = text.lines().collect();
+    let part = |name: &str, wanted: &[usize]| {
+        let path = dir.join(name);
+        let body: Vec<&str> = wanted.iter().map(|i| lines[*i]).collect();
+        std::fs::write(&path, body.join("\n") + "\n").expect("write");
+        path
+    };
+    // The text, the echo and its delivery first; the read (line 4) in a later load, so the
+    // echo it covers is found in the lake.
+    let first = part("first.ndjson", &[0, 1, 2]);
+    ok(&ingest_format(&lake, "messenger-webhook", &[&first], &[]));
+    assert_eq!(
+        sql(&lake, META_STATUSES),
+        vec!["m_E1,fb-main,delivered,1791021665"]
+    );
+    let read = part("read.ndjson", &[3]);
+    let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&read], &[]));
+    assert!(summary.contains("message_statuses +1 (0 duplicates)"), "{summary}");
+    assert_eq!(sql(&lake, META_STATUSES), messenger_statuses());
+    // A later read (watermark 10:05, at 10:06) covers m_E1 again: it is read already, no row.
+    let later = dir.join("later.ndjson");
+    std::fs::write(
+        &later,
+        r#"{"object":"page","entry":[{"id":"104445553333","time":1791021960000,"messaging":[{"sender":{"id":"7001"},"recipient":{"id":"104445553333"},"timestamp":1791021960000,"read":{"watermark":1791021900000}}]}]}"#,
+    )
+    .expect("write");
+    let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&later], &[]));
+    assert!(!summary.contains("message_statuses +"), "{summary}");
+    assert_eq!(sql(&lake, META_STATUSES), messenger_statuses());
+}

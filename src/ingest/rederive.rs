@@ -32,12 +32,12 @@ use arrow::datatypes::Int64Type;
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use crate::ingest::commit::{CommitOutcome, Ingester, Load};
+use crate::ingest::commit::{Ingester, Load};
 use crate::ingest::dedup::strings;
 use crate::ingest::import::{LISTED_REJECTS, refresh_after};
 use crate::ingest::webhook::Platform;
 use crate::ingest::whatsapp::expand::{Incoming, contacts_batch, expand};
-use crate::ingest::whatsapp::import::TableCount;
+use crate::ingest::whatsapp::import::{TableCount, finish_loads};
 use crate::ingest::whatsapp::route::{Route, Routes};
 use crate::lake::schema::TableDef;
 use crate::lake::{Lake, LakeWriter};
@@ -153,20 +153,7 @@ async fn commit_bodies(
             ingester.add(load, batch).await?;
         }
     }
-    // `webhook_bodies` last: a body stored there has its rows committed.
-    let stored = loads.remove("webhook_bodies");
-    let mut total = CommitOutcome::default();
-    for (name, load) in loads
-        .into_iter()
-        .chain(stored.map(|l| ("webhook_bodies", l)))
-    {
-        let outcome = ingester.finish(load, None).await?;
-        let count = summary.tables.entry(name).or_default();
-        count.written += outcome.written;
-        count.duplicates += outcome.duplicates;
-        total.touched.extend(outcome.touched);
-        total.channels_changed |= outcome.channels_changed;
-    }
+    let total = finish_loads(ingester, loads, &mut summary.tables).await?;
     summary.contacts_refreshed += refresh_after(lake, ingester, &total).await?;
     Ok(())
 }

@@ -236,7 +236,21 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
     summary
         .skipped_listed
         .extend(notes.into_iter().take(LISTED_REJECTS));
-    // `webhook_bodies` last: a body stored there has its rows committed.
+    let total = finish_loads(&ingester, loads, &mut summary.tables).await?;
+    let refresh_started = Instant::now();
+    summary.contacts_refreshed = refresh_after(&lake, &mut ingester, &total).await?;
+    summary.refreshing = refresh_started.elapsed();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Commits `loads`, `webhook_bodies` last (a body stored there has its rows committed), adding
+/// what each wrote to `tables`; returns the contacts touched and whether a channel changed.
+pub(crate) async fn finish_loads(
+    ingester: &Ingester,
+    mut loads: BTreeMap<&'static str, Load>,
+    tables: &mut BTreeMap<&'static str, TableCount>,
+) -> Result<CommitOutcome> {
     let bodies = loads.remove("webhook_bodies");
     let mut total = CommitOutcome::default();
     for (name, load) in loads
@@ -244,21 +258,13 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
         .chain(bodies.map(|l| ("webhook_bodies", l)))
     {
         let outcome = ingester.finish(load, None).await?;
-        summary.tables.insert(
-            name,
-            TableCount {
-                written: outcome.written,
-                duplicates: outcome.duplicates,
-            },
-        );
+        let count = tables.entry(name).or_default();
+        count.written += outcome.written;
+        count.duplicates += outcome.duplicates;
         total.touched.extend(outcome.touched);
         total.channels_changed |= outcome.channels_changed;
     }
-    let refresh_started = Instant::now();
-    summary.contacts_refreshed = refresh_after(&lake, &mut ingester, &total).await?;
-    summary.refreshing = refresh_started.elapsed();
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+    Ok(total)
 }
 
 /// Reads one input's lines, sending a chunk every [`CHUNK_BODIES`] bodies.
