@@ -838,7 +838,10 @@ fn a_messenger_read_watermark_finds_the_stored_messages_it_covers() {
     );
     let read = part("read.ndjson", &[3]);
     let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&read], &[]));
-    assert!(summary.contains("message_statuses +1 (0 duplicates)"), "{summary}");
+    assert!(
+        summary.contains("message_statuses +1 (0 duplicates)"),
+        "{summary}"
+    );
     assert_eq!(sql(&lake, META_STATUSES), messenger_statuses());
     // A later read (watermark 10:05, at 10:06) covers m_E1 again: it is read already, no row.
     let later = dir.join("later.ndjson");
