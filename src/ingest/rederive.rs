@@ -19,7 +19,10 @@
 //! row with that key is replaced by the new one (a changed parse is corrected), a key not
 //! stored is inserted (a message an older parser skipped appears). Rows an older parser wrote
 //! under a key the current one no longer derives are left alone; delete them by hand if a
-//! parser bug gave wrong keys. Running it twice gives the same rows. Derived tables follow
+//! parser bug gave wrong keys. The MERGE matches within the `dt` partition of the new row (so
+//! that it reads one day, not the table): a row whose event time the new parser moves to
+//! another UTC day is written there and the old one stays, as for a changed key. Running it
+//! twice gives the same rows. Derived tables follow
 //! (`message_outcomes`, derived `conversations`) for the contacts touched. Bodies whose routing
 //! changed (a new channel) are better replayed with `--replay-unrouted`, which also empties
 //! `webhook_unrouted`.
