@@ -3,9 +3,11 @@
 //!
 //! | step | what |
 //! |------|------|
-//! | [`parse_bodies`] | every body through [`super::parse`] with one set of [`Routes`]; bodies that are not JSON objects are set aside with their reason |
+//! | [`parse_bodies`] | every body through its platform's parser ([`Platform::parse`]: WhatsApp, Messenger, Instagram) with one set of [`Routes`]; bodies that are not JSON objects are set aside with their reason |
 //! | [`Collected::decode`] | each table's rows serialised to NDJSON and decoded by [`Decoder`]: the same checks and derived columns as any ingest (`country_code`, `calling_code`, `error_bucket`, `author_type`, `is_template`, `source`, `ingested_at`); a row the decoder refuses is skipped with its reason (its body stays in `webhook_bodies`); `webhook_bodies` and `webhook_unrouted` rows, whose every value is the parser's own, are built into Arrow directly |
 //! | [`merge_contacts`] | profiles of one contact merged (earliest `created_at`, latest `updated_at`, the latest name and `wa_id`), then completed from the stored `contacts` row: its `language`, provider and opt-in columns, an earlier `created_at`, and its `name`/`wa_id` when the body has none, so that the upsert does not blank what other sources wrote |
+//!
+//! | [`watermark::resolve`] | Messenger reads and deliveries naming no message: statuses of the outbound messages they cover, stored or in the same bodies |
 //!
 //! [`expand`] runs the first two on the blocking pool, a large input split over the machine's
 //! cores (at least [`PARALLEL_MIN_BODIES`] bodies a part). Natural-key de-duplication (a

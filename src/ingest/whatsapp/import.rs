@@ -6,7 +6,7 @@
 //! |-------------------|----------------------------------------------------------------------------|
 //! | input             | files (`.gz`/`.zst` decompressed as for every import) or standard input; one body per line, blank lines skipped |
 //! | a bad line        | not UTF-8, not JSON, or JSON that is not an object: `FILE:LINE: reason`; without `--reject-file` nothing is committed and the command fails (as every import); with it the line goes there and the rest loads |
-//! | routing           | `metadata.phone_number_id` through the `channels` table as it is when the import starts; what no channel takes goes to `webhook_unrouted`, counted |
+//! | routing           | `metadata.phone_number_id` (Messenger, Instagram: `entry[].id` as `page_id`) through the `channels` table as it is when the import starts; what no channel takes goes to `webhook_unrouted`, counted |
 //! | rows              | [`super::expand`]: the parser's rows, checked and completed by the decoder; profiles merged with the stored contacts once, at the end |
 //! | `received_at`     | the import's start time (a proxy's file does not say when Meta sent a body) |
 //! | duplicates        | dropped by each table's natural key, against the lake and inside the load: loading a file twice adds nothing |
