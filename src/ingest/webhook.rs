@@ -72,11 +72,6 @@ impl Platform {
         }
     }
 
-    /// The platform whose bodies a WAL "table" holds.
-    pub fn of_wal_table(table: &str) -> Option<Platform> {
-        Platform::ALL.into_iter().find(|p| p.wal_table() == table)
-    }
-
     /// Parses one raw body of this platform received at `received_at` (µs), routing it with
     /// `routes`; fails only when `raw` is not a JSON object.
     pub fn parse(self, raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, String> {
