@@ -336,6 +336,30 @@ fn the_table_flag_and_the_webhook_format_exclude_each_other() {
     let out = chatlake(&["ingest", "--lake", &lake, &file]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--table is required"));
+    // Replay and reparse read the lake's own bodies: no files, a day range that is one.
+    for (args, says) in [
+        (
+            vec!["--replay-unrouted", file.as_str()],
+            "cannot be used with",
+        ),
+        (vec!["--reparse"], "--from <DATE>"),
+        (
+            vec!["--reparse", "--from", "2026-10-03", "--to", "2026-10-01"],
+            "--to 2026-10-01 is before --from 2026-10-03",
+        ),
+        (
+            vec!["--reparse", "--from", "yesterday"],
+            "invalid value 'yesterday'",
+        ),
+    ] {
+        let mut full = vec!["ingest", "--lake", lake.as_str()];
+        full.extend(args.iter().copied());
+        let out = chatlake(&full);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }
 
 #[test]
