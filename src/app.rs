@@ -49,12 +49,15 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
         })?),
         None => None,
     };
-    if args.format == Some(crate::ingest::import::Format::WhatsappWebhook) {
-        return ingest_webhooks(args).await;
+    if args.replay_unrouted || args.reparse {
+        return rederive_bodies(args).await;
+    }
+    if let Some(platform) = args.format.and_then(|f| f.webhook_platform()) {
+        return ingest_webhooks(args, platform).await;
     }
     let Some(table) = args.table.clone() else {
         return Err(Error::Config(
-            "--table is required (the table the rows are for), except with --format whatsapp-webhook"
+            "--table is required (the table the rows are for), except with --format whatsapp-webhook, messenger-webhook or instagram-webhook"
                 .into(),
         ));
     };
@@ -103,13 +106,17 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
     Ok(())
 }
 
-/// `chatlake ingest --format whatsapp-webhook`: bodies into every table they feed, then the
-/// summary lines.
-async fn ingest_webhooks(args: IngestArgs) -> Result<()> {
+/// `chatlake ingest --format whatsapp-webhook|messenger-webhook|instagram-webhook`: bodies
+/// into every table they feed, then the summary lines.
+async fn ingest_webhooks(
+    args: IngestArgs,
+    platform: crate::ingest::webhook::Platform,
+) -> Result<()> {
     use std::io::IsTerminal;
     if let Some(table) = &args.table {
         return Err(Error::Config(format!(
-            "--format whatsapp-webhook writes several tables (messages, message_statuses, conversations, contacts, webhook_bodies, webhook_unrouted): leave out --table {table}"
+            "--format {}-webhook writes several tables (messages, message_statuses, conversations, contacts, comments, webhook_bodies, webhook_unrouted): leave out --table {table}",
+            platform.name()
         )));
     }
     if args.assume_tz.is_some() || args.ignore_unknown {
@@ -120,6 +127,7 @@ async fn ingest_webhooks(args: IngestArgs) -> Result<()> {
     let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
     let root = lake.root().to_string();
     let request = crate::ingest::whatsapp::import::WebhookImport {
+        platform,
         files: args.files,
         reject_file: args.reject_file.clone(),
         progress: std::io::stderr().is_terminal(),
@@ -139,26 +147,15 @@ async fn ingest_webhooks(args: IngestArgs) -> Result<()> {
         Some(path) if s.rejected > 0 => format!("{} bad lines (in {})", s.rejected, path.display()),
         _ => format!("{} bad lines", s.rejected),
     };
-    let tables: Vec<String> = s
-        .tables
-        .iter()
-        .map(|(name, c)| format!("{name} +{} ({} duplicates)", c.written, c.duplicates))
-        .collect();
     eprintln!(
-        "ingested {} WhatsApp webhook bodies into {root} in {secs:.1}s ({:.0} bodies/s): {rejected}, {} unrouted (kept in webhook_unrouted), {} events skipped",
+        "ingested {} {} webhook bodies into {root} in {secs:.1}s ({:.0} bodies/s): {rejected}, {} unrouted (kept in webhook_unrouted), {} events skipped",
         s.bodies,
+        platform.display(),
         s.bodies as f64 / secs,
         s.unrouted,
         s.skipped,
     );
-    eprintln!(
-        "  {}",
-        if tables.is_empty() {
-            "no rows".to_string()
-        } else {
-            tables.join(", ")
-        }
-    );
+    eprintln!("  {}", table_counts(&s.tables));
     if s.contacts_refreshed > 0 {
         eprintln!(
             "  derived rows refreshed for {} contacts ({:.1}s)",
@@ -170,6 +167,63 @@ async fn ingest_webhooks(args: IngestArgs) -> Result<()> {
         "  parsing and decoding the bodies took {:.1}s",
         s.parsing.as_secs_f64()
     );
+    Ok(())
+}
+
+/// `TABLE +written (N duplicates), ...` of a webhook load, or `no rows`.
+fn table_counts(
+    tables: &std::collections::BTreeMap<&'static str, crate::ingest::whatsapp::import::TableCount>,
+) -> String {
+    if tables.is_empty() {
+        return "no rows".to_string();
+    }
+    tables
+        .iter()
+        .map(|(name, c)| format!("{name} +{} ({} duplicates)", c.written, c.duplicates))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `chatlake ingest --replay-unrouted` and `--reparse`: stored bodies through the current
+/// channels and parser ([`crate::ingest::rederive`]), then the summary lines.
+async fn rederive_bodies(args: IngestArgs) -> Result<()> {
+    let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
+    let root = lake.root().to_string();
+    let s = if args.replay_unrouted {
+        crate::ingest::rederive::replay_unrouted(lake).await?
+    } else {
+        let from = args
+            .from
+            .ok_or_else(|| Error::Config("--reparse needs --from DATE".into()))?;
+        crate::ingest::rederive::reparse(lake, from, args.to.unwrap_or(from)).await?
+    };
+    for note in &s.skipped_listed {
+        eprintln!("skipped: {note}");
+    }
+    eprintln!(
+        "{} {} webhook bodies of {root} in {:.1}s: {} events skipped",
+        if args.replay_unrouted {
+            "replayed"
+        } else {
+            "re-derived"
+        },
+        s.bodies,
+        s.elapsed.as_secs_f64(),
+        s.skipped,
+    );
+    eprintln!("  {}", table_counts(&s.tables));
+    if args.replay_unrouted {
+        eprintln!(
+            "  webhook_unrouted: {} rows removed (now routed), {} left (no channel takes them yet)",
+            s.unrouted_removed, s.unrouted_left
+        );
+    }
+    if s.contacts_refreshed > 0 {
+        eprintln!(
+            "  derived rows refreshed for {} contacts",
+            s.contacts_refreshed
+        );
+    }
     Ok(())
 }
 

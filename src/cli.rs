@@ -185,7 +185,8 @@ pub struct IngestArgs {
     #[arg(long)]
     pub table: Option<String>,
     /// Input format (else from each file's extension; standard input: ndjson);
-    /// `whatsapp-webhook`: WhatsApp Cloud API webhook bodies, one per line.
+    /// `whatsapp-webhook`, `messenger-webhook`, `instagram-webhook`: Meta webhook bodies, one
+    /// per line.
     #[arg(long, value_enum)]
     pub format: Option<crate::ingest::import::Format>,
     /// Write bad rows here (one JSON object each, with file, line, column, reason and the row)
@@ -202,6 +203,20 @@ pub struct IngestArgs {
     /// Input files; none or `-` reads standard input.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Route the bodies of `webhook_unrouted` that a `channels` row now takes, then remove
+    /// them from `webhook_unrouted` (no files).
+    #[arg(long, conflicts_with_all = ["reparse", "table", "format", "files"])]
+    pub replay_unrouted: bool,
+    /// Re-derive the rows of the `webhook_bodies` of days --from..--to (UTC) through the
+    /// current parser and channels (no files).
+    #[arg(long, requires = "from", conflicts_with_all = ["table", "format", "files"])]
+    pub reparse: bool,
+    /// First day (YYYY-MM-DD, UTC) of --reparse.
+    #[arg(long, value_name = "DATE", requires = "reparse")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (YYYY-MM-DD, UTC, inclusive) of --reparse; default: --from.
+    #[arg(long, value_name = "DATE", requires = "reparse")]
+    pub to: Option<chrono::NaiveDate>,
 }
 
 /// Where the lake is and how to reach it.

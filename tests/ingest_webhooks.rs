@@ -1,4 +1,7 @@
-//! `chatlake ingest --format whatsapp-webhook`: the sample bodies of
+//! `chatlake ingest --format whatsapp-webhook|messenger-webhook|instagram-webhook`, then
+//! `--replay-unrouted` and `--reparse`.
+//!
+//! WhatsApp: the sample bodies of
 //! `data/sample/whatsapp_webhooks.ndjson` (a logging proxy's file: one body per line) into a lake
 //! holding the other sample files, read back with `chatlake sql`. Expected rows are worked out by
 //! hand from the file: its times are epoch seconds, 2026-10-01T00:00:00Z = 1790812800, so
@@ -75,8 +78,12 @@ fn lake_with_channels(name: &str) -> PathBuf {
 }
 
 fn ingest_webhooks(lake: &Path, files: &[&Path], extra: &[&str]) -> Output {
+    ingest_format(lake, "whatsapp-webhook", files, extra)
+}
+
+fn ingest_format(lake: &Path, format: &str, files: &[&Path], extra: &[&str]) -> Output {
     let url = lake.to_string_lossy().to_string();
-    let mut args = vec!["ingest", "--lake", &url, "--format", "whatsapp-webhook"];
+    let mut args = vec!["ingest", "--lake", &url, "--format", format];
     args.extend_from_slice(extra);
     let files: Vec<String> = files
         .iter()
@@ -329,6 +336,30 @@ fn the_table_flag_and_the_webhook_format_exclude_each_other() {
     let out = chatlake(&["ingest", "--lake", &lake, &file]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--table is required"));
+    // Replay and reparse read the lake's own bodies: no files, a day range that is one.
+    for (args, says) in [
+        (
+            vec!["--replay-unrouted", file.as_str()],
+            "cannot be used with",
+        ),
+        (vec!["--reparse"], "--from <DATE>"),
+        (
+            vec!["--reparse", "--from", "2026-10-03", "--to", "2026-10-01"],
+            "--to 2026-10-01 is before --from 2026-10-03",
+        ),
+        (
+            vec!["--reparse", "--from", "yesterday"],
+            "invalid value 'yesterday'",
+        ),
+    ] {
+        let mut full = vec!["ingest", "--lake", lake.as_str()];
+        full.extend(args.iter().copied());
+        let out = chatlake(&full);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }
 
 #[test]
@@ -357,4 +388,493 @@ fn a_lake_written_before_the_webhook_tables_reads_them_empty_until_ingest_create
         ),
         vec!["9,1"]
     );
+}
+
+// Messenger and Instagram: data/sample/messenger_webhooks.ndjson and
+// instagram_webhooks.ndjson, routed by data/sample/meta_channels.ndjson (page 104445553333 =
+// fb-main, Instagram account 17841400000000001 = ig-main). Messaging times are epoch ms:
+// 1791021600000 = 2026-10-03T10:00:00Z.
+//
+// Messenger file: (1) 7001's text m_F1 at 1791021600000, (2) the page's echo m_E1 to 7001 at
+// 1791021660000 from the Page Inbox app, (3) its delivery at 1791021665000, (4) 7001's read
+// with watermark 1791021660000 at 1791021700000 (covers m_E1), (5) 7002's postback m_P1
+// "Track order"/TRACK at 1791021800000, (6) 7003's comment 104445553333_900_1 "Price?" on post
+// 104445553333_900, created 1791021900, (7) a redelivery of line 1, (8) a text m_U1 to page
+// 999000, which no channel has, (9) a reaction (an event kind without a row).
+//
+// Instagram file: (1) 8001's text ig_M1 at 1791021600000, (2) the account's echo ig_E1 from
+// app 1217981644879628 at 1791021650000, (3) 8001's read of ig_E1 at 1791021700000, (4) 8002's
+// comment 18100000000000001 "Love it" on media 18000000000000001 (entry time 1791021900),
+// (5) a redelivery of line 4.
+
+/// A lake with the sample tenant, WhatsApp channels and contacts, and the Messenger and
+/// Instagram channels.
+fn lake_with_meta_channels(name: &str) -> PathBuf {
+    let lake = lake_with_channels(name);
+    ok(&chatlake(&[
+        "ingest",
+        "--lake",
+        &lake.to_string_lossy(),
+        "--table",
+        "channels",
+        &sample("meta_channels.ndjson").to_string_lossy(),
+    ]));
+    lake
+}
+
+const META_MESSAGES: &str = "SELECT message_id, channel_id, direction, contact_id, msg_type, \
+    coalesce(interaction_id, '-'), coalesce(body_text, '-'), author_type, coalesce(author_id, '-'), \
+    coalesce(CAST(in_csw AS VARCHAR), '-'), to_unixtime(ts) \
+    FROM messages WHERE channel_id IN ('fb-main', 'ig-main', 'fb-nine') ORDER BY message_id";
+const META_STATUSES: &str = "SELECT message_id, channel_id, status, to_unixtime(ts) \
+    FROM message_statuses WHERE channel_id IN ('fb-main', 'ig-main') ORDER BY message_id, ts";
+const META_COMMENTS: &str = "SELECT comment_id, channel_id, post_id, contact_id, text, matched, \
+    to_unixtime(ts) FROM comments ORDER BY comment_id";
+
+fn messenger_messages() -> Vec<String> {
+    [
+        // The echo: 7001 wrote at 10:00, so the customer-service window is open at 10:01.
+        "m_E1,fb-main,outbound,7001,text,-,\"Yes, in 3 days\",agent,263902037430900,true,1791021660",
+        "m_F1,fb-main,inbound,7001,text,-,\"Hi, do you ship to Pune?\",contact,-,-,1791021600",
+        "m_P1,fb-main,inbound,7002,button,TRACK,Track order,contact,-,-,1791021800",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn messenger_statuses() -> Vec<String> {
+    [
+        "m_E1,fb-main,delivered,1791021665",
+        "m_E1,fb-main,read,1791021700",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn messenger_bodies_load_into_messages_statuses_and_comments_once() {
+    let lake = lake_with_meta_channels("messenger");
+    let file = sample("messenger_webhooks.ndjson");
+    let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&file], &[]));
+    assert!(
+        summary.contains("ingested 9 Messenger webhook bodies")
+            && summary
+                .contains("0 bad lines, 1 unrouted (kept in webhook_unrouted), 1 events skipped"),
+        "{summary}"
+    );
+    for part in [
+        "messages +3 (1 duplicates)",
+        "message_statuses +2 (0 duplicates)",
+        "comments +1 (0 duplicates)",
+        "webhook_bodies +8 (1 duplicates)",
+        "webhook_unrouted +1 (0 duplicates)",
+    ] {
+        assert!(summary.contains(part), "{part}: {summary}");
+    }
+    assert!(
+        summary.contains("skipped: messenger_webhooks.ndjson:9: unknown event kind: reaction")
+            || summary.contains(":9: unknown event kind: reaction"),
+        "{summary}"
+    );
+    let check = |lake: &Path| {
+        assert_eq!(sql(lake, META_MESSAGES), messenger_messages());
+        assert_eq!(sql(lake, META_STATUSES), messenger_statuses());
+        assert_eq!(
+            sql(lake, META_COMMENTS),
+            vec!["104445553333_900_1,fb-main,104445553333_900,7003,Price?,false,1791021900"]
+        );
+        assert_eq!(
+            sql(
+                lake,
+                "SELECT count(*), count(DISTINCT body_sha256), count(tenant_id), min(platform), max(platform) FROM webhook_bodies"
+            ),
+            vec!["8,8,7,messenger,messenger"]
+        );
+        assert_eq!(
+            sql(
+                lake,
+                "SELECT platform, phone_number_id, reason, to_unixtime(ts) FROM webhook_unrouted"
+            ),
+            vec!["messenger,999000,page_id 999000 is in no messenger channels row,1791022000"]
+        );
+    };
+    check(&lake);
+    // No contacts rows: Messenger webhooks carry no profile.
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT count(*) FROM contacts WHERE channel_id = 'fb-main'"
+        ),
+        vec!["0"]
+    );
+    let again = ok(&ingest_format(&lake, "messenger-webhook", &[&file], &[]));
+    for part in [
+        "messages +0",
+        "message_statuses +0",
+        "comments +0",
+        "webhook_bodies +0",
+        "webhook_unrouted +0",
+    ] {
+        assert!(again.contains(part), "{part}: {again}");
+    }
+    check(&lake);
+}
+
+#[test]
+fn instagram_bodies_load_and_feed_the_comment_reports() {
+    let lake = lake_with_meta_channels("instagram");
+    ok(&ingest_format(
+        &lake,
+        "messenger-webhook",
+        &[&sample("messenger_webhooks.ndjson")],
+        &[],
+    ));
+    let summary = ok(&ingest_format(
+        &lake,
+        "instagram-webhook",
+        &[&sample("instagram_webhooks.ndjson")],
+        &[],
+    ));
+    assert!(
+        summary.contains("ingested 5 Instagram webhook bodies")
+            && summary
+                .contains("0 bad lines, 0 unrouted (kept in webhook_unrouted), 0 events skipped")
+            && summary.contains("comments +1 (1 duplicates)")
+            && summary.contains("webhook_bodies +4 (1 duplicates)"),
+        "{summary}"
+    );
+    let messages: Vec<String> = sql(&lake, META_MESSAGES)
+        .into_iter()
+        .filter(|r| r.contains(",ig-main,"))
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "ig_E1,ig-main,outbound,8001,text,-,Yes!,api,1217981644879628,true,1791021650",
+            "ig_M1,ig-main,inbound,8001,text,-,Is the blue one in stock?,contact,-,-,1791021600",
+        ]
+    );
+    let statuses: Vec<String> = sql(&lake, META_STATUSES)
+        .into_iter()
+        .filter(|r| r.contains(",ig-main,"))
+        .collect();
+    assert_eq!(statuses, vec!["ig_E1,ig-main,read,1791021700"]);
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT platform, count(*) FROM webhook_bodies GROUP BY platform ORDER BY platform"
+        ),
+        vec!["instagram,4", "messenger,8"]
+    );
+    // Stella's comment reports over the two comments (none matched: webhooks do not say).
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT post_id, comments, matched, unmatched FROM stella_comment_replies('2026-10-01', '2026-10-31')"
+        ),
+        vec!["104445553333_900,1,0,1", "18000000000000001,1,0,1"]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT comment_id, contact_id, text, matched FROM stella_comment_details('18000000000000001', '2026-10-01', '2026-10-31')"
+        ),
+        vec!["18100000000000001,8002,Love it,false"]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT day, comment_active_users FROM stella_active_users('2026-10-03', '2026-10-03')"
+        ),
+        vec!["2026-10-03,2"]
+    );
+}
+
+/// Replays `webhook_unrouted` into `lake`.
+fn replay(lake: &Path) -> String {
+    ok(&chatlake(&[
+        "ingest",
+        "--lake",
+        &lake.to_string_lossy(),
+        "--replay-unrouted",
+    ]))
+}
+
+#[test]
+fn a_new_channel_routes_the_kept_bodies_once_even_after_a_crash_before_the_delete() {
+    let lake = lake_with_meta_channels("replay");
+    ok(&ingest_webhooks(
+        &lake,
+        &[&sample("whatsapp_webhooks.ndjson")],
+        &[],
+    ));
+    ok(&ingest_format(
+        &lake,
+        "messenger-webhook",
+        &[&sample("messenger_webhooks.ndjson")],
+        &[],
+    ));
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT phone_number_id FROM webhook_unrouted ORDER BY 1"
+        ),
+        vec!["999000", "pn-9"]
+    );
+    // Nothing routes yet: nothing happens.
+    let idle = replay(&lake);
+    assert!(idle.contains("replayed 0 webhook bodies"), "{idle}");
+    assert!(
+        idle.contains("0 rows removed (now routed), 2 left"),
+        "{idle}"
+    );
+
+    let dir = lake.parent().expect("dir").to_path_buf();
+    let channels = dir.join("new_channels.ndjson");
+    std::fs::write(
+        &channels,
+        concat!(
+            r#"{"tenant_id":"acme","channel_id":"fb-nine","channel_type":"messenger","page_id":"999000"}"#,
+            "
+",
+            r#"{"tenant_id":"acme","channel_id":"wa-nine","channel_type":"whatsapp","phone_number_id":"pn-9"}"#,
+            "
+"
+        ),
+    )
+    .expect("write channels");
+    ok(&chatlake(&[
+        "ingest",
+        "--lake",
+        &lake.to_string_lossy(),
+        "--table",
+        "channels",
+        &channels.to_string_lossy(),
+    ]));
+    // A crash after the rows' commits and before the delete: keep the unrouted table as it is
+    // now, and put it back after the replay.
+    let unrouted_dir = lake.join("webhook_unrouted");
+    let saved = dir.join("webhook_unrouted.before");
+    copy_dir(&unrouted_dir, &saved);
+
+    let routed = |lake: &Path| {
+        assert_eq!(
+            sql(
+                lake,
+                "SELECT message_id, channel_id, contact_id, coalesce(body_text, '-') FROM messages \
+                 WHERE channel_id IN ('fb-nine', 'wa-nine') ORDER BY message_id"
+            ),
+            vec![
+                "m_U1,fb-nine,7009,hello?",
+                "wamid.U1,wa-nine,919876543210,wrong number?"
+            ]
+        );
+    };
+    let first = replay(&lake);
+    assert!(first.contains("replayed 2 webhook bodies"), "{first}");
+    assert!(first.contains("messages +2 (0 duplicates)"), "{first}");
+    assert!(
+        first.contains("webhook_bodies +0 (2 duplicates)"),
+        "{first}"
+    );
+    assert!(
+        first.contains("2 rows removed (now routed), 0 left"),
+        "{first}"
+    );
+    routed(&lake);
+    assert_eq!(
+        sql(&lake, "SELECT count(*) FROM webhook_unrouted"),
+        vec!["0"]
+    );
+    // The body rows stay, once each.
+    assert_eq!(
+        sql(&lake, "SELECT count(*) FROM webhook_bodies"),
+        vec!["17"]
+    );
+
+    std::fs::remove_dir_all(&unrouted_dir).expect("drop");
+    copy_dir(&saved, &unrouted_dir);
+    assert_eq!(
+        sql(&lake, "SELECT count(*) FROM webhook_unrouted"),
+        vec!["2"]
+    );
+    let after_crash = replay(&lake);
+    assert!(
+        after_crash.contains("messages +0 (2 duplicates)"),
+        "{after_crash}"
+    );
+    assert!(after_crash.contains("2 rows removed"), "{after_crash}");
+    routed(&lake);
+    assert_eq!(
+        sql(&lake, "SELECT count(*) FROM webhook_unrouted"),
+        vec!["0"]
+    );
+
+    // Once more: nothing left to do, nothing added.
+    let rerun = replay(&lake);
+    assert!(rerun.contains("replayed 0 webhook bodies"), "{rerun}");
+    routed(&lake);
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT count(*) FROM messages WHERE message_id IN ('m_U1', 'wamid.U1')"
+        ),
+        vec!["2"]
+    );
+}
+
+/// Copies directory `from` to `to` (recursively).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn reparse_re_derives_a_day_by_natural_key() {
+    let lake = lake_with_meta_channels("reparse");
+    // What an older parser might have written for m_F1: another text. The webhook's m_F1 is a
+    // duplicate of it on ingest.
+    let dir = lake.parent().expect("dir").to_path_buf();
+    let old = dir.join("old_parse.ndjson");
+    std::fs::write(
+        &old,
+        r#"{"tenant_id":"acme","channel_id":"fb-main","message_id":"m_F1","direction":"inbound","ts":"2026-10-03T10:00:00Z","contact_id":"7001","msg_type":"unsupported","body_text":"garbled"}"#,
+    )
+    .expect("write");
+    ok(&chatlake(&[
+        "ingest",
+        "--lake",
+        &lake.to_string_lossy(),
+        "--table",
+        "messages",
+        &old.to_string_lossy(),
+    ]));
+    ok(&ingest_format(
+        &lake,
+        "messenger-webhook",
+        &[&sample("messenger_webhooks.ndjson")],
+        &[],
+    ));
+    ok(&ingest_format(
+        &lake,
+        "instagram-webhook",
+        &[&sample("instagram_webhooks.ndjson")],
+        &[],
+    ));
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT msg_type, body_text FROM messages WHERE message_id = 'm_F1'"
+        ),
+        vec!["unsupported,garbled"]
+    );
+    let counts = "SELECT (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM message_statuses) AS s, \
+        (SELECT count(*) FROM comments) AS c, (SELECT count(*) FROM webhook_bodies) AS b, \
+        (SELECT count(*) FROM webhook_unrouted) AS u";
+    let before = sql(&lake, counts);
+    let reparse = |lake: &Path| {
+        ok(&chatlake(&[
+            "ingest",
+            "--lake",
+            &lake.to_string_lossy(),
+            "--reparse",
+            "--from",
+            "2026-10-03",
+        ]))
+    };
+    let summary = reparse(&lake);
+    // 8 Messenger and 4 Instagram bodies that day.
+    assert!(
+        summary.contains("re-derived 12 webhook bodies"),
+        "{summary}"
+    );
+    // The day's rows, the same rows: m_F1 corrected, nothing doubled.
+    assert_eq!(sql(&lake, counts), before);
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT msg_type, body_text FROM messages WHERE message_id = 'm_F1'"
+        ),
+        vec!["text,\"Hi, do you ship to Pune?\""]
+    );
+    let mut expected = messenger_messages();
+    expected.extend([
+        "ig_E1,ig-main,outbound,8001,text,-,Yes!,api,1217981644879628,true,1791021650".to_string(),
+        "ig_M1,ig-main,inbound,8001,text,-,Is the blue one in stock?,contact,-,-,1791021600"
+            .to_string(),
+    ]);
+    expected.sort();
+    assert_eq!(sql(&lake, META_MESSAGES), expected);
+    let statuses: Vec<String> = sql(&lake, META_STATUSES);
+    assert_eq!(
+        statuses,
+        vec![
+            "ig_E1,ig-main,read,1791021700",
+            "m_E1,fb-main,delivered,1791021665",
+            "m_E1,fb-main,read,1791021700"
+        ]
+    );
+    // Twice: the same.
+    reparse(&lake);
+    assert_eq!(sql(&lake, counts), before);
+    assert_eq!(sql(&lake, META_MESSAGES), expected);
+    // A day without bodies re-derives nothing.
+    let empty = ok(&chatlake(&[
+        "ingest",
+        "--lake",
+        &lake.to_string_lossy(),
+        "--reparse",
+        "--from",
+        "2026-10-04",
+        "--to",
+        "2026-10-05",
+    ]));
+    assert!(empty.contains("re-derived 0 webhook bodies"), "{empty}");
+}
+
+#[test]
+fn a_messenger_read_watermark_finds_the_stored_messages_it_covers() {
+    let lake = lake_with_meta_channels("watermark");
+    let dir = lake.parent().expect("dir").to_path_buf();
+    let text = std::fs::read_to_string(sample("messenger_webhooks.ndjson")).expect("sample");
+    let lines: Vec<&str> = text.lines().collect();
+    let part = |name: &str, wanted: &[usize]| {
+        let path = dir.join(name);
+        let body: Vec<&str> = wanted.iter().map(|i| lines[*i]).collect();
+        std::fs::write(&path, body.join("\n") + "\n").expect("write");
+        path
+    };
+    // The text, the echo and its delivery first; the read (line 4) in a later load, so the
+    // echo it covers is found in the lake.
+    let first = part("first.ndjson", &[0, 1, 2]);
+    ok(&ingest_format(&lake, "messenger-webhook", &[&first], &[]));
+    assert_eq!(
+        sql(&lake, META_STATUSES),
+        vec!["m_E1,fb-main,delivered,1791021665"]
+    );
+    let read = part("read.ndjson", &[3]);
+    let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&read], &[]));
+    assert!(
+        summary.contains("message_statuses +1 (0 duplicates)"),
+        "{summary}"
+    );
+    assert_eq!(sql(&lake, META_STATUSES), messenger_statuses());
+    // A later read (watermark 10:05, at 10:06) covers m_E1 again: it is read already, no row.
+    let later = dir.join("later.ndjson");
+    std::fs::write(
+        &later,
+        r#"{"object":"page","entry":[{"id":"104445553333","time":1791021960000,"messaging":[{"sender":{"id":"7001"},"recipient":{"id":"104445553333"},"timestamp":1791021960000,"read":{"watermark":1791021900000}}]}]}"#,
+    )
+    .expect("write");
+    let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&later], &[]));
+    assert!(!summary.contains("message_statuses +"), "{summary}");
+    assert_eq!(sql(&lake, META_STATUSES), messenger_statuses());
 }

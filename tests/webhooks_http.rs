@@ -203,11 +203,15 @@ fn openssl_signature(body: &[u8], secret: &str) -> String {
 }
 
 fn post_signed(addr: SocketAddr, body: &[u8], secret: &str) -> (u16, String) {
+    post_signed_to(addr, "/webhooks/whatsapp", body, secret)
+}
+
+fn post_signed_to(addr: SocketAddr, path: &str, body: &[u8], secret: &str) -> (u16, String) {
     let signature = openssl_signature(body, secret);
     request(
         addr,
         "POST",
-        "/webhooks/whatsapp",
+        path,
         &[
             ("Content-Type", "application/json"),
             ("X-Hub-Signature-256", &signature),
@@ -272,26 +276,129 @@ fn wait_for_empty_wal(server: &Server) {
 fn the_verification_handshake() {
     let dir = lake_with_channels("handshake");
     let server = Server::start(&dir, &[]);
-    let path = |mode: &str, token: &str| {
-        format!(
-            "/webhooks/whatsapp?hub.mode={mode}&hub.verify_token={token}&hub.challenge=1158201444"
-        )
-    };
-    assert_eq!(
-        request(server.http, "GET", &path("subscribe", VERIFY), &[], b""),
-        (200, "1158201444".to_string())
+    for endpoint in ["whatsapp", "messenger", "instagram"] {
+        let path = |mode: &str, token: &str| {
+            format!(
+                "/webhooks/{endpoint}?hub.mode={mode}&hub.verify_token={token}&hub.challenge=1158201444"
+            )
+        };
+        assert_eq!(
+            request(server.http, "GET", &path("subscribe", VERIFY), &[], b""),
+            (200, "1158201444".to_string()),
+            "{endpoint}"
+        );
+        assert_eq!(
+            request(server.http, "GET", &path("subscribe", "wrong"), &[], b"").0,
+            403
+        );
+        assert_eq!(
+            request(server.http, "GET", &path("unsubscribe", VERIFY), &[], b"").0,
+            403
+        );
+        assert_eq!(
+            request(
+                server.http,
+                "GET",
+                &format!("/webhooks/{endpoint}"),
+                &[],
+                b""
+            )
+            .0,
+            403
+        );
+    }
+}
+
+/// Messenger and Instagram: data/sample/messenger_webhooks.ndjson (9 bodies: 3 messages once
+/// each, 2 receipts of m_E1, 1 comment, a redelivery, page 999000 unrouted, a reaction) and
+/// instagram_webhooks.ndjson (5 bodies: 2 messages, 1 read, 1 comment sent twice), routed by
+/// data/sample/meta_channels.ndjson; tests/ingest_webhooks.rs lists their lines.
+#[test]
+fn signed_messenger_and_instagram_bodies_land_once_and_bad_signatures_are_refused() {
+    let dir = lake_with_channels("meta");
+    let out = Command::new(BIN)
+        .args(["ingest", "--lake"])
+        .arg(dir.join("lake"))
+        .args(["--table", "channels"])
+        .arg(sample("meta_channels.ndjson"))
+        .output()
+        .expect("run chatlake ingest");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let server = Server::start(&dir, &[]);
+    let messenger = std::fs::read_to_string(sample("messenger_webhooks.ndjson")).expect("sample");
+    let instagram = std::fs::read_to_string(sample("instagram_webhooks.ndjson")).expect("sample");
+    let first = messenger.lines().next().expect("a body").as_bytes();
+    for endpoint in ["/webhooks/messenger", "/webhooks/instagram"] {
+        let (status, body) = request(server.http, "POST", endpoint, &[], first);
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("missing X-Hub-Signature-256"), "{body}");
+        assert_eq!(
+            post_signed_to(server.http, endpoint, first, "another-secret").0,
+            401
+        );
+        assert_eq!(
+            post_signed_to(server.http, endpoint, b"{\"object\":", SECRET).0,
+            400
+        );
+    }
+    wait_for_empty_wal(&server);
     assert_eq!(
-        request(server.http, "GET", &path("subscribe", "wrong"), &[], b"").0,
-        403
+        query(server.pg_port, "SELECT count(*) FROM webhook_bodies"),
+        vec!["0"]
     );
+    let counts = "SELECT concat_ws(' ', \
+        (SELECT count(*) FROM messages WHERE channel_id IN ('fb-main', 'ig-main')), \
+        (SELECT count(*) FROM message_statuses WHERE channel_id IN ('fb-main', 'ig-main')), \
+        (SELECT count(*) FROM comments), \
+        (SELECT count(*) FROM webhook_bodies), \
+        (SELECT count(*) FROM webhook_unrouted))";
+    for round in 0..2 {
+        for (endpoint, text) in [
+            ("/webhooks/messenger", &messenger),
+            ("/webhooks/instagram", &instagram),
+        ] {
+            for body in text.lines() {
+                let (status, answer) =
+                    post_signed_to(server.http, endpoint, body.as_bytes(), SECRET);
+                assert_eq!((status, answer.as_str()), (200, r#"{"status":"stored"}"#));
+            }
+        }
+        wait_for_empty_wal(&server);
+        // 5 messages, 3 receipts, 2 comments, 8 + 4 bodies, page 999000 kept; the same
+        // after Meta redelivers everything.
+        assert_eq!(
+            query(server.pg_port, counts),
+            vec!["5 3 2 12 1"],
+            "round {round}: {}",
+            server.log()
+        );
+    }
     assert_eq!(
-        request(server.http, "GET", &path("unsubscribe", VERIFY), &[], b"").0,
-        403
+        query(
+            server.pg_port,
+            "SELECT concat_ws(',', message_id, status) FROM message_statuses \
+             WHERE channel_id IN ('fb-main', 'ig-main') ORDER BY message_id, status"
+        ),
+        vec!["ig_E1,read", "m_E1,delivered", "m_E1,read"]
     );
+    // A WhatsApp body on the Instagram endpoint is kept, not routed.
+    let whatsapp = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
+    let body = whatsapp.lines().next().expect("a body");
     assert_eq!(
-        request(server.http, "GET", "/webhooks/whatsapp", &[], b"").0,
-        403
+        post_signed_to(server.http, "/webhooks/instagram", body.as_bytes(), SECRET).0,
+        200
+    );
+    wait_for_empty_wal(&server);
+    assert_eq!(
+        query(
+            server.pg_port,
+            "SELECT reason FROM webhook_unrouted WHERE platform = 'instagram'"
+        ),
+        vec!["object is 'whatsapp_business_account', not instagram"]
     );
 }
 

@@ -4,6 +4,7 @@
 //! |-----------------------|---------------------------------------------------------------------------------|--------------------------------|
 //! | append (facts)        | per batch: fill lake-derived columns ([`enrich`]), drop duplicates ([`Dedup`]), write sorted files ([`StagedAppend`]) | one Delta append, with the transaction id when given |
 //! | upsert (dimensions, campaigns) | buffers the rows; at commit, the last row of each key in the load wins | one Delta MERGE on the key (contacts: only over a stored row with an earlier or equal `updated_at`) |
+//! | replacing (facts, [`Ingester::begin_replacing`]: `--reparse`) | as upsert, messages enriched first | one Delta MERGE on the natural key and `dt`: a stored row of the key is replaced, a new key inserted |
 //!
 //! Memory of an append load is one batch at a time plus its key set (16 bytes a row); an upsert
 //! load holds its rows (dimension tables are small).
@@ -102,11 +103,33 @@ impl Ingester {
             },
             Mode::Upsert => LoadBody::Upsert {
                 batches: Vec::new(),
+                csw: Box::default(),
             },
         };
         Ok(Load {
             def: table,
             body,
+            outcome: CommitOutcome::default(),
+        })
+    }
+
+    /// Starts a load into fact table `table` whose rows replace the stored rows of their
+    /// natural key (one Delta MERGE on the key and `dt` at [`Ingester::finish`]) instead of
+    /// being dropped as duplicates: how `chatlake ingest --reparse` writes re-derived rows.
+    /// Fails for a table without a natural key (an identical row is the same event there).
+    pub async fn begin_replacing(&self, table: &'static TableDef) -> Result<Load> {
+        if rules::rules(table.name).is_none_or(|r| r.key.is_empty()) {
+            return Err(Error::Config(format!(
+                "table '{}' has no natural key: its rows cannot be replaced",
+                table.name
+            )));
+        }
+        Ok(Load {
+            def: table,
+            body: LoadBody::Upsert {
+                batches: Vec::new(),
+                csw: Box::default(),
+            },
             outcome: CommitOutcome::default(),
         })
     }
@@ -159,7 +182,14 @@ impl Ingester {
                 load.outcome.written += kept.num_rows() as u64;
                 staged.write(kept).await?;
             }
-            LoadBody::Upsert { batches } => batches.push(batch),
+            LoadBody::Upsert { batches, csw } => {
+                let batch = if load.def.name == "messages" {
+                    enrich::enrich_messages(&self.ctx, batch, csw).await?
+                } else {
+                    batch
+                };
+                batches.push(batch);
+            }
         }
         Ok(())
     }
@@ -179,7 +209,7 @@ impl Ingester {
                     outcome.duplicates = 0;
                 }
             }
-            LoadBody::Upsert { batches } => {
+            LoadBody::Upsert { batches, .. } => {
                 let (merged, duplicates) = self.upsert(def, batches, txn.as_ref()).await?;
                 if merged.is_none() {
                     outcome.already_committed = true;
@@ -427,8 +457,10 @@ enum LoadBody {
         dedup: Box<Dedup>,
         csw: Box<enrich::CswIndex>,
     },
+    /// Upsert and replacing loads (`csw`: for messages of a replacing load).
     Upsert {
         batches: Vec<RecordBatch>,
+        csw: Box<enrich::CswIndex>,
     },
 }
 

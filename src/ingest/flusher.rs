@@ -6,7 +6,7 @@
 //! | seal        | [`Wal::seal`]: the open segment is sealed; the sealed segments not yet released are split into groups |
 //! | group       | a prefix of the sealed segments in sequence order (at most [`GROUP_MAX_BYTES`]); its version is the sequence number of its last segment |
 //! | commit      | per table of the group: decode the records (one [`Decoder`] for all of them, each row with the `ingested_at` fixed on accept, into batches of up to `import::CHUNK_ROWS` rows: a few files per flush, not one per request), [`Ingester::commit`] with `Txn { app_id: chatlake-wal-<id>, version }` |
-//! | webhooks    | records of [`WEBHOOK_WAL_TABLE`] hold one raw WhatsApp body each: they are parsed and routed ([`crate::ingest::whatsapp::expand`]) into batches of `webhook_bodies`, `webhook_unrouted`, `messages`, `message_statuses`, `conversations` and `contacts`, committed with the group's other batches of those tables under the same transaction id |
+//! | webhooks    | records of a [`Platform::wal_table`] hold one raw WhatsApp, Messenger or Instagram body each: they are parsed and routed ([`crate::ingest::whatsapp::expand`]) into batches of `webhook_bodies`, `webhook_unrouted`, `messages`, `message_statuses`, `conversations`, `comments` and `contacts`, committed with the group's other batches of those tables under the same transaction id |
 //! | derive      | [`Ingester::refresh_derived`] for the contacts every commit of the group touched (a full refresh when a `channels` row changed or past `import::FULL_REFRESH_CONTACTS`, as `chatlake ingest` does) |
 //! | release     | the group's segments are deleted ([`Wal::release`])                                       |
 //! | failure     | any step failing (object store down): the same group is retried with exponential backoff (250 ms doubling, at most [`MAX_BACKOFF`]); the API keeps acknowledging into the WAL up to its bound |
@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::ingest::commit::{Ingester, Touched, Txn};
 use crate::ingest::decode::{DecodeOptions, Decoder};
 use crate::ingest::wal::{Record, Sealed, Wal};
-use crate::ingest::whatsapp::receiver::WEBHOOK_WAL_TABLE;
+use crate::ingest::webhook::Platform;
 use crate::lake::schema::TableDef;
 
 /// A group holds at most this many bytes of segments (unless one segment alone is larger).
@@ -346,8 +346,18 @@ impl Flusher {
         // Table -> the batches to commit into it: webhook bodies expand into several tables.
         let mut to_commit: BTreeMap<&'static str, (&'static TableDef, Vec<RecordBatch>)> =
             BTreeMap::new();
-        if let Some(records) = by_table.remove(WEBHOOK_WAL_TABLE) {
-            let (batches, dead) = self.expand_webhooks(records).await?;
+        let webhook_records: Vec<(Platform, Record)> = Platform::ALL
+            .into_iter()
+            .flat_map(|p| {
+                by_table
+                    .remove(p.wal_table())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |r| (p, r))
+            })
+            .collect();
+        if !webhook_records.is_empty() {
+            let (batches, dead) = self.expand_webhooks(webhook_records).await?;
             flushed.dead_letter_rows += dead;
             for (def, batch) in batches {
                 to_commit
@@ -417,22 +427,27 @@ impl Flusher {
         write_dead_letter(self.wal.dir(), record, reason)
     }
 
-    /// The batches of WhatsApp webhook bodies (one per record, [`WEBHOOK_WAL_TABLE`]) for every
+    /// The batches of webhook bodies (one per record, [`Platform::wal_table`]) for every
     /// table they feed, and the rows dead-lettered (bodies that no longer parse). Their
     /// `ingested_at` is the latest receipt time of the records, the same on every retry.
     async fn expand_webhooks(
         &self,
-        records: Vec<Record>,
+        records: Vec<(Platform, Record)>,
     ) -> Result<(Vec<(&'static TableDef, RecordBatch)>, u64)> {
         use crate::ingest::whatsapp::expand::{Incoming, contacts_batch, expand};
-        let ingested_at = records.iter().map(|r| r.ingested_at).max().unwrap_or(0);
+        let ingested_at = records
+            .iter()
+            .map(|(_, r)| r.ingested_at)
+            .max()
+            .unwrap_or(0);
         let mut dead = 0;
         let mut bodies = Vec::with_capacity(records.len());
         let mut kept = Vec::with_capacity(records.len());
-        for record in records {
+        for (platform, record) in records {
             match std::str::from_utf8(&record.lines) {
                 Ok(raw) => {
                     bodies.push(Incoming {
+                        platform,
                         raw: raw.to_string(),
                         received_at: record.ingested_at,
                         origin: format!("WAL segment {}", record.segment),

@@ -16,7 +16,7 @@
 //! | - body not received in time   | `408 {"error"}` ([`BODY_TIMEOUT`]); headers: the connection is closed after [`HEADER_TIMEOUT`] |
 //! | - WAL full or a disk error    | `503 {"error"}` with `Retry-After`; nothing acknowledged                 |
 //! | `GET /healthz`                | `200 {"status": "ready", "wal": {...backlog}, "flusher": {...}}`; `503` while the WAL is full |
-//! | `GET`/`POST /webhooks/whatsapp` | Meta's handshake and signed WhatsApp bodies: [`crate::ingest::whatsapp::receiver`] |
+//! | `GET`/`POST /webhooks/whatsapp`, `/webhooks/messenger`, `/webhooks/instagram` | Meta's handshake and signed bodies: [`crate::ingest::whatsapp::receiver`] |
 //!
 //! A `401`, `404` or derived-table `400` reads and drops a small body first ([`DRAIN_LIMIT`]) so
 //! the keep-alive connection stays usable; `413`, `408` and an unreadable body answer with
@@ -237,7 +237,7 @@ fn router(state: Arc<AppState>, webhooks: Arc<ReceiverState>) -> Router {
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
-                "no such endpoint: POST /v1/ingest/{table}, GET /healthz, GET or POST /webhooks/whatsapp",
+                "no such endpoint: POST /v1/ingest/{table}, GET /healthz, GET or POST /webhooks/whatsapp, /webhooks/messenger, /webhooks/instagram",
             )
         })
         .with_state(state)

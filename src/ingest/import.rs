@@ -53,6 +53,23 @@ pub enum Format {
     /// WhatsApp Cloud API webhook bodies, one JSON body per line, into every table they feed
     /// (no `--table`; [`crate::ingest::whatsapp::import`]).
     WhatsappWebhook,
+    /// Messenger webhook bodies (`object = "page"`), as `whatsapp-webhook`.
+    MessengerWebhook,
+    /// Instagram webhook bodies (`object = "instagram"`), as `whatsapp-webhook`.
+    InstagramWebhook,
+}
+
+impl Format {
+    /// The webhook platform of a webhook format (these load several tables, without `--table`).
+    pub fn webhook_platform(self) -> Option<crate::ingest::webhook::Platform> {
+        use crate::ingest::webhook::Platform;
+        match self {
+            Format::WhatsappWebhook => Some(Platform::Whatsapp),
+            Format::MessengerWebhook => Some(Platform::Messenger),
+            Format::InstagramWebhook => Some(Platform::Instagram),
+            Format::Ndjson | Format::Csv | Format::Parquet => None,
+        }
+    }
 }
 
 /// Compression of an input, from its extension.
@@ -125,10 +142,11 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
             names.join(", ")
         ))
     })?;
-    if request.format == Some(Format::WhatsappWebhook) {
-        return Err(Error::Config(
-            "--format whatsapp-webhook loads several tables: run it without --table".into(),
-        ));
+    if let Some(platform) = request.format.and_then(Format::webhook_platform) {
+        return Err(Error::Config(format!(
+            "--format {}-webhook loads several tables: run it without --table",
+            platform.name()
+        )));
     }
     let inputs = resolve_inputs(&request.files, request.format)?;
     let ingested_at = chrono::Utc::now().timestamp_micros();
@@ -390,9 +408,9 @@ fn read_input(
     match input.format {
         Format::Ndjson => splitter.ndjson(open(input, bar)?, io_error),
         Format::Csv => splitter.csv(open(input, bar)?, &input.name),
-        Format::WhatsappWebhook => Err(Error::Config(
-            "internal: webhook bodies are read by the whatsapp import".into(),
-        )),
+        Format::WhatsappWebhook | Format::MessengerWebhook | Format::InstagramWebhook => Err(
+            Error::Config("internal: webhook bodies are read by the whatsapp import".into()),
+        ),
         Format::Parquet => {
             let mut bytes = Vec::new();
             open(input, bar)?

@@ -16,7 +16,10 @@
 //! | [`flusher`]   | WAL -> Delta commits with transaction ids, then derivation, then WAL truncation |
 //! | [`http`]      | the ingest listener: `POST /v1/ingest/{table}`, `GET /healthz`                 |
 //! | [`tokens`]    | the listener's bearer tokens: the shared one, per-tenant ones of the auth file |
-//! | [`whatsapp`]  | WhatsApp Cloud API webhooks: parser, routing, `--format whatsapp-webhook`, `/webhooks/whatsapp` |
+//! | [`whatsapp`]  | WhatsApp Cloud API webhooks: parser, routing, `--format whatsapp-webhook`, `/webhooks/whatsapp`; body storage, decoding, file import and receiver shared by every Meta platform |
+//! | [`messenger`] | Messenger and Instagram webhooks: messages, echoes, postbacks, receipts, comments |
+//! | [`webhook`]   | the three Meta platforms: object, parser, WAL table, format and endpoint of each |
+//! | [`rederive`]  | `chatlake ingest --replay-unrouted` and `--reparse`: stored bodies through the current channels and parser |
 //!
 //! Data flows one way: input -> [`decode`] -> ([`wal`] -> [`flusher`]) -> [`commit`] -> lake,
 //! then [`refresh`] re-derives what the new rows change.
@@ -29,10 +32,13 @@ pub mod flusher;
 pub mod http;
 pub mod import;
 pub mod maintenance;
+pub mod messenger;
 pub mod parallel;
+pub mod rederive;
 pub mod refresh;
 pub mod rules;
 pub mod tokens;
 pub mod value;
 pub mod wal;
+pub mod webhook;
 pub mod whatsapp;

@@ -69,7 +69,7 @@ const CONVERSATION_ORIGINS: &[&str] = &[
 ];
 const TEMPLATE_CATEGORIES: &[&str] = &["marketing", "utility", "authentication"];
 const PRICING_MODELS: &[&str] = &["CBP", "PMP"];
-const WEBHOOK_PLATFORMS: &[&str] = &["whatsapp"];
+const WEBHOOK_PLATFORMS: &[&str] = &["whatsapp", "messenger", "instagram"];
 
 static RULES: &[TableRules] = &[
     TableRules {

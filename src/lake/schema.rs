@@ -383,7 +383,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             ]),
             time_column: Some("ts"),
             sort_key: &["tenant_id", "ts"],
-            description: "Webhook bodies (or parts of them) for a phone number no channels row has, kept whole with the reason; tenant_id is always NULL",
+            description: "Webhook bodies (or parts of them) for a phone number or page no channels row has, kept whole with the reason; tenant_id is always NULL",
             derived: false,
         },
         TableDef {

@@ -3,9 +3,11 @@
 //!
 //! | step | what |
 //! |------|------|
-//! | [`parse_bodies`] | every body through [`super::parse`] with one set of [`Routes`]; bodies that are not JSON objects are set aside with their reason |
+//! | [`parse_bodies`] | every body through its platform's parser ([`Platform::parse`]: WhatsApp, Messenger, Instagram) with one set of [`Routes`]; bodies that are not JSON objects are set aside with their reason |
 //! | [`Collected::decode`] | each table's rows serialised to NDJSON and decoded by [`Decoder`]: the same checks and derived columns as any ingest (`country_code`, `calling_code`, `error_bucket`, `author_type`, `is_template`, `source`, `ingested_at`); a row the decoder refuses is skipped with its reason (its body stays in `webhook_bodies`); `webhook_bodies` and `webhook_unrouted` rows, whose every value is the parser's own, are built into Arrow directly |
 //! | [`merge_contacts`] | profiles of one contact merged (earliest `created_at`, latest `updated_at`, the latest name and `wa_id`), then completed from the stored `contacts` row: its `language`, provider and opt-in columns, an earlier `created_at`, and its `name`/`wa_id` when the body has none, so that the upsert does not blank what other sources wrote |
+//!
+//! | [`watermark::resolve`] | Messenger reads and deliveries naming no message: statuses of the outbound messages they cover, stored or in the same bodies |
 //!
 //! [`expand`] runs the first two on the blocking pool, a large input split over the machine's
 //! cores (at least [`PARALLEL_MIN_BODIES`] bodies a part). Natural-key de-duplication (a
@@ -24,11 +26,16 @@ use super::rows::{BodyRow, ContactRow, ConversationRow, MessageRow, StatusRow, U
 use crate::error::{Error, Result};
 use crate::ingest::decode::{DecodeOptions, Decoded, Decoder};
 use crate::ingest::dedup::strings;
+use crate::ingest::messenger::rows::{CommentRow, Watermark};
+use crate::ingest::messenger::watermark;
+use crate::ingest::webhook::Platform;
 use crate::lake::schema::{self, TableDef};
 
 /// One body to expand.
 #[derive(Debug, Clone)]
 pub struct Incoming {
+    /// The platform whose parser reads it.
+    pub platform: Platform,
     /// The raw JSON text.
     pub raw: String,
     /// When it was received (µs since the epoch, UTC).
@@ -52,6 +59,10 @@ pub struct Collected {
     pub bodies: Vec<BodyRow>,
     /// What no channel takes.
     pub unrouted: Vec<UnroutedRow>,
+    /// Facebook/Instagram comments.
+    pub comments: Vec<CommentRow>,
+    /// Messenger receipts naming no message ([`watermark::resolve`]).
+    pub watermarks: Vec<Watermark>,
     /// Events that gave no row or a NULL, as `ORIGIN: reason`.
     pub skipped: Vec<String>,
     /// Bodies that are not JSON objects: `(index in the input, reason)`.
@@ -62,7 +73,10 @@ pub struct Collected {
 pub fn parse_bodies(bodies: &[Incoming], routes: &Routes) -> Collected {
     let mut out = Collected::default();
     for (i, incoming) in bodies.iter().enumerate() {
-        match super::parse(&incoming.raw, incoming.received_at, routes) {
+        match incoming
+            .platform
+            .parse(&incoming.raw, incoming.received_at, routes)
+        {
             Ok(parsed) => {
                 out.messages.extend(parsed.messages);
                 out.statuses.extend(parsed.statuses);
@@ -70,6 +84,8 @@ pub fn parse_bodies(bodies: &[Incoming], routes: &Routes) -> Collected {
                 out.contacts.extend(parsed.contacts);
                 out.bodies.push(parsed.body);
                 out.unrouted.extend(parsed.unrouted);
+                out.comments.extend(parsed.comments);
+                out.watermarks.extend(parsed.watermarks);
                 out.skipped.extend(
                     parsed
                         .skipped
@@ -135,6 +151,7 @@ impl Collected {
                 ingested_at,
                 &mut skipped,
             )?,
+            decode_rows("comments", &self.comments, ingested_at, &mut skipped)?,
         ];
         self.skipped.extend(skipped);
         Ok(batches.into_iter().flatten().collect())
@@ -378,10 +395,13 @@ pub async fn expand(
         }));
     }
     let mut out = Expansion::default();
+    let (mut watermarks, mut sent) = (Vec::new(), Vec::new());
     for task in tasks {
-        let part = task
+        let (part, marks, echoes) = task
             .await
             .map_err(|e| Error::Config(format!("parsing webhook bodies: {e}")))??;
+        watermarks.extend(marks);
+        sent.extend(echoes);
         out.batches.extend(part.batches);
         out.contacts.extend(part.contacts);
         out.bad.extend(part.bad);
@@ -389,22 +409,34 @@ pub async fn expand(
         out.bodies += part.bodies;
         out.unrouted += part.unrouted;
     }
+    if !watermarks.is_empty() {
+        let receipts = watermark::resolve(ctx, &watermarks, &sent).await?;
+        out.batches.extend(decode_rows(
+            "message_statuses",
+            &receipts,
+            ingested_at,
+            &mut out.skipped,
+        )?);
+    }
     Ok(out)
 }
 
 /// Below this many bodies per core, one thread parses them all.
 pub const PARALLEL_MIN_BODIES: usize = 2_000;
 
-/// [`expand`]'s work on one part of the bodies, whose first is body `first` of the input.
+/// [`expand`]'s work on one part of the bodies, whose first is body `first` of the input;
+/// with the part's Messenger watermarks and outbound messages, which [`expand`] resolves over
+/// every part.
 fn expand_part(
     bodies: &[Incoming],
     routes: &Routes,
     ingested_at: i64,
     first: usize,
-) -> Result<Expansion> {
+) -> Result<(Expansion, Vec<Watermark>, Vec<watermark::Sent>)> {
     let mut collected = parse_bodies(bodies, routes);
+    let sent = watermark::sent(&collected.messages);
     let batches = collected.decode(ingested_at)?;
-    Ok(Expansion {
+    let expansion = Expansion {
         batches,
         contacts: std::mem::take(&mut collected.contacts),
         bad: collected
@@ -415,7 +447,8 @@ fn expand_part(
         skipped: collected.skipped,
         bodies: collected.bodies.len() as u64,
         unrouted: collected.unrouted.len() as u64,
-    })
+    };
+    Ok((expansion, collected.watermarks, sent))
 }
 
 /// The `contacts` batch of `rows`: merged ([`merge_contacts`]) and decoded; refused rows go to

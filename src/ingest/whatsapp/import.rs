@@ -1,11 +1,12 @@
-//! `chatlake ingest --lake URL --format whatsapp-webhook FILES`: bodies a logging proxy kept,
-//! one JSON body per line, into every table they feed.
+//! `chatlake ingest --lake URL --format whatsapp-webhook|messenger-webhook|instagram-webhook
+//! FILES`: bodies a logging proxy kept, one JSON body per line, into every table they feed.
+//! The format names the platform whose parser reads every line ([`Platform`]).
 //!
 //! | what              | how                                                                        |
 //! |-------------------|----------------------------------------------------------------------------|
 //! | input             | files (`.gz`/`.zst` decompressed as for every import) or standard input; one body per line, blank lines skipped |
 //! | a bad line        | not UTF-8, not JSON, or JSON that is not an object: `FILE:LINE: reason`; without `--reject-file` nothing is committed and the command fails (as every import); with it the line goes there and the rest loads |
-//! | routing           | `metadata.phone_number_id` through the `channels` table as it is when the import starts; what no channel takes goes to `webhook_unrouted`, counted |
+//! | routing           | `metadata.phone_number_id` (Messenger, Instagram: `entry[].id` as `page_id`) through the `channels` table as it is when the import starts; what no channel takes goes to `webhook_unrouted`, counted |
 //! | rows              | [`super::expand`]: the parser's rows, checked and completed by the decoder; profiles merged with the stored contacts once, at the end |
 //! | `received_at`     | the import's start time (a proxy's file does not say when Meta sent a body) |
 //! | duplicates        | dropped by each table's natural key, against the lake and inside the load: loading a file twice adds nothing |
@@ -25,14 +26,17 @@ use crate::ingest::decode::Reject;
 use crate::ingest::import::{
     Format, LISTED_REJECTS, RejectSink, open, progress_bar, refresh_after, resolve_inputs,
 };
+use crate::ingest::webhook::Platform;
 use crate::lake::Lake;
 
 /// Bodies parsed per chunk.
 pub const CHUNK_BODIES: usize = 20_000;
 
 /// What to import.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebhookImport {
+    /// The platform the bodies are from.
+    pub platform: Platform,
     /// Input files; empty or `-` = standard input.
     pub files: Vec<PathBuf>,
     /// Where bad lines go (else a bad line fails the load).
@@ -87,7 +91,13 @@ struct Chunk {
 /// Runs the import into `lake`; see the module docs.
 pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary> {
     let started = Instant::now();
-    let inputs = resolve_inputs(&request.files, Some(Format::WhatsappWebhook))?;
+    let format = match request.platform {
+        Platform::Whatsapp => Format::WhatsappWebhook,
+        Platform::Messenger => Format::MessengerWebhook,
+        Platform::Instagram => Format::InstagramWebhook,
+    };
+    let inputs = resolve_inputs(&request.files, Some(format))?;
+    let platform = request.platform;
     let ingested_at = chrono::Utc::now().timestamp_micros();
     let total: u64 = inputs
         .iter()
@@ -100,7 +110,7 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
     let reader_bar = bar.clone();
     let reader = std::thread::spawn(move || {
         for input in inputs {
-            if let Err(e) = read_input(&input, ingested_at, &reader_bar, &sender) {
+            if let Err(e) = read_input(platform, &input, ingested_at, &reader_bar, &sender) {
                 let _ = sender.blocking_send(Err(e));
                 return;
             }
@@ -226,24 +236,7 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
     summary
         .skipped_listed
         .extend(notes.into_iter().take(LISTED_REJECTS));
-    // `webhook_bodies` last: a body stored there has its rows committed.
-    let bodies = loads.remove("webhook_bodies");
-    let mut total = CommitOutcome::default();
-    for (name, load) in loads
-        .into_iter()
-        .chain(bodies.map(|l| ("webhook_bodies", l)))
-    {
-        let outcome = ingester.finish(load, None).await?;
-        summary.tables.insert(
-            name,
-            TableCount {
-                written: outcome.written,
-                duplicates: outcome.duplicates,
-            },
-        );
-        total.touched.extend(outcome.touched);
-        total.channels_changed |= outcome.channels_changed;
-    }
+    let total = finish_loads(&ingester, loads, &mut summary.tables).await?;
     let refresh_started = Instant::now();
     summary.contacts_refreshed = refresh_after(&lake, &mut ingester, &total).await?;
     summary.refreshing = refresh_started.elapsed();
@@ -251,8 +244,32 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
     Ok(summary)
 }
 
+/// Commits `loads`, `webhook_bodies` last (a body stored there has its rows committed), adding
+/// what each wrote to `tables`; returns the contacts touched and whether a channel changed.
+pub(crate) async fn finish_loads(
+    ingester: &Ingester,
+    mut loads: BTreeMap<&'static str, Load>,
+    tables: &mut BTreeMap<&'static str, TableCount>,
+) -> Result<CommitOutcome> {
+    let bodies = loads.remove("webhook_bodies");
+    let mut total = CommitOutcome::default();
+    for (name, load) in loads
+        .into_iter()
+        .chain(bodies.map(|l| ("webhook_bodies", l)))
+    {
+        let outcome = ingester.finish(load, None).await?;
+        let count = tables.entry(name).or_default();
+        count.written += outcome.written;
+        count.duplicates += outcome.duplicates;
+        total.touched.extend(outcome.touched);
+        total.channels_changed |= outcome.channels_changed;
+    }
+    Ok(total)
+}
+
 /// Reads one input's lines, sending a chunk every [`CHUNK_BODIES`] bodies.
 fn read_input(
+    platform: Platform,
     input: &crate::ingest::import::Input,
     received_at: i64,
     bar: &indicatif::ProgressBar,
@@ -288,6 +305,7 @@ fn read_input(
         match std::str::from_utf8(bytes) {
             Ok(text) => {
                 chunk.bodies.push(Incoming {
+                    platform,
                     raw: text.to_string(),
                     received_at,
                     origin: format!("{}:{number}", input.name),

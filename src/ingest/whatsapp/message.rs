@@ -69,6 +69,8 @@ pub fn message_row(
         referral_source_type,
         referral_source_id: text(m, &["referral", "source_id"]).map(str::to_string),
         body_text,
+        author_type: None,
+        author_id: None,
     })
 }
 

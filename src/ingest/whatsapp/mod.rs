@@ -66,8 +66,60 @@ pub struct Parsed {
     pub body: BodyRow,
     /// Parts of the body no channel takes.
     pub unrouted: Vec<UnroutedRow>,
+    /// Facebook/Instagram comments (Messenger and Instagram bodies).
+    pub comments: Vec<crate::ingest::messenger::rows::CommentRow>,
+    /// Messenger reads and deliveries naming no message, only a time up to which everything
+    /// was read or delivered (resolved against the stored messages by [`expand`]).
+    pub watermarks: Vec<crate::ingest::messenger::rows::Watermark>,
     /// Events that gave no row, and values stored as NULL, each with the reason.
     pub skipped: Vec<String>,
+}
+
+impl Parsed {
+    /// Completes the rows of a body of `platform` whose event times start at `ts`: one
+    /// `webhook_unrouted` row per id of `unrouted` (`(id, reason)`, in body order, the first
+    /// reason of an id kept), and the `webhook_bodies` row, whose tenant is the one tenant of
+    /// `tenants` when nothing is unrouted. Shared by every platform's parser.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn finish(
+        &mut self,
+        platform: &'static str,
+        raw: &str,
+        sha: String,
+        received_at: i64,
+        ts: i64,
+        unrouted: Vec<(Option<String>, String)>,
+        tenants: BTreeSet<String>,
+        first_id: Option<String>,
+    ) {
+        let mut seen = BTreeSet::new();
+        for (id, reason) in unrouted {
+            if seen.insert(id.clone()) {
+                self.unrouted.push(UnroutedRow {
+                    tenant_id: None,
+                    platform,
+                    body_sha256: sha.clone(),
+                    phone_number_id: id,
+                    reason,
+                    ts,
+                    received_at,
+                    body: raw.to_string(),
+                });
+            }
+        }
+        self.body = BodyRow {
+            // A tenant sees the raw body only when all of it is its own.
+            tenant_id: (tenants.len() == 1 && self.unrouted.is_empty())
+                .then(|| tenants.into_iter().next())
+                .flatten(),
+            platform,
+            body_sha256: sha,
+            ts,
+            received_at,
+            phone_number_id: first_id,
+            body: raw.to_string(),
+        };
+    }
 }
 
 /// Parses one raw body received at `received_at` (µs since the epoch), routing its changes with
@@ -219,33 +271,16 @@ pub fn parse(raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, Str
         contact.created_at = created;
         contact.updated_at = updated;
     }
-    let mut seen_phones = BTreeSet::new();
-    for (phone, reason) in unrouted {
-        if seen_phones.insert(phone.clone()) {
-            out.unrouted.push(UnroutedRow {
-                tenant_id: None,
-                platform: PLATFORM,
-                body_sha256: sha.clone(),
-                phone_number_id: phone,
-                reason,
-                ts,
-                received_at,
-                body: raw.to_string(),
-            });
-        }
-    }
-    out.body = BodyRow {
-        // A tenant sees the raw body only when all of it is its own.
-        tenant_id: (tenants.len() == 1 && out.unrouted.is_empty())
-            .then(|| tenants.into_iter().next())
-            .flatten(),
-        platform: PLATFORM,
-        body_sha256: sha,
-        ts,
+    out.finish(
+        PLATFORM,
+        raw,
+        sha,
         received_at,
-        phone_number_id: first_phone,
-        body: raw.to_string(),
-    };
+        ts,
+        unrouted,
+        tenants,
+        first_phone,
+    );
     Ok(out)
 }
 
@@ -266,7 +301,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The string at `path` under `v` (object members), if it is one.
-fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+pub(crate) fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut at = v;
     for key in path {
         at = at.get(key)?;
@@ -275,7 +310,7 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 /// The array member `key` of `v`, or nothing.
-fn array<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+pub(crate) fn array<'a>(v: &'a Value, key: &str) -> &'a [Value] {
     v.get(key)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)

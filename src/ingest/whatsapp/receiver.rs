@@ -1,4 +1,6 @@
-//! `GET` and `POST /webhooks/whatsapp` on the ingest listener (`chatlake serve --ingest-listen`).
+//! `GET` and `POST /webhooks/whatsapp`, `/webhooks/messenger` and `/webhooks/instagram` on the
+//! ingest listener (`chatlake serve --ingest-listen`): one Meta app's verify token and secret
+//! for all three, each endpoint's bodies read by its platform's parser ([`Platform`]).
 //!
 //! | request                                   | answer                                                                 |
 //! |-------------------------------------------|------------------------------------------------------------------------|
@@ -8,10 +10,10 @@
 //! | `POST`, body over `--ingest-max-body`     | `413`, `Connection: close`                                              |
 //! | `POST`, `X-Hub-Signature-256` missing or not `sha256=` + hex HMAC-SHA256 of the raw body with the secret (compared in constant time) | `401` |
 //! | `POST`, signed, not a JSON object         | `400 {"error"}`                                                         |
-//! | `POST`, signed JSON object                | appended to the write-ahead log as one record of [`WEBHOOK_WAL_TABLE`] (the raw bytes), fsynced, then `200 {"status":"stored"}`; a full WAL or a disk error: `503` with `Retry-After` |
+//! | `POST`, signed JSON object                | appended to the write-ahead log as one record of the platform's [`Platform::wal_table`] (the raw bytes), fsynced, then `200 {"status":"stored"}`; a full WAL or a disk error: `503` with `Retry-After` |
 //!
 //! The body is parsed, routed and committed by the flusher ([`crate::ingest::flusher`]), with
-//! the channels of that moment. A body whose phone number no channel has is still `200`: it
+//! the channels of that moment. A body whose phone number (page) no channel has is still `200`: it
 //! lands in `webhook_unrouted`. A redelivered body adds nothing: its rows, and the body itself,
 //! are dropped by their natural keys at commit.
 
@@ -29,9 +31,8 @@ use sha2::Sha256;
 
 use crate::ingest::http::{closing, error, json, read_body};
 use crate::ingest::wal::{AppendError, Wal};
+use crate::ingest::webhook::Platform;
 
-/// The WAL "table" of WhatsApp webhook bodies: each record holds one raw body.
-pub const WEBHOOK_WAL_TABLE: &str = "webhook:whatsapp";
 /// The signature header Meta sends.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
@@ -68,9 +69,18 @@ pub struct ReceiverState {
 
 /// The webhook routes, to merge into the ingest listener's router.
 pub fn routes(state: Arc<ReceiverState>) -> Router {
-    Router::new()
-        .route("/webhooks/whatsapp", get(verify).post(receive))
-        .with_state(state)
+    let mut router = Router::new();
+    for platform in Platform::ALL {
+        router = router.route(
+            &format!("/webhooks/{}", platform.name()),
+            get(verify).post(
+                move |state: State<Arc<ReceiverState>>, headers: HeaderMap, body: Body| {
+                    receive(platform, state, headers, body)
+                },
+            ),
+        );
+    }
+    router.with_state(state)
 }
 
 /// Compares without stopping at the first difference (the length is not secret).
@@ -152,8 +162,9 @@ fn not_a_json_object(body: &[u8]) -> Option<String> {
     None
 }
 
-/// A body from Meta: checked, made durable, acknowledged.
+/// A body from Meta for `platform`: checked, made durable, acknowledged.
 async fn receive(
+    platform: Platform,
     State(state): State<Arc<ReceiverState>>,
     headers: HeaderMap,
     body: Body,
@@ -193,7 +204,7 @@ async fn receive(
     let received_at = chrono::Utc::now().timestamp_micros();
     match state
         .wal
-        .append(WEBHOOK_WAL_TABLE, received_at, 1, &body)
+        .append(platform.wal_table(), received_at, 1, &body)
         .await
     {
         Ok(()) => json(StatusCode::OK, &serde_json::json!({ "status": "stored" })),

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// Writes µs since the epoch as RFC 3339 text (`2024-05-29T16:26:40Z`).
-fn micros_text<S: serde::Serializer>(micros: &i64, out: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn micros_text<S: serde::Serializer>(micros: &i64, out: S) -> Result<S::Ok, S::Error> {
     match chrono::DateTime::from_timestamp_micros(*micros) {
         Some(t) => out.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         None => out.serialize_none(),
@@ -33,7 +33,8 @@ pub struct MessageRow {
     pub channel_id: String,
     /// `messages[].id` (the `wamid`).
     pub message_id: String,
-    /// Always `inbound` (webhooks report the business's own messages as statuses).
+    /// `inbound`; WhatsApp webhooks report the business's own messages as statuses only, a
+    /// Messenger/Instagram echo is `outbound`.
     pub direction: &'static str,
     /// `messages[].timestamp`.
     #[serde(serialize_with = "micros_text")]
@@ -54,6 +55,12 @@ pub struct MessageRow {
     pub referral_source_id: Option<String>,
     /// The text of the message (see the module docs of [`super::message`]).
     pub body_text: Option<String>,
+    /// Who sent an outbound message (left out for inbound ones: the decoder writes `contact`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_type: Option<&'static str>,
+    /// The sending app of an outbound message (left out when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
 }
 
 /// One status callback (`message_statuses`).
@@ -159,7 +166,7 @@ pub struct BodyRow {
     /// The tenant when every part of the body goes to that one tenant (nothing unrouted), else
     /// NULL.
     pub tenant_id: Option<String>,
-    /// `whatsapp`.
+    /// `whatsapp`, `messenger` or `instagram` ([`crate::ingest::webhook::Platform::name`]).
     pub platform: &'static str,
     /// Lower-case hex SHA-256 of the raw body: with `platform`, the natural key.
     pub body_sha256: String,
@@ -169,7 +176,8 @@ pub struct BodyRow {
     /// When the body was received (the WAL's accept time; for a file: the import's time).
     #[serde(serialize_with = "micros_text")]
     pub received_at: i64,
-    /// The first `metadata.phone_number_id` of the body.
+    /// The first `metadata.phone_number_id` of the body (Messenger, Instagram: the first
+    /// `entry[].id`, the page or Instagram account).
     pub phone_number_id: Option<String>,
     /// The raw JSON text, byte for byte.
     pub body: String,
@@ -180,11 +188,12 @@ pub struct BodyRow {
 pub struct UnroutedRow {
     /// Always NULL: nobody's tenant (only sessions that see every tenant read it).
     pub tenant_id: Option<String>,
-    /// `whatsapp`.
+    /// As in [`BodyRow`].
     pub platform: &'static str,
     /// As in [`BodyRow`].
     pub body_sha256: String,
-    /// The phone number id no channel has (NULL when the body names none).
+    /// The phone number id (page id, Instagram account id) no channel has (NULL when the body
+    /// names none).
     pub phone_number_id: Option<String>,
     /// Why it was not routed.
     pub reason: String,

@@ -624,11 +624,13 @@ fn decoded_rows_get_the_derived_columns() {
     let mut collected = expand::parse_bodies(
         &[
             expand::Incoming {
+                platform: crate::ingest::webhook::Platform::Whatsapp,
                 raw: inbound("wamid.d1", "1749416383", "text", r#","text":{"body":"hi"}"#),
                 received_at: RECEIVED,
                 origin: "t:1".into(),
             },
             expand::Incoming {
+                platform: crate::ingest::webhook::Platform::Whatsapp,
                 raw: status_body(
                     "failed",
                     "1752000400",
