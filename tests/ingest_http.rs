@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -50,13 +50,7 @@ fn write_tiny_lake(url: &str, options: &StoreOptions, contacts: usize, days: u32
     rt.block_on(common::write_lake(url, options, &cfg));
 }
 
-/// A running `chatlake serve` with the ingest listener.
-struct Server {
-    child: Child,
-    pg_port: u16,
-    http: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
+use common::serve::ServeProcess as Server;
 
 impl Server {
     fn start(dir: &Path, extra: &[&str]) -> Server {
@@ -65,79 +59,22 @@ impl Server {
 
     /// Serves the lake at `lake` (any lake URL) with its write-ahead log in `wal`.
     fn start_on(lake: &str, wal: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--lake",
-                lake,
-                "--listen",
-                "127.0.0.1:0",
-                "--ingest-listen",
-                "127.0.0.1:0",
-                "--wal-dir",
-                &wal.to_string_lossy(),
-            ])
-            .args(extra)
-            .env("CHATLAKE_INGEST_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn serve");
-        // "chatlake X serving <lake> on 127.0.0.1:P, ingest on 127.0.0.1:Q (ready ..."
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if line.contains(", ingest on ") {
-                    let _ = tx.send(line.clone());
-                }
-                let mut log = sink.lock().expect("log");
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let Ok(banner) = rx.recv_timeout(Duration::from_secs(120)) else {
-            let _ = child.kill();
-            panic!("server did not start: {}", log.lock().expect("log"));
-        };
-        let pg_port = banner
-            .split(" on 127.0.0.1:")
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("pg port in {banner}"));
-        let http = banner
-            .split(", ingest on ")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("ingest address in {banner}"));
-        Server {
-            child,
-            pg_port,
-            http,
-            log,
-        }
-    }
-
-    /// SIGKILL (`Child::kill`), and wait for the process to be gone.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().expect("log").clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Server::spawn(
+            Command::new(BIN)
+                .args([
+                    "serve",
+                    "--lake",
+                    lake,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--ingest-listen",
+                    "127.0.0.1:0",
+                    "--wal-dir",
+                    &wal.to_string_lossy(),
+                ])
+                .args(extra)
+                .env("CHATLAKE_INGEST_TOKEN", TOKEN),
+        )
     }
 }
 

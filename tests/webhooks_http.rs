@@ -7,11 +7,13 @@
 //! `data/sample/whatsapp_webhooks.ndjson` by hand (tests/ingest_webhooks.rs lists its ten
 //! lines): 3 messages, 5 callbacks, 1 conversation, 9 distinct bodies, 1 unrouted.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
@@ -52,90 +54,35 @@ fn lake_with_channels(name: &str) -> PathBuf {
     dir
 }
 
-/// A running `chatlake serve` with the ingest listener and the webhook secrets.
-struct Server {
-    child: Child,
-    pg_port: u16,
-    http: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
+use common::serve::ServeProcess as Server;
 
 impl Server {
+    /// Serves the lake of `dir` with the webhook secrets, flushing every 200 ms unless `extra`
+    /// says otherwise.
     fn start(dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--lake"])
-            .arg(dir.join("lake"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--ingest-listen",
-                "127.0.0.1:0",
-                "--wal-dir",
-            ])
-            .arg(dir.join("wal"))
-            .args(["--compact-every", "0"])
-            .args(if extra.contains(&"--flush-interval-ms") {
-                &[][..]
-            } else {
-                &["--flush-interval-ms", "200"][..]
-            })
-            .args(extra)
-            .env("CHATLAKE_INGEST_TOKEN", TOKEN)
-            .env("CHATLAKE_WEBHOOK_VERIFY_TOKEN", VERIFY)
-            .env("CHATLAKE_WEBHOOK_SECRET", SECRET)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if line.contains(", ingest on ") {
-                    let _ = tx.send(line.clone());
-                }
-                let mut log = sink.lock().expect("log");
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let Ok(banner) = rx.recv_timeout(Duration::from_secs(120)) else {
-            let _ = child.kill();
-            panic!("server did not start: {}", log.lock().expect("log"));
-        };
-        // "chatlake X serving <lake> on 127.0.0.1:P, ingest on 127.0.0.1:Q (ready ..."
-        let pg_port = banner
-            .split(" on 127.0.0.1:")
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("pg port in {banner}"));
-        let http = banner
-            .split(", ingest on ")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("ingest address in {banner}"));
-        Server {
-            child,
-            pg_port,
-            http,
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().expect("log").clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Server::spawn(
+            Command::new(BIN)
+                .args(["serve", "--lake"])
+                .arg(dir.join("lake"))
+                .args([
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--ingest-listen",
+                    "127.0.0.1:0",
+                    "--wal-dir",
+                ])
+                .arg(dir.join("wal"))
+                .args(["--compact-every", "0"])
+                .args(if extra.contains(&"--flush-interval-ms") {
+                    &[][..]
+                } else {
+                    &["--flush-interval-ms", "200"][..]
+                })
+                .args(extra)
+                .env("CHATLAKE_INGEST_TOKEN", TOKEN)
+                .env("CHATLAKE_WEBHOOK_VERIFY_TOKEN", VERIFY)
+                .env("CHATLAKE_WEBHOOK_SECRET", SECRET),
+        )
     }
 }
 

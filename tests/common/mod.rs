@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod moto;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
