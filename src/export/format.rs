@@ -207,11 +207,12 @@ impl FileWriter {
         self.rows
     }
 
-    /// Bytes of the file so far, counting what is buffered (the encoded size of the Parquet row
-    /// group in progress): what decides when a file is full.
+    /// Bytes of the file so far, counting what is buffered: what decides when a file is full.
+    /// For Parquet the row group in progress counts at its size in memory (before
+    /// compression): an upper bound, so a file ends at or below the limit give or take a batch.
     pub fn size(&self) -> u64 {
         match &self.inner {
-            Inner::Parquet(writer) => (writer.bytes_written() + writer.in_progress_size()) as u64,
+            Inner::Parquet(writer) => (writer.bytes_written() + writer.memory_size()) as u64,
             Inner::Text(writer) => writer.upload.bytes(),
         }
     }

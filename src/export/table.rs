@@ -24,6 +24,10 @@ use crate::engine::tenant::TenantScoped;
 use crate::error::{Error, Result};
 use crate::lake::schema::{PARTITION_COLUMN, TableDef};
 
+/// Batches are written in slices of at most this many rows (zero-copy), so that a file closes
+/// close to its size limit whatever the scan's batch size.
+const SLICE_ROWS: usize = 512;
+
 /// How every file of a run is written.
 #[derive(Debug, Clone, Copy)]
 pub struct FileSettings {
@@ -103,36 +107,16 @@ impl TableSource {
     ) -> Result<Vec<FileEntry>> {
         let frame = self.frame(day, settings.layout.keeps_dt_column())?;
         let mut stream = frame.execute_stream().await?;
-        let ext = settings.encoding.extension();
         let mut files = Vec::new();
         let mut open: Option<(String, FileWriter)> = None;
         let outcome: Result<()> = async {
             while let Some(batch) = stream.next().await {
                 let batch = conform(&batch?, &self.schema)?;
-                if batch.num_rows() == 0 {
-                    continue;
-                }
-                let (_, writer) = match &mut open {
-                    Some(open) => open,
-                    None => {
-                        let rel =
-                            settings
-                                .layout
-                                .data_file(self.def.name, day, files.len() as u32, ext);
-                        let writer = FileWriter::new(
-                            settings.encoding,
-                            self.schema.clone(),
-                            dest.upload(&rel),
-                        )?;
-                        open.insert((rel, writer))
-                    }
-                };
-                writer.write(&batch).await?;
-                on_rows(batch.num_rows() as u64);
-                if writer.size() >= settings.max_file_bytes
-                    && let Some((rel, writer)) = open.take()
-                {
-                    files.push(finish(rel, writer).await?);
+                for offset in (0..batch.num_rows()).step_by(SLICE_ROWS) {
+                    let slice = batch.slice(offset, SLICE_ROWS.min(batch.num_rows() - offset));
+                    self.write_slice(&slice, day, dest, settings, &mut open, &mut files)
+                        .await?;
+                    on_rows(slice.num_rows() as u64);
                 }
             }
             if let Some((rel, writer)) = open.take() {
@@ -148,6 +132,38 @@ impl TableSource {
             return Err(e);
         }
         Ok(files)
+    }
+
+    /// Writes `batch` into the open file (opening the next part first when none is), and
+    /// closes the file once it is full.
+    async fn write_slice(
+        &self,
+        batch: &arrow::array::RecordBatch,
+        day: Day,
+        dest: &Destination,
+        settings: &FileSettings,
+        open: &mut Option<(String, FileWriter)>,
+        files: &mut Vec<FileEntry>,
+    ) -> Result<()> {
+        let ext = settings.encoding.extension();
+        let (_, writer) = match open {
+            Some(open) => open,
+            None => {
+                let rel = settings
+                    .layout
+                    .data_file(self.def.name, day, files.len() as u32, ext);
+                let writer =
+                    FileWriter::new(settings.encoding, self.schema.clone(), dest.upload(&rel))?;
+                open.insert((rel, writer))
+            }
+        };
+        writer.write(batch).await?;
+        if writer.size() >= settings.max_file_bytes
+            && let Some((rel, writer)) = open.take()
+        {
+            files.push(finish(rel, writer).await?);
+        }
+        Ok(())
     }
 }
 
