@@ -281,8 +281,10 @@ mod tests {
         c.add_commit(2, r#"{"metaData":{"id":"x"}}"#, true)
             .expect("commit 2");
         assert!(c.changed_since(day("2026-10-04"), 1));
-        let mut incomplete = Changes::default();
-        incomplete.complete = false;
+        let incomplete = Changes {
+            complete: false,
+            ..Changes::default()
+        };
         assert!(incomplete.changed_since(None, 0));
     }
 
