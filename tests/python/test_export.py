@@ -11,16 +11,14 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
-import time
 
 import boto3
 import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from conftest import _binary, _free_port
+from conftest import _binary, _free_port, wait_for_port
 
 TABLES = ["tenants", "channels", "messages", "message_statuses", "contacts", "contact_events",
           "flow_events", "campaigns", "campaign_recipients", "analytics_events", "comments",
@@ -291,14 +289,7 @@ def moto(tmp_path):
     port = _free_port()
     proc = subprocess.Popen([program, "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.time() < deadline, "moto_server did not start"
-            time.sleep(0.1)
+    wait_for_port(port, proc, "moto_server", 30)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
