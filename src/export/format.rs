@@ -60,6 +60,9 @@ pub enum Compression {
 const TIMESTAMP_TZ_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f%:z";
 /// Timestamps without a zone (query exports only): ISO 8601 without an offset.
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+/// Rows of a Parquet row group: what a file being written holds in memory (the writer's default,
+/// a million rows of a wide table, would be hundreds of MiB).
+const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// Gzip level: fast, within a few per cent of the default's size on these rows.
 const GZIP_LEVEL: u32 = 3;
 /// Zstandard level of NDJSON and CSV files.
@@ -181,7 +184,10 @@ impl FileWriter {
                     Compression::Snappy => ParquetCodec::SNAPPY,
                     _ => ParquetCodec::UNCOMPRESSED,
                 };
-                let props = WriterProperties::builder().set_compression(codec).build();
+                let props = WriterProperties::builder()
+                    .set_compression(codec)
+                    .set_max_row_group_size(ROW_GROUP_ROWS)
+                    .build();
                 let writer = AsyncArrowWriter::try_new(upload, schema, Some(props))
                     .map_err(parquet_error)?;
                 Inner::Parquet(Box::new(writer))
