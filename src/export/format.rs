@@ -186,7 +186,7 @@ impl FileWriter {
                 };
                 let props = WriterProperties::builder()
                     .set_compression(codec)
-                    .set_max_row_group_size(ROW_GROUP_ROWS)
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                     .build();
                 let writer = AsyncArrowWriter::try_new(upload, schema, Some(props))
                     .map_err(parquet_error)?;
