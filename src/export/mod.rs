@@ -40,6 +40,7 @@ pub mod table;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::StreamExt;
 
 use crate::engine::Engine;
 use crate::engine::tenant::TenantScope;
@@ -56,6 +57,9 @@ use table::{FileSettings, TableSource};
 /// The manifest is saved at least this often during a long table, so that a failure loses
 /// little finished work.
 const SAVE_EVERY: Duration = Duration::from_secs(10);
+
+/// Days of a table written at the same time (each one file at a time).
+const DAYS_AT_ONCE: usize = 4;
 
 /// What an export run should do.
 #[derive(Debug, Clone)]
@@ -333,11 +337,19 @@ async fn export_table(
         table::existing_files(dest, def, settings.layout).await?
     };
     let mut saved = Instant::now();
-    for (day, _reason) in &plan.export {
+    // A few days at once: each day's scan is small, so planning it, opening its files and
+    // writing its output overlap; results come back in day order.
+    let source = &source;
+    let mut writes = futures::stream::iter(plan.export.iter().map(|(day, _reason)| async move {
         progress.table_day(def.name, *day);
         let files = source
             .write_day(*day, dest, settings, |rows| progress.rows(rows))
-            .await?;
+            .await;
+        (day, files)
+    }))
+    .buffered(DAYS_AT_ONCE);
+    while let Some((day, files)) = writes.next().await {
+        let files = files?;
         let written: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         for stale in existing.remove(day).unwrap_or_default() {
             if !written.contains(&stale.as_str()) {
