@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::{AuthStore, Security, Tls};
 use crate::cli::{
-    Command, CompactArgs, DemoArgs, GenerateArgs, IngestArgs, RefreshArgs, SecurityArgs, ServeArgs,
-    SqlArgs,
+    Command, CompactArgs, DemoArgs, ExportArgs, GenerateArgs, IngestArgs, RefreshArgs,
+    SecurityArgs, ServeArgs, SqlArgs,
 };
 use crate::config::EngineConfig;
 use crate::engine::Engine;
@@ -34,8 +34,74 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Compact(args) => compact_lake(args).await,
         Command::Refresh(args) => refresh_lake(args).await,
         Command::Ingest(args) => ingest_files(args).await,
+        Command::Export(args) => export(*args).await,
         Command::User(args) => crate::auth::users::run(args.command),
     }
+}
+
+/// `chatlake export`: tables (or a query) into files, then the summary lines.
+async fn export(args: ExportArgs) -> Result<()> {
+    use crate::engine::tenant::TenantScope;
+    use crate::export::{ExportRequest, format::Encoding, plan::DayRange, progress, query};
+    use std::io::IsTerminal;
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from > to
+    {
+        return Err(Error::Config(format!("--from {from} is after --to {to}")));
+    }
+    let engine = Engine::open(&args.engine.engine_config(&args.lake)).await?;
+    let store = args.lake.store_options();
+    if let Some(sql) = &args.query {
+        let scope = if args.tenants.is_empty() {
+            TenantScope::All
+        } else {
+            TenantScope::only(args.tenants.iter().cloned())
+        };
+        let s = query::export_query(
+            &engine,
+            sql,
+            &args.dest,
+            &store,
+            args.format,
+            args.compression,
+            scope,
+        )
+        .await?;
+        let secs = s.elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "exported {} rows to {} in {secs:.1}s: {} bytes, sha256 {} ({:.0} rows/s)",
+            s.rows,
+            s.url,
+            s.written.bytes,
+            s.written.sha256,
+            s.rows as f64 / secs
+        );
+        return Ok(());
+    }
+    let request = ExportRequest {
+        dest: args.dest.clone(),
+        store,
+        tables: args.tables.clone(),
+        tenants: args.tenants.clone(),
+        range: DayRange {
+            from: args.from,
+            to: args.to,
+        },
+        encoding: Encoding::new(
+            args.format
+                .unwrap_or(crate::export::format::FileFormat::Parquet),
+            args.compression,
+        )?,
+        layout: args.layout,
+        max_file_bytes: args.max_file_size,
+        full: args.full,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let summary = crate::export::export(&engine, &request).await?;
+    for line in progress::summary_lines(&summary) {
+        eprintln!("{line}");
+    }
+    Ok(())
 }
 
 /// `chatlake ingest`: files into one table, then the summary line.

@@ -1,5 +1,5 @@
 //! Command-line interface: `serve`, `generate`, `demo`, `sql`, `compact`, `refresh`, `ingest`,
-//! `user`.
+//! `export`, `user`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +37,10 @@ pub enum Command {
     /// Load files (NDJSON, CSV, Parquet; gzip or zstd compressed) into one lake table:
     /// validated, de-duplicated by the natural key, committed all at once.
     Ingest(IngestArgs),
+    /// Export the tables (or a query) as Parquet, NDJSON or CSV files to a directory or S3, for
+    /// a warehouse (BigQuery, Snowflake, DuckDB, Spark): day-sharded or Hive layout, a manifest
+    /// and schema files, only the changed days on a second run.
+    Export(Box<ExportArgs>),
     /// Manage the users of an auth file (`serve --auth-file`): add, remove, list; and the
     /// ingest tokens of its HTTP listener (`user token add/remove/list`).
     User(UserArgs),
@@ -217,6 +221,54 @@ pub struct IngestArgs {
     /// Last day (YYYY-MM-DD, UTC, inclusive) of --reparse; default: --from.
     #[arg(long, value_name = "DATE", requires = "reparse")]
     pub to: Option<chrono::NaiveDate>,
+}
+
+/// `chatlake export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The lake (and how to reach S3: the same options serve an s3:// destination).
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// The engine (parallelism, memory limit, SQL files for --query).
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Where to write: a directory (path, file://) or s3://bucket/prefix; with --query, a file.
+    #[arg(long, value_name = "URL")]
+    pub dest: String,
+    /// Tables to export, comma-separated (default: every table of the lake but the webhook
+    /// bodies and the derived message_outcomes).
+    #[arg(long, value_delimiter = ',', value_name = "T,...")]
+    pub tables: Vec<String>,
+    /// Export only this tenant's rows (repeatable): one customer's data for that customer.
+    #[arg(long = "tenant", value_name = "TENANT")]
+    pub tenants: Vec<String>,
+    /// First day (UTC, YYYY-MM-DD) of the fact tables to export.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (UTC, YYYY-MM-DD) of the fact tables to export.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// File format (default parquet; with --query, from the file's extension).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::export::format::FileFormat>,
+    /// Compression (default: zstd for parquet, gzip for ndjson and csv).
+    #[arg(long, value_enum)]
+    pub compression: Option<crate::export::format::Compression>,
+    /// File layout: daily = <table>_YYYYMMDD files (BigQuery date-sharded tables), hive =
+    /// <table>/dt=YYYY-MM-DD/ directories.
+    #[arg(long, value_enum, default_value = "daily")]
+    pub layout: crate::export::layout::Layout,
+    /// Export every day again, whatever the destination's manifest says.
+    #[arg(long)]
+    pub full: bool,
+    /// A day's file is closed at this size and the day continues in a numbered part (bytes, or
+    /// with KiB/MiB/GiB).
+    #[arg(long, default_value = "1GiB", value_parser = crate::config::parse_size)]
+    pub max_file_size: u64,
+    /// Export the rows of this query (a report call, a view, any SELECT) into the one file
+    /// --dest names, instead of tables.
+    #[arg(long, value_name = "SQL", conflicts_with_all = ["tables", "from", "to", "full"])]
+    pub query: Option<String>,
 }
 
 /// Where the lake is and how to reach it.

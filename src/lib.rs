@@ -7,7 +7,10 @@
 //! - [`engine`]: `Engine`/`build_session`: DataFusion sessions over the lake, functions, SQL files.
 //! - [`pg`]: the Postgres wire-protocol server.
 //! - [`auth`]: users (auth file, SCRAM verifiers, tenant grants) and TLS for the server.
+//! - [`export`]: the lake's tables (or a query) as Parquet, NDJSON or CSV files for a
+//!   customer's warehouse, incrementally, to a directory or S3.
 //! - [`generate`]: seeded synthetic data for demos, tests and benchmarks.
+//! - [`progress`]: progress bars of long command-line work.
 //! - [`cli`], [`app`], [`config`]: the command line and what each subcommand does.
 //! - [`error`]: the error type and its reporting.
 
@@ -17,7 +20,9 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod generate;
 pub mod ingest;
 pub mod lake;
 pub mod pg;
+pub mod progress;

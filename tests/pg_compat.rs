@@ -463,15 +463,37 @@ async fn copy_to_stdout_in_text_and_csv() {
     assert!(ok, "{err}");
     assert_eq!(out, "a,b\nx,1\n\"y,z\",2\n");
 
-    // Writing server files is not for clients.
-    assert_eq!(
-        code(
-            client
-                .simple_query("COPY (SELECT 1) TO '/tmp/chatlake-copy.csv'")
-                .await
+    // Writing server files (or the server's S3) is not for clients, in any COPY spelling;
+    // `chatlake export` is the operator's way to write files.
+    let target = std::env::temp_dir().join(format!("chatlake-copy-{}", std::process::id()));
+    let target = target.to_string_lossy();
+    for (sql, expected) in [
+        (
+            format!("COPY (SELECT 1) TO '{target}.csv'"),
+            SqlState::INSUFFICIENT_PRIVILEGE,
         ),
-        SqlState::INSUFFICIENT_PRIVILEGE
-    );
+        (
+            format!("COPY (SELECT * FROM tenants) TO '{target}.json' (FORMAT csv, HEADER)"),
+            SqlState::INSUFFICIENT_PRIVILEGE,
+        ),
+        (
+            "COPY (SELECT 1) TO 's3://bucket/out.csv'".to_string(),
+            SqlState::INSUFFICIENT_PRIVILEGE,
+        ),
+        // DataFusion's own spelling is not PostgreSQL's: a syntax error, as in PostgreSQL.
+        (
+            format!("COPY messages TO '{target}.parquet' STORED AS PARQUET"),
+            SqlState::SYNTAX_ERROR,
+        ),
+    ] {
+        assert_eq!(code(client.simple_query(&sql).await), expected, "{sql}");
+    }
+    for ext in ["csv", "parquet", "json"] {
+        assert!(
+            !std::path::Path::new(&format!("{target}.{ext}")).exists(),
+            "no file written for .{ext}"
+        );
+    }
     assert_eq!(
         code(client.simple_query("COPY messages FROM STDIN").await),
         SqlState::FEATURE_NOT_SUPPORTED

@@ -496,14 +496,9 @@ impl RejectSink {
 }
 
 pub(crate) fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
-    if !show || total == 0 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
+    crate::progress::bar(
+        show,
+        total,
         "ingesting {bar:40.cyan/blue} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-    ) {
-        bar.set_style(style);
-    }
-    bar
+    )
 }

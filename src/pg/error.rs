@@ -207,6 +207,11 @@ const PLAN_MESSAGES: &[(Pattern, &str)] = {
             Contains(&["permission denied for tenant"]),
             code::INSUFFICIENT_PRIVILEGE,
         ),
+        // COPY … TO 'file' (pg::wire::copy).
+        (
+            Contains(&["permission denied to COPY to a file"]),
+            code::INSUFFICIENT_PRIVILEGE,
+        ),
         (StartsWith("Invalid function '"), code::UNDEFINED_FUNCTION),
         (
             Contains(&["No function matches the given name and argument types"]),

@@ -56,24 +56,31 @@ def sql_dir(tmp_path_factory):
     return root
 
 
+def wait_for_port(port, proc, what, seconds):
+    """Waits until something listens on 127.0.0.1:`port`; fails the test (and kills `proc`)
+    if `proc` exits first or `seconds` pass."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                stderr = proc.stderr.read().decode() if proc.stderr else ""
+                pytest.fail(f"{what} exited: {stderr}")
+            if time.time() > deadline:
+                proc.kill()
+                pytest.fail(f"{what} did not start in {seconds} s")
+            time.sleep(0.2)
+
+
 def serve(lake, sql_dir):
     """Start `chatlake serve` on a free loopback port; yields {host, port}; stops it after."""
     port = _free_port()
     proc = subprocess.Popen([_binary(), "serve", "--lake", str(lake), "--listen",
                              f"127.0.0.1:{port}", "--sql-dir", str(sql_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("chatlake serve exited: " + proc.stderr.read().decode())
-            if time.time() > deadline:
-                proc.kill()
-                pytest.fail("chatlake serve did not start in 120 s")
-            time.sleep(0.2)
+    wait_for_port(port, proc, "chatlake serve", 120)
     try:
         yield {"host": "127.0.0.1", "port": port}
     finally:

@@ -83,8 +83,11 @@ pub(crate) fn is_copy(sql: &str) -> bool {
             .is_none_or(|c| c.is_whitespace() || c == '(')
 }
 
-/// Parses a `COPY` statement. `Ok(None)`: a `COPY` to a file, left to DataFusion (which refuses
-/// it for clients).
+/// The start of the error a `COPY … TO 'file'` gets (SQLSTATE 42501, [`crate::pg::error`]).
+pub(crate) const COPY_TO_FILE_DENIED: &str = "permission denied to COPY to a file";
+
+/// Parses a `COPY` statement (`Ok(None)`: not a `COPY`); a `COPY` to a file or program is
+/// refused with [`COPY_TO_FILE_DENIED`].
 pub(crate) fn parse(sql: &str) -> Result<Option<CopyOut>, DataFusionError> {
     let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql)
         .map_err(|e| DataFusionError::SQL(Box::new(e), None))?;
@@ -110,7 +113,10 @@ pub(crate) fn parse(sql: &str) -> Result<Option<CopyOut>, DataFusionError> {
         ));
     }
     if !matches!(target, CopyTarget::Stdout) {
-        return Ok(None);
+        // Whatever the options: DataFusion's parser knows only its own COPY spelling.
+        return Err(DataFusionError::Plan(format!(
+            "{COPY_TO_FILE_DENIED}: clients never write files on the server (COPY ... TO STDOUT sends the rows to the client; operators write files with `chatlake export`)"
+        )));
     }
     let query = match source {
         CopySource::Query(query) => query,
@@ -367,7 +373,17 @@ mod tests {
         assert_eq!(text, CopyOptions::default());
         assert!(parse("COPY (SELECT 1) TO STDOUT (FORMAT binary)").is_err());
         assert!(parse("COPY t FROM STDIN").is_err());
-        assert!(matches!(parse("COPY (SELECT 1) TO '/tmp/x.csv'"), Ok(None)));
+        for sql in [
+            "COPY (SELECT 1) TO '/tmp/x.csv'",
+            "COPY (SELECT 1) TO '/tmp/x.csv' (FORMAT csv, HEADER)",
+            "COPY messages TO PROGRAM 'cat'",
+        ] {
+            let err = parse(sql).expect_err(sql);
+            assert!(
+                err.to_string().contains(COPY_TO_FILE_DENIED),
+                "{sql}: {err}"
+            );
+        }
     }
 
     #[test]
