@@ -53,6 +53,10 @@ pub enum Format {
     /// WhatsApp Cloud API webhook bodies, one JSON body per line, into every table they feed
     /// (no `--table`; [`crate::ingest::whatsapp::import`]).
     WhatsappWebhook,
+    /// Glific's BigQuery export tables (NDJSON or Parquet files named after their table, in a
+    /// directory), into every table they feed (no `--table`; needs `--tenant`;
+    /// [`crate::ingest::glific`]).
+    Glific,
 }
 
 /// Compression of an input, from its extension.
@@ -106,7 +110,7 @@ pub(crate) struct Input {
     /// The name shown in messages (`<stdin>` for standard input).
     pub(crate) name: String,
     pub(crate) path: Option<PathBuf>,
-    format: Format,
+    pub(crate) format: Format,
     compression: Compression,
 }
 
@@ -125,10 +129,13 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
             names.join(", ")
         ))
     })?;
-    if request.format == Some(Format::WhatsappWebhook) {
-        return Err(Error::Config(
-            "--format whatsapp-webhook loads several tables: run it without --table".into(),
-        ));
+    if let Some(format @ (Format::WhatsappWebhook | Format::Glific)) = request.format {
+        let name = clap::ValueEnum::to_possible_value(&format)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        return Err(Error::Config(format!(
+            "--format {name} loads several tables: run it without --table"
+        )));
     }
     let inputs = resolve_inputs(&request.files, request.format)?;
     let ingested_at = chrono::Utc::now().timestamp_micros();
@@ -390,26 +397,38 @@ fn read_input(
     match input.format {
         Format::Ndjson => splitter.ndjson(open(input, bar)?, io_error),
         Format::Csv => splitter.csv(open(input, bar)?, &input.name),
-        Format::WhatsappWebhook => Err(Error::Config(
-            "internal: webhook bodies are read by the whatsapp import".into(),
+        Format::WhatsappWebhook | Format::Glific => Err(Error::Config(
+            "internal: webhook bodies and Glific exports are read by their own imports".into(),
         )),
-        Format::Parquet => {
-            let mut bytes = Vec::new();
-            open(input, bar)?
-                .read_to_end(&mut bytes)
-                .map_err(io_error)?;
-            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                bytes::Bytes::from(bytes),
-            )
-            .map_err(|e| Error::Config(format!("{}: not a Parquet file: {e}", input.name)))?
-            .with_batch_size(8192)
-            .build()
-            .map_err(|e| Error::Config(format!("{}: {e}", input.name)))?;
-            splitter.arrow(reader.map(|batch: std::result::Result<RecordBatch, _>| {
-                batch.map_err(|e| Error::Config(format!("{}: {e}", input.name)))
-            }))
-        }
+        Format::Parquet => splitter.arrow(parquet_batches(input, bar)?),
     }
+}
+
+/// The record batches of a Parquet `input` (read whole: Parquet's footer is at its end).
+pub(crate) fn parquet_batches(
+    input: &Input,
+    bar: &indicatif::ProgressBar,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+    let mut bytes = Vec::new();
+    open(input, bar)?
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io {
+            context: format!("reading {}", input.name),
+            source,
+        })?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        bytes::Bytes::from(bytes),
+    )
+    .map_err(|e| Error::Config(format!("{}: not a Parquet file: {e}", input.name)))?
+    .with_batch_size(8192)
+    .build()
+    .map_err(|e| Error::Config(format!("{}: {e}", input.name)))?;
+    let name = input.name.clone();
+    Ok(
+        reader.map(move |batch: std::result::Result<RecordBatch, _>| {
+            batch.map_err(|e| Error::Config(format!("{name}: {e}")))
+        }),
+    )
 }
 
 /// Where bad rows go: the reject file, or a list kept to print when the load fails.

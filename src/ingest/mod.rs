@@ -17,6 +17,7 @@
 //! | [`http`]      | the ingest listener: `POST /v1/ingest/{table}`, `GET /healthz`                 |
 //! | [`tokens`]    | the listener's bearer tokens: the shared one, per-tenant ones of the auth file |
 //! | [`whatsapp`]  | WhatsApp Cloud API webhooks: parser, routing, `--format whatsapp-webhook`, `/webhooks/whatsapp` |
+//! | [`glific`]    | Glific's BigQuery export tables: `--format glific --tenant T DIR`             |
 //!
 //! Data flows one way: input -> [`decode`] -> ([`wal`] -> [`flusher`]) -> [`commit`] -> lake,
 //! then [`refresh`] re-derives what the new rows change.
@@ -26,6 +27,7 @@ pub mod decode;
 pub mod dedup;
 pub mod enrich;
 pub mod flusher;
+pub mod glific;
 pub mod http;
 pub mod import;
 pub mod maintenance;

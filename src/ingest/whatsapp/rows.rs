@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// Writes µs since the epoch as RFC 3339 text (`2024-05-29T16:26:40Z`).
-fn micros_text<S: serde::Serializer>(micros: &i64, out: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn micros_text<S: serde::Serializer>(micros: &i64, out: S) -> Result<S::Ok, S::Error> {
     match chrono::DateTime::from_timestamp_micros(*micros) {
         Some(t) => out.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         None => out.serialize_none(),
