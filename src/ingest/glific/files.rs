@@ -136,7 +136,7 @@ pub(crate) fn read_rows(
             for batch in parquet_batches(input, bar)? {
                 for text in json_lines(&batch?, &input.name)? {
                     line += 1;
-                    let parsed = serde_json::from_str(&text).map_err(|e| format!("{e}"));
+                    let parsed = serde_json::from_str(&text).map_err(|e| e.to_string());
                     each(line, &text, parsed);
                 }
             }
