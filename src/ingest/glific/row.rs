@@ -169,6 +169,7 @@ pub fn contact_of_phone(phone: &str) -> (String, Option<String>) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn zone() -> Tz {
