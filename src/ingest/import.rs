@@ -231,13 +231,7 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
         return Err(e);
     }
     if rejects.failing() {
-        for line in &rejects.listed {
-            eprintln!("{line}");
-        }
-        let more = summary.rejected.saturating_sub(rejects.listed.len() as u64);
-        if more > 0 {
-            eprintln!("... and {more} more");
-        }
+        rejects.print_listed(summary.rejected);
         return Err(Error::Config(format!(
             "{} of {} rows rejected; nothing was loaded into {} (fix them, or load with --reject-file FILE to keep them aside and load the rest)",
             summary.rejected, summary.rows_read, def.name
@@ -460,6 +454,17 @@ impl RejectSink {
     /// Whether bad rows fail the load (no reject file) and one was seen.
     pub(crate) fn failing(&self) -> bool {
         self.file.is_none() && self.count > 0
+    }
+
+    /// Prints the listed bad rows to stderr, then how many of `total` were not listed.
+    pub(crate) fn print_listed(&self, total: u64) {
+        for line in &self.listed {
+            eprintln!("{line}");
+        }
+        let more = total.saturating_sub(self.listed.len() as u64);
+        if more > 0 {
+            eprintln!("... and {more} more");
+        }
     }
 
     pub(crate) fn record(&mut self, source: &str, rejects: &[Reject]) -> Result<()> {

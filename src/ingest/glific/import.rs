@@ -169,13 +169,7 @@ pub async fn import(lake: Lake, request: GlificImport) -> Result<GlificSummary> 
     }
     summary.rejected = bad.len() as u64;
     if rejects.failing() {
-        for line in &rejects.listed {
-            eprintln!("{line}");
-        }
-        let more = summary.rejected.saturating_sub(rejects.listed.len() as u64);
-        if more > 0 {
-            eprintln!("... and {more} more");
-        }
+        rejects.print_listed(summary.rejected);
         return Err(Error::Config(format!(
             "{} of {} rows of the Glific export rejected; nothing was loaded (fix them, or load with --reject-file FILE to keep them aside and load the rest)",
             summary.rejected,
