@@ -121,9 +121,17 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
     if let Some(platform) = args.format.and_then(|f| f.webhook_platform()) {
         return ingest_webhooks(args, platform).await;
     }
+    if args.format == Some(crate::ingest::import::Format::Glific) {
+        return ingest_glific(args, assume_tz).await;
+    }
+    if args.tenant.is_some() {
+        return Err(Error::Config(
+            "--tenant applies to --format glific only (other rows name their tenant)".into(),
+        ));
+    }
     let Some(table) = args.table.clone() else {
         return Err(Error::Config(
-            "--table is required (the table the rows are for), except with --format whatsapp-webhook, messenger-webhook or instagram-webhook"
+            "--table is required (the table the rows are for), except with --format whatsapp-webhook, messenger-webhook, instagram-webhook or glific"
                 .into(),
         ));
     };
@@ -169,6 +177,72 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
         s.duplicates,
         s.rows_read as f64 / secs,
     );
+    Ok(())
+}
+
+/// `chatlake ingest --format glific --tenant T DIR`: a Glific export into every table it
+/// feeds, then the summary lines.
+async fn ingest_glific(args: IngestArgs, assume_tz: Option<chrono_tz::Tz>) -> Result<()> {
+    use std::io::IsTerminal;
+    if let Some(table) = &args.table {
+        return Err(Error::Config(format!(
+            "--format glific writes several tables (contacts, contact_events, messages, message_statuses, conversations, flow_events, analytics_events): leave out --table {table}"
+        )));
+    }
+    let Some(tenant) = args.tenant.clone() else {
+        return Err(Error::Config(
+            "--format glific needs --tenant TENANT (an export is one organisation's)".into(),
+        ));
+    };
+    let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
+    let root = lake.root().to_string();
+    let request = crate::ingest::glific::import::GlificImport {
+        paths: args.files,
+        tenant,
+        assume_tz,
+        reject_file: args.reject_file.clone(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    let s = crate::ingest::glific::import::import(lake, request).await?;
+    for line in s.ignored.iter().chain(&s.notes) {
+        eprintln!("note: {line}");
+    }
+    let rejected = match &args.reject_file {
+        Some(path) if s.rejected > 0 => format!("{} rejected (in {})", s.rejected, path.display()),
+        _ => format!("{} rejected", s.rejected),
+    };
+    let read: Vec<String> = s
+        .rows_read
+        .iter()
+        .map(|(table, n)| format!("{table} {n}"))
+        .collect();
+    eprintln!(
+        "ingested a Glific export into {root}, channel {} (times read in {}), in {:.1}s: rows read: {}; {rejected}, {} older versions dropped",
+        s.channel_id,
+        s.zone,
+        s.elapsed.as_secs_f64(),
+        read.join(", "),
+        s.superseded,
+    );
+    let tables: Vec<String> = s
+        .tables
+        .iter()
+        .map(|(name, c)| format!("{name} +{} ({} duplicates)", c.written, c.duplicates))
+        .collect();
+    eprintln!(
+        "  {}",
+        if tables.is_empty() {
+            "no rows".to_string()
+        } else {
+            tables.join(", ")
+        }
+    );
+    if s.contacts_refreshed > 0 {
+        eprintln!(
+            "  derived rows refreshed for {} contacts",
+            s.contacts_refreshed
+        );
+    }
     Ok(())
 }
 

@@ -185,26 +185,30 @@ pub struct IngestArgs {
     #[command(flatten)]
     pub lake: LakeArgs,
     /// The table to load (tenants, channels, contacts, messages, message_statuses, ...);
-    /// required except with --format whatsapp-webhook, which fills several tables.
+    /// required except with --format whatsapp-webhook or glific, which fill several tables.
     #[arg(long)]
     pub table: Option<String>,
     /// Input format (else from each file's extension; standard input: ndjson);
     /// `whatsapp-webhook`, `messenger-webhook`, `instagram-webhook`: Meta webhook bodies, one
-    /// per line.
+    /// per line; `glific`: a directory of Glific BigQuery export tables (needs --tenant).
     #[arg(long, value_enum)]
     pub format: Option<crate::ingest::import::Format>,
+    /// The tenant the rows are for (--format glific: an export is one organisation's).
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
     /// Write bad rows here (one JSON object each, with file, line, column, reason and the row)
     /// and load the good ones; without it a bad row fails the whole load.
     #[arg(long, value_name = "FILE")]
     pub reject_file: Option<PathBuf>,
     /// Time zone of timestamps written without an offset (IANA name, e.g. Asia/Kolkata);
-    /// without it such a timestamp is a bad row.
+    /// without it such a timestamp is a bad row (--format glific: the organisation's zone,
+    /// else the tenant's channel's or tenant's `tz`).
     #[arg(long, value_name = "ZONE")]
     pub assume_tz: Option<String>,
     /// Skip input columns the table does not have instead of rejecting the row.
     #[arg(long)]
     pub ignore_unknown: bool,
-    /// Input files; none or `-` reads standard input.
+    /// Input files; none or `-` reads standard input (--format glific: export directories).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Route the bodies of `webhook_unrouted` that a `channels` row now takes, then remove

@@ -1,6 +1,7 @@
 -- derived_conversations: billing conversations rebuilt with wa_conversations (SPEC 5.7), over the
 -- whole history, for the WhatsApp numbers whose provider reports none (every integration but
--- meta_cloud and 360dialog: gupshup, twilio).
+-- meta_cloud, 360dialog and glific, whose export carries its BSP's billing conversations:
+-- gupshup, twilio).
 --
 -- Every writer of messages stores this view's rows in the `conversations` table with
 -- source = 'derived' (chatlake::engine::derived::refresh_conversations, run at the end of
@@ -13,7 +14,7 @@
 CREATE VIEW derived_conversations AS
 WITH derived_channels AS (
     SELECT tenant_id, channel_id FROM channels
-    WHERE channel_type = 'whatsapp' AND integration NOT IN ('meta_cloud', '360dialog')
+    WHERE channel_type = 'whatsapp' AND integration NOT IN ('meta_cloud', '360dialog', 'glific')
 )
 SELECT
     ch.tenant_id,

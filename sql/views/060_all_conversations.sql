@@ -1,6 +1,7 @@
 -- all_conversations (SPEC 4): billing conversations, one row each, with `source`.
 --
--- webhook: what Meta reported (meta_cloud and 360dialog numbers), as the platform stored it.
+-- webhook: what Meta reported (meta_cloud and 360dialog numbers), as the platform stored it;
+--          for glific numbers, the BSP billing conversations of Glific's export.
 -- derived: conversations rebuilt with wa_conversations for the WhatsApp numbers that have no
 --          webhook conversation data (gupshup, twilio): the rows of derived_conversations,
 --          which every write of messages stores in `conversations` with source = 'derived'.

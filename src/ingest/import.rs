@@ -57,6 +57,10 @@ pub enum Format {
     MessengerWebhook,
     /// Instagram webhook bodies (`object = "instagram"`), as `whatsapp-webhook`.
     InstagramWebhook,
+    /// Glific's BigQuery export tables (NDJSON or Parquet files named after their table, in a
+    /// directory), into every table they feed (no `--table`; needs `--tenant`;
+    /// [`crate::ingest::glific`]).
+    Glific,
 }
 
 impl Format {
@@ -67,7 +71,7 @@ impl Format {
             Format::WhatsappWebhook => Some(Platform::Whatsapp),
             Format::MessengerWebhook => Some(Platform::Messenger),
             Format::InstagramWebhook => Some(Platform::Instagram),
-            Format::Ndjson | Format::Csv | Format::Parquet => None,
+            Format::Ndjson | Format::Csv | Format::Parquet | Format::Glific => None,
         }
     }
 }
@@ -123,7 +127,7 @@ pub(crate) struct Input {
     /// The name shown in messages (`<stdin>` for standard input).
     pub(crate) name: String,
     pub(crate) path: Option<PathBuf>,
-    format: Format,
+    pub(crate) format: Format,
     compression: Compression,
 }
 
@@ -142,10 +146,15 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
             names.join(", ")
         ))
     })?;
-    if let Some(platform) = request.format.and_then(Format::webhook_platform) {
+    if let Some(format) = request
+        .format
+        .filter(|f| *f == Format::Glific || f.webhook_platform().is_some())
+    {
+        let name = clap::ValueEnum::to_possible_value(&format)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
         return Err(Error::Config(format!(
-            "--format {}-webhook loads several tables: run it without --table",
-            platform.name()
+            "--format {name} loads several tables: run it without --table"
         )));
     }
     let inputs = resolve_inputs(&request.files, request.format)?;
@@ -242,13 +251,7 @@ pub async fn import(lake: Lake, request: ImportRequest) -> Result<ImportSummary>
         return Err(e);
     }
     if rejects.failing() {
-        for line in &rejects.listed {
-            eprintln!("{line}");
-        }
-        let more = summary.rejected.saturating_sub(rejects.listed.len() as u64);
-        if more > 0 {
-            eprintln!("... and {more} more");
-        }
+        rejects.print_listed(summary.rejected);
         return Err(Error::Config(format!(
             "{} of {} rows rejected; nothing was loaded into {} (fix them, or load with --reject-file FILE to keep them aside and load the rest)",
             summary.rejected, summary.rows_read, def.name
@@ -408,26 +411,41 @@ fn read_input(
     match input.format {
         Format::Ndjson => splitter.ndjson(open(input, bar)?, io_error),
         Format::Csv => splitter.csv(open(input, bar)?, &input.name),
-        Format::WhatsappWebhook | Format::MessengerWebhook | Format::InstagramWebhook => Err(
-            Error::Config("internal: webhook bodies are read by the whatsapp import".into()),
-        ),
-        Format::Parquet => {
-            let mut bytes = Vec::new();
-            open(input, bar)?
-                .read_to_end(&mut bytes)
-                .map_err(io_error)?;
-            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                bytes::Bytes::from(bytes),
-            )
-            .map_err(|e| Error::Config(format!("{}: not a Parquet file: {e}", input.name)))?
-            .with_batch_size(8192)
-            .build()
-            .map_err(|e| Error::Config(format!("{}: {e}", input.name)))?;
-            splitter.arrow(reader.map(|batch: std::result::Result<RecordBatch, _>| {
-                batch.map_err(|e| Error::Config(format!("{}: {e}", input.name)))
-            }))
-        }
+        Format::WhatsappWebhook
+        | Format::MessengerWebhook
+        | Format::InstagramWebhook
+        | Format::Glific => Err(Error::Config(
+            "internal: webhook bodies and Glific exports are read by their own imports".into(),
+        )),
+        Format::Parquet => splitter.arrow(parquet_batches(input, bar)?),
     }
+}
+
+/// The record batches of a Parquet `input` (read whole: Parquet's footer is at its end).
+pub(crate) fn parquet_batches(
+    input: &Input,
+    bar: &indicatif::ProgressBar,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+    let mut bytes = Vec::new();
+    open(input, bar)?
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io {
+            context: format!("reading {}", input.name),
+            source,
+        })?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        bytes::Bytes::from(bytes),
+    )
+    .map_err(|e| Error::Config(format!("{}: not a Parquet file: {e}", input.name)))?
+    .with_batch_size(8192)
+    .build()
+    .map_err(|e| Error::Config(format!("{}: {e}", input.name)))?;
+    let name = input.name.clone();
+    Ok(
+        reader.map(move |batch: std::result::Result<RecordBatch, _>| {
+            batch.map_err(|e| Error::Config(format!("{name}: {e}")))
+        }),
+    )
 }
 
 /// Where bad rows go: the reject file, or a list kept to print when the load fails.
@@ -459,6 +477,17 @@ impl RejectSink {
     /// Whether bad rows fail the load (no reject file) and one was seen.
     pub(crate) fn failing(&self) -> bool {
         self.file.is_none() && self.count > 0
+    }
+
+    /// Prints the listed bad rows to stderr, then how many of `total` were not listed.
+    pub(crate) fn print_listed(&self, total: u64) {
+        for line in &self.listed {
+            eprintln!("{line}");
+        }
+        let more = total.saturating_sub(self.listed.len() as u64);
+        if more > 0 {
+            eprintln!("... and {more} more");
+        }
     }
 
     pub(crate) fn record(&mut self, source: &str, rejects: &[Reject]) -> Result<()> {

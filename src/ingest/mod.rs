@@ -20,6 +20,7 @@
 //! | [`messenger`] | Messenger and Instagram webhooks: messages, echoes, postbacks, receipts, comments |
 //! | [`webhook`]   | the three Meta platforms: object, parser, WAL table, format and endpoint of each |
 //! | [`rederive`]  | `chatlake ingest --replay-unrouted` and `--reparse`: stored bodies through the current channels and parser |
+//! | [`glific`]    | Glific's BigQuery export tables: `--format glific --tenant T DIR`             |
 //!
 //! Data flows one way: input -> [`decode`] -> ([`wal`] -> [`flusher`]) -> [`commit`] -> lake,
 //! then [`refresh`] re-derives what the new rows change.
@@ -29,6 +30,7 @@ pub mod decode;
 pub mod dedup;
 pub mod enrich;
 pub mod flusher;
+pub mod glific;
 pub mod http;
 pub mod import;
 pub mod maintenance;

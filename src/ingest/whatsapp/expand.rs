@@ -106,6 +106,28 @@ fn decode_rows<T: serde::Serialize>(
     ingested_at: i64,
     skipped: &mut Vec<String>,
 ) -> Result<Option<(&'static TableDef, RecordBatch)>> {
+    let Some((def, Decoded { batch, rejects, .. })) = decode_serialized(table, rows, ingested_at)?
+    else {
+        return Ok(None);
+    };
+    for reject in rejects {
+        skipped.push(format!(
+            "a {table} row was refused ({}): {}",
+            reject.column.as_deref().unwrap_or("row"),
+            reject.reason
+        ));
+    }
+    Ok(Some((def, batch)))
+}
+
+/// Serialises `rows` (one NDJSON row of `table` each) and decodes them with [`Decoder`]: the
+/// table's checks and derived columns. A refused row's [`crate::ingest::decode::Reject::line`]
+/// is its 1-based index in `rows`. `None` when there are no rows.
+pub(crate) fn decode_serialized<T: serde::Serialize>(
+    table: &'static str,
+    rows: &[T],
+    ingested_at: i64,
+) -> Result<Option<(&'static TableDef, Decoded)>> {
     if rows.is_empty() {
         return Ok(None);
     }
@@ -119,15 +141,7 @@ fn decode_rows<T: serde::Serialize>(
             .map_err(|e| Error::Config(format!("internal: encoding a {table} row: {e}")))?;
         decoder.push_json(i as u64 + 1, &line);
     }
-    let Decoded { batch, rejects, .. } = decoder.finish()?;
-    for reject in rejects {
-        skipped.push(format!(
-            "a {table} row was refused ({}): {}",
-            reject.column.as_deref().unwrap_or("row"),
-            reject.reason
-        ));
-    }
-    Ok(Some((def, batch)))
+    Ok(Some((def, decoder.finish()?)))
 }
 
 impl Collected {
