@@ -165,6 +165,12 @@ def _random_pattern(rng, n):
             tokens.append(f"(?t{op}{rng.randint(0, 15)})")
         else:
             tokens.append(f"(?{rng.randint(1, n)})")
+    # A time token closes on the event after it. ClickHouse answers a pattern that ends with one
+    # differently from run to run on the same data (it compares with an event past the last
+    # one: 1 run in 20 of `(?2)(?t<10)` flipped whole groups with chdb 4.4), so it is no oracle
+    # there: such a pattern gets an event to close on.
+    if tokens[-1].startswith("(?t"):
+        tokens.append(f"(?{rng.randint(1, n)})")
     return "".join(tokens)
 
 
