@@ -115,19 +115,22 @@ async fn ingest_files(args: IngestArgs) -> Result<()> {
         })?),
         None => None,
     };
+    let glific = args.format == Some(crate::ingest::import::Format::Glific);
+    if args.tenant.is_some() && !glific {
+        // Webhook bodies are routed by their channel, other rows name their tenant: a tenant
+        // given here would be silently ignored.
+        return Err(Error::Config(
+            "--tenant applies to --format glific only (other rows name their tenant)".into(),
+        ));
+    }
     if args.replay_unrouted || args.reparse {
         return rederive_bodies(args).await;
     }
     if let Some(platform) = args.format.and_then(|f| f.webhook_platform()) {
         return ingest_webhooks(args, platform).await;
     }
-    if args.format == Some(crate::ingest::import::Format::Glific) {
+    if glific {
         return ingest_glific(args, assume_tz).await;
-    }
-    if args.tenant.is_some() {
-        return Err(Error::Config(
-            "--tenant applies to --format glific only (other rows name their tenant)".into(),
-        ));
     }
     let Some(table) = args.table.clone() else {
         return Err(Error::Config(

@@ -336,6 +336,21 @@ fn the_table_flag_and_the_webhook_format_exclude_each_other() {
     let out = chatlake(&["ingest", "--lake", &lake, &file]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--table is required"));
+    // Bodies are routed by their channel: a --tenant would be ignored, so it is refused.
+    let out = chatlake(&[
+        "ingest",
+        "--lake",
+        &lake,
+        "--format",
+        "whatsapp-webhook",
+        "--tenant",
+        "acme",
+        &file,
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--tenant applies to --format glific only")
+    );
     // Replay and reparse read the lake's own bodies: no files, a day range that is one.
     for (args, says) in [
         (
