@@ -3,6 +3,10 @@
 //! file, exactly once when a file comes twice or overlaps an earlier one. Expected values are
 //! worked out by hand from the sample files (their comments in README's "Importing files").
 
+mod common;
+
+use common::cli::{ok, sql};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,25 +40,6 @@ fn ingest(lake: &Path, table: &str, files: &[&Path], extra: &[&str]) -> Output {
         .collect();
     args.extend(files.iter().map(String::as_str));
     chatlake(&args)
-}
-
-fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "chatlake failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
-
-/// The CSV answer of `query` over `lake`, without its header line.
-fn sql(lake: &Path, query: &str) -> Vec<String> {
-    let out = chatlake(&["sql", "--lake", &lake.to_string_lossy(), query]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "query failed: {query}: {stderr}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .skip(1)
-        .map(str::to_string)
-        .collect()
 }
 
 /// Loads every sample file, dimensions first.

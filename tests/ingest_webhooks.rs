@@ -13,6 +13,10 @@
 //! (8) a text to pn-9, which no channel has, (9) a redelivery of line 1, (10) a text from a
 //! username-only user (BSUID IN.4455667788, profile "Dev").
 
+mod common;
+
+use common::cli::{ok, sql};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -35,25 +39,6 @@ fn fresh_dir(name: &str) -> PathBuf {
 
 fn chatlake(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("run chatlake")
-}
-
-fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "chatlake failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
-
-/// The CSV answer of `query` over `lake`, without its header line.
-fn sql(lake: &Path, query: &str) -> Vec<String> {
-    let out = chatlake(&["sql", "--lake", &lake.to_string_lossy(), query]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "query failed: {query}: {stderr}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .skip(1)
-        .map(str::to_string)
-        .collect()
 }
 
 /// A lake with the sample tenant, channels (pn-1 = wa-main, pn-2 = wa-cloud) and contacts.
