@@ -10,8 +10,9 @@ directory, started with pg_ctl on a free loopback port (as the `postgres` user w
 harness runs as root), stopped and removed at the end.
 
 Clients, each a warm-up then --runs timed runs (median): psycopg 3 text (`fetchall`), psycopg 3
-binary (`cursor(binary=True)`), psql (`psql -At -c`, output to /dev/null) and psql COPY
-(`\\copy (query) to /dev/null`). Server peak memory: VmHWM of chatlake serve, and of the
+binary (`cursor(binary=True)`), polars with connectorx (`COPY … TO STDOUT WITH BINARY`) and
+with ADBC (`COPY … (FORMAT binary)`), both into a polars DataFrame, psql (`psql -At -c`,
+output to /dev/null) and psql COPY (`\\copy (query) to /dev/null`). Server peak memory: VmHWM of chatlake serve, and of the
 PostgreSQL backend serving the connection.
 """
 
@@ -138,6 +139,7 @@ def _measure(name, server, dsn, psql_args, sql, runs, warmup, log, backend_pid_s
                     times.append(took)
             out.append({"client": client, "times_s": times})
         hwm = read_vm_hwm(backend) if backend else None
+    out.extend(_measure_dataframes(name, dsn, sql, runs, warmup, log))
     for client, command in (("psql", ["-At", "-c", sql]),
                             ("psql \\copy", ["-c", f"\\copy ({sql}) to '/dev/null'"])):
         times, status = [], "ok"
@@ -158,12 +160,39 @@ def _measure(name, server, dsn, psql_args, sql, runs, warmup, log, backend_pid_s
         m["server"] = name
         m["rows"] = n
         m.setdefault("status", "ok")
+        if m.pop("rows_seen", n) != n:
+            m["status"] = "wrong row count"
+            log(f"  wire {name:<10} {m['client']:<15} read a different number of rows than psycopg")
         if m["status"] != "ok":
             continue
         m["median_s"] = statistics.median(m["times_s"])
         m["rows_per_s"] = n / m["median_s"]
         log(f"  wire {name:<10} {m['client']:<15} {m['median_s']:.3f} s, {m['rows_per_s']:,.0f} rows/s")
     return out, checksum, n, hwm
+
+
+def _measure_dataframes(name, dsn, sql, runs, warmup, log):
+    """polars.read_database_uri with connectorx and with ADBC: both pull binary COPY."""
+    import polars as pl
+
+    out = []
+    for client, engine in (("polars connectorx", "connectorx"), ("polars adbc", "adbc")):
+        times, status, n = [], "ok", None
+        for i in range(warmup + runs):
+            started = time.perf_counter()
+            try:
+                frame = pl.read_database_uri(sql, dsn, engine=engine)
+            except Exception as e:  # a client that cannot read the server is a result, not a crash
+                status = "error"
+                log(f"  wire {name:<10} {client:<15} failed: {str(e)[:300]}")
+                break
+            took = time.perf_counter() - started
+            n = frame.height
+            del frame
+            if i >= warmup:
+                times.append(took)
+        out.append({"client": client, "times_s": times, "status": status, "rows_seen": n})
+    return out
 
 
 def run(binary, lake, rows_wanted, runs, warmup, log):

@@ -25,7 +25,7 @@ use super::table_args;
 use crate::pg::error::{code, from_datafusion, user_error};
 use crate::pg::session::{Cursor, Session};
 use crate::pg::wire::cancel::interruptible;
-use crate::pg::wire::copy::{CopyOptions, copy_line};
+use crate::pg::wire::copy::CopyOptions;
 use crate::pg::wire::encode::row_stream;
 
 /// Runs the statements of a simple-protocol query string, in order, stopping at the first
@@ -183,36 +183,28 @@ async fn run_copy(
         ));
     };
     let batches = start(session, query, params, true).await?;
-    let encoder = columns.encoder(&Format::UnifiedText, session.output_options());
-    let header = options.header.then(|| {
-        let mut line = String::new();
-        options.header_line(columns.names(), &mut line);
-        line
-    });
-    // The header goes out with the first row (or alone, after an empty result).
-    let header = Arc::new(std::sync::Mutex::new(header));
-    let take_header = {
-        let header = header.clone();
+    let encoder = columns.encoder(&options.row_format(), session.output_options());
+    // The header line or binary signature goes out with the first row (or alone, after an
+    // empty result).
+    let preamble = Arc::new(std::sync::Mutex::new(options.preamble(columns.names())));
+    let take_preamble = {
+        let preamble = preamble.clone();
         move || {
-            header
+            preamble
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take()
         }
     };
-    let rows_header = take_header.clone();
-    let line_options = options.clone();
-    let lines = row_stream(batches, encoder).map(move |row| {
-        row.map(|row| CopyData::new(copy_line(&line_options, rows_header(), &row)))
-    });
-    let trailer = stream::once(async move {
-        Ok(CopyData::new(bytes::Bytes::from(
-            take_header().unwrap_or_default(),
-        )))
-    });
+    let rows_preamble = take_preamble.clone();
+    let row_options = options.clone();
+    let rows = row_stream(batches, encoder)
+        .map(move |row| row.map(|row| CopyData::new(row_options.copy_data(rows_preamble(), &row))));
+    let rest = stream::once(async move { Ok(CopyData::new(take_preamble().unwrap_or_default())) });
+    // pgwire appends binary COPY's trailer itself.
     Ok(Response::CopyOut(CopyResponse::new(
-        0,
+        options.format_code(),
         columns.column_count(),
-        lines.chain(trailer),
+        rows.chain(rest),
     )))
 }

@@ -10,25 +10,48 @@
 //! | escaping | `\\`, `\n`, `\r`, `\t` and the delimiter get a backslash | values holding the delimiter, quote, CR/LF or equal to the NULL string are quoted, quotes doubled |
 //!
 //! Values are rendered exactly as in query results (the session's `TimeZone`, float digits,
-//! array syntax). `FORMAT binary`, `COPY … FROM STDIN` and `COPY … TO 'file'` are refused.
-//! Rows are counted in the `COPY n` tag; with `HEADER` the header travels in the first row's
-//! `CopyData` message, so it is not counted.
+//! array syntax). `COPY … FROM STDIN` and `COPY … TO 'file'` are refused.
+//!
+//! `FORMAT binary` (or the legacy `BINARY`, what connectorx/polars and the ADBC driver send)
+//! writes PostgreSQL's binary COPY stream: the `PGCOPY` signature, then per row a 16-bit field
+//! count and each field as a 32-bit length (-1 for NULL) and its binary value, the same bytes
+//! a binary-format `DataRow` holds (`wire::encode`), and the `-1` trailer. Like PostgreSQL, the
+//! text options (`DELIMITER`, `NULL`, `HEADER`, `QUOTE`, `ESCAPE`) are refused in binary mode.
+//!
+//! Rows are counted in the `COPY n` tag; the header line or the binary signature travels in
+//! the first row's `CopyData` message, so it is not counted (after an empty result it goes out
+//! alone, and pgwire then counts it: `COPY 1`).
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::ast::{
     CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Ident, ObjectName,
     Query, Statement,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use pgwire::api::portal::Format;
 use pgwire::messages::data::DataRow;
+
+/// The start of a binary COPY stream: signature, flags (no OIDs), header extension length 0.
+const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// The three formats of PostgreSQL's COPY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CopyFormat {
+    /// Tab-separated, backslash escapes, `\N` for NULL.
+    Text,
+    /// RFC 4180-style CSV.
+    Csv,
+    /// `PGCOPY` binary: each value in its binary send format.
+    Binary,
+}
 
 /// How rows are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CopyOptions {
-    /// CSV rather than text.
-    pub csv: bool,
+    /// Text, CSV or binary.
+    pub format: CopyFormat,
     /// Field separator.
     pub delimiter: char,
     /// What NULL is written as.
@@ -44,7 +67,7 @@ pub(crate) struct CopyOptions {
 impl Default for CopyOptions {
     fn default() -> Self {
         CopyOptions {
-            csv: false,
+            format: CopyFormat::Text,
             delimiter: '\t',
             null: "\\N".into(),
             header: false,
@@ -156,11 +179,11 @@ fn copy_options(
     options: &[CopyOption],
     legacy: &[CopyLegacyOption],
 ) -> Result<CopyOptions, DataFusionError> {
-    let mut csv = false;
+    let mut format = CopyFormat::Text;
     let mut delimiter = None;
     let mut null = None;
     let mut header = false;
-    let mut quote = '"';
+    let mut quote = None;
     let mut escape = None;
     let unsupported = |what: String| {
         Err(DataFusionError::NotImplemented(format!(
@@ -170,9 +193,9 @@ fn copy_options(
     for option in options {
         match option {
             CopyOption::Format(name) => match name.value.to_ascii_lowercase().as_str() {
-                "csv" => csv = true,
-                "text" => csv = false,
-                "binary" => return unsupported("FORMAT binary (use text or csv)".into()),
+                "csv" => format = CopyFormat::Csv,
+                "text" => format = CopyFormat::Text,
+                "binary" => format = CopyFormat::Binary,
                 other => {
                     return Err(DataFusionError::Plan(format!(
                         "COPY format \"{other}\" not recognized"
@@ -182,7 +205,7 @@ fn copy_options(
             CopyOption::Delimiter(c) => delimiter = Some(*c),
             CopyOption::Null(s) => null = Some(s.clone()),
             CopyOption::Header(h) => header = *h,
-            CopyOption::Quote(c) => quote = *c,
+            CopyOption::Quote(c) => quote = Some(*c),
             CopyOption::Escape(c) => escape = Some(*c),
             CopyOption::Encoding(e) => {
                 if !matches!(
@@ -198,18 +221,16 @@ fn copy_options(
     }
     for option in legacy {
         match option {
-            CopyLegacyOption::Binary => {
-                return unsupported("BINARY (use text or csv)".into());
-            }
+            CopyLegacyOption::Binary => format = CopyFormat::Binary,
             CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
             CopyLegacyOption::Null(s) => null = Some(s.clone()),
             CopyLegacyOption::Header => header = true,
             CopyLegacyOption::Csv(csv_options) => {
-                csv = true;
+                format = CopyFormat::Csv;
                 for o in csv_options {
                     match o {
                         CopyLegacyCsvOption::Header => header = true,
-                        CopyLegacyCsvOption::Quote(c) => quote = *c,
+                        CopyLegacyCsvOption::Quote(c) => quote = Some(*c),
                         CopyLegacyCsvOption::Escape(c) => escape = Some(*c),
                         CopyLegacyCsvOption::ForceNotNull(_) => {}
                         CopyLegacyCsvOption::ForceQuote(_) => {
@@ -221,6 +242,33 @@ fn copy_options(
             other => return unsupported(other.to_string()),
         }
     }
+    // PostgreSQL's checks and SQLSTATEs (copy.c, ProcessCopyOptions).
+    if format == CopyFormat::Binary {
+        for (option, given) in [("DELIMITER", delimiter.is_some()), ("NULL", null.is_some())] {
+            if given {
+                return Err(DataFusionError::SQL(
+                    Box::new(ParserError::ParserError(format!(
+                        "cannot specify {option} in BINARY mode"
+                    ))),
+                    None,
+                ));
+            }
+        }
+        if header {
+            return unsupported("HEADER: cannot specify HEADER in BINARY mode".into());
+        }
+    }
+    if format != CopyFormat::Csv {
+        for (option, given) in [("quote", quote.is_some()), ("escape", escape.is_some())] {
+            if given {
+                return unsupported(format!(
+                    "{option}: COPY {option} available only in CSV mode"
+                ));
+            }
+        }
+    }
+    let csv = format == CopyFormat::Csv;
+    let quote = quote.unwrap_or('"');
     let delimiter = delimiter.unwrap_or(if csv { ',' } else { '\t' });
     if delimiter == '\n' || delimiter == '\r' || (!csv && delimiter == '\\') {
         return Err(DataFusionError::Plan(
@@ -233,7 +281,7 @@ fn copy_options(
         ));
     }
     Ok(CopyOptions {
-        csv,
+        format,
         delimiter,
         null: null.unwrap_or_else(|| if csv { String::new() } else { "\\N".into() }),
         header,
@@ -243,6 +291,48 @@ fn copy_options(
 }
 
 impl CopyOptions {
+    /// The format rows are encoded in before they become COPY data.
+    pub fn row_format(&self) -> Format {
+        match self.format {
+            CopyFormat::Binary => Format::UnifiedBinary,
+            CopyFormat::Text | CopyFormat::Csv => Format::UnifiedText,
+        }
+    }
+
+    /// The `CopyOutResponse` format code: 1 for binary, else 0.
+    pub fn format_code(&self) -> i8 {
+        i8::from(self.format == CopyFormat::Binary)
+    }
+
+    /// What precedes the first row: the binary signature, the header line, or nothing.
+    pub fn preamble(&self, names: &[String]) -> Option<Bytes> {
+        match self.format {
+            CopyFormat::Binary => Some(Bytes::from_static(BINARY_SIGNATURE)),
+            _ if self.header => {
+                let mut line = String::new();
+                self.header_line(names, &mut line);
+                Some(Bytes::from(line))
+            }
+            _ => None,
+        }
+    }
+
+    /// One row of COPY data (after `preamble`, for the first row) from a `DataRow` encoded
+    /// in [`Self::row_format`].
+    pub fn copy_data(&self, preamble: Option<Bytes>, row: &DataRow) -> Bytes {
+        let preamble = preamble.unwrap_or_default();
+        if self.format == CopyFormat::Binary {
+            let mut out = BytesMut::with_capacity(preamble.len() + 2 + row.data.len());
+            out.put_slice(&preamble);
+            out.put_i16(row.field_count);
+            out.put_slice(&row.data);
+            return out.freeze();
+        }
+        let mut line = String::from_utf8_lossy(&preamble).into_owned();
+        self.row(row, &mut line);
+        Bytes::from(line)
+    }
+
     /// One line of COPY data from the text-format fields of a `DataRow`.
     pub fn row(&self, row: &DataRow, out: &mut String) {
         let mut data = Bytes::copy_from_slice(&row.data);
@@ -277,7 +367,7 @@ impl CopyOptions {
     }
 
     fn value(&self, value: &str, out: &mut String) {
-        if self.csv {
+        if self.format == CopyFormat::Csv {
             let needs_quotes = value == self.null
                 || value == "\\."
                 || value
@@ -311,13 +401,6 @@ impl CopyOptions {
             }
         }
     }
-}
-
-/// Converts an encoded text `DataRow` into one COPY line (prefixed by `prefix`, the header).
-pub(crate) fn copy_line(options: &CopyOptions, prefix: Option<String>, row: &DataRow) -> Bytes {
-    let mut line = prefix.unwrap_or_default();
-    options.row(row, &mut line);
-    Bytes::from(line)
 }
 
 /// A `DataRow` holding `values` (text), for tests.
@@ -366,12 +449,49 @@ mod tests {
     #[test]
     fn options_as_psql_and_exports_write_them() {
         let csv = options("COPY ( SELECT 1 ) TO STDOUT csv header");
-        assert!(csv.csv && csv.header && csv.delimiter == ',' && csv.null.is_empty());
+        assert!(
+            csv.format == CopyFormat::Csv
+                && csv.header
+                && csv.delimiter == ','
+                && csv.null.is_empty()
+        );
         let tsv = options("COPY (SELECT 1) TO STDOUT (FORMAT csv, DELIMITER E'\\t', HEADER)");
-        assert!(tsv.csv && tsv.header && tsv.delimiter == '\t');
+        assert!(tsv.format == CopyFormat::Csv && tsv.header && tsv.delimiter == '\t');
         let text = options("COPY messages TO STDOUT");
         assert_eq!(text, CopyOptions::default());
-        assert!(parse("COPY (SELECT 1) TO STDOUT (FORMAT binary)").is_err());
+        // What ADBC (`(FORMAT binary)`) and connectorx (`WITH BINARY`) send.
+        for sql in [
+            "COPY (SELECT 1) TO STDOUT (FORMAT binary)",
+            "COPY (SELECT 1) TO STDOUT WITH BINARY",
+        ] {
+            assert_eq!(options(sql).format, CopyFormat::Binary, "{sql}");
+        }
+        // PostgreSQL 15 answers these (SQLSTATEs checked in tests/python/test_dataframes.py).
+        for (sql, message) in [
+            (
+                "COPY (SELECT 1) TO STDOUT (FORMAT binary, HEADER)",
+                "cannot specify HEADER in BINARY mode",
+            ),
+            (
+                "COPY (SELECT 1) TO STDOUT (FORMAT binary, DELIMITER ',')",
+                "cannot specify DELIMITER in BINARY mode",
+            ),
+            (
+                "COPY (SELECT 1) TO STDOUT WITH BINARY NULL 'x'",
+                "cannot specify NULL in BINARY mode",
+            ),
+            (
+                "COPY (SELECT 1) TO STDOUT (FORMAT binary, QUOTE '\"')",
+                "COPY quote available only in CSV mode",
+            ),
+            (
+                "COPY (SELECT 1) TO STDOUT (ESCAPE '\\')",
+                "COPY escape available only in CSV mode",
+            ),
+        ] {
+            let err = parse(sql).expect_err(sql).to_string();
+            assert!(err.contains(message), "{sql}: {err}");
+        }
         assert!(parse("COPY t FROM STDIN").is_err());
         for sql in [
             "COPY (SELECT 1) TO '/tmp/x.csv'",
@@ -418,5 +538,23 @@ mod tests {
         let mut header = String::new();
         o.header_line(&["id".into(), "full name".into()], &mut header);
         assert_eq!(header, "id,full name\n");
+    }
+
+    #[test]
+    fn binary_rows_are_framed_as_pgcopy() {
+        // PostgreSQL docs, COPY "Binary Format": the 11-byte signature, a 32-bit flags field
+        // (0: no OIDs) and a 32-bit header extension length (0); then per tuple a 16-bit field
+        // count and, per field, a 32-bit length (-1 = NULL) followed by the value's bytes.
+        let o = options("COPY (SELECT 1) TO STDOUT (FORMAT binary)");
+        assert!(matches!(o.row_format(), Format::UnifiedBinary));
+        assert_eq!(o.format_code(), 1);
+        let preamble = o.preamble(&["a".into(), "b".into()]);
+        let first = o.copy_data(preamble, &data_row(&[Some("ab"), None]));
+        let mut expected = b"PGCOPY\n\xff\r\n\x00".to_vec();
+        expected.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+        expected.extend_from_slice(&[0, 2, 0, 0, 0, 2, b'a', b'b', 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(first.as_ref(), expected.as_slice());
+        let second = o.copy_data(None, &data_row(&[None, Some("")]));
+        assert_eq!(second.as_ref(), &[0, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
     }
 }
