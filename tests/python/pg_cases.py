@@ -138,6 +138,17 @@ NUM = {
 }
 
 STR = {
+    # format(): Metabase's field sync builds type names and regclass text with it.
+    "format_s": "SELECT format('Hello %s, %s', 'World', 42)",
+    "format_ident_literal": "SELECT format('INSERT INTO %I VALUES(%L, %L)', 'Foo bar', 'O''Reilly', NULL)",
+    "format_ident_plain": "SELECT format('%I.%I', 'public', 'messages')",
+    "format_width": "SELECT format('|%10s|%-10s|%*s|', 'foo', 'bar', 6, 'baz')",
+    "format_position": "SELECT format('%3$s %2$s %s', 'a', 'b', 'c')",
+    "format_nulls": "SELECT format('[%s]', NULL::text), format(NULL::text)",
+    "format_percent": "SELECT format('100%% of %s', 'it')",
+    "format_bool": "SELECT format('%s/%s', true, false)",
+    "format_too_few": "SELECT format('%s %s', 'a')",
+    "format_bad_type": "SELECT format('%x', 'a')",
     "lower": "SELECT lower('HeLLo')",
     "upper": "SELECT upper('héllo')",
     "length": "SELECT length('héllo')",
@@ -219,6 +230,13 @@ NULL = {
 }
 
 NAME = {
+    # A function in FROM: its alias names the column (Grafana's search-path lookup).
+    "series_alias": "SELECT i FROM generate_series(1, 3) AS i ORDER BY 1",
+    "series_computed_bounds": "SELECT i FROM generate_series(1, array_length(ARRAY['a', 'b'], 1)) i ORDER BY 1",
+    "scalar_in_from": "SELECT s FROM string_to_array('a,b', ',') s",
+    "search_path_lookup": ("SELECT CASE WHEN trim(s[i]) = '\"$user\"' THEN 'me' ELSE trim(s[i]) END AS p "
+                           "FROM generate_series(1, array_upper(string_to_array('\"$user\", public', ','), 1)) AS i, "
+                           "string_to_array('\"$user\", public', ',') s ORDER BY 1"),
     "count": "SELECT count(*) FROM (VALUES (1)) v(x)",
     "sum": "SELECT sum(x) FROM (VALUES (1)) v(x)",
     "expr": "SELECT x + 1 FROM (VALUES (1)) v(x)",

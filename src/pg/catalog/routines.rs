@@ -152,7 +152,7 @@ impl Routine {
 }
 
 /// A name as PostgreSQL prints it: bare when it is a plain lower-case identifier.
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     let plain = name
         .chars()
         .next()

@@ -17,6 +17,10 @@
 //! | `(SELECT x FROM pg_catalog.t WHERE … = outer.c)` in a projection | `(SELECT max(x) …)`: DataFusion needs correlated scalar subqueries aggregated; catalog lookups return at most one row |
 //! | `x LIKE p ESCAPE '/'` | `x LIKE replace(p, '/', '\\')` (DataFusion knows only the backslash escape) |
 //! | `unnest(a) x` in `FROM` | `unnest(a) AS x(x)`: the alias names the column, as in PostgreSQL |
+//! | `generate_series(a, b) i` in `FROM` | `generate_series(a, b) AS i(i)`; with bounds computed at run time `UNNEST(generate_series(a, b)) AS i(i)` (DataFusion's table function takes literals only; Grafana's table and column pickers) |
+//! | `col_description(t, n)` | `CAST(NULL AS TEXT)`, arguments unevaluated (Metabase casts `FORMAT('%I.%I', …)` to `regclass`) |
+//! | `x IN (SELECT … FROM generate_series(…) i, string_to_array(current_setting('search_path'), ',') s)` | `array_has(current_schemas(false), x)` (Grafana's table picker sorts by it; DataFusion plans no `IN (subquery)` in `ORDER BY`) |
+//! | `string_to_array(…) s` (and `regexp_split_to_array`, `current_schemas`, `current_setting`) in `FROM` | `(SELECT string_to_array(…) AS s) AS s`: a scalar function in `FROM` is a one-row table |
 //! | `generate_subscripts(a, d)` in a projection | `unnest(generate_series(1, array_length(a, d)))` (SQLAlchemy's and pgcli's key queries) |
 //! | `information_schema._pg_expandarray(a)` | `unnest(_pg_expandarray(a))`: one `(x, n)` row per element (pgJDBC's key queries) |
 //! | `(expr).field` | `(expr)['field']`: a composite's field (DataFusion knows only the bracket form) |
@@ -45,8 +49,17 @@ fn compat() -> &'static PostgresCompatibilityParser {
     PARSER.get_or_init(PostgresCompatibilityParser::new)
 }
 
+/// Grafana's search-path lookup, which the crate's parser swaps for `''` (it had no
+/// `current_setting`): Grafana's table picker then qualified every table and its column picker
+/// found none. Statements holding it skip the crate's parser; its rewrite rules and ours still
+/// apply ([`rewrite`]), and the lookup runs as written.
+const GRAFANA_SEARCH_PATH: &str = "string_to_array(current_setting('search_path'),',')";
+
 /// `sql` parsed and rewritten by the crate's compatibility parser, when it parses.
 pub(crate) fn compat_parse(sql: &str) -> Option<Vec<Statement>> {
+    if sql.contains(GRAFANA_SEARCH_PATH) {
+        return None;
+    }
     compat().parse(sql).ok()
 }
 
@@ -134,6 +147,8 @@ impl VisitorMut for Rewriter {
                 }
             }
         }
+        scalar_function_in_from(factor);
+        generate_series_in_from(factor);
         // `pg_catalog.unnest(a)` parses as a table function call; DataFusion knows only the
         // `UNNEST` table factor.
         if let TableFactor::Table {
@@ -194,6 +209,8 @@ impl VisitorMut for Rewriter {
             .or_else(|| array_subquery(expr))
             .or_else(|| set_returning(expr))
             .or_else(|| field_access(expr))
+            .or_else(|| in_search_path(expr))
+            .or_else(|| column_comment(expr))
         {
             *expr = replacement;
         }
@@ -225,6 +242,187 @@ impl VisitorMut for Rewriter {
             *escape_char = None;
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// `col_description(table, column)` → `CAST(NULL AS TEXT)`: lake columns carry no comments
+/// (the function itself answers NULL too, `catalog::functions`). Its arguments are not
+/// evaluated, so Metabase's `COL_DESCRIPTION(CAST(CAST(FORMAT('%I.%I', schema, table) AS
+/// REGCLASS) AS OID), n)` cannot fail on a cast of computed text to `regclass`.
+fn column_comment(expr: &Expr) -> Option<Expr> {
+    let (name, args) = function_call(expr)?;
+    if name != "col_description" || args.len() != 2 {
+        return None;
+    }
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql("CAST(NULL AS TEXT)")
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
+/// `x IN (<Grafana's search-path lookup>)` → `array_has(current_schemas(false), x)`.
+///
+/// Grafana's table picker asks whether a table's schema is on the search path with a subquery
+/// over `string_to_array(current_setting('search_path'), ',')`, and sorts by the answer.
+/// DataFusion plans no `IN (subquery)` in `ORDER BY`; `current_schemas(false)` is the same
+/// list (the search path's schemas that exist, `"$user"` resolved) as an ordinary expression.
+fn in_search_path(expr: &Expr) -> Option<Expr> {
+    let Expr::InSubquery {
+        expr: needle,
+        subquery,
+        negated,
+    } = expr
+    else {
+        return None;
+    };
+    let text = subquery.to_string().to_ascii_lowercase();
+    if !(text.contains("current_setting('search_path')") && text.contains("generate_series")) {
+        return None;
+    }
+    let sql = format!(
+        "{}array_has(current_schemas(false), {needle})",
+        if *negated { "NOT " } else { "" }
+    );
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
+/// Scalar functions clients call in `FROM` (Grafana's search-path lookup:
+/// `string_to_array(current_setting('search_path'), ',') s`). In PostgreSQL a scalar function
+/// in `FROM` is a one-row table whose column the alias names.
+const SCALAR_FUNCTIONS_IN_FROM: &[&str] = &[
+    "string_to_array",
+    "regexp_split_to_array",
+    "current_schemas",
+    "current_setting",
+];
+
+/// `f(args) [AS] s` for a scalar `f` of [`SCALAR_FUNCTIONS_IN_FROM`] → `(SELECT f(args) AS s) AS s`.
+fn scalar_function_in_from(factor: &mut TableFactor) {
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        ..
+    } = factor
+    else {
+        return;
+    };
+    let Some(function) = name.0.last().and_then(|p| p.as_ident()) else {
+        return;
+    };
+    let lower = function.value.to_ascii_lowercase();
+    if !SCALAR_FUNCTIONS_IN_FROM.contains(&lower.as_str()) {
+        return;
+    }
+    let column = alias
+        .as_ref()
+        .map_or_else(|| lower.clone(), |a| a.name.value.clone());
+    let call = format!(
+        "{name}({})",
+        args.args
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let alias = alias.as_ref().map_or_else(
+        || Ident::with_quote('"', column.clone()).to_string(),
+        |a| a.to_string(),
+    );
+    let column = Ident::with_quote('"', column);
+    let sql = format!("SELECT * FROM (SELECT {call} AS {column}) AS {alias}");
+    let Ok(query) = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_query())
+    else {
+        return;
+    };
+    if let SetExpr::Select(select) = *query.body
+        && let Some(table) = select.from.into_iter().next()
+    {
+        *factor = table.relation;
+    }
+}
+
+/// `generate_series(a, b [, step]) [AS] i`: in PostgreSQL the alias also names the column.
+/// DataFusion's table function takes only literal bounds, so bounds computed at run time
+/// (Grafana's `array_upper(string_to_array(current_setting('search_path'), ','), 1)`) go
+/// through `UNNEST(generate_series(…))`, the array form; literal bounds keep the table function
+/// and gain the column alias.
+fn generate_series_in_from(factor: &mut TableFactor) {
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        ..
+    } = factor
+    else {
+        return;
+    };
+    if !name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .is_some_and(|i| i.value.eq_ignore_ascii_case("generate_series"))
+    {
+        return;
+    }
+    let bounds: Option<Vec<Expr>> = args
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect();
+    let Some(bounds) = bounds else {
+        return;
+    };
+    if bounds.iter().all(is_literal) {
+        if let Some(alias) = alias
+            && alias.columns.is_empty()
+        {
+            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
+        }
+        return;
+    }
+    let series = Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new("generate_series")]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: bounds
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    });
+    *factor = TableFactor::UNNEST {
+        alias: alias.clone(),
+        array_exprs: vec![series],
+        with_offset: false,
+        with_offset_alias: None,
+        with_ordinality: false,
+    };
+}
+
+/// A constant written in the statement: `3`, `-3`, `'2026-01-01'::date`, `DATE '…'`.
+fn is_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(_) | Expr::TypedString { .. } | Expr::Interval(_) => true,
+        Expr::UnaryOp { expr, .. } | Expr::Cast { expr, .. } | Expr::Nested(expr) => {
+            is_literal(expr)
+        }
+        _ => false,
     }
 }
 
@@ -765,6 +963,51 @@ mod tests {
         // DataFusion's own stay.
         let sql = rewritten("SELECT * FROM information_schema.routines");
         assert!(sql.contains("information_schema.routines"), "{sql}");
+    }
+
+    #[test]
+    fn functions_in_from_are_named_by_their_alias() {
+        // Grafana's search-path lookup, as its table and column pickers send it.
+        let sql = rewritten(
+            "SELECT trim(s[i]) FROM generate_series(array_lower(string_to_array(current_setting('search_path'),','),1), 2) as i, string_to_array(current_setting('search_path'),',') s",
+        );
+        assert!(
+            sql.contains(
+                "UNNEST(generate_series(array_lower(string_to_array(current_setting('search_path'), ','), 1), 2)) AS i (i)"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(
+                "(SELECT string_to_array(current_setting('search_path'), ',') AS \"s\") AS s"
+            ),
+            "{sql}"
+        );
+        // Its use in the table picker, sorted by the answer.
+        let sql = rewritten(
+            "SELECT t FROM x ORDER BY CASE WHEN quote_ident(s) IN (SELECT trim(s[i]) FROM generate_series(1, 2) AS i, string_to_array(current_setting('search_path'),',') s) THEN 0 ELSE 1 END",
+        );
+        assert!(
+            sql.contains("array_has(current_schemas(false), quote_ident(s))"),
+            "{sql}"
+        );
+        let sql = rewritten(
+            "SELECT COL_DESCRIPTION(CAST(CAST(FORMAT('%I.%I', a, b) AS REGCLASS) AS OID), 1) FROM t",
+        );
+        assert!(
+            sql.contains("SELECT CAST(NULL AS TEXT) AS \"col_description\" FROM t"),
+            "{sql}"
+        );
+        let sql = rewritten("SELECT i FROM generate_series(1, 3) AS i");
+        assert!(sql.contains("generate_series(1, 3) AS i (i)"), "{sql}");
+        // Without the search-path lookup the crate's parser still runs.
+        assert!(compat_parse("SELECT 1").is_some());
+        assert!(
+            compat_parse(
+                "SELECT x FROM t WHERE y IN (SELECT 1 FROM string_to_array(current_setting('search_path'),',') s)"
+            )
+            .is_none()
+        );
     }
 
     #[test]

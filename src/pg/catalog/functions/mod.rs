@@ -12,6 +12,7 @@
 //! | JSON (`json`) | `json_build_object(k, v, …)` | a JSON object as text (SQLAlchemy's identity columns) |
 //! | array helpers (`arrays`) | `_format_types(oids)`, `_pg_expandarray(a)` | what `sql::rewrite` plans `::regtype[]` and `information_schema._pg_expandarray` with |
 //! | numbers (`math`) | `mod(a, b)`, `div(a, b)`, `sign(x)` | PostgreSQL's remainder, truncated quotient and sign (DataFusion has `%`, `/` and `signum`) |
+//! | strings (`format`) | `format(formatstr, arg, …)` | PostgreSQL's `%s`/`%I`/`%L` string builder (Metabase's field sync) |
 //! | types (`type_of`) | `pg_typeof(value)` | the PostgreSQL name of the value's type (`bigint`, `text[]`, `timestamp with time zone`) |
 //! | fixed answers (`stubs`) | `obj_description`, `col_description`, `shobj_description`, `pg_get_indexdef`, `pg_get_triggerdef`, `pg_get_ruledef`, `pg_get_serial_sequence`, `pg_get_function_result`, `pg_get_function_arguments`, `pg_get_function_identity_arguments`, `pg_get_function_sqlbody`, `to_regtype`, `to_regclass`, `pg_advisory_unlock_all` | NULL (the three `pg_get_function_*` are answered from the catalog for chatlake's functions, see `sql::rewrite`) |
 //! | | `pg_type_is_visible`, `pg_function_is_visible`, `pg_collation_is_visible`, `pg_opclass_is_visible` | true |
@@ -23,6 +24,7 @@
 //! session.
 
 mod arrays;
+mod format;
 mod json;
 mod math;
 mod settings;
@@ -37,6 +39,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::pg::session::{PG_VERSION, Session};
 use arrays::{ExpandArray, FormatTypes};
+use format::PgFormat;
 use json::JsonBuildObject;
 use math::{MathOp, PgMath};
 use settings::SettingFunction;
@@ -110,7 +113,7 @@ pub fn register_backend_pid(ctx: &SessionContext, pid: i32) {
 }
 
 /// Registers the catalog helper functions clients call in their introspection queries:
-/// [`json_build_object`](json), [`pg_typeof`](type_of), `mod`/`div`/`sign` ([`math`]), the array helpers of `sql::rewrite` ([`arrays`]), and those
+/// [`json_build_object`](json), [`pg_typeof`](type_of), [`format`](format), `mod`/`div`/`sign` ([`math`]), the array helpers of `sql::rewrite` ([`arrays`]), and those
 /// that have nothing to say about a lake (no comments, indexes, triggers or sizes, [`stubs`]):
 ///
 /// | Function | Returns |
@@ -150,6 +153,7 @@ pub fn register_catalog_functions(ctx: &SessionContext) {
     }
     ctx.register_udf(ScalarUDF::from(JsonBuildObject::new()));
     ctx.register_udf(ScalarUDF::from(PgTypeof::new()));
+    ctx.register_udf(ScalarUDF::from(PgFormat::new()));
     for op in [MathOp::Mod, MathOp::Div, MathOp::Sign] {
         ctx.register_udf(ScalarUDF::from(PgMath::new(op)));
     }
