@@ -407,6 +407,33 @@ def test_asyncpg_fetch_with_parameters_and_pool(server):
     asyncio.run(run())
 
 
+
+def test_asyncpg_array_parameters_and_columns(server, conn):
+    # Arrays other than text[]/oid[] send asyncpg into its type introspection query first.
+    import asyncpg
+
+    codes = [91, 55]
+    expected_count = conn.execute("SELECT count(*) FROM messages WHERE calling_code IN (91, 55)").fetchone()[0]
+    expected_ts = [r[0] for r in conn.execute("SELECT ts FROM messages ORDER BY message_id LIMIT 3")]
+    assert expected_count > 0
+
+    async def run():
+        c = await asyncpg.connect(host=server["host"], port=server["port"], user="analyst",
+                                  database="chatlake")
+        try:
+            assert await c.fetchval("SELECT count(*) FROM messages WHERE calling_code = ANY($1::int8[])",
+                                    codes) == expected_count
+            instants = await c.fetchval("SELECT $1::timestamptz[]", expected_ts)
+            assert instants == expected_ts
+            stamps = await c.fetchval("SELECT array_agg(ts ORDER BY message_id) FROM "
+                                      "(SELECT message_id, ts FROM messages ORDER BY message_id LIMIT 3) t")
+            assert stamps == expected_ts
+            assert await c.fetchval("SELECT ARRAY[1.5, 2.5]") == [1.5, 2.5]
+        finally:
+            await c.close()
+
+    asyncio.run(run())
+
 # ---------------------------------------------------------------- node-postgres
 
 

@@ -18,6 +18,7 @@
 //! | `x LIKE p ESCAPE '/'` | `x LIKE replace(p, '/', '\\')` (DataFusion knows only the backslash escape) |
 //! | `unnest(a) x` in `FROM` | `unnest(a) AS x(x)`: the alias names the column, as in PostgreSQL |
 //! | `generate_series(a, b) i` in `FROM` | `generate_series(a, b) AS i(i)`; with bounds computed at run time `UNNEST(generate_series(a, b)) AS i(i)` (DataFusion's table function takes literals only; Grafana's table and column pickers) |
+//! | asyncpg's type introspection (`WITH RECURSIVE typeinfo_tree …`), whole | the same columns for base types and their arrays, one level of element types ([`ASYNCPG_TYPE_LOOKUP`]) |
 //! | `col_description(t, n)` | `CAST(NULL AS TEXT)`, arguments unevaluated (Metabase casts `FORMAT('%I.%I', …)` to `regclass`) |
 //! | `x IN (SELECT … FROM generate_series(…) i, string_to_array(current_setting('search_path'), ',') s)` | `array_has(current_schemas(false), x)` (Grafana's table picker sorts by it; DataFusion plans no `IN (subquery)` in `ORDER BY`) |
 //! | `string_to_array(…) s` (and `regexp_split_to_array`, `current_schemas`, `current_setting`) in `FROM` | `(SELECT string_to_array(…) AS s) AS s`: a scalar function in `FROM` is a one-row table |
@@ -47,6 +48,42 @@ use crate::pg::catalog::{INFORMATION_SCHEMA_TABLES, PG_CATALOG, information_sche
 fn compat() -> &'static PostgresCompatibilityParser {
     static PARSER: OnceLock<PostgresCompatibilityParser> = OnceLock::new();
     PARSER.get_or_init(PostgresCompatibilityParser::new)
+}
+
+/// asyncpg's type introspection (`introspection.INTRO_LOOKUP_TYPES`, run for array types it
+/// has no codec for, such as `int8[]` or `timestamptz[]`), answered for the types this server
+/// has: base types and their arrays. Its recursive CTE and the correlated subqueries inside
+/// `CASE` (domains, composites, ranges: none here) are beyond DataFusion; the same columns come
+/// from one level of element types instead. `attrtypoids` (composites only, so always NULL) is
+/// a `text[]`: asyncpg decodes `text[]` natively, while an `oid[]`, described as `int4[]` here,
+/// would send it into introspection again, without end.
+const ASYNCPG_TYPE_LOOKUP: &str = "\
+WITH ti AS (
+    SELECT t.oid AS oid, ns.nspname AS ns, t.typname AS name, t.typtype AS kind,
+           CAST(NULL AS oid) AS basetype, t.typelem AS elemtype, elem_t.typdelim AS elemdelim,
+           CAST(NULL AS oid) AS range_subtype, CAST(NULL AS text[]) AS attrtypoids,
+           CAST(NULL AS text[]) AS attrnames
+    FROM pg_catalog.pg_type AS t
+    INNER JOIN pg_catalog.pg_namespace ns ON ns.oid = t.typnamespace
+    LEFT JOIN pg_catalog.pg_type elem_t
+        ON t.typlen = -1 AND t.typelem != 0 AND t.typelem = elem_t.oid
+),
+typeinfo_tree AS (
+    SELECT ti.*, 0 AS depth FROM ti WHERE ti.oid = any($1::oid[])
+    UNION ALL
+    SELECT e.*, 1 AS depth FROM ti e JOIN ti a ON e.oid = a.elemtype WHERE a.oid = any($1::oid[])
+)
+SELECT DISTINCT *,
+    basetype::regtype::text AS basetype_name,
+    elemtype::regtype::text AS elemtype_name,
+    range_subtype::regtype::text AS range_subtype_name
+FROM typeinfo_tree
+ORDER BY depth DESC";
+
+/// The statement to plan in place of a client's whole statement DataFusion cannot plan, when
+/// one is known ([`ASYNCPG_TYPE_LOOKUP`]).
+pub(crate) fn whole_statement(sql: &str) -> Option<&'static str> {
+    (sql.contains("typeinfo_tree") && sql.contains("WITH RECURSIVE")).then_some(ASYNCPG_TYPE_LOOKUP)
 }
 
 /// Grafana's search-path lookup, which the crate's parser swaps for `''` (it had no

@@ -83,6 +83,7 @@ pub(crate) enum Command {
 
 /// Parses `sql` into commands (none for an empty or comment-only string).
 pub(crate) fn parse(sql: &str) -> Result<Vec<Command>, DataFusionError> {
+    let sql = rewrite::whole_statement(sql).unwrap_or(sql);
     if copy::is_copy(sql)
         && let Some(copy) = copy::parse(sql)?
     {
