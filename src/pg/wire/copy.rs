@@ -328,14 +328,15 @@ impl CopyOptions {
             out.put_slice(&row.data);
             return out.freeze();
         }
-        let mut line = String::from_utf8_lossy(&preamble).into_owned();
+        let mut line = String::with_capacity(preamble.len() + row.data.len() + 8);
+        line.push_str(&String::from_utf8_lossy(&preamble));
         self.row(row, &mut line);
         Bytes::from(line)
     }
 
     /// One line of COPY data from the text-format fields of a `DataRow`.
     pub fn row(&self, row: &DataRow, out: &mut String) {
-        let mut data = Bytes::copy_from_slice(&row.data);
+        let mut data: &[u8] = &row.data;
         for i in 0..row.field_count {
             if i > 0 {
                 out.push(self.delimiter);
@@ -349,8 +350,9 @@ impl CopyOptions {
                 continue;
             }
             let length = usize::try_from(length).unwrap_or(0).min(data.remaining());
-            let value = data.split_to(length);
-            self.value(&String::from_utf8_lossy(&value), out);
+            let (value, rest) = data.split_at(length);
+            data = rest;
+            self.value(&String::from_utf8_lossy(value), out);
         }
         out.push('\n');
     }
@@ -386,6 +388,15 @@ impl CopyOptions {
                 out.push_str(value);
             }
         } else {
+            // Most values need no escape: copy them whole.
+            let plain = !value
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
+                && !value.contains(self.delimiter);
+            if plain {
+                out.push_str(value);
+                return;
+            }
             for c in value.chars() {
                 match c {
                     '\\' => out.push_str("\\\\"),
