@@ -21,8 +21,10 @@ use datafusion::prelude::SessionContext;
 
 use crate::pg::error::InvalidBoolean;
 
-/// Installs [`BooleanLiterals`] on `ctx`, ahead of DataFusion's type coercion.
+/// Installs [`BooleanLiterals`] on `ctx`, ahead of DataFusion's type coercion, and
+/// [`super::timestamp_text`] after it.
 pub(crate) fn install(ctx: &SessionContext) {
+    super::timestamp_text::install(ctx);
     let state = ctx.state_ref();
     let mut state = state.write();
     let mut rules = state.analyzer().rules.clone();

@@ -13,6 +13,7 @@
 //! | [`coerce`] | quoted literals compared with booleans read as booleans (`indisprimary = 'f'`) |
 //! | [`origin`] | the table OID and column number of plain column references (`RowDescription`) |
 //! | [`table_args`] | placeholders in table-function arguments (`stella_users($1, $2)`), planned at execution |
+//! | [`timestamp_text`] | timestamps cast to text as PostgreSQL prints them (`2026-10-02 01:45:30+05:30`, session zone) |
 
 pub(crate) mod coerce;
 pub(crate) mod column_names;
@@ -23,3 +24,4 @@ pub(crate) mod rewrite;
 pub(crate) mod run;
 pub(crate) mod statement;
 pub(crate) mod table_args;
+pub(crate) mod timestamp_text;

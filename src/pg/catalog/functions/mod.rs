@@ -67,7 +67,7 @@ pub const DATABASE: &str = crate::engine::CATALOG;
 pub const SCHEMA: &str = crate::engine::SCHEMA;
 
 /// The documentation section of these functions.
-const SECTION: DocSection = DocSection {
+pub(crate) const SECTION: DocSection = DocSection {
     include: true,
     label: "Postgres Compatibility Functions",
     description: None,
