@@ -281,6 +281,29 @@ def test_arrow_ipc_holds_the_json_rows(console):
     assert len(rows) == 20000
 
 
+def test_an_error_after_rows_started_ends_the_json_with_an_error_member(console):
+    """Division by zero at the 20000th row: the first batches (8192 rows each) are out before
+    it fails, so the answer is a 200 whose JSON ends with `"error"`; the Arrow stream is cut
+    short, so a reader fails rather than return a partial table."""
+    import psycopg
+    import pyarrow.ipc
+
+    sql = "SELECT value, 10 / (value - 20000) AS q FROM generate_series(1, 30000)"
+    with connect(console["pg"]) as c, pytest.raises(psycopg.Error) as raised:
+        c.execute(sql).fetchall()
+    answer = query(console["url"], sql)
+    assert answer.status == 200
+    body = answer.json()
+    assert body["error"] == {"sqlstate": raised.value.sqlstate,
+                             "message": raised.value.diag.message_primary}
+    assert body["error"]["sqlstate"] == "22012"
+    assert 0 < body["row_count"] == len(body["rows"]) < 30000
+    with pytest.raises(Exception):
+        as_arrow = request(console["url"], "/v1/query", {"sql": sql},
+                           {"Accept": "application/vnd.apache.arrow.stream"})
+        pyarrow.ipc.open_stream(as_arrow.body).read_all()
+
+
 def test_catalog_lists_tables_views_functions_and_reports(console):
     answer = request(console["url"], "/v1/catalog")
     assert answer.status == 200
