@@ -34,21 +34,24 @@ FORMAT_TYPE = {
 }
 
 
-def start_console(lake, sql_dir, *flags):
+def start_console(lake, sql_dir, *flags, stdout=subprocess.DEVNULL):
     """`chatlake serve --http-listen` on free ports: (process, pg port, console base URL)."""
     pg, http = _free_port(), _free_port()
     proc = subprocess.Popen([_binary(), "serve", "--lake", str(lake), "--sql-dir", str(sql_dir),
                              "--listen", f"127.0.0.1:{pg}", "--http-listen", f"127.0.0.1:{http}",
                              *flags],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=stdout, stderr=subprocess.PIPE)
     wait_for_port(http, proc, "chatlake serve --http-listen", 120)
     return proc, pg, f"http://127.0.0.1:{http}"
 
 
 @pytest.fixture(scope="module")
-def console(lake_dir, sql_dir):
-    proc, pg, url = start_console(lake_dir, sql_dir)
-    yield {"url": url, "pg": {"host": "127.0.0.1", "port": pg}, "pid": proc.pid}
+def console(lake_dir, sql_dir, tmp_path_factory):
+    printed = tmp_path_factory.mktemp("console") / "stdout.txt"
+    with open(printed, "w") as out:
+        proc, pg, url = start_console(lake_dir, sql_dir, stdout=out)
+    yield {"url": url, "pg": {"host": "127.0.0.1", "port": pg}, "pid": proc.pid,
+           "stdout": printed}
     proc.terminate()
     proc.wait(timeout=30)
 
@@ -340,6 +343,20 @@ def test_pages_and_unknown_routes(console):
         assert full["title"] == dashboard["title"] and full["panels"]
 
 
+def test_serve_prints_the_console_url_under_the_psql_line(console):
+    lines = console["stdout"].read_text().splitlines()
+    psql = next(i for i, line in enumerate(lines) if line.startswith("connect with:"))
+    assert lines[psql + 1] == f"console:       {console['url']}/"
+
+
+def test_explain_analyze_runs_for_the_playground(console):
+    answer = query(console["url"], "EXPLAIN ANALYZE SELECT count(*) FROM messages")
+    assert answer.status == 200, answer.body
+    body = answer.json()
+    assert [c["name"] for c in body["columns"]] == ["plan_type", "plan"]
+    assert any("metrics" in row[1] for row in body["rows"])
+
+
 def test_a_non_loopback_console_needs_an_auth_file(lake_dir):
     out = subprocess.run([_binary(), "serve", "--lake", str(lake_dir), "--listen",
                           "127.0.0.1:0", "--http-listen", "0.0.0.0:0"],
@@ -411,6 +428,11 @@ def test_a_login_sets_an_http_only_strict_cookie(secured):
     # A redirect only within the server.
     elsewhere = log_in(secured["url"], *CAROL, next_path="//evil.example/")
     assert elsewhere.headers["Location"] == "/"
+    # Logging out ends that session only.
+    out = request(secured["url"], "/logout", b"", {"Cookie": cookie_of(elsewhere)})
+    assert out.status == 303 and "Max-Age=0" in out.headers["Set-Cookie"]
+    assert query(secured["url"], "SELECT 1", headers={"Cookie": cookie_of(elsewhere)}).status == 401
+    assert query(secured["url"], "SELECT 1", headers={"Cookie": cookie_of(answer)}).status == 200
 
 
 def test_a_user_sees_only_granted_tenants_in_a_report(secured, tenants):
