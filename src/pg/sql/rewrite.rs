@@ -35,8 +35,8 @@ use std::sync::OnceLock;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query,
-    SelectItem, SetExpr, Statement, Subscript, TableAliasColumnDef, TableFactor, Value, VisitMut,
-    VisitorMut,
+    SelectItem, SetExpr, Statement, Subscript, TableAlias, TableAliasColumnDef, TableFactor, Value,
+    VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -188,35 +188,14 @@ impl VisitorMut for Rewriter {
         generate_series_in_from(factor);
         // `pg_catalog.unnest(a)` parses as a table function call; DataFusion knows only the
         // `UNNEST` table factor.
-        if let TableFactor::Table {
-            name,
-            args: Some(args),
-            alias,
-            ..
-        } = factor
-            && name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .is_some_and(|i| i.value.eq_ignore_ascii_case("unnest"))
-        {
-            let array_exprs: Option<Vec<Expr>> = args
-                .args
-                .iter()
-                .map(|a| match a {
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                    _ => None,
-                })
-                .collect();
-            if let Some(array_exprs) = array_exprs {
-                *factor = TableFactor::UNNEST {
-                    alias: alias.clone(),
-                    array_exprs,
-                    with_offset: false,
-                    with_offset_alias: None,
-                    with_ordinality: false,
-                };
-            }
+        if let Some(("unnest", Some(array_exprs), alias)) = from_function(factor) {
+            *factor = TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_offset_alias: None,
+                with_ordinality: false,
+            };
         }
         // `unnest(a) x`: in PostgreSQL the alias also names the single column.
         let alias = match factor {
@@ -338,33 +317,16 @@ const SCALAR_FUNCTIONS_IN_FROM: &[&str] = &[
 
 /// `f(args) [AS] s` for a scalar `f` of [`SCALAR_FUNCTIONS_IN_FROM`] → `(SELECT f(args) AS s) AS s`.
 fn scalar_function_in_from(factor: &mut TableFactor) {
-    let TableFactor::Table {
-        name,
-        args: Some(args),
-        alias,
-        ..
-    } = factor
-    else {
+    let Some((name, Some(args), alias)) = from_function(factor) else {
         return;
     };
-    let Some(function) = name.0.last().and_then(|p| p.as_ident()) else {
-        return;
-    };
-    let lower = function.value.to_ascii_lowercase();
-    if !SCALAR_FUNCTIONS_IN_FROM.contains(&lower.as_str()) {
+    if !SCALAR_FUNCTIONS_IN_FROM.contains(&name) {
         return;
     }
     let column = alias
         .as_ref()
-        .map_or_else(|| lower.clone(), |a| a.name.value.clone());
-    let call = format!(
-        "{name}({})",
-        args.args
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+        .map_or_else(|| name.to_string(), |a| a.name.value.clone());
+    let call = call(name, args).to_string();
     let alias = alias.as_ref().map_or_else(
         || Ident::with_quote('"', column.clone()).to_string(),
         |a| a.to_string(),
@@ -390,6 +352,34 @@ fn scalar_function_in_from(factor: &mut TableFactor) {
 /// through `UNNEST(generate_series(…))`, the array form; literal bounds keep the table function
 /// and gain the column alias.
 fn generate_series_in_from(factor: &mut TableFactor) {
+    let Some(("generate_series", Some(bounds), alias)) = from_function(factor) else {
+        return;
+    };
+    if bounds.iter().all(is_literal) {
+        if let TableFactor::Table {
+            alias: Some(alias), ..
+        } = factor
+            && alias.columns.is_empty()
+        {
+            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
+        }
+        return;
+    }
+    let series = call("generate_series", bounds);
+    *factor = TableFactor::UNNEST {
+        alias,
+        array_exprs: vec![series],
+        with_offset: false,
+        with_offset_alias: None,
+        with_ordinality: false,
+    };
+}
+
+/// `name(args) [AS alias]` in `FROM`: the function's name (one of `KNOWN_FROM_FUNCTIONS`, for
+/// the rules above to match on), its arguments when all are positional, and the alias.
+fn from_function(
+    factor: &TableFactor,
+) -> Option<(&'static str, Option<Vec<Expr>>, Option<TableAlias>)> {
     let TableFactor::Table {
         name,
         args: Some(args),
@@ -397,17 +387,14 @@ fn generate_series_in_from(factor: &mut TableFactor) {
         ..
     } = factor
     else {
-        return;
+        return None;
     };
-    if !name
-        .0
-        .last()
-        .and_then(|p| p.as_ident())
-        .is_some_and(|i| i.value.eq_ignore_ascii_case("generate_series"))
-    {
-        return;
-    }
-    let bounds: Option<Vec<Expr>> = args
+    let function = name.0.last()?.as_ident()?.value.to_ascii_lowercase();
+    let known = KNOWN_FROM_FUNCTIONS
+        .iter()
+        .chain(SCALAR_FUNCTIONS_IN_FROM)
+        .find(|f| **f == function)?;
+    let positional = args
         .args
         .iter()
         .map(|a| match a {
@@ -415,42 +402,11 @@ fn generate_series_in_from(factor: &mut TableFactor) {
             _ => None,
         })
         .collect();
-    let Some(bounds) = bounds else {
-        return;
-    };
-    if bounds.iter().all(is_literal) {
-        if let Some(alias) = alias
-            && alias.columns.is_empty()
-        {
-            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
-        }
-        return;
-    }
-    let series = Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new("generate_series")]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: bounds
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    });
-    *factor = TableFactor::UNNEST {
-        alias: alias.clone(),
-        array_exprs: vec![series],
-        with_offset: false,
-        with_offset_alias: None,
-        with_ordinality: false,
-    };
+    Some((known, positional, alias.clone()))
 }
+
+/// The table functions in `FROM` the rules above rewrite.
+const KNOWN_FROM_FUNCTIONS: &[&str] = &["unnest", "generate_series"];
 
 /// A constant written in the statement: `3`, `-3`, `'2026-01-01'::date`, `DATE '…'`.
 fn is_literal(expr: &Expr) -> bool {
