@@ -13,6 +13,7 @@
 //! - [`schema_files`]: BigQuery and Arrow schema JSON per table.
 //! - [`changes`]: what changed per day, from the Delta log (compaction is not a change).
 //! - [`plan`]: which days to write, skip or drop.
+//! - [`rfc3339`]: timestamps as RFC 3339 text, fast, for NDJSON and CSV.
 //! - [`scan`]: reading a day of a table straight from the snapshot's Parquet files.
 //! - [`table`]: writing one table's days.
 //! - [`query`]: `--query`: one query or report into one file.
@@ -34,6 +35,7 @@ pub mod manifest;
 pub mod plan;
 pub mod progress;
 pub mod query;
+pub mod rfc3339;
 pub mod scan;
 pub mod schema_files;
 pub mod sink;
