@@ -25,6 +25,7 @@
 //! | a file | visible only when complete (multipart upload / staging file); listed in the manifest only then |
 //! | a failed run | leaves the manifest listing only complete files; a rerun writes the missing days again, over any partial files, without duplicating rows |
 //! | incremental | days with new, changed or deleted rows since they were exported; compaction alone is not a change |
+//! | `--full` with other settings | the files the old manifest listed and the new one does not are deleted when the run ends (nothing else under the destination is touched) |
 //! | memory | one batch and one file's buffers at a time, whatever the table size |
 
 pub mod changes;
@@ -121,6 +122,8 @@ pub struct ExportSummary {
     pub dest: String,
     /// Per table, in export order.
     pub tables: Vec<TableSummary>,
+    /// Files of an earlier export with other settings deleted (after a `--full` rerun).
+    pub superseded_deleted: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -208,9 +211,14 @@ pub async fn export(engine: &Engine, request: &ExportRequest) -> Result<ExportSu
         Some(old) => match old.mismatch(&wanted) {
             None => old,
             Some(_) if request.full => {
-                // Settings changed: start over; tables not exported now lose their entries (their
-                // files are of the old settings).
-                wanted.clone()
+                // Settings changed: start over. The old export's files (tables not exported now
+                // included) are superseded: deleted once this run ends, unless written again
+                // under the same names. Recorded first, so that a run that stops midway leaves
+                // them to the next one rather than forgotten.
+                let mut fresh = wanted.clone();
+                fresh.superseded = old.listed_files();
+                fresh.write(&dest).await?;
+                fresh
             }
             Some(difference) => {
                 return Err(Error::Config(format!(
@@ -274,6 +282,10 @@ pub async fn export(engine: &Engine, request: &ExportRequest) -> Result<ExportSu
                 return Err(e);
             }
         }
+    }
+    summary.superseded_deleted = manifest.delete_superseded(&dest).await?;
+    if summary.superseded_deleted > 0 {
+        manifest.write(&dest).await?;
     }
     progress.finish();
     summary.elapsed = started.elapsed();
