@@ -478,3 +478,55 @@ def test_old_files_of_a_full_rerun_stopped_midway_go_with_the_run_that_finishes_
     assert "superseded" not in m
     on_disk = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
     assert on_disk == listed_files(m) | {"manifest.json"}
+
+
+@pytest.mark.parametrize("fmt,compression,ext,codec", [
+    ("parquet", "snappy", "parquet", "SNAPPY"),
+    ("parquet", "none", "parquet", "UNCOMPRESSED"),
+    ("ndjson", "zstd", "json.zst", None),
+    ("ndjson", "none", "json", None),
+    ("csv", "zstd", "csv.zst", None),
+])
+def test_every_compression_round_trips(lake_dir, tmp_path, fmt, compression, ext, codec):
+    dest = tmp_path / "out"
+    run("export", "--lake", lake_dir, "--dest", dest, "--format", fmt, "--compression", compression,
+        "--tables", "messages,contacts")
+    m = manifest(dest)
+    for table in ["messages", "contacts"]:
+        paths = [f["path"] for d in m["tables"][table]["days"] for f in d["files"]]
+        assert paths and all(p.endswith("." + ext) for p in paths)
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        if codec:
+            # The codec as DuckDB reads it from the files' metadata.
+            files = [str(dest / p) for p in paths]
+            codecs = {r[0] for r in con.execute(
+                f"SELECT DISTINCT compression FROM parquet_metadata({files!r})").fetchall()}
+            assert codecs == {codec}
+        arrow = lake_arrow(lake_dir, table)
+        con.register("lake", arrow)
+        read_export(con, dest, table, fmt, "daily")
+        assert_same_rows(con, arrow.schema.names)
+
+
+@pytest.mark.parametrize("name", ["by_day.parquet", "by_day.json.gz", "by_day.csv.zst"])
+def test_query_export_takes_its_format_from_the_file_name(lake_dir, tmp_path, name):
+    out = tmp_path / name
+    sql = "SELECT dt, tenant_id, count(*) AS n, min(ts) AS first_ts FROM messages GROUP BY 1, 2"
+    run("export", "--lake", lake_dir, "--query", sql, "--dest", out)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("messages", lake_arrow(lake_dir, "messages"))
+    # Instants compared as microseconds since the epoch.
+    expected = con.execute("SELECT dt, tenant_id, count(*), epoch_us(min(ts)) FROM messages "
+                           "GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    if name.endswith(".parquet"):
+        source = f"read_parquet('{out}')"
+        assert con.execute(f"SELECT first_ts FROM {source} LIMIT 1").description[0][1] == "TIMESTAMP WITH TIME ZONE"
+    elif ".json" in name:
+        source = f"read_json('{out}', format = 'newline_delimited')"
+    else:
+        source = f"read_csv('{out}', header = true)"
+    got = con.execute(f"SELECT CAST(dt AS DATE), tenant_id, CAST(n AS BIGINT), "
+                      f"epoch_us(CAST(first_ts AS TIMESTAMPTZ)) FROM {source} ORDER BY 1, 2").fetchall()
+    assert got == expected
