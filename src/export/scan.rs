@@ -269,6 +269,21 @@ impl AsyncFileReader for StoreFile {
         .boxed()
     }
 
+    /// All of a row group's column chunks in one request: one open of a local file, nearby
+    /// ranges coalesced on S3 (the default asks for each range alone).
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<std::ops::Range<u64>>,
+    ) -> BoxFuture<'_, parquet::errors::Result<Vec<bytes::Bytes>>> {
+        async move {
+            self.store
+                .get_ranges(&self.path, &ranges)
+                .await
+                .map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))
+        }
+        .boxed()
+    }
+
     fn get_metadata<'a>(
         &'a mut self,
         options: Option<&'a ArrowReaderOptions>,
