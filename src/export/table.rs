@@ -20,8 +20,9 @@ use super::scan::{DataFile, SnapshotScan};
 use crate::error::{Error, Result};
 use crate::lake::schema::{PARTITION_COLUMN, TableDef};
 
-/// Batches are written in slices of at most this many rows (zero-copy), so that a file closes
-/// close to its size limit whatever the scan's batch size.
+/// Near a file's size limit, batches are written in slices of at most this many rows
+/// (zero-copy), so that a file closes close to its limit whatever the batch size; far from it
+/// a batch is written whole (every write has a cost of its own).
 const SLICE_ROWS: usize = 512;
 
 /// How every file of a run is written.
@@ -92,11 +93,21 @@ impl TableSource {
         let outcome: Result<()> = async {
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
-                for offset in (0..batch.num_rows()).step_by(SLICE_ROWS) {
-                    let slice = batch.slice(offset, SLICE_ROWS.min(batch.num_rows() - offset));
+                // An upper bound of what the batch adds to a file: its size in memory.
+                let whole = batch.get_array_memory_size() as u64;
+                let mut offset = 0;
+                while offset < batch.num_rows() {
+                    let size = open.as_ref().map_or(0, |(_, writer)| writer.size());
+                    let rows = if offset == 0 && size + whole < settings.max_file_bytes {
+                        batch.num_rows()
+                    } else {
+                        SLICE_ROWS.min(batch.num_rows() - offset)
+                    };
+                    let slice = batch.slice(offset, rows);
                     self.write_slice(&slice, day, dest, settings, &mut open, &mut files)
                         .await?;
-                    on_rows(slice.num_rows() as u64);
+                    on_rows(rows as u64);
+                    offset += rows;
                 }
             }
             if let Some((rel, writer)) = open.take() {
