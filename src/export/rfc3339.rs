@@ -161,7 +161,8 @@ mod tests {
             FIRST_MICROS,
             END_MICROS - 1,
         ];
-        // A day's worth of steps of a prime number of seconds, over 600 years either side.
+        // ~2.8k instants 348 years either side of 1970, ~92 days apart (an odd number of
+        // microseconds: every field of the time moves).
         let mut t = -11_000_000_000_000_000;
         while t < 11_000_000_000_000_000 {
             instants.push(t);
