@@ -26,7 +26,7 @@
 //! | a failed run | leaves the manifest listing only complete files; a rerun writes the missing days again, over any partial files, without duplicating rows |
 //! | incremental | days with new, changed or deleted rows since they were exported; compaction alone is not a change |
 //! | `--full` with other settings | the files the old manifest listed and the new one does not are deleted when the run ends (nothing else under the destination is touched) |
-//! | memory | one batch and one file's buffers at a time, whatever the table size |
+//! | memory | per day in flight (4 at a time) one batch and one file's buffers, whatever the table size |
 
 pub mod changes;
 pub mod destination;
