@@ -94,6 +94,18 @@ def assert_same_rows(con, columns, where="TRUE"):
     assert (missing, extra) == (0, 0)
 
 
+def assert_exported(lake, dest, table, fmt, layout, where="TRUE"):
+    """The export of `table` at `dest` holds the lake table's rows (those matching `where`), each
+    as often; returns the DuckDB connection with views `lake` and `exp`."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    arrow = lake_arrow(lake, table)
+    con.register("lake", arrow)
+    read_export(con, dest, table, fmt, layout)
+    assert_same_rows(con, arrow.schema.names, where)
+    return con
+
+
 def duck_types(con, relation):
     return {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
 
@@ -346,12 +358,7 @@ def test_export_to_s3_reads_back_from_the_bucket(lake_dir, tmp_path, moto):
         for day in m["tables"][table]["days"]:
             for f in day["files"]:
                 assert sha256(local / f["path"]) == f["sha256"]
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        arrow = lake_arrow(lake_dir, table)
-        con.register("lake", arrow)
-        read_export(con, local, table, "ndjson", "daily")
-        assert_same_rows(con, arrow.schema.names)
+        assert_exported(lake_dir, local, table, "ndjson", "daily")
     # A second run finds the manifest in the bucket and has nothing to do.
     proc = run("export", "--lake", lake_dir, "--dest", "s3://exports/acme/raw", "--s3-endpoint",
                moto, "--format", "ndjson", "--tables", "messages,tenants", env=env)
@@ -395,12 +402,7 @@ def test_s3_export_killed_midway_lists_only_complete_files_and_a_rerun_finishes_
             assert sha256(done / f["path"]) == f["sha256"]
     # ... and every table's rows once: nothing lost, nothing twice.
     for table in TABLES:
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        arrow = lake_arrow(lake_dir, table)
-        con.register("lake", arrow)
-        read_export(con, done, table, "csv", "daily")
-        assert_same_rows(con, arrow.schema.names)
+        assert_exported(lake_dir, done, table, "csv", "daily")
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])
@@ -448,11 +450,7 @@ def test_full_rerun_with_other_settings_deletes_the_old_files_and_nothing_else(
     assert old & new == {"_schemas/messages.bigquery.json", "_schemas/messages.arrow.json"}
     assert f"deleted {len(old - new)} files of the previous export" in proc.stderr
 
-    con = duckdb.connect()
-    arrow = lake_arrow(lake_dir, "messages")
-    con.register("lake", arrow)
-    read_export(con, root, "messages", "parquet", "hive")
-    assert_same_rows(con, arrow.schema.names)
+    assert_exported(lake_dir, root, "messages", "parquet", "hive")
 
 
 def test_old_files_of_a_full_rerun_stopped_midway_go_with_the_run_that_finishes_it(lake_dir, tmp_path):
@@ -495,18 +493,13 @@ def test_every_compression_round_trips(lake_dir, tmp_path, fmt, compression, ext
     for table in ["messages", "contacts"]:
         paths = [f["path"] for d in m["tables"][table]["days"] for f in d["files"]]
         assert paths and all(p.endswith("." + ext) for p in paths)
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
+        con = assert_exported(lake_dir, dest, table, fmt, "daily")
         if codec:
             # The codec as DuckDB reads it from the files' metadata.
             files = [str(dest / p) for p in paths]
             codecs = {r[0] for r in con.execute(
                 f"SELECT DISTINCT compression FROM parquet_metadata({files!r})").fetchall()}
             assert codecs == {codec}
-        arrow = lake_arrow(lake_dir, table)
-        con.register("lake", arrow)
-        read_export(con, dest, table, fmt, "daily")
-        assert_same_rows(con, arrow.schema.names)
 
 
 @pytest.mark.parametrize("name", ["by_day.parquet", "by_day.json.gz", "by_day.csv.zst"])
