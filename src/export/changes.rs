@@ -27,6 +27,7 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use sha2::{Digest, Sha256};
 
+use super::scan::DataFile;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::schema::PARTITION_COLUMN;
@@ -44,38 +45,21 @@ pub struct TableState {
 }
 
 impl TableState {
-    /// The state of the loaded snapshot of `table` (partitioned by `dt` or not).
-    pub fn of(name: &str, table: &DeltaTable, partitioned: bool) -> Result<TableState> {
+    /// The state of the loaded snapshot of `table` (named `name`), whose data files by day
+    /// are `files` ([`snapshot_files`](super::scan::snapshot_files)).
+    pub fn of(
+        name: &str,
+        table: &DeltaTable,
+        files: &BTreeMap<Day, Vec<DataFile>>,
+    ) -> Result<TableState> {
         let version = table.version().ok_or_else(|| {
             Error::Config(format!("export: table '{name}' has no committed version"))
         })?;
-        let snapshot = table
-            .snapshot()
-            .map_err(|e| crate::lake::store::delta_err(name, e))?;
-        let mut files: BTreeMap<Day, Vec<String>> = BTreeMap::new();
-        for file in snapshot.log_data().iter() {
-            let day = if partitioned {
-                let values = file.partition_values_map();
-                let text = values.get(PARTITION_COLUMN).cloned().flatten();
-                Some(parse_day(text.as_deref()).ok_or_else(|| {
-                    Error::Config(format!(
-                        "export: data file {} of '{name}' has no valid {PARTITION_COLUMN} partition value",
-                        file.path()
-                    ))
-                })?)
-            } else {
-                None
-            };
-            files.entry(day).or_default().push(file.path().to_string());
-        }
-        if !partitioned {
-            files.entry(None).or_default();
-        }
         let days = files
-            .into_iter()
-            .map(|(day, mut paths)| {
-                paths.sort();
-                (day, digest(&paths))
+            .iter()
+            .map(|(day, files)| {
+                let paths: Vec<String> = files.iter().map(|f| f.log_path.clone()).collect();
+                (*day, digest(&paths))
             })
             .collect();
         Ok(TableState { version, days })
@@ -219,7 +203,7 @@ impl Changes {
 }
 
 /// `YYYY-MM-DD` as a date.
-fn parse_day(text: Option<&str>) -> Option<NaiveDate> {
+pub(crate) fn parse_day(text: Option<&str>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text?, "%Y-%m-%d").ok()
 }
 

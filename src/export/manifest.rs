@@ -28,6 +28,7 @@
 //! | `days[].delta_version` | the version of T the day's files were read at |
 //! | `days[].source_files` | a digest of the Delta data files of the day at that version (a fast "nothing happened" test) |
 //! | `days[].files` | every file of the day: complete when listed (the manifest is written after them) |
+//! | `superseded` | files an earlier export with other settings listed (a `--full` rerun with new ones): deleted when the run ends, unless listed again; absent when none |
 //!
 //! Invariant: a file listed here is complete and has the listed size and checksum. The manifest
 //! is replaced whole (an atomic put) after files are written, and before a listed day is
@@ -66,6 +67,10 @@ pub struct Manifest {
     pub updated_at: String,
     /// Per table.
     pub tables: BTreeMap<String, TableEntry>,
+    /// Files (data and schema files) of an earlier export with other settings, to be deleted
+    /// once this export's run ends, unless it lists them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<String>,
 }
 
 /// One table of the manifest.
@@ -128,7 +133,55 @@ impl Manifest {
             tenants,
             updated_at: String::new(),
             tables: BTreeMap::new(),
+            superseded: Vec::new(),
         }
+    }
+
+    /// Every file this manifest lists: data files, schema files and those it supersedes,
+    /// sorted, without repeats.
+    pub fn listed_files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self
+            .tables
+            .values()
+            .flat_map(|t| {
+                let data = t
+                    .days
+                    .iter()
+                    .flat_map(|d| d.files.iter().map(|f| f.path.clone()));
+                [t.bigquery_schema.clone(), t.arrow_schema.clone()]
+                    .into_iter()
+                    .filter(|path| !path.is_empty())
+                    .chain(data)
+            })
+            .chain(self.superseded.iter().cloned())
+            .collect();
+        files.sort();
+        files.dedup();
+        files
+    }
+
+    /// Deletes the [`superseded`](Manifest::superseded) files this manifest does not list
+    /// again, then forgets them; returns how many were deleted. Only files an earlier manifest
+    /// listed are touched, nothing else under the destination.
+    pub async fn delete_superseded(&mut self, dest: &Destination) -> Result<u64> {
+        if self.superseded.is_empty() {
+            return Ok(0);
+        }
+        let superseded = std::mem::take(&mut self.superseded);
+        let listed = self.listed_files();
+        let mut deleted = 0;
+        for rel in superseded
+            .iter()
+            .filter(|rel| listed.binary_search(rel).is_err())
+        {
+            if let Err(e) = dest.delete(rel).await {
+                // Kept for the next run to try again.
+                self.superseded = superseded;
+                return Err(e);
+            }
+            deleted += 1;
+        }
+        Ok(deleted)
     }
 
     /// The manifest at `dest`, `None` when there is none.
@@ -280,6 +333,41 @@ mod tests {
             b.mismatch(&a).as_deref(),
             Some("format parquet, tenants t9")
         );
+    }
+
+    #[tokio::test]
+    async fn superseded_files_go_unless_listed_again_and_nothing_else_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dest =
+            Destination::open(&dir.path().to_string_lossy(), &Default::default()).expect("dest");
+        for name in ["t_2026-10-01.parquet", "old_1.csv", "old_2.csv", "mine.txt"] {
+            std::fs::write(dir.path().join(name), name).expect("write");
+        }
+        let mut m = Manifest::new(
+            "l".into(),
+            FileFormat::Parquet,
+            Compression::Zstd,
+            Layout::Daily,
+            None,
+        );
+        m.tables
+            .entry("t".into())
+            .or_default()
+            .set_day(entry("2026-10-01", 1));
+        m.superseded = vec![
+            "old_1.csv".into(),
+            "t_2026-10-01.parquet".into(),
+            "old_2.csv".into(),
+            "gone_already.csv".into(),
+        ];
+        assert_eq!(m.delete_superseded(&dest).await.expect("delete"), 3);
+        assert!(m.superseded.is_empty());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, vec!["mine.txt", "t_2026-10-01.parquet"]);
     }
 
     #[tokio::test]

@@ -13,6 +13,8 @@
 //! - [`schema_files`]: BigQuery and Arrow schema JSON per table.
 //! - [`changes`]: what changed per day, from the Delta log (compaction is not a change).
 //! - [`plan`]: which days to write, skip or drop.
+//! - [`rfc3339`]: timestamps as RFC 3339 text, fast, for NDJSON and CSV.
+//! - [`scan`]: reading a day of a table straight from the snapshot's Parquet files.
 //! - [`table`]: writing one table's days.
 //! - [`query`]: `--query`: one query or report into one file.
 //! - [`progress`]: the progress bar and the summary lines.
@@ -23,7 +25,8 @@
 //! | a file | visible only when complete (multipart upload / staging file); listed in the manifest only then |
 //! | a failed run | leaves the manifest listing only complete files; a rerun writes the missing days again, over any partial files, without duplicating rows |
 //! | incremental | days with new, changed or deleted rows since they were exported; compaction alone is not a change |
-//! | memory | one batch and one file's buffers at a time, whatever the table size |
+//! | `--full` with other settings | the files the old manifest listed and the new one does not are deleted when the run ends (nothing else under the destination is touched) |
+//! | memory | per day in flight (4 at a time) one batch and one file's buffers, whatever the table size |
 
 pub mod changes;
 pub mod destination;
@@ -33,17 +36,20 @@ pub mod manifest;
 pub mod plan;
 pub mod progress;
 pub mod query;
+pub mod rfc3339;
+pub mod scan;
 pub mod schema_files;
 pub mod sink;
 pub mod table;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use crate::engine::Engine;
-use crate::engine::tenant::TenantScope;
 use crate::error::{Error, Result};
 use crate::lake::schema::{self, TableDef};
 use changes::{Changes, Day, TableState};
@@ -116,6 +122,8 @@ pub struct ExportSummary {
     pub dest: String,
     /// Per table, in export order.
     pub tables: Vec<TableSummary>,
+    /// Files of an earlier export with other settings deleted (after a `--full` rerun).
+    pub superseded_deleted: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -180,6 +188,7 @@ pub fn select_tables(names: &[String]) -> Result<Vec<&'static TableDef>> {
 struct Planned {
     def: &'static TableDef,
     table: deltalake::DeltaTable,
+    files: BTreeMap<Day, Vec<scan::DataFile>>,
     state: TableState,
     plan: TablePlan,
 }
@@ -202,9 +211,14 @@ pub async fn export(engine: &Engine, request: &ExportRequest) -> Result<ExportSu
         Some(old) => match old.mismatch(&wanted) {
             None => old,
             Some(_) if request.full => {
-                // Settings changed: start over; tables not exported now lose their entries (their
-                // files are of the old settings).
-                wanted.clone()
+                // Settings changed: start over. The old export's files (tables not exported now
+                // included) are superseded: deleted once this run ends, unless written again
+                // under the same names. Recorded first, so that a run that stops midway leaves
+                // them to the next one rather than forgotten.
+                let mut fresh = wanted.clone();
+                fresh.superseded = old.listed_files();
+                fresh.write(&dest).await?;
+                fresh
             }
             Some(difference) => {
                 return Err(Error::Config(format!(
@@ -221,7 +235,8 @@ pub async fn export(engine: &Engine, request: &ExportRequest) -> Result<ExportSu
     let mut planned = Vec::new();
     for def in &tables {
         let table = lake.load_table(def.name).await?;
-        let state = TableState::of(def.name, &table, def.is_partitioned())?;
+        let files = scan::snapshot_files(def.name, &table, def.is_partitioned())?;
+        let state = TableState::of(def.name, &table, &files)?;
         let entry = manifest.tables.get(def.name);
         let changes = match plan::log_needed_after(entry, &state, request.range) {
             Some(after) if !request.full && after < state.version => Some(
@@ -233,17 +248,14 @@ pub async fn export(engine: &Engine, request: &ExportRequest) -> Result<ExportSu
         planned.push(Planned {
             def,
             table,
+            files,
             state,
             plan,
         });
     }
 
     let total_days: u64 = planned.iter().map(|p| p.plan.export.len() as u64).sum();
-    let progress = progress::Progress::new(request.progress, total_days);
-    let scope = match &tenants {
-        Some(t) => TenantScope::only(t.iter().cloned()),
-        None => TenantScope::All,
-    };
+    let progress = Arc::new(progress::Progress::new(request.progress, total_days));
     let settings = FileSettings {
         encoding: request.encoding,
         layout: request.layout,
@@ -254,8 +266,15 @@ pub async fn export(engine: &Engine, request: &ExportRequest) -> Result<ExportSu
         ..ExportSummary::default()
     };
     for p in planned {
-        let ctx = engine.new_scoped_session(scope.clone());
-        let done = export_table(&dest, &mut manifest, p, ctx, &settings, &progress).await;
+        let done = export_table(
+            &dest,
+            &mut manifest,
+            p,
+            tenants.as_deref(),
+            &settings,
+            &progress,
+        )
+        .await;
         match done {
             Ok(table_summary) => summary.tables.push(table_summary),
             Err(e) => {
@@ -263,6 +282,10 @@ pub async fn export(engine: &Engine, request: &ExportRequest) -> Result<ExportSu
                 return Err(e);
             }
         }
+    }
+    summary.superseded_deleted = manifest.delete_superseded(&dest).await?;
+    if summary.superseded_deleted > 0 {
+        manifest.write(&dest).await?;
     }
     progress.finish();
     summary.elapsed = started.elapsed();
@@ -285,13 +308,14 @@ async fn export_table(
     dest: &Destination,
     manifest: &mut Manifest,
     p: Planned,
-    ctx: datafusion::prelude::SessionContext,
+    tenants: Option<&[String]>,
     settings: &FileSettings,
-    progress: &progress::Progress,
+    progress: &Arc<progress::Progress>,
 ) -> Result<TableSummary> {
     let Planned {
         def,
         table,
+        files,
         state,
         plan,
     } = p;
@@ -303,7 +327,8 @@ async fn export_table(
         days_dropped: plan.drop.len() as u64,
         ..TableSummary::default()
     };
-    let source = TableSource::new(def, &table, ctx, settings.layout.keeps_dt_column()).await?;
+    let keep_dt = settings.layout.keeps_dt_column();
+    let source = Arc::new(TableSource::new(def, &table, files, keep_dt, tenants).await?);
     write_schema_files(dest, def.name, source.schema()).await?;
 
     // Before anything is rewritten, the days about to change leave the manifest: a listed
@@ -337,21 +362,28 @@ async fn export_table(
         table::existing_files(dest, def, settings.layout).await?
     };
     let mut saved = Instant::now();
-    // A few days at once: each day's scan is small, so planning it, opening its files and
-    // writing its output overlap; results come back in day order.
-    let source = &source;
-    let mut writes = futures::stream::iter(plan.export.iter().map(|(day, _reason)| async move {
-        progress.table_day(def.name, *day);
-        let files = source
-            .write_day(*day, dest, settings, |rows| progress.rows(rows))
-            .await;
-        (day, files)
+    // A few days at once, each its own task (the cores share the decoding, encoding and
+    // compression); results come back in day order. Dropping `writes` (an error) cancels the
+    // days still running: their files are aborted, none appears.
+    let mut writes = futures::stream::iter(plan.export.iter().map(|(day, _reason)| {
+        let (day, source, dest, settings) = (*day, source.clone(), dest.clone(), *settings);
+        let progress = progress.clone();
+        let (task, handle) = async move {
+            progress.table_day(def.name, day);
+            let files = source
+                .write_day(day, &dest, &settings, |rows| progress.rows(rows))
+                .await;
+            (day, files)
+        }
+        .remote_handle();
+        tokio::spawn(task);
+        handle
     }))
     .buffered(DAYS_AT_ONCE);
     while let Some((day, files)) = writes.next().await {
         let files = files?;
         let written: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-        for stale in existing.remove(day).unwrap_or_default() {
+        for stale in existing.remove(&day).unwrap_or_default() {
             if !written.contains(&stale.as_str()) {
                 dest.delete(&stale).await?;
             }
@@ -363,9 +395,9 @@ async fn export_table(
         summary.files += files.len() as u64;
         let entry = manifest.tables.entry(def.name.to_string()).or_default();
         entry.set_day(DayEntry {
-            day: *day,
+            day,
             delta_version: state.version,
-            source_files: state.days.get(day).cloned().unwrap_or_default(),
+            source_files: state.days.get(&day).cloned().unwrap_or_default(),
             rows,
             files,
         });

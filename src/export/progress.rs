@@ -87,6 +87,12 @@ pub fn summary_lines(summary: &ExportSummary) -> Vec<String> {
             parts.join(", ")
         ));
     }
+    if summary.superseded_deleted > 0 {
+        lines.push(format!(
+            "  deleted {} files of the previous export (other settings) that this one does not list",
+            summary.superseded_deleted
+        ));
+    }
     let secs = summary.elapsed.as_secs_f64().max(1e-9);
     lines.push(format!(
         "exported {} tables to {} in {secs:.1}s: {} days written, {} days skipped, {} rows, {} bytes ({:.0} rows/s)",

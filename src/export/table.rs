@@ -1,31 +1,28 @@
 //! Exporting one table: the days of its plan, each streamed from a pinned Delta snapshot into
 //! as many files as the size limit asks for.
 //!
-//! Per day: a DataFusion scan of the snapshot filtered to the day (partition pruning: only that
-//! day's files are opened) and to the tenants (the engine's [`TenantScoped`] filter), read
-//! batch by batch and written as it comes; memory holds a batch and the file's buffers, never
-//! a day or a table. After the day's files are complete, files of the day left by an earlier
+//! Per day: the day's Parquet files of the snapshot read straight ([`SnapshotScan`]: no query
+//! planned per day), filtered to the tenants, batch by batch, written as they come; memory
+//! holds a batch and the file's buffers, never a day or a table. After the day's files are complete, files of the day left by an earlier
 //! run (more parts, another format, a failed run) are deleted.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
-use datafusion::prelude::{SessionContext, col, lit};
-use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 
 use super::changes::Day;
 use super::destination::Destination;
-use super::format::{Encoding, FileWriter, conform, plain_schema};
+use super::format::{Encoding, FileWriter, plain_schema};
 use super::layout::Layout;
 use super::manifest::FileEntry;
-use crate::engine::tenant::TenantScoped;
+use super::scan::{DataFile, SnapshotScan};
 use crate::error::{Error, Result};
 use crate::lake::schema::{PARTITION_COLUMN, TableDef};
 
-/// Batches are written in slices of at most this many rows (zero-copy), so that a file closes
-/// close to its size limit whatever the scan's batch size.
+/// Near a file's size limit, batches are written in slices of at most this many rows
+/// (zero-copy), so that a file closes close to its limit whatever the batch size; far from it
+/// a batch is written whole (every write has a cost of its own).
 const SLICE_ROWS: usize = 512;
 
 /// How every file of a run is written.
@@ -40,60 +37,45 @@ pub struct FileSettings {
 }
 
 /// One table's snapshot, ready to be read day by day.
+#[derive(Debug)]
 pub struct TableSource {
     def: &'static TableDef,
-    ctx: SessionContext,
-    provider: Arc<TenantScoped>,
+    scan: SnapshotScan,
     schema: SchemaRef,
 }
 
-impl std::fmt::Debug for TableSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TableSource")
-            .field("table", &self.def.name)
-            .finish()
-    }
-}
-
 impl TableSource {
-    /// The snapshot of `table` (loaded at the version being exported) read through `ctx`, whose
-    /// tenant scope filters the rows; `keep_dt` keeps the partition column in the files.
+    /// The snapshot of `table` (loaded at the version being exported; its data files by day
+    /// `files`), the rows of `tenants` only when given; `keep_dt` keeps the partition column in
+    /// the files.
     pub async fn new(
         def: &'static TableDef,
         table: &deltalake::DeltaTable,
-        ctx: SessionContext,
+        files: BTreeMap<Day, Vec<DataFile>>,
         keep_dt: bool,
+        tenants: Option<&[String]>,
     ) -> Result<TableSource> {
+        // The columns as the engine shows the table (partition column last), `dt` dropped for
+        // the Hive layout.
         let provider = table.table_provider().await.map_err(Error::DataFusion)?;
-        let provider = Arc::new(TenantScoped::new(def.name, provider)?);
-        let mut source = TableSource {
-            def,
-            ctx,
-            provider,
-            schema: Arc::new(arrow::datatypes::Schema::empty()),
-        };
-        let frame = source.frame(None, keep_dt)?;
-        source.schema = plain_schema(frame.schema().as_arrow());
-        Ok(source)
+        let full = provider.schema();
+        let fields: Vec<_> = full
+            .fields()
+            .iter()
+            .filter(|f| keep_dt || !def.is_partitioned() || f.name() != PARTITION_COLUMN)
+            .cloned()
+            .collect();
+        let schema = plain_schema(&arrow::datatypes::Schema::new_with_metadata(
+            fields,
+            full.metadata().clone(),
+        ));
+        let scan = SnapshotScan::new(def.name, table, files, schema.clone(), tenants)?;
+        Ok(TableSource { def, scan, schema })
     }
 
     /// The schema of the exported files.
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
-    }
-
-    fn frame(&self, day: Day, keep_dt: bool) -> Result<datafusion::dataframe::DataFrame> {
-        let mut frame = self.ctx.read_table(self.provider.clone())?;
-        if let Some(day) = day {
-            let days = (day - chrono::DateTime::UNIX_EPOCH.date_naive()).num_days();
-            let days = i32::try_from(days)
-                .map_err(|_| Error::Config(format!("export: day {day} out of range")))?;
-            frame = frame.filter(col(PARTITION_COLUMN).eq(lit(ScalarValue::Date32(Some(days)))))?;
-        }
-        if !keep_dt && self.def.is_partitioned() {
-            frame = frame.drop_columns(&[PARTITION_COLUMN])?;
-        }
-        Ok(frame)
     }
 
     /// Writes `day`'s rows as files `settings.layout` names, returning them (none when the day
@@ -105,18 +87,27 @@ impl TableSource {
         settings: &FileSettings,
         mut on_rows: impl FnMut(u64),
     ) -> Result<Vec<FileEntry>> {
-        let frame = self.frame(day, settings.layout.keeps_dt_column())?;
-        let mut stream = frame.execute_stream().await?;
+        let mut stream = self.scan.day(day);
         let mut files = Vec::new();
         let mut open: Option<(String, FileWriter)> = None;
         let outcome: Result<()> = async {
             while let Some(batch) = stream.next().await {
-                let batch = conform(&batch?, &self.schema)?;
-                for offset in (0..batch.num_rows()).step_by(SLICE_ROWS) {
-                    let slice = batch.slice(offset, SLICE_ROWS.min(batch.num_rows() - offset));
+                let batch = batch?;
+                // An upper bound of what the batch adds to a file: its size in memory.
+                let whole = batch.get_array_memory_size() as u64;
+                let mut offset = 0;
+                while offset < batch.num_rows() {
+                    let size = open.as_ref().map_or(0, |(_, writer)| writer.size());
+                    let rows = if offset == 0 && size + whole < settings.max_file_bytes {
+                        batch.num_rows()
+                    } else {
+                        SLICE_ROWS.min(batch.num_rows() - offset)
+                    };
+                    let slice = batch.slice(offset, rows);
                     self.write_slice(&slice, day, dest, settings, &mut open, &mut files)
                         .await?;
-                    on_rows(slice.num_rows() as u64);
+                    on_rows(rows as u64);
+                    offset += rows;
                 }
             }
             if let Some((rel, writer)) = open.take() {

@@ -11,7 +11,9 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
+import time
 
 import boto3
 import duckdb
@@ -90,6 +92,18 @@ def assert_same_rows(con, columns, where="TRUE"):
     extra = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM exp "
                         f"EXCEPT ALL SELECT {cols} FROM lake WHERE {where})").fetchone()[0]
     assert (missing, extra) == (0, 0)
+
+
+def assert_exported(lake, dest, table, fmt, layout, where="TRUE"):
+    """The export of `table` at `dest` holds the lake table's rows (those matching `where`), each
+    as often; returns the DuckDB connection with views `lake` and `exp`."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    arrow = lake_arrow(lake, table)
+    con.register("lake", arrow)
+    read_export(con, dest, table, fmt, layout)
+    assert_same_rows(con, arrow.schema.names, where)
+    return con
 
 
 def duck_types(con, relation):
@@ -297,33 +311,215 @@ def moto(tmp_path):
         proc.wait()
 
 
+S3_ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+          "AWS_REGION": "us-east-1"}
+
+
+def s3_client(endpoint):
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def s3_keys(s3, bucket, prefix):
+    """The keys under `prefix/`, relative to it."""
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
+        keys += [obj["Key"].removeprefix(prefix + "/") for obj in page.get("Contents", [])]
+    return set(keys)
+
+
+def download(s3, bucket, prefix, local):
+    """Copies every object under `prefix/` to the directory `local`."""
+    for key in s3_keys(s3, bucket, prefix):
+        target = local / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, f"{prefix}/{key}", str(target))
+    return local
+
+
+def listed_files(m):
+    """Every file a manifest lists: data and schema files."""
+    files = {f["path"] for d in entries(m).values() for f in d["files"]}
+    for table in m["tables"].values():
+        files |= {table["bigquery_schema"], table["arrow_schema"]}
+    return files
+
+
 def test_export_to_s3_reads_back_from_the_bucket(lake_dir, tmp_path, moto):
-    s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = s3_client(moto)
     s3.create_bucket(Bucket="exports")
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_REGION": "us-east-1"}
+    env = S3_ENV
     run("export", "--lake", lake_dir, "--dest", "s3://exports/acme/raw", "--s3-endpoint", moto,
         "--format", "ndjson", "--tables", "messages,tenants", env=env)
-    local = tmp_path / "copy"
-    listing = s3.list_objects_v2(Bucket="exports", Prefix="acme/raw/")
-    for obj in listing.get("Contents", []):
-        target = local / obj["Key"].removeprefix("acme/raw/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        s3.download_file("exports", obj["Key"], str(target))
+    local = download(s3, "exports", "acme/raw", tmp_path / "copy")
     m = manifest(local)
     assert m["format"] == "ndjson" and sorted(m["tables"]) == ["messages", "tenants"]
     for table in ["messages", "tenants"]:
         for day in m["tables"][table]["days"]:
             for f in day["files"]:
                 assert sha256(local / f["path"]) == f["sha256"]
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        arrow = lake_arrow(lake_dir, table)
-        con.register("lake", arrow)
-        read_export(con, local, table, "ndjson", "daily")
-        assert_same_rows(con, arrow.schema.names)
+        assert_exported(lake_dir, local, table, "ndjson", "daily")
     # A second run finds the manifest in the bucket and has nothing to do.
     proc = run("export", "--lake", lake_dir, "--dest", "s3://exports/acme/raw", "--s3-endpoint",
                moto, "--format", "ndjson", "--tables", "messages,tenants", env=env)
     assert "0 days written" in proc.stderr.splitlines()[-1]
+
+
+def test_s3_export_killed_midway_lists_only_complete_files_and_a_rerun_finishes_it(
+        lake_dir, tmp_path, moto):
+    s3 = s3_client(moto)
+    s3.create_bucket(Bucket="exports")
+    # Small files: many uploads, so that the process is still running when the first appear.
+    cmd = [_binary(), "export", "--lake", str(lake_dir), "--dest", "s3://exports/k",
+           "--s3-endpoint", moto, "--format", "csv", "--max-file-size", "4KiB"]
+    proc = subprocess.Popen(cmd, env=S3_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    data = set()
+    while not data and time.monotonic() < deadline and proc.poll() is None:
+        data = {k for k in s3_keys(s3, "exports", "k")
+                if k != "manifest.json" and not k.startswith("_schemas/")}
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert data, "files appeared before the kill"
+    assert proc.returncode == -signal.SIGKILL, "the export was still running when killed"
+
+    # Stopped midway: whatever the manifest lists (if one was written) is there, complete.
+    stopped = download(s3, "exports", "k", tmp_path / "stopped")
+    if (stopped / "manifest.json").exists():
+        for entry in entries(manifest(stopped)).values():
+            for f in entry["files"]:
+                assert sha256(stopped / f["path"]) == f["sha256"]
+                assert (stopped / f["path"]).stat().st_size == f["bytes"]
+
+    run(*cmd[1:], env=S3_ENV)
+    done = download(s3, "exports", "k", tmp_path / "done")
+    m = manifest(done)
+    # The bucket holds exactly what the manifest lists, each file with its checksum ...
+    assert s3_keys(s3, "exports", "k") == listed_files(m) | {"manifest.json"}
+    for entry in entries(m).values():
+        for f in entry["files"]:
+            assert sha256(done / f["path"]) == f["sha256"]
+    # ... and every table's rows once: nothing lost, nothing twice.
+    for table in TABLES:
+        assert_exported(lake_dir, done, table, "csv", "daily")
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_full_rerun_with_other_settings_deletes_the_old_files_and_nothing_else(
+        lake_dir, tmp_path, request, where):
+    if where == "s3":
+        s3 = s3_client(request.getfixturevalue("moto"))
+        s3.create_bucket(Bucket="exports")
+        dest, flags, env = "s3://exports/acme", ["--s3-endpoint", s3.meta.endpoint_url], S3_ENV
+
+        def put(key, text):
+            s3.put_object(Bucket="exports", Key=f"acme/{key}", Body=text)
+
+        def on_dest():
+            return download(s3, "exports", "acme", tmp_path / f"copy-{time.monotonic_ns()}")
+    else:
+        dest, flags, env = tmp_path / "out", [], None
+
+        def put(key, text):
+            (dest / key).parent.mkdir(parents=True, exist_ok=True)
+            (dest / key).write_text(text)
+
+        def on_dest():
+            return dest
+
+    def files(root):
+        return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+    run("export", "--lake", lake_dir, "--dest", dest, *flags, "--layout", "daily", "--format", "csv",
+        "--tables", "messages,tenants", env=env)
+    old = listed_files(manifest(on_dest()))
+    # Files that are not the export's: a rerun leaves them, even one named like an export file.
+    put("notes.txt", "mine")
+    put("archive/messages_20261001.csv.gz", "mine too")
+
+    proc = run("export", "--lake", lake_dir, "--dest", dest, *flags, "--layout", "hive",
+               "--format", "parquet", "--tables", "messages", "--full", env=env)
+    root = on_dest()
+    m = manifest(root)
+    assert "superseded" not in m
+    new = listed_files(m)
+    assert files(root) == new | {"manifest.json", "notes.txt", "archive/messages_20261001.csv.gz"}
+    # Only messages' schema files keep their names (written again); the rest of the old
+    # export (tenants' schema files included) is gone.
+    assert old & new == {"_schemas/messages.bigquery.json", "_schemas/messages.arrow.json"}
+    assert f"deleted {len(old - new)} files of the previous export" in proc.stderr
+
+    assert_exported(lake_dir, root, "messages", "parquet", "hive")
+
+
+def test_old_files_of_a_full_rerun_stopped_midway_go_with_the_run_that_finishes_it(lake_dir, tmp_path):
+    dest = tmp_path / "out"
+    run("export", "--lake", lake_dir, "--dest", dest, "--format", "csv", "--tables", "messages")
+    old = listed_files(manifest(dest))
+    # The new settings' run fails on one day (a file where its directory must go).
+    days = sorted(p.name for p in (lake_dir / "messages").glob("dt=*"))
+    blocked = dest / "messages" / days[len(days) // 2]
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("in the way")
+    args = ["export", "--lake", lake_dir, "--dest", dest, "--layout", "hive", "--tables", "messages"]
+    proc = run(*args, "--full", check=False)
+    assert proc.returncode != 0 and "panicked" not in proc.stderr
+    # The manifest has the new settings and still knows the old files, which are still there.
+    m = manifest(dest)
+    assert m["layout"] == "hive" and set(m["superseded"]) == old
+    assert all((dest / f).exists() for f in old)
+
+    blocked.unlink()
+    run(*args)  # the same settings now: no --full needed
+    m = manifest(dest)
+    assert "superseded" not in m
+    on_disk = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
+    assert on_disk == listed_files(m) | {"manifest.json"}
+
+
+@pytest.mark.parametrize("fmt,compression,ext,codec", [
+    ("parquet", "snappy", "parquet", "SNAPPY"),
+    ("parquet", "none", "parquet", "UNCOMPRESSED"),
+    ("ndjson", "zstd", "json.zst", None),
+    ("ndjson", "none", "json", None),
+    ("csv", "zstd", "csv.zst", None),
+])
+def test_every_compression_round_trips(lake_dir, tmp_path, fmt, compression, ext, codec):
+    dest = tmp_path / "out"
+    run("export", "--lake", lake_dir, "--dest", dest, "--format", fmt, "--compression", compression,
+        "--tables", "messages,contacts")
+    m = manifest(dest)
+    for table in ["messages", "contacts"]:
+        paths = [f["path"] for d in m["tables"][table]["days"] for f in d["files"]]
+        assert paths and all(p.endswith("." + ext) for p in paths)
+        con = assert_exported(lake_dir, dest, table, fmt, "daily")
+        if codec:
+            # The codec as DuckDB reads it from the files' metadata.
+            files = [str(dest / p) for p in paths]
+            codecs = {r[0] for r in con.execute(
+                f"SELECT DISTINCT compression FROM parquet_metadata({files!r})").fetchall()}
+            assert codecs == {codec}
+
+
+@pytest.mark.parametrize("name", ["by_day.parquet", "by_day.json.gz", "by_day.csv.zst"])
+def test_query_export_takes_its_format_from_the_file_name(lake_dir, tmp_path, name):
+    out = tmp_path / name
+    sql = "SELECT dt, tenant_id, count(*) AS n, min(ts) AS first_ts FROM messages GROUP BY 1, 2"
+    run("export", "--lake", lake_dir, "--query", sql, "--dest", out)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("messages", lake_arrow(lake_dir, "messages"))
+    # Instants compared as microseconds since the epoch.
+    expected = con.execute("SELECT dt, tenant_id, count(*), epoch_us(min(ts)) FROM messages "
+                           "GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    if name.endswith(".parquet"):
+        source = f"read_parquet('{out}')"
+        assert con.execute(f"SELECT first_ts FROM {source} LIMIT 1").description[0][1] == "TIMESTAMP WITH TIME ZONE"
+    elif ".json" in name:
+        source = f"read_json('{out}', format = 'newline_delimited')"
+    else:
+        source = f"read_csv('{out}', header = true)"
+    got = con.execute(f"SELECT CAST(dt AS DATE), tenant_id, CAST(n AS BIGINT), "
+                      f"epoch_us(CAST(first_ts AS TIMESTAMPTZ)) FROM {source} ORDER BY 1, 2").fetchall()
+    assert got == expected
