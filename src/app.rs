@@ -16,7 +16,9 @@ use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::engine::derived::{Refreshed, refresh};
 use crate::error::{Error, Result};
-use crate::generate::{GenerateConfig, GenerateSummary, generate};
+use crate::generate::{
+    GenerateConfig, GenerateSummary, WebhooksSummary, generate, generate_webhooks,
+};
 use crate::lake::compact;
 use crate::lake::schema::TableDef;
 use crate::lake::{Lake, LakeWriter, StoreOptions};
@@ -682,9 +684,33 @@ async fn generate_lake(args: GenerateArgs) -> Result<GenerateSummary> {
         seed: args.seed,
         end_date: args.end_date,
         messages_target: args.messages,
+        whole_seconds: args.whole_seconds,
     };
+    if let Some(dir) = &args.as_webhooks {
+        let summary = generate_webhooks(&cfg, dir).await?;
+        print_webhooks_summary(&summary, dir);
+        return Ok(GenerateSummary {
+            rows_per_table: summary.rows_per_table,
+            elapsed: summary.elapsed,
+        });
+    }
     let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
     write_generated(lake, &cfg, !args.no_compact).await
+}
+
+/// The summary lines of `generate --as-webhooks`.
+fn print_webhooks_summary(summary: &WebhooksSummary, dir: &Path) {
+    let rows: u64 = summary.rows_per_table.iter().map(|(_, n)| n).sum();
+    eprintln!(
+        "wrote {} WhatsApp webhook bodies and {rows} rows into {} in {:.1}s",
+        summary.bodies,
+        dir.display(),
+        summary.elapsed.as_secs_f64()
+    );
+    eprintln!("  {:<20} {:>12}", "whatsapp bodies", summary.bodies);
+    for (table, rows) in &summary.rows_per_table {
+        eprintln!("  {table:<20} {rows:>12}");
+    }
 }
 
 async fn compact_lake(args: CompactArgs) -> Result<()> {
@@ -858,6 +884,7 @@ pub fn demo_config() -> GenerateConfig {
         seed: 42,
         end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap_or_default(),
         messages_target: None,
+        whole_seconds: false,
     }
 }
 

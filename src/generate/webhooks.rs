@@ -1,0 +1,682 @@
+//! `chatlake generate --as-webhooks DIR`: the generated world as Meta would have posted it, plus
+//! the rows no webhook carries, so that the whole ingest path (receiver, parser, WAL, flusher,
+//! derivation) can be checked against the lake `generate` writes directly.
+//!
+//! The world is the one of the same [`GenerateConfig`] with
+//! [`whole_seconds`](GenerateConfig::whole_seconds) forced on (Meta's `timestamp` is in whole
+//! seconds): `generate --whole-seconds` with the same flags writes the lake these files describe.
+//!
+//! | file | what |
+//! |------|------|
+//! | `DIR/whatsapp/bodies.ndjson` | one WhatsApp Cloud API body per line, as Meta posts them (`entry[].changes[].value` with `metadata.phone_number_id`), one event per body, in generation order |
+//! | `DIR/rows/<table>.ndjson` | the rows of every table the bodies do not feed, and the rows of the tables they feed that they cannot carry, in the lake's columns (for `POST /v1/ingest/{table}` or `chatlake ingest --table`) |
+//!
+//! What goes where, decided per column against what the parser ([`crate::ingest::whatsapp`])
+//! makes of a body:
+//!
+//! | rows | as | because |
+//! |------|----|---------|
+//! | inbound `messages` of a WhatsApp channel with a `phone_number_id` | a body with `messages[]` and the sender's `contacts[]` profile | the parser recreates every column: `wa_id` (`from`), the contact (`contact_id` = `wa_id`, as the generator names WhatsApp contacts), `msg_type`, `body_text` (text body; media caption; location `name`; the shared card's `formatted_name`; a button reply's `title`; `button.text`; the reaction's emoji; `order.text`; `system.body`), `interaction_id` (button reply `id`, `button.payload`), `context_message_id` (`context.id`; a reaction's `message_id`), `referral_source_type`/`_id`; `is_template`, `author_type`, `country_code`, `calling_code` are derived on ingest. An `unsupported` message is sent without `errors` (the generator gives it no text; with Meta's error the parser would store its title as `body_text`) |
+//! | outbound `messages` (every channel), inbound ones of other channels | rows | WhatsApp webhooks report the business's own messages as statuses only, without author, template, flow, campaign or text; Messenger and Instagram bodies are not generated |
+//! | `message_statuses` `sent`, `delivered`, `read`, `played`, `failed`, `deleted` of a WhatsApp channel | a body with `statuses[]`: `recipient_id` (the message's `wa_id`), `conversation` (`id`, `origin.type`, `expiration_timestamp` as the row has them), `pricing` (`pricing_model`, `billable`, `category`, `type`), `errors[0]` (`code`, `title`) | every column; `error_bucket` is derived on ingest |
+//! | `message_statuses` `accepted` (the BSP's pre-state), and the callbacks of other channels | rows | not a Meta status value |
+//! | `conversations` (`source = 'webhook'`) | nothing, when a status body carries the conversation's id, origin and expiry: the parser writes the row from it (`opened_at` = expiry - 24 h, 72 h for `referral_conversion`, as the generator opens them) | |
+//! | the other `conversations` (the carrying `sent` callback never came, or fell after the range) | rows | no body names the expiry |
+//! | `contacts` | rows (every column); the bodies' profiles repeat `name` and `wa_id` | webhooks carry no language, provider or opt-in state, nor the contact's creation |
+//! | `tenants`, `channels`, `campaigns`, `campaign_recipients`, `contact_events`, `flow_events`, `analytics_events`, `chat_events`, `comments` | rows | no WhatsApp webhook carries them (Messenger/Instagram comment bodies are not generated) |
+//!
+//! The profile names and each outbound message's recipient are needed before the day that uses
+//! them is written (the contacts snapshot comes last; a status batch may be handed out before
+//! its message's), so the generator runs twice: once to index them, once to write. The index
+//! holds one entry per contact and per outbound WhatsApp message: this is for test-sized worlds.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::compute::{cast, filter_record_batch};
+use arrow::datatypes::{DataType, Int32Type, TimestampMicrosecondType};
+use indicatif::ProgressBar;
+use serde_json::{Map, Value, json};
+
+use super::{GenerateConfig, progress_bar, run};
+use crate::error::{Error, Result};
+
+/// The status values a WhatsApp status webhook carries (the parser's).
+const WEBHOOK_STATUSES: &[&str] = &["sent", "delivered", "read", "played", "failed", "deleted"];
+
+/// What [`generate_webhooks`] wrote.
+#[derive(Debug, Clone)]
+pub struct WebhooksSummary {
+    /// WhatsApp bodies written.
+    pub bodies: u64,
+    /// Rows written per table (tables without rows left out), in the lake's table order.
+    pub rows_per_table: Vec<(&'static str, u64)>,
+    /// Wall-clock time of both generator runs and the writing.
+    pub elapsed: Duration,
+}
+
+/// Writes the world of `cfg` (in whole seconds) under `dir` as webhook bodies and rows; see the
+/// module docs. Shows a progress bar over the days of the writing run on a terminal.
+pub async fn generate_webhooks(cfg: &GenerateConfig, dir: &Path) -> Result<WebhooksSummary> {
+    let cfg = GenerateConfig {
+        whole_seconds: true,
+        ..cfg.clone()
+    };
+    cfg.validate()?;
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let index = Index::build(&cfg)?;
+        let mut out = Output::create(&dir, index)?;
+        let bar = progress_bar(cfg.days);
+        run(&cfg, &mut |table, batch| out.take(table, &batch), &bar)?;
+        bar.finish_and_clear();
+        out.finish(started.elapsed())
+    })
+    .await
+    .map_err(|e| Error::Io {
+        context: "generate --as-webhooks: the generator thread failed".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?
+}
+
+/// A WhatsApp channel bodies can be routed to.
+#[derive(Debug, Clone)]
+struct Number {
+    /// `channels.phone_number_id`.
+    phone_number_id: String,
+    /// `channels.waba_id` (the body's `entry[].id`).
+    waba_id: Option<String>,
+    /// `channels.display_phone` without its `+`.
+    display: Option<String>,
+}
+
+/// What the writing run needs ahead of time: from a first run of the generator.
+#[derive(Debug, Default)]
+struct Index {
+    /// WhatsApp channels with a phone number id, by `channel_id`.
+    numbers: HashMap<String, Number>,
+    /// Profile name by (`channel_id`, `contact_id`).
+    names: HashMap<(String, String), String>,
+    /// The `wa_id` of each outbound WhatsApp message, by `message_id`.
+    recipients: HashMap<String, String>,
+    /// Conversations a status body will carry with their id, origin and expiry.
+    carried: HashSet<String>,
+}
+
+impl Index {
+    /// Runs the generator once (no progress shown) and indexes what [`Output`] needs.
+    fn build(cfg: &GenerateConfig) -> Result<Index> {
+        let mut index = Index::default();
+        // Statuses are indexed after the run: a status batch may come before its messages'.
+        let mut statuses: Vec<RecordBatch> = Vec::new();
+        run(
+            cfg,
+            &mut |table, batch| {
+                match table {
+                    "channels" => index.add_channels(&batch)?,
+                    "contacts" => {
+                        let (channel, contact, name) = (
+                            text(&batch, "channel_id")?,
+                            text(&batch, "contact_id")?,
+                            text(&batch, "name")?,
+                        );
+                        for i in 0..batch.num_rows() {
+                            if name.is_valid(i) && index.numbers.contains_key(channel.value(i)) {
+                                index.names.insert(
+                                    (channel.value(i).into(), contact.value(i).into()),
+                                    name.value(i).into(),
+                                );
+                            }
+                        }
+                    }
+                    "messages" => {
+                        let (channel, id, direction, wa) = (
+                            text(&batch, "channel_id")?,
+                            text(&batch, "message_id")?,
+                            text(&batch, "direction")?,
+                            text(&batch, "wa_id")?,
+                        );
+                        for i in 0..batch.num_rows() {
+                            if direction.value(i) == "outbound"
+                                && wa.is_valid(i)
+                                && index.numbers.contains_key(channel.value(i))
+                            {
+                                index
+                                    .recipients
+                                    .insert(id.value(i).into(), wa.value(i).into());
+                            }
+                        }
+                    }
+                    "message_statuses" => statuses.push(batch),
+                    _ => {}
+                }
+                Ok(())
+            },
+            &ProgressBar::hidden(),
+        )?;
+        for batch in &statuses {
+            let mask = index.status_bodies(batch)?;
+            let (conversation, origin) = (
+                text(batch, "conversation_id")?,
+                text(batch, "conversation_origin")?,
+            );
+            let expires = micros(batch, "conversation_expires_at")?;
+            for i in 0..batch.num_rows() {
+                if mask.value(i)
+                    && conversation.is_valid(i)
+                    && origin.is_valid(i)
+                    && expires.is_valid(i)
+                {
+                    index.carried.insert(conversation.value(i).into());
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// Notes the WhatsApp channels of `batch` that have a phone number id.
+    fn add_channels(&mut self, batch: &RecordBatch) -> Result<()> {
+        let (id, kind, phone, waba, display) = (
+            text(batch, "channel_id")?,
+            text(batch, "channel_type")?,
+            text(batch, "phone_number_id")?,
+            text(batch, "waba_id")?,
+            text(batch, "display_phone")?,
+        );
+        for i in 0..batch.num_rows() {
+            if kind.value(i) == "whatsapp" && phone.is_valid(i) {
+                self.numbers.insert(
+                    id.value(i).into(),
+                    Number {
+                        phone_number_id: phone.value(i).into(),
+                        waba_id: waba.is_valid(i).then(|| waba.value(i).into()),
+                        display: display
+                            .is_valid(i)
+                            .then(|| display.value(i).trim_start_matches('+').into()),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Which inbound messages of `batch` become bodies.
+    fn message_bodies(&self, batch: &RecordBatch) -> Result<BooleanArray> {
+        let (channel, direction) = (text(batch, "channel_id")?, text(batch, "direction")?);
+        Ok((0..batch.num_rows())
+            .map(|i| {
+                Some(
+                    direction.value(i) == "inbound"
+                        && self.numbers.contains_key(channel.value(i)),
+                )
+            })
+            .collect())
+    }
+
+    /// Which callbacks of `batch` become bodies: Meta status values on a WhatsApp channel, for
+    /// a message whose recipient is known.
+    fn status_bodies(&self, batch: &RecordBatch) -> Result<BooleanArray> {
+        let (channel, id, status) = (
+            text(batch, "channel_id")?,
+            text(batch, "message_id")?,
+            text(batch, "status")?,
+        );
+        Ok((0..batch.num_rows())
+            .map(|i| {
+                Some(
+                    WEBHOOK_STATUSES.contains(&status.value(i))
+                        && self.numbers.contains_key(channel.value(i))
+                        && self.recipients.contains_key(id.value(i)),
+                )
+            })
+            .collect())
+    }
+}
+
+/// The files being written and their counts.
+struct Output {
+    dir: PathBuf,
+    index: Index,
+    bodies: BufWriter<File>,
+    bodies_written: u64,
+    rows: HashMap<&'static str, (BufWriter<File>, u64)>,
+}
+
+impl Output {
+    /// Creates `dir/whatsapp` and `dir/rows` (emptied of earlier output files).
+    fn create(dir: &Path, index: Index) -> Result<Output> {
+        for sub in ["whatsapp", "rows"] {
+            let path = dir.join(sub);
+            std::fs::create_dir_all(&path).map_err(|e| io(&path, e))?;
+            for entry in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
+                let file = entry.map_err(|e| io(&path, e))?.path();
+                if file.extension().is_some_and(|x| x == "ndjson") {
+                    std::fs::remove_file(&file).map_err(|e| io(&file, e))?;
+                }
+            }
+        }
+        let path = dir.join("whatsapp/bodies.ndjson");
+        let bodies = BufWriter::new(File::create(&path).map_err(|e| io(&path, e))?);
+        Ok(Output {
+            dir: dir.to_path_buf(),
+            index,
+            bodies,
+            bodies_written: 0,
+            rows: HashMap::new(),
+        })
+    }
+
+    /// Writes one generated batch of `table` as bodies and rows.
+    fn take(&mut self, table: &'static str, batch: &RecordBatch) -> Result<()> {
+        match table {
+            "messages" => {
+                let mask = self.index.message_bodies(batch)?;
+                let inbound = filter_record_batch(batch, &mask)?;
+                self.message_bodies(&inbound)?;
+                self.write_rows(table, &filter_record_batch(batch, &not(&mask))?)
+            }
+            "message_statuses" => {
+                let mask = self.index.status_bodies(batch)?;
+                self.status_bodies(&filter_record_batch(batch, &mask)?)?;
+                self.write_rows(table, &filter_record_batch(batch, &not(&mask))?)
+            }
+            "conversations" => {
+                let id = text(batch, "conversation_id")?;
+                let uncarried: BooleanArray = (0..batch.num_rows())
+                    .map(|i| Some(!self.index.carried.contains(id.value(i))))
+                    .collect();
+                self.write_rows(table, &filter_record_batch(batch, &uncarried)?)
+            }
+            _ => self.write_rows(table, batch),
+        }
+    }
+
+    /// Appends the rows of `batch` to `rows/<table>.ndjson`.
+    fn write_rows(&mut self, table: &'static str, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let (file, count) = match self.rows.entry(table) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let path = self.dir.join("rows").join(format!("{table}.ndjson"));
+                let file = File::create(&path).map_err(|e| io(&path, e))?;
+                e.insert((BufWriter::new(file), 0))
+            }
+        };
+        let mut writer = arrow::json::WriterBuilder::new()
+            .with_timestamp_tz_format(crate::export::format::TIMESTAMP_TZ_FORMAT.into())
+            .build::<_, arrow::json::writer::LineDelimited>(file);
+        writer.write(batch)?;
+        writer.finish()?;
+        *count += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// One body per inbound message of `batch` (all on numbers of the index).
+    fn message_bodies(&mut self, batch: &RecordBatch) -> Result<()> {
+        let col = |name| text(batch, name);
+        let (channel, id, contact, wa) = (
+            col("channel_id")?,
+            col("message_id")?,
+            col("contact_id")?,
+            col("wa_id")?,
+        );
+        let (kind, body, interaction, context) = (
+            col("msg_type")?,
+            col("body_text")?,
+            col("interaction_id")?,
+            col("context_message_id")?,
+        );
+        let (referral_type, referral_id) =
+            (col("referral_source_type")?, col("referral_source_id")?);
+        let ts = micros(batch, "ts")?;
+        for i in 0..batch.num_rows() {
+            fn get(a: &StringArray, i: usize) -> Option<&str> {
+                a.is_valid(i).then(|| a.value(i))
+            }
+            let Some(number) = self.index.numbers.get(channel.value(i)) else {
+                continue;
+            };
+            let message = InboundMessage {
+                id: id.value(i),
+                ts: ts.value(i),
+                wa_id: get(&wa, i),
+                kind: kind.value(i),
+                body: get(&body, i),
+                interaction: get(&interaction, i),
+                context: get(&context, i),
+                referral: get(&referral_type, i).zip(get(&referral_id, i)),
+            };
+            let name = self
+                .index
+                .names
+                .get(&(channel.value(i).to_string(), contact.value(i).to_string()));
+            let value = message_value(number, &message, name.map(String::as_str));
+            self.write_body(&envelope(number, value))?;
+        }
+        Ok(())
+    }
+
+    /// One body per callback of `batch` (all of messages the index knows).
+    fn status_bodies(&mut self, batch: &RecordBatch) -> Result<()> {
+        let col = |name| text(batch, name);
+        let (channel, id, status) = (col("channel_id")?, col("message_id")?, col("status")?);
+        let (conversation, origin) = (col("conversation_id")?, col("conversation_origin")?);
+        let (model, category, kind) = (
+            col("pricing_model")?,
+            col("pricing_category")?,
+            col("pricing_type")?,
+        );
+        let error_title = col("error_title")?;
+        let billable = batch
+            .column_by_name("pricing_billable")
+            .ok_or_else(|| missing("pricing_billable"))?
+            .as_boolean_opt()
+            .ok_or_else(|| missing("pricing_billable"))?;
+        let error_code = cast(
+            batch
+                .column_by_name("error_code")
+                .ok_or_else(|| missing("error_code"))?,
+            &DataType::Int32,
+        )?;
+        let error_code = error_code.as_primitive::<Int32Type>();
+        let (ts, expires) = (micros(batch, "ts")?, micros(batch, "conversation_expires_at")?);
+        for i in 0..batch.num_rows() {
+            let get = |a: &StringArray| a.is_valid(i).then(|| a.value(i).to_string());
+            let (Some(number), Some(recipient)) = (
+                self.index.numbers.get(channel.value(i)),
+                self.index.recipients.get(id.value(i)),
+            ) else {
+                continue;
+            };
+            let mut s = Map::new();
+            s.insert("id".into(), id.value(i).into());
+            s.insert("status".into(), status.value(i).into());
+            s.insert("timestamp".into(), seconds(ts.value(i)).into());
+            s.insert("recipient_id".into(), recipient.as_str().into());
+            if let Some(conversation) = get(&conversation) {
+                let mut c = Map::new();
+                c.insert("id".into(), conversation.into());
+                if expires.is_valid(i) {
+                    c.insert(
+                        "expiration_timestamp".into(),
+                        seconds(expires.value(i)).into(),
+                    );
+                }
+                if let Some(origin) = get(&origin) {
+                    c.insert("origin".into(), json!({ "type": origin }));
+                }
+                s.insert("conversation".into(), c.into());
+            }
+            let mut p = Map::new();
+            if billable.is_valid(i) {
+                p.insert("billable".into(), billable.value(i).into());
+            }
+            for (key, column) in [
+                ("pricing_model", &model),
+                ("category", &category),
+                ("type", &kind),
+            ] {
+                if let Some(v) = get(column) {
+                    p.insert(key.into(), v.into());
+                }
+            }
+            if !p.is_empty() {
+                s.insert("pricing".into(), p.into());
+            }
+            if error_code.is_valid(i) {
+                let title = get(&error_title).unwrap_or_default();
+                s.insert(
+                    "errors".into(),
+                    json!([{
+                        "code": error_code.value(i),
+                        "title": title,
+                        "message": title,
+                        "error_data": { "details": title },
+                    }]),
+                );
+            }
+            let value = json!({
+                "messaging_product": "whatsapp",
+                "metadata": metadata(number),
+                "statuses": [s],
+            });
+            self.write_body(&envelope(number, value))?;
+        }
+        Ok(())
+    }
+
+    /// Appends one body as a line.
+    fn write_body(&mut self, body: &Value) -> Result<()> {
+        serde_json::to_writer(&mut self.bodies, body).map_err(|e| Error::Io {
+            context: "generate --as-webhooks: writing a body".into(),
+            source: e.into(),
+        })?;
+        self.bodies
+            .write_all(b"\n")
+            .map_err(|e| io(&self.dir.join("whatsapp/bodies.ndjson"), e))?;
+        self.bodies_written += 1;
+        Ok(())
+    }
+
+    /// Flushes every file; the summary.
+    fn finish(mut self, elapsed: Duration) -> Result<WebhooksSummary> {
+        self.bodies
+            .flush()
+            .map_err(|e| io(&self.dir.join("whatsapp/bodies.ndjson"), e))?;
+        let mut rows_per_table = Vec::new();
+        for def in crate::lake::schema::tables() {
+            if let Some((mut file, count)) = self.rows.remove(def.name) {
+                file.flush().map_err(|e| io(&self.dir.join("rows"), e))?;
+                rows_per_table.push((def.name, count));
+            }
+        }
+        Ok(WebhooksSummary {
+            bodies: self.bodies_written,
+            rows_per_table,
+            elapsed,
+        })
+    }
+}
+
+/// One generated inbound message, as a body needs it.
+struct InboundMessage<'a> {
+    id: &'a str,
+    ts: i64,
+    wa_id: Option<&'a str>,
+    kind: &'a str,
+    body: Option<&'a str>,
+    interaction: Option<&'a str>,
+    context: Option<&'a str>,
+    referral: Option<(&'a str, &'a str)>,
+}
+
+/// The `value` of a messages change carrying `m` from the contact named `name`: the message
+/// shaped so that the parser gives back the generated row (see the module docs).
+fn message_value(number: &Number, m: &InboundMessage<'_>, name: Option<&str>) -> Value {
+    let mut message = Map::new();
+    if let Some(wa) = m.wa_id {
+        message.insert("from".into(), wa.into());
+    }
+    message.insert("id".into(), m.id.into());
+    message.insert("timestamp".into(), seconds(m.ts).into());
+    let body = m.body;
+    let (kind, content): (&str, Value) = match m.kind {
+        "text" => ("text", json!({ "body": body.unwrap_or_default() })),
+        media @ ("image" | "audio" | "video" | "document" | "sticker") => {
+            let mut media_object = json!({
+                "id": format!("media-{}", m.id),
+                "mime_type": mime_type(media),
+            });
+            if let Some(caption) = body {
+                media_object["caption"] = caption.into();
+            }
+            (media, media_object)
+        }
+        "location" => {
+            let mut place = json!({ "latitude": 0.0, "longitude": 0.0 });
+            if let Some(name) = body {
+                place["name"] = name.into();
+            }
+            ("location", place)
+        }
+        "contacts" => (
+            "contacts",
+            match body {
+                Some(name) => json!([{ "name": { "formatted_name": name } }]),
+                None => json!([{ "phones": [] }]),
+            },
+        ),
+        "interactive" => {
+            let mut reply = Map::new();
+            if let Some(id) = m.interaction {
+                reply.insert("id".into(), id.into());
+            }
+            if let Some(title) = body {
+                reply.insert("title".into(), title.into());
+            }
+            (
+                "interactive",
+                json!({ "type": "button_reply", "button_reply": reply }),
+            )
+        }
+        "button" => (
+            "button",
+            json!({ "payload": m.interaction, "text": body }),
+        ),
+        "reaction" => {
+            let mut reaction = Map::new();
+            if let Some(about) = m.context {
+                reaction.insert("message_id".into(), about.into());
+            }
+            if let Some(emoji) = body {
+                reaction.insert("emoji".into(), emoji.into());
+            }
+            ("reaction", reaction.into())
+        }
+        "order" => (
+            "order",
+            json!({ "catalog_id": "catalog", "text": body, "product_items": [] }),
+        ),
+        "system" => (
+            "system",
+            json!({ "body": body, "type": "user_changed_number" }),
+        ),
+        // The generator gives an unsupported message no text; Meta's `errors` would become one.
+        other => (other, Value::Null),
+    };
+    message.insert("type".into(), kind.into());
+    if !content.is_null() {
+        message.insert(kind.into(), content);
+    }
+    if let Some(context) = m.context.filter(|_| m.kind != "reaction") {
+        message.insert(
+            "context".into(),
+            json!({ "from": number.display, "id": context }),
+        );
+    }
+    if let Some((source_type, source_id)) = m.referral {
+        message.insert(
+            "referral".into(),
+            json!({
+                "source_url": format!("https://fb.me/{source_id}"),
+                "source_id": source_id,
+                "source_type": source_type,
+                "headline": "Chat with us",
+            }),
+        );
+    }
+    let mut profile = Map::new();
+    if let Some(name) = name {
+        profile.insert("name".into(), name.into());
+    }
+    let mut contact = json!({ "profile": profile });
+    if let Some(wa) = m.wa_id {
+        contact["wa_id"] = wa.into();
+    }
+    json!({
+        "messaging_product": "whatsapp",
+        "metadata": metadata(number),
+        "contacts": [contact],
+        "messages": [message],
+    })
+}
+
+/// A media type's MIME type, as Meta names it.
+fn mime_type(media: &str) -> &'static str {
+    match media {
+        "image" => "image/jpeg",
+        "audio" => "audio/ogg; codecs=opus",
+        "video" => "video/mp4",
+        "sticker" => "image/webp",
+        _ => "application/pdf",
+    }
+}
+
+/// `value.metadata` of a change on `number`.
+fn metadata(number: &Number) -> Value {
+    json!({
+        "display_phone_number": number.display,
+        "phone_number_id": number.phone_number_id,
+    })
+}
+
+/// A whole body around one change `value` of `number`.
+fn envelope(number: &Number, value: Value) -> Value {
+    json!({
+        "object": crate::ingest::whatsapp::OBJECT,
+        "entry": [{
+            "id": number.waba_id,
+            "changes": [{ "field": "messages", "value": value }],
+        }],
+    })
+}
+
+/// µs since the epoch as Meta's `timestamp`: whole seconds, as a string.
+fn seconds(micros: i64) -> String {
+    micros.div_euclid(1_000_000).to_string()
+}
+
+/// The text column `name` of `batch` (cast to `Utf8`).
+fn text(batch: &RecordBatch, name: &str) -> Result<StringArray> {
+    let column = batch.column_by_name(name).ok_or_else(|| missing(name))?;
+    Ok(cast(column, &DataType::Utf8)?.as_string::<i32>().clone())
+}
+
+/// The timestamp column `name` of `batch`.
+fn micros(
+    batch: &RecordBatch,
+    name: &str,
+) -> Result<arrow::array::PrimitiveArray<TimestampMicrosecondType>> {
+    let column = batch.column_by_name(name).ok_or_else(|| missing(name))?;
+    column
+        .as_primitive_opt::<TimestampMicrosecondType>()
+        .cloned()
+        .ok_or_else(|| missing(name))
+}
+
+/// The error of a generated batch without the column `name`.
+fn missing(name: &str) -> Error {
+    Error::Config(format!(
+        "generate --as-webhooks: internal: no column {name} of the expected type"
+    ))
+}
+
+/// The negation of a mask without NULLs.
+fn not(mask: &BooleanArray) -> BooleanArray {
+    mask.iter().map(|v| Some(!v.unwrap_or(false))).collect()
+}
+
+/// An I/O error on `path`.
+fn io(path: &Path, e: std::io::Error) -> Error {
+    Error::Io {
+        context: format!("generate --as-webhooks: {}", path.display()),
+        source: e,
+    }
+}
