@@ -210,10 +210,7 @@ impl Index {
         let (channel, direction) = (text(batch, "channel_id")?, text(batch, "direction")?);
         Ok((0..batch.num_rows())
             .map(|i| {
-                Some(
-                    direction.value(i) == "inbound"
-                        && self.numbers.contains_key(channel.value(i)),
-                )
+                Some(direction.value(i) == "inbound" && self.numbers.contains_key(channel.value(i)))
             })
             .collect())
     }
@@ -386,7 +383,10 @@ impl Output {
             &DataType::Int32,
         )?;
         let error_code = error_code.as_primitive::<Int32Type>();
-        let (ts, expires) = (micros(batch, "ts")?, micros(batch, "conversation_expires_at")?);
+        let (ts, expires) = (
+            micros(batch, "ts")?,
+            micros(batch, "conversation_expires_at")?,
+        );
         for i in 0..batch.num_rows() {
             let get = |a: &StringArray| a.is_valid(i).then(|| a.value(i).to_string());
             let (Some(number), Some(recipient)) = (
@@ -546,10 +546,7 @@ fn message_value(number: &Number, m: &InboundMessage<'_>, name: Option<&str>) ->
                 json!({ "type": "button_reply", "button_reply": reply }),
             )
         }
-        "button" => (
-            "button",
-            json!({ "payload": m.interaction, "text": body }),
-        ),
+        "button" => ("button", json!({ "payload": m.interaction, "text": body })),
         "reaction" => {
             let mut reaction = Map::new();
             if let Some(about) = m.context {
