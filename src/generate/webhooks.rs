@@ -677,3 +677,164 @@ fn io(path: &Path, e: std::io::Error) -> Error {
         source: e,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::ingest::whatsapp::message::message_row;
+
+    fn number() -> Number {
+        Number {
+            phone_number_id: "106540352242922".into(),
+            waba_id: Some("102290129340398".into()),
+            display: Some("15550783881".into()),
+        }
+    }
+
+    /// The parser's `(msg_type, interaction_id, body_text, context_message_id)` of the body
+    /// built for an inbound message of `kind` with `body`, `interaction` and `context`.
+    fn round_trip(
+        kind: &str,
+        body: Option<&str>,
+        interaction: Option<&str>,
+        context: Option<&str>,
+    ) -> (String, Option<String>, Option<String>, Option<String>) {
+        let m = InboundMessage {
+            id: "wamid.X",
+            ts: 1_790_000_000_000_000,
+            wa_id: Some("919876543210"),
+            kind,
+            body,
+            interaction,
+            context,
+            referral: None,
+        };
+        let value = message_value(&number(), &m, Some("Asha Rao"));
+        let message = &value["messages"][0];
+        let row = message_row(message, "t", "c", &HashMap::new()).unwrap();
+        assert_eq!(row.ts, 1_790_000_000_000_000);
+        assert_eq!(row.contact_id, "919876543210");
+        assert_eq!(value["contacts"][0]["profile"]["name"], "Asha Rao");
+        (
+            row.msg_type.to_string(),
+            row.interaction_id,
+            row.body_text,
+            row.context_message_id,
+        )
+    }
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn every_generated_inbound_kind_parses_back_to_its_columns() {
+        assert_eq!(
+            round_trip("text", Some("Hola"), None, Some("wamid.A")),
+            ("text".into(), None, some("Hola"), some("wamid.A"))
+        );
+        for media in ["image", "audio", "video", "document"] {
+            assert_eq!(
+                round_trip(media, Some("see photo"), None, None),
+                (media.into(), None, some("see photo"), None)
+            );
+            assert_eq!(
+                round_trip(media, None, None, None),
+                (media.into(), None, None, None)
+            );
+        }
+        assert_eq!(
+            round_trip("sticker", None, None, None),
+            ("sticker".into(), None, None, None)
+        );
+        assert_eq!(
+            round_trip("location", None, None, None),
+            ("location".into(), None, None, None)
+        );
+        assert_eq!(
+            round_trip("location", Some("Home"), None, None),
+            ("location".into(), None, some("Home"), None)
+        );
+        assert_eq!(
+            round_trip("contacts", None, None, None),
+            ("contacts".into(), None, None, None)
+        );
+        assert_eq!(
+            round_trip("contacts", Some("Ravi K"), None, None),
+            ("contacts".into(), None, some("Ravi K"), None)
+        );
+        assert_eq!(
+            round_trip("interactive", Some("Yes"), Some("opt_1"), Some("wamid.Q")),
+            (
+                "interactive".into(),
+                some("opt_1"),
+                some("Yes"),
+                some("wamid.Q")
+            )
+        );
+        assert_eq!(
+            round_trip("button", Some("Continue chat"), Some("CONTINUE"), None),
+            (
+                "button".into(),
+                some("CONTINUE"),
+                some("Continue chat"),
+                None
+            )
+        );
+        assert_eq!(
+            round_trip("reaction", Some("👍"), None, Some("wamid.O")),
+            ("reaction".into(), None, some("👍"), some("wamid.O"))
+        );
+        assert_eq!(
+            round_trip("order", Some("1 item from the catalogue"), None, None),
+            (
+                "order".into(),
+                None,
+                some("1 item from the catalogue"),
+                None
+            )
+        );
+        assert_eq!(
+            round_trip("system", Some("User changed number"), None, None),
+            ("system".into(), None, some("User changed number"), None)
+        );
+        assert_eq!(
+            round_trip("unsupported", None, None, None),
+            ("unsupported".into(), None, None, None)
+        );
+    }
+
+    #[test]
+    fn a_referral_and_the_envelope_route_like_meta_sends_them() {
+        let m = InboundMessage {
+            id: "wamid.R",
+            ts: 1_790_000_000_000_000,
+            wa_id: Some("5511987654321"),
+            kind: "text",
+            body: Some("Oi"),
+            interaction: None,
+            context: None,
+            referral: Some(("ad", "120208")),
+        };
+        let body = envelope(&number(), message_value(&number(), &m, None));
+        assert_eq!(body["object"], "whatsapp_business_account");
+        assert_eq!(body["entry"][0]["id"], "102290129340398");
+        let value = &body["entry"][0]["changes"][0]["value"];
+        assert_eq!(value["metadata"]["phone_number_id"], "106540352242922");
+        assert_eq!(value["messages"][0]["timestamp"], "1790000000");
+        let row = message_row(&value["messages"][0], "t", "c", &HashMap::new()).unwrap();
+        assert_eq!(row.referral_source_type.as_deref(), Some("ad"));
+        assert_eq!(row.referral_source_id.as_deref(), Some("120208"));
+        // Without a profile name the body names no one (the stored name stays).
+        assert!(value["contacts"][0]["profile"].get("name").is_none());
+    }
+
+    #[test]
+    fn instants_become_whole_seconds_rounded_down() {
+        assert_eq!(seconds(1_790_000_000_999_999), "1790000000");
+        assert_eq!(seconds(-1), "-1");
+    }
+}
