@@ -158,20 +158,22 @@ def lake_b(tmp_path_factory, webhooks_dir):
     return lake
 
 
-@pytest.fixture(scope="module")
-def conn_a(lake_a, sql_dir):
-    server = serve(lake_a, sql_dir)
+def served(lake, sql_dir):
+    """A pgwire connection to `chatlake serve` of `lake`, the server stopped after."""
+    server = serve(lake, sql_dir)
     with connect(next(server)) as c:
         yield c
     next(server, None)
+
+
+@pytest.fixture(scope="module")
+def conn_a(lake_a, sql_dir):
+    yield from served(lake_a, sql_dir)
 
 
 @pytest.fixture(scope="module")
 def conn_b(lake_b, sql_dir):
-    server = serve(lake_b, sql_dir)
-    with connect(next(server)) as c:
-        yield c
-    next(server, None)
+    yield from served(lake_b, sql_dir)
 
 
 def normalised(value):
