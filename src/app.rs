@@ -701,13 +701,15 @@ async fn generate_lake(args: GenerateArgs) -> Result<GenerateSummary> {
 /// The summary lines of `generate --as-webhooks`.
 fn print_webhooks_summary(summary: &WebhooksSummary, dir: &Path) {
     let rows: u64 = summary.rows_per_table.iter().map(|(_, n)| n).sum();
+    let bodies: u64 = summary.bodies.iter().map(|(_, n)| n).sum();
     eprintln!(
-        "wrote {} WhatsApp webhook bodies and {rows} rows into {} in {:.1}s",
-        summary.bodies,
+        "wrote {bodies} webhook bodies and {rows} rows into {} in {:.1}s",
         dir.display(),
         summary.elapsed.as_secs_f64()
     );
-    eprintln!("  {:<20} {:>12}", "whatsapp bodies", summary.bodies);
+    for (platform, n) in &summary.bodies {
+        eprintln!("  {:<20} {n:>12}", format!("{platform} bodies"));
+    }
     for (table, rows) in &summary.rows_per_table {
         eprintln!("  {table:<20} {rows:>12}");
     }

@@ -9,6 +9,7 @@
 //! | file | what |
 //! |------|------|
 //! | `DIR/whatsapp/bodies.ndjson` | one WhatsApp Cloud API body per line, as Meta posts them (`entry[].changes[].value` with `metadata.phone_number_id`), one event per body, in generation order |
+//! | `DIR/messenger/bodies.ndjson`, `DIR/instagram/bodies.ndjson` | Messenger (`object = "page"`) and Instagram bodies (`entry[].messaging[]` with the page or account id), the same way |
 //! | `DIR/rows/<table>.ndjson` | the rows of every table the bodies do not feed, and the rows of the tables they feed that they cannot carry, in the lake's columns (for `POST /v1/ingest/{table}` or `chatlake ingest --table`) |
 //!
 //! What goes where, decided per column against what the parser ([`crate::ingest::whatsapp`])
@@ -17,13 +18,15 @@
 //! | rows | as | because |
 //! |------|----|---------|
 //! | inbound `messages` of a WhatsApp channel with a `phone_number_id` | a body with `messages[]` and the sender's `contacts[]` profile | the parser recreates every column: `wa_id` (`from`), the contact (`contact_id` = `wa_id`, as the generator names WhatsApp contacts), `msg_type`, `body_text` (text body; media caption; location `name`; the shared card's `formatted_name`; a button reply's `title`; `button.text`; the reaction's emoji; `order.text`; `system.body`), `interaction_id` (button reply `id`, `button.payload`), `context_message_id` (`context.id`; a reaction's `message_id`), `referral_source_type`/`_id`; `is_template`, `author_type`, `country_code`, `calling_code` are derived on ingest. An `unsupported` message is sent without `errors` (the generator gives it no text; with Meta's error the parser would store its title as `body_text`) |
-//! | outbound `messages` (every channel), inbound ones of other channels | rows | WhatsApp webhooks report the business's own messages as statuses only, without author, template, flow, campaign or text; Messenger and Instagram bodies are not generated |
+//! | inbound `messages` of a Messenger or Instagram channel with a `page_id`, from a user without a phone number, of a kind a `message` event gives back | a body with one `messaging[]` `message`: `sender.id` = the contact id (the page-scoped id), `text`, `quick_reply.payload` (interactive), one attachment (`image`, `audio`, `video`, `file`, `location`; a sticker is an image with a `sticker_id`), `is_unsupported`, `reply_to.mid`, a click-to-Messenger ad `referral` | the parser gives every column back |
+//! | the other inbound Messenger/Instagram messages: a user with a phone number (the parser writes no `wa_id`), `button`, `contacts`, `reaction`, `order`, `system`, a `post` referral | rows | a postback carries no reply context, the other kinds have no `message` form the parser reads back as the same row |
+//! | outbound `messages` (every channel), inbound ones of web chat and Telegram | rows | WhatsApp webhooks report the business's own messages as statuses only, without author, template, flow, campaign or text; echoes of Messenger/Instagram messages carry no author type, template, flow or campaign either |
 //! | `message_statuses` `sent`, `delivered`, `read`, `played`, `failed`, `deleted` of a WhatsApp channel | a body with `statuses[]`: `recipient_id` (the message's `wa_id`), `conversation` (`id`, `origin.type`, `expiration_timestamp` as the row has them), `pricing` (`pricing_model`, `billable`, `category`, `type`), `errors[0]` (`code`, `title`) | every column; `error_bucket` is derived on ingest |
-//! | `message_statuses` `accepted` (the BSP's pre-state), and the callbacks of other channels | rows | not a Meta status value |
+//! | `message_statuses` `accepted` (the BSP's pre-state), and the callbacks of other channels | rows | not a Meta status value; Messenger receipts name a time up to which everything was read (a watermark), not each message's own time |
 //! | `conversations` (`source = 'webhook'`) | nothing, when a status body carries the conversation's id, origin and expiry: the parser writes the row from it (`opened_at` = expiry - 24 h, 72 h for `referral_conversion`, as the generator opens them) | |
 //! | the other `conversations` (the carrying `sent` callback never came, or fell after the range) | rows | no body names the expiry |
 //! | `contacts` | rows (every column); the bodies' profiles repeat `name` and `wa_id` | webhooks carry no language, provider or opt-in state, nor the contact's creation |
-//! | `tenants`, `channels`, `campaigns`, `campaign_recipients`, `contact_events`, `flow_events`, `analytics_events`, `chat_events`, `comments` | rows | no WhatsApp webhook carries them (Messenger/Instagram comment bodies are not generated) |
+//! | `tenants`, `channels`, `campaigns`, `campaign_recipients`, `contact_events`, `flow_events`, `analytics_events`, `chat_events`, `comments` | rows | no WhatsApp webhook carries them; a comment's reply-rule columns (`matched`, `reply_kind`, `replied_at`) are chatlake's own, not Meta's |
 //!
 //! The profile names and each outbound message's recipient are needed before the day that uses
 //! them is written (the contacts snapshot comes last; a status batch may be handed out before
@@ -45,14 +48,17 @@ use serde_json::{Map, Value, json};
 use super::{GenerateConfig, progress_bar, run};
 use crate::error::{Error, Result};
 
+/// The platforms bodies are written for, each in `DIR/<platform>/bodies.ndjson`.
+const PLATFORMS: [&str; 3] = ["whatsapp", "messenger", "instagram"];
+
 /// The status values a WhatsApp status webhook carries (the parser's).
 const WEBHOOK_STATUSES: &[&str] = &["sent", "delivered", "read", "played", "failed", "deleted"];
 
 /// What [`generate_webhooks`] wrote.
 #[derive(Debug, Clone)]
 pub struct WebhooksSummary {
-    /// WhatsApp bodies written.
-    pub bodies: u64,
+    /// Bodies written per platform (`whatsapp`, `messenger`, `instagram`).
+    pub bodies: Vec<(&'static str, u64)>,
     /// Rows written per table (tables without rows left out), in the lake's table order.
     pub rows_per_table: Vec<(&'static str, u64)>,
     /// Wall-clock time of both generator runs and the writing.
@@ -95,11 +101,22 @@ struct Number {
     display: Option<String>,
 }
 
+/// A Messenger or Instagram channel bodies can be routed to.
+#[derive(Debug, Clone)]
+struct Page {
+    /// `messenger` or `instagram`: the platform, its bodies' file and endpoint.
+    platform: &'static str,
+    /// `channels.page_id` (the body's `entry[].id`).
+    page_id: String,
+}
+
 /// What the writing run needs ahead of time: from a first run of the generator.
 #[derive(Debug, Default)]
 struct Index {
     /// WhatsApp channels with a phone number id, by `channel_id`.
     numbers: HashMap<String, Number>,
+    /// Messenger and Instagram channels with a page (account) id, by `channel_id`.
+    pages: HashMap<String, Page>,
     /// Profile name by (`channel_id`, `contact_id`).
     names: HashMap<(String, String), String>,
     /// The `wa_id` of each outbound WhatsApp message, by `message_id`.
@@ -188,7 +205,22 @@ impl Index {
             text(batch, "waba_id")?,
             text(batch, "display_phone")?,
         );
+        let page = text(batch, "page_id")?;
         for i in 0..batch.num_rows() {
+            let platform = match kind.value(i) {
+                "messenger" => Some("messenger"),
+                "instagram" => Some("instagram"),
+                _ => None,
+            };
+            if let Some(platform) = platform.filter(|_| page.is_valid(i)) {
+                self.pages.insert(
+                    id.value(i).into(),
+                    Page {
+                        platform,
+                        page_id: page.value(i).into(),
+                    },
+                );
+            }
             if kind.value(i) == "whatsapp" && phone.is_valid(i) {
                 self.numbers.insert(
                     id.value(i).into(),
@@ -205,12 +237,29 @@ impl Index {
         Ok(())
     }
 
-    /// Which inbound messages of `batch` become bodies.
+    /// Which inbound messages of `batch` become bodies: every one on a WhatsApp number; on a
+    /// page, those [`page_carries`] accepts.
     fn message_bodies(&self, batch: &RecordBatch) -> Result<BooleanArray> {
-        let (channel, direction) = (text(batch, "channel_id")?, text(batch, "direction")?);
+        let col = |name| text(batch, name);
+        let (channel, direction, wa, kind) = (
+            col("channel_id")?,
+            col("direction")?,
+            col("wa_id")?,
+            col("msg_type")?,
+        );
+        let (body, interaction, referral) = (
+            col("body_text")?,
+            col("interaction_id")?,
+            col("referral_source_type")?,
+        );
         Ok((0..batch.num_rows())
             .map(|i| {
-                Some(direction.value(i) == "inbound" && self.numbers.contains_key(channel.value(i)))
+                let inbound = direction.value(i) == "inbound";
+                let on_page = self.pages.contains_key(channel.value(i))
+                    && wa.is_null(i)
+                    && (referral.is_null(i) || referral.value(i) == "ad")
+                    && page_carries(kind.value(i), body.is_valid(i), interaction.is_valid(i));
+                Some(inbound && (self.numbers.contains_key(channel.value(i)) || on_page))
             })
             .collect())
     }
@@ -239,15 +288,15 @@ impl Index {
 struct Output {
     dir: PathBuf,
     index: Index,
-    bodies: BufWriter<File>,
-    bodies_written: u64,
+    /// Bodies file and count per platform.
+    bodies: HashMap<&'static str, (BufWriter<File>, u64)>,
     rows: HashMap<&'static str, (BufWriter<File>, u64)>,
 }
 
 impl Output {
     /// Creates `dir/whatsapp` and `dir/rows` (emptied of earlier output files).
     fn create(dir: &Path, index: Index) -> Result<Output> {
-        for sub in ["whatsapp", "rows"] {
+        for sub in PLATFORMS.iter().chain(&["rows"]) {
             let path = dir.join(sub);
             std::fs::create_dir_all(&path).map_err(|e| io(&path, e))?;
             for entry in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
@@ -257,13 +306,16 @@ impl Output {
                 }
             }
         }
-        let path = dir.join("whatsapp/bodies.ndjson");
-        let bodies = BufWriter::new(File::create(&path).map_err(|e| io(&path, e))?);
+        let mut bodies = HashMap::new();
+        for platform in PLATFORMS {
+            let path = dir.join(platform).join("bodies.ndjson");
+            let file = BufWriter::new(File::create(&path).map_err(|e| io(&path, e))?);
+            bodies.insert(platform, (file, 0));
+        }
         Ok(Output {
             dir: dir.to_path_buf(),
             index,
             bodies,
-            bodies_written: 0,
             rows: HashMap::new(),
         })
     }
@@ -337,9 +389,6 @@ impl Output {
             fn get(a: &StringArray, i: usize) -> Option<&str> {
                 a.is_valid(i).then(|| a.value(i))
             }
-            let Some(number) = self.index.numbers.get(channel.value(i)) else {
-                continue;
-            };
             let message = InboundMessage {
                 id: id.value(i),
                 ts: ts.value(i),
@@ -350,12 +399,20 @@ impl Output {
                 context: get(&context, i),
                 referral: get(&referral_type, i).zip(get(&referral_id, i)),
             };
+            if let Some(page) = self.index.pages.get(channel.value(i)) {
+                let body = page_body(page, contact.value(i), &message);
+                self.write_body(page.platform, &body)?;
+                continue;
+            }
+            let Some(number) = self.index.numbers.get(channel.value(i)) else {
+                continue;
+            };
             let name = self
                 .index
                 .names
                 .get(&(channel.value(i).to_string(), contact.value(i).to_string()));
             let value = message_value(number, &message, name.map(String::as_str));
-            self.write_body(&envelope(number, value))?;
+            self.write_body("whatsapp", &envelope(number, value))?;
         }
         Ok(())
     }
@@ -447,29 +504,37 @@ impl Output {
                 "metadata": metadata(number),
                 "statuses": [s],
             });
-            self.write_body(&envelope(number, value))?;
+            self.write_body("whatsapp", &envelope(number, value))?;
         }
         Ok(())
     }
 
-    /// Appends one body as a line.
-    fn write_body(&mut self, body: &Value) -> Result<()> {
-        serde_json::to_writer(&mut self.bodies, body).map_err(|e| Error::Io {
+    /// Appends one body of `platform` as a line.
+    fn write_body(&mut self, platform: &'static str, body: &Value) -> Result<()> {
+        let path = self.dir.join(platform).join("bodies.ndjson");
+        let (file, count) = self
+            .bodies
+            .get_mut(platform)
+            .ok_or_else(|| missing(platform))?;
+        serde_json::to_writer(&mut *file, body).map_err(|e| Error::Io {
             context: "generate --as-webhooks: writing a body".into(),
             source: e.into(),
         })?;
-        self.bodies
-            .write_all(b"\n")
-            .map_err(|e| io(&self.dir.join("whatsapp/bodies.ndjson"), e))?;
-        self.bodies_written += 1;
+        file.write_all(b"\n").map_err(|e| io(&path, e))?;
+        *count += 1;
         Ok(())
     }
 
     /// Flushes every file; the summary.
     fn finish(mut self, elapsed: Duration) -> Result<WebhooksSummary> {
-        self.bodies
-            .flush()
-            .map_err(|e| io(&self.dir.join("whatsapp/bodies.ndjson"), e))?;
+        let mut bodies = Vec::new();
+        for platform in PLATFORMS {
+            if let Some((mut file, count)) = self.bodies.remove(platform) {
+                file.flush()
+                    .map_err(|e| io(&self.dir.join(platform).join("bodies.ndjson"), e))?;
+                bodies.push((platform, count));
+            }
+        }
         let mut rows_per_table = Vec::new();
         for def in crate::lake::schema::tables() {
             if let Some((mut file, count)) = self.rows.remove(def.name) {
@@ -478,7 +543,7 @@ impl Output {
             }
         }
         Ok(WebhooksSummary {
-            bodies: self.bodies_written,
+            bodies,
             rows_per_table,
             elapsed,
         })
@@ -602,6 +667,76 @@ fn message_value(number: &Number, m: &InboundMessage<'_>, name: Option<&str>) ->
         "metadata": metadata(number),
         "contacts": [contact],
         "messages": [message],
+    })
+}
+
+/// Whether a Messenger/Instagram `message` gives back an inbound row of `kind`, with text or
+/// not, with an interaction id or not (see `classify` of [`crate::ingest::messenger::messaging`]).
+fn page_carries(kind: &str, has_body: bool, has_interaction: bool) -> bool {
+    match kind {
+        "text" => has_body,
+        "interactive" => has_interaction,
+        "image" | "audio" | "video" | "document" | "sticker" | "location" => true,
+        "unsupported" => !has_body,
+        _ => false,
+    }
+}
+
+/// A Messenger or Instagram body carrying the inbound message `m` (one [`page_carries`]
+/// accepts) of the user `contact` (the page-scoped id: the generator's contact id) to `page`.
+fn page_body(page: &Page, contact: &str, m: &InboundMessage<'_>) -> Value {
+    let millis = m.ts.div_euclid(1_000);
+    let mut message = Map::new();
+    message.insert("mid".into(), m.id.into());
+    if let Some(said) = m.body {
+        message.insert("text".into(), said.into());
+    }
+    let url = format!("https://cdn.example/{}", m.id);
+    let attachment = match m.kind {
+        "interactive" => {
+            message.insert("quick_reply".into(), json!({ "payload": m.interaction }));
+            None
+        }
+        "unsupported" => {
+            message.insert("is_unsupported".into(), true.into());
+            None
+        }
+        "text" => None,
+        "document" => Some(json!({ "type": "file", "payload": { "url": url } })),
+        "sticker" => Some(json!({
+            "type": "image",
+            "payload": { "url": url, "sticker_id": 369_239_263_222_822_u64 },
+        })),
+        "location" => Some(json!({
+            "type": "location",
+            "payload": { "coordinates": { "lat": 0.0, "long": 0.0 } },
+        })),
+        media => Some(json!({ "type": media, "payload": { "url": url } })),
+    };
+    if let Some(attachment) = attachment {
+        message.insert("attachments".into(), json!([attachment]));
+    }
+    if let Some(context) = m.context {
+        message.insert("reply_to".into(), json!({ "mid": context }));
+    }
+    if let Some((_, ad)) = m.referral {
+        message.insert(
+            "referral".into(),
+            json!({ "source": "ADS", "type": "OPEN_THREAD", "ad_id": ad }),
+        );
+    }
+    json!({
+        "object": if page.platform == "instagram" { "instagram" } else { "page" },
+        "entry": [{
+            "id": page.page_id,
+            "time": millis,
+            "messaging": [{
+                "sender": { "id": contact },
+                "recipient": { "id": page.page_id },
+                "timestamp": millis,
+                "message": message,
+            }],
+        }],
     })
 }
 
@@ -830,6 +965,97 @@ mod tests {
         assert_eq!(row.referral_source_id.as_deref(), Some("120208"));
         // Without a profile name the body names no one (the stored name stays).
         assert!(value["contacts"][0]["profile"].get("name").is_none());
+    }
+
+    /// The parser's `(msg_type, interaction_id, body_text, context_message_id, contact_id)` of
+    /// the Messenger body built for an inbound message.
+    fn page_round_trip(
+        kind: &str,
+        body: Option<&str>,
+        interaction: Option<&str>,
+        context: Option<&str>,
+    ) -> (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    ) {
+        use crate::ingest::messenger::messaging::{Event, event_rows};
+        assert!(page_carries(kind, body.is_some(), interaction.is_some()));
+        let page = Page {
+            platform: "messenger",
+            page_id: "104123456789".into(),
+        };
+        let m = InboundMessage {
+            id: "m_1",
+            ts: 1_790_000_000_000_000,
+            wa_id: None,
+            kind,
+            body,
+            interaction,
+            context,
+            referral: None,
+        };
+        let value = page_body(&page, "e46c82b9b9b34820", &m);
+        assert_eq!(value["object"], "page");
+        assert_eq!(value["entry"][0]["id"], "104123456789");
+        let Event::Message(row) = event_rows(&value["entry"][0]["messaging"][0], "t", "c").unwrap()
+        else {
+            panic!("not a message: {value}");
+        };
+        assert_eq!((row.ts, row.direction), (1_790_000_000_000_000, "inbound"));
+        (
+            row.msg_type.to_string(),
+            row.interaction_id,
+            row.body_text,
+            row.context_message_id,
+            row.contact_id,
+        )
+    }
+
+    #[test]
+    fn page_messages_parse_back_to_their_columns() {
+        let user = "e46c82b9b9b34820".to_string();
+        assert_eq!(
+            page_round_trip("text", Some("Namaste"), None, Some("m_0")),
+            (
+                "text".into(),
+                None,
+                some("Namaste"),
+                some("m_0"),
+                user.clone()
+            )
+        );
+        assert_eq!(
+            page_round_trip("interactive", Some("Yes"), Some("opt_1"), None),
+            (
+                "interactive".into(),
+                some("opt_1"),
+                some("Yes"),
+                None,
+                user.clone()
+            )
+        );
+        for media in ["image", "audio", "video", "document", "sticker", "location"] {
+            assert_eq!(
+                page_round_trip(media, None, None, None),
+                (media.into(), None, None, None, user.clone())
+            );
+        }
+        assert_eq!(
+            page_round_trip("image", Some("see photo"), None, None),
+            ("image".into(), None, some("see photo"), None, user.clone())
+        );
+        assert_eq!(
+            page_round_trip("unsupported", None, None, None),
+            ("unsupported".into(), None, None, None, user)
+        );
+        // Kinds a page message cannot give back go as rows.
+        for kind in ["button", "contacts", "reaction", "order", "system"] {
+            assert!(!page_carries(kind, true, true), "{kind}");
+        }
+        assert!(!page_carries("text", false, false));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 the same on both.
 
 - Lake A: `chatlake generate --whole-seconds` writes it directly.
-- Lake B: `chatlake generate --as-webhooks` writes the same world as WhatsApp Cloud API bodies
-  plus the rows no webhook carries (src/generate/webhooks.rs says which); a live
+- Lake B: `chatlake generate --as-webhooks` writes the same world as WhatsApp Cloud API,
+  Messenger and Instagram bodies plus the rows no webhook carries (src/generate/webhooks.rs says which); a live
   `chatlake serve --ingest-listen` on an empty lake takes the rows through `POST
   /v1/ingest/{table}` (dimensions first, as a platform loads its channels before pointing Meta
   at chatlake), then the bodies, signed with the app secret and POSTed by concurrent clients in
@@ -44,6 +44,7 @@ VERIFY = "roundtrip-verify"
 REPORTS = pathlib.Path(__file__).resolve().parents[2] / "sql" / "reports"
 # Rows per POST /v1/ingest request.
 CHUNK = 5000
+PLATFORMS = ["whatsapp", "messenger", "instagram"]
 CLIENTS = 8
 
 
@@ -105,12 +106,13 @@ class Ingest:
         conn.close()
 
     def post_bodies(self, bodies):
-        """Posts `bodies` (bytes) over CLIENTS keep-alive connections; every answer must be 200."""
+        """Posts `bodies` ((platform, bytes)) over CLIENTS keep-alive connections, each to its
+        platform's endpoint; every answer must be 200."""
         def worker(part):
             conn = self.connection()
-            for body in part:
+            for platform, body in part:
                 signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-                conn.request("POST", "/webhooks/whatsapp", body=body,
+                conn.request("POST", f"/webhooks/{platform}", body=body,
                              headers={"Content-Type": "application/json",
                                       "X-Hub-Signature-256": signature})
                 answer = conn.getresponse()
@@ -157,8 +159,11 @@ def lake_b(tmp_path_factory, webhooks_dir):
         for table, lines in sorted(rows.items()):
             server.post_rows(table, lines)
         server.wait_for_empty_wal()
-        bodies = (webhooks_dir / "whatsapp" / "bodies.ndjson").read_bytes().splitlines()
-        assert len(bodies) > 5000, "the world should give thousands of bodies"
+        bodies = [(platform, line) for platform in PLATFORMS for line in
+                  (webhooks_dir / platform / "bodies.ndjson").read_bytes().splitlines()]
+        per_platform = {p: sum(1 for q, _ in bodies if q == p) for p in PLATFORMS}
+        assert per_platform["whatsapp"] > 5000 and per_platform["messenger"] > 50 and \
+            per_platform["instagram"] > 50, per_platform
         shuffle = random.Random(21)
         sent = bodies + shuffle.sample(bodies, len(bodies) // 10)
         shuffle.shuffle(sent)
@@ -308,8 +313,10 @@ def test_the_tables_bodies_feed_are_equal(conn_a, conn_b, world, table):
 
 
 def test_every_body_is_kept_once_and_routed(conn_b, webhooks_dir):
-    lines = (webhooks_dir / "whatsapp" / "bodies.ndjson").read_bytes().splitlines()
-    distinct = {hashlib.sha256(line).hexdigest() for line in lines}
-    stored = conn_b.execute("SELECT count(*), count(DISTINCT body_sha256) FROM webhook_bodies")
-    assert stored.fetchone() == (len(distinct), len(distinct))
+    for platform in PLATFORMS:
+        lines = (webhooks_dir / platform / "bodies.ndjson").read_bytes().splitlines()
+        distinct = {hashlib.sha256(line).hexdigest() for line in lines}
+        stored = conn_b.execute("SELECT count(*), count(DISTINCT body_sha256) FROM webhook_bodies "
+                                "WHERE platform = %s", [platform])
+        assert stored.fetchone() == (len(distinct), len(distinct)), platform
     assert conn_b.execute("SELECT count(*) FROM webhook_unrouted").fetchone() == (0,)
