@@ -162,7 +162,7 @@ pub(crate) struct State {
 /// A contact.
 #[derive(Debug, Clone)]
 pub(crate) struct Contact {
-    /// Key; the contact id is its 16 hex digits.
+    /// Key; the contact id is its 16 hex digits, or the number of a WhatsApp contact.
     pub key: u64,
     /// Channel index in the tenant.
     pub channel: u8,
