@@ -218,6 +218,7 @@ fn main() {
                 seed: 42,
                 end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"),
                 messages_target: None,
+                whole_seconds: false,
             };
             generate(&mut writer, &config).await.expect("generate");
             writer.flush().await.expect("flush");

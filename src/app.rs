@@ -15,7 +15,9 @@ use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::engine::derived::{Refreshed, refresh};
 use crate::error::{Error, Result};
-use crate::generate::{GenerateConfig, GenerateSummary, generate};
+use crate::generate::{
+    GenerateConfig, GenerateSummary, WebhooksSummary, generate, generate_webhooks,
+};
 use crate::lake::compact;
 use crate::lake::schema::TableDef;
 use crate::lake::{Lake, LakeWriter, StoreOptions};
@@ -700,9 +702,35 @@ async fn generate_lake(args: GenerateArgs) -> Result<GenerateSummary> {
         seed: args.seed,
         end_date: args.end_date,
         messages_target: args.messages,
+        whole_seconds: args.whole_seconds,
     };
+    if let Some(dir) = &args.as_webhooks {
+        let summary = generate_webhooks(&cfg, dir).await?;
+        print_webhooks_summary(&summary, dir);
+        return Ok(GenerateSummary {
+            rows_per_table: summary.rows_per_table,
+            elapsed: summary.elapsed,
+        });
+    }
     let lake = Lake::open(&args.lake.lake, &args.lake.store_options())?;
     write_generated(lake, &cfg, !args.no_compact).await
+}
+
+/// The summary lines of `generate --as-webhooks`.
+fn print_webhooks_summary(summary: &WebhooksSummary, dir: &Path) {
+    let rows: u64 = summary.rows_per_table.iter().map(|(_, n)| n).sum();
+    let bodies: u64 = summary.bodies.iter().map(|(_, n)| n).sum();
+    eprintln!(
+        "wrote {bodies} webhook bodies and {rows} rows into {} in {:.1}s",
+        dir.display(),
+        summary.elapsed.as_secs_f64()
+    );
+    for (platform, n) in &summary.bodies {
+        eprintln!("  {:<20} {n:>12}", format!("{platform} bodies"));
+    }
+    for (table, rows) in &summary.rows_per_table {
+        eprintln!("  {table:<20} {rows:>12}");
+    }
 }
 
 async fn compact_lake(args: CompactArgs) -> Result<()> {
@@ -885,6 +913,7 @@ pub fn demo_config() -> GenerateConfig {
         seed: 42,
         end_date: chrono::Utc::now().date_naive(),
         messages_target: None,
+        whole_seconds: false,
     }
 }
 

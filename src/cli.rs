@@ -485,6 +485,15 @@ pub struct GenerateArgs {
     /// Leave the files as written (one per partition per flush) instead of compacting at the end.
     #[arg(long)]
     pub no_compact: bool,
+    /// Round every instant down to the whole second (Meta's webhook timestamps are seconds):
+    /// the lake that --as-webhooks with the same flags describes.
+    #[arg(long)]
+    pub whole_seconds: bool,
+    /// Instead of writing the lake, write the world (in whole seconds) under DIR as WhatsApp
+    /// webhook bodies (DIR/whatsapp/bodies.ndjson, one per line) and the rows no webhook
+    /// carries (DIR/rows/<table>.ndjson); see src/generate/webhooks.rs.
+    #[arg(long, value_name = "DIR")]
+    pub as_webhooks: Option<std::path::PathBuf>,
 }
 
 /// `chatlake refresh`.

@@ -45,6 +45,7 @@ fn write_tiny_lake(url: &str, options: &StoreOptions, contacts: usize, days: u32
         seed: 3,
         end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"),
         messages_target: None,
+        whole_seconds: false,
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(common::write_lake(url, options, &cfg));

@@ -57,7 +57,7 @@ pub enum Compression {
 }
 
 /// Timestamps with a zone, in NDJSON and CSV: RFC 3339, microseconds, the offset written out.
-const TIMESTAMP_TZ_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f%:z";
+pub(crate) const TIMESTAMP_TZ_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f%:z";
 /// Timestamps without a zone (query exports only): ISO 8601 without an offset.
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 /// Rows of a Parquet row group: what a file being written holds in memory (the writer's default,

@@ -162,7 +162,7 @@ pub(crate) struct State {
 /// A contact.
 #[derive(Debug, Clone)]
 pub(crate) struct Contact {
-    /// Key; the contact id is its 16 hex digits.
+    /// Key; the contact id is its 16 hex digits, or the number of a WhatsApp contact.
     pub key: u64,
     /// Channel index in the tenant.
     pub channel: u8,
@@ -285,6 +285,7 @@ pub(crate) fn build_population(
         arrivals.push((t.clamp(start_utc, horizon - 1), false));
     }
     arrivals.sort_by_key(|a| a.0);
+    let mut numbers: std::collections::HashSet<u64> = std::collections::HashSet::with_capacity(n);
 
     let wa_channels: Vec<usize> = tenant
         .channels
@@ -344,8 +345,14 @@ pub(crate) fn build_population(
             ChannelType::WebChat => rng.chance(0.30),
             ChannelType::Telegram => rng.chance(0.40),
         };
+        // A number is the contact id of a WhatsApp contact: unique within the tenant.
         let wa = if has_phone {
-            mobile_number(&mut rng, &COUNTRIES[country as usize])
+            loop {
+                let wa = mobile_number(&mut rng, &COUNTRIES[country as usize]);
+                if numbers.insert(wa) {
+                    break wa;
+                }
+            }
         } else {
             0
         };
@@ -459,7 +466,8 @@ pub(crate) fn write_snapshot(out: &mut Out, tenant: &Tenant, pop: &Population) {
     let mut wa = String::new();
     let mut name = String::new();
     for c in pop.contacts.iter().filter(|c| c.st.created) {
-        ids::contact_id(&mut id, c.key);
+        let whatsapp = tenant.channels[c.channel as usize].ctype == ChannelType::WhatsApp;
+        ids::contact_id(&mut id, c.key, if whatsapp { c.wa } else { 0 });
         wa.clear();
         if c.wa != 0 {
             push_digits(&mut wa, c.wa);

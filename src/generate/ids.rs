@@ -11,7 +11,7 @@
 //! | Messenger message | `m_` + 32 hex |
 //! | Instagram message | `aWdfZAG1` + 24 hex |
 //! | web chat / Telegram message | `wc-` / `tg-` + 16 hex |
-//! | contact | 16 hex |
+//! | contact | a WhatsApp user: the number's digits (the `wa_id`); others: 16 hex |
 //! | conversation (Meta) | 32 hex |
 //! | flow run | UUID layout (8-4-4-4-12 hex) |
 //! | campaign | `cmp_` + 16 hex |
@@ -69,10 +69,17 @@ pub(crate) fn message_id(out: &mut String, ct: ChannelType, key: u64) {
     }
 }
 
-/// Writes a contact id (16 hex) into `out` (cleared first).
-pub(crate) fn contact_id(out: &mut String, key: u64) {
+/// Writes a contact id into `out` (cleared first): a WhatsApp user's number (`wa_number`, not
+/// 0) in digits, as every ingest path names a WhatsApp contact (`contact_id` from `wa_id`, the
+/// webhook parser's too), so the generated world can also arrive as webhooks; else 16 hex of the
+/// contact's key.
+pub(crate) fn contact_id(out: &mut String, key: u64, wa_number: u64) {
     out.clear();
-    push_hex(out, key, 16, false);
+    if wa_number != 0 {
+        super::phones::push_digits(out, wa_number);
+    } else {
+        push_hex(out, key, 16, false);
+    }
 }
 
 /// Writes a Meta-style conversation id (32 hex) into `out` (cleared first).

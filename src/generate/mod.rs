@@ -25,6 +25,7 @@
 //! | [`errors`] | WhatsApp error codes, titles and report buckets |
 //! | `ids` | identifier formatting |
 //! | `tables` | Arrow builders with the lake's exact schemas |
+//! | [`webhooks`] | the world as WhatsApp webhook bodies plus the rows no webhook carries (`generate --as-webhooks`) |
 //!
 //! The data, in short: tenants in Asia/Kolkata, America/Sao_Paulo, Europe/London,
 //! Asia/Kathmandu, America/New_York, Australia/Adelaide and six more zones, each with WhatsApp
@@ -52,6 +53,7 @@ mod sessions;
 mod sim;
 mod statuses;
 mod tables;
+pub mod webhooks;
 mod world;
 
 #[cfg(test)]
@@ -67,6 +69,7 @@ use crate::error::{Error, Result};
 use crate::lake::LakeWriter;
 
 pub use errors::{error_bucket, error_title};
+pub use webhooks::{WebhooksSummary, generate_webhooks};
 
 use clock::{CAMPAIGN_DOW, DOW, local_to_utc, utc_midnight, weekday_index};
 use contacts::Population;
@@ -93,6 +96,9 @@ pub struct GenerateConfig {
     pub end_date: NaiveDate,
     /// Scale activity (sessions, notifications, campaigns) to reach about this many messages.
     pub messages_target: Option<u64>,
+    /// Every instant rounded down to the whole second, as webhooks carry them (Meta's
+    /// `timestamp` is in seconds): the lake `--as-webhooks` output describes.
+    pub whole_seconds: bool,
 }
 
 impl Default for GenerateConfig {
@@ -104,6 +110,7 @@ impl Default for GenerateConfig {
             seed: 42,
             end_date: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap_or(NaiveDate::MIN),
             messages_target: None,
+            whole_seconds: false,
         }
     }
 }
@@ -388,7 +395,13 @@ pub(crate) fn run(
             campaigns: 1.0,
         },
     };
-    run_scaled(cfg, scale, sink, progress)
+    if cfg.whole_seconds {
+        let mut truncated =
+            |table: &'static str, batch: RecordBatch| sink(table, tables::whole_seconds(&batch)?);
+        run_scaled(cfg, scale, &mut truncated, progress)
+    } else {
+        run_scaled(cfg, scale, sink, progress)
+    }
 }
 
 fn run_scaled(

@@ -213,7 +213,8 @@ impl<'a> Ctx<'a> {
 
     /// Formats the focused contact's ids into the scratch buffers.
     pub fn focus(&mut self, c: &Contact) {
-        ids::contact_id(&mut self.b.contact, c.key);
+        let whatsapp = self.channel(c).ctype == ChannelType::WhatsApp;
+        ids::contact_id(&mut self.b.contact, c.key, if whatsapp { c.wa } else { 0 });
         ids::chat_id(&mut self.b.chat, c.key);
         self.b.wa.clear();
         if c.wa != 0 {

@@ -8,7 +8,7 @@
 //! | `read` | when the contact saw it and has read receipts on; `delivered` skipped for 5 % of reads that happened together with delivery |
 //! | `played` | 85 % of read voice notes |
 //! | `failed` | with the error code, title and bucket; preceded by `sent` for a quarter of 131026; 0.2 % are later `delivered` after all (multi-device) |
-//! | repeats | 2 % of callbacks arrive twice, the repeat a few seconds later (distinct natural key) |
+//! | repeats | 2 % of callbacks arrive twice, the repeat 1-4 s later (distinct natural key, also in whole seconds) |
 //! | arrival order | `ingested_at` = `ts` + a delay (median 0.6 s, tail of minutes); 8 % of `delivered` arrive after their `read` |
 //! | conversation | webhook channels: id and origin on `sent` and on the first of `delivered`/`read` (Meta's status reference), `conversation_expires_at` on `sent` only |
 //! | pricing | on the same callbacks; CBP: model, billable, category; PMP: model, billable, category, type |
@@ -122,7 +122,7 @@ impl Emit<'_, '_> {
         let ingested = ingested_at.unwrap_or_else(|| ts + ingest_delay(rng));
         self.write(status, ts, ingested, billed);
         if repeat {
-            let ts2 = ts + (rng.uniform(0.2, 4.0) * SEC as f64) as i64;
+            let ts2 = ts + (rng.uniform(1.0, 4.0) * SEC as f64) as i64;
             if ts2 < self.input.horizon {
                 let ing2 = ts2.max(ingested) + ingest_delay(rng);
                 self.write(status, ts2, ing2, billed);

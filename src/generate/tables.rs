@@ -486,3 +486,25 @@ impl Out {
         v
     }
 }
+
+/// `batch` with every timestamp column rounded down to the whole second (see
+/// [`super::GenerateConfig::whole_seconds`]).
+pub(crate) fn whole_seconds(batch: &RecordBatch) -> Result<RecordBatch> {
+    use arrow::array::{Array, ArrayRef, AsArray};
+    use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+    const SECOND: i64 = 1_000_000;
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Timestamp(TimeUnit::Microsecond, zone) => {
+                let micros = column.as_primitive::<TimestampMicrosecondType>();
+                let floored: arrow::array::TimestampMicrosecondArray =
+                    micros.unary(|v| v.div_euclid(SECOND) * SECOND);
+                std::sync::Arc::new(floored.with_timezone_opt(zone.clone())) as ArrayRef
+            }
+            _ => column.clone(),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}

@@ -25,6 +25,7 @@ pub fn fixture_config() -> GenerateConfig {
         seed: 7,
         end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("valid date"),
         messages_target: None,
+        whole_seconds: false,
     }
 }
 
