@@ -92,6 +92,8 @@ let dashboard = null;
 let scope = null;
 let campaigns = [];
 let notes = [];
+/** The newest day with messages of the chosen tenant (`/v1/scope?tenant=`), else of every tenant. */
+let dataUntil = null;
 
 const root = document.getElementById("app");
 root.replaceChildren(topbar("dashboards"), el("main", {}, loading("Loading the dashboard…")));
@@ -357,10 +359,14 @@ function fillPanel(p, body, answer) {
 // ---- page ----
 
 function render() {
+  document.querySelectorAll(".chart").forEach((n) => {
+    const chart = window.echarts.getInstanceByDom(n);
+    if (chart) chart.dispose();
+  });
   const main = el("main", {});
   main.append(el("h1", {}, dashboard.title), el("p", { class: "subtitle" }, dashboard.description || ""), filterBar());
   for (const n of notes) main.append(el("div", { class: "banner" }, n));
-  const until = scope.data_until;
+  const until = dataUntil;
   const grid = el("div", { class: "grid" });
   if (has("range") && until && state.from > until) {
     main.append(el("div", { class: "banner", dataset: { noDataAfter: until } }, `No data after ${until}: the chosen range starts on ${state.from}.`));
@@ -383,11 +389,12 @@ function refresh(push) {
 /** Re-renders after a change of tenant or channel (the campaigns change too). */
 async function reload(push) {
   settle();
-  try {
-    await loadCampaigns();
-  } catch (err) {
-    notes.push(`Could not list the campaigns: ${err.message}`);
-  }
+  const [campaignsLoaded, tenantScope] = await Promise.allSettled([
+    loadCampaigns(),
+    state.tenant ? getJson(`/v1/scope?tenant=${encodeURIComponent(state.tenant)}`) : Promise.resolve(scope),
+  ]);
+  if (campaignsLoaded.status === "rejected") notes.push(`Could not list the campaigns: ${campaignsLoaded.reason.message}`);
+  dataUntil = tenantScope.status === "fulfilled" ? tenantScope.value.data_until : scope.data_until;
   saveUrl(push);
   render();
 }
