@@ -436,15 +436,41 @@ async fn sql(args: SqlArgs) -> Result<()> {
 async fn serve(args: ServeArgs) -> Result<()> {
     let config = args.engine.engine_config(&args.lake);
     let security = security(&args.security, args.listen)?;
-    match args.ingest.config()? {
-        None => serve_lake(&config, args.listen, security, None).await,
+    if let Some(http) = args.http_listen
+        && security.users.is_none()
+    {
+        check_loopback(http)?;
+    }
+    let ingest = match args.ingest.config()? {
+        None => None,
         Some(mut ingest) => {
             // Per-tenant ingest tokens live in the same auth file as the users.
             ingest.auth.file = security.users.clone();
-            let maintenance = args.ingest.maintenance();
-            serve_with_ingest(&config, args.listen, security, ingest, maintenance).await
+            Some((ingest, args.ingest.maintenance()))
         }
-    }
+    };
+    serve_lake(
+        &config,
+        args.listen,
+        security,
+        Beside {
+            ingest,
+            console: args.http_listen,
+        },
+    )
+    .await
+}
+
+/// What `serve` runs beside pgwire, each off unless given.
+#[derive(Default)]
+struct Beside {
+    /// The HTTP ingest listener and its lake upkeep.
+    ingest: Option<(
+        crate::ingest::http::IngestConfig,
+        Option<crate::ingest::maintenance::Maintenance>,
+    )>,
+    /// The web console's address.
+    console: Option<std::net::SocketAddr>,
 }
 
 /// The server's authentication and TLS from the command line. Without an auth file only a
@@ -525,83 +551,6 @@ fn psql_line(addr: std::net::SocketAddr, security: &Security) -> String {
     )
 }
 
-/// `serve` with the HTTP ingest listener beside pgwire; one Ctrl-C stops both (the ingest
-/// side finishes its open requests and flushes its write-ahead log).
-async fn serve_with_ingest(
-    config: &EngineConfig,
-    listen: std::net::SocketAddr,
-    security: Security,
-    ingest: crate::ingest::http::IngestConfig,
-    maintenance: Option<crate::ingest::maintenance::Maintenance>,
-) -> Result<()> {
-    use crate::ingest::http::IngestServer;
-    let started = Instant::now();
-    // Tables the lake lacks (one written before a table existed) are created before the
-    // engine opens it, so that the engine reads what ingest writes into them.
-    let lake = Lake::open(&config.lake, &config.store)?;
-    crate::lake::LakeWriter::new(lake.clone())
-        .create_missing_tables()
-        .await?;
-    let engine = Engine::open_lake(lake, config).await?;
-    let (listener, addr) = bind(listen).await?;
-    let token_hint = if ingest.auth.shared.is_some() {
-        "$CHATLAKE_INGEST_TOKEN"
-    } else {
-        "$TOKEN (from chatlake user token add)"
-    };
-    let ingest = IngestServer::start(ingest, engine.lake().clone()).await?;
-    let replayed = ingest.wal().replayed().clone();
-    eprintln!(
-        "chatlake {} serving {} on {addr}, ingest on {} (ready in {:.1}s; Ctrl-C to stop)",
-        env!("CARGO_PKG_VERSION"),
-        engine.lake().root(),
-        ingest.local_addr(),
-        started.elapsed().as_secs_f64()
-    );
-    if replayed.records > 0 {
-        eprintln!(
-            "write-ahead log {}: replayed {} rows in {} segments; flushing them to the lake",
-            ingest.wal().dir().display(),
-            replayed.rows,
-            replayed.segments
-        );
-    }
-    if security.users.is_some() {
-        println!("connect with:  {}", psql_line(addr, &security));
-    } else {
-        println!(
-            "connect with:  psql -h {} -p {} -U chatlake chatlake",
-            addr.ip(),
-            addr.port()
-        );
-    }
-    reload_on_sighup(&security);
-    println!(
-        "ingest with:   curl -H \"Authorization: Bearer {token_hint}\" --data-binary @rows.ndjson http://{}/v1/ingest/TABLE",
-        ingest.local_addr()
-    );
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let signal = async move {
-        shutdown_signal().await;
-        let _ = stop.send(true);
-    };
-    let lake = engine.lake().clone();
-    let upkeep = async {
-        if let Some(config) = maintenance {
-            crate::ingest::maintenance::run(lake, config, wait(stopped.clone())).await;
-        }
-    };
-    let pg = crate::pg::serve_secure(listener, Arc::new(engine), security, wait(stopped.clone()));
-    let (pg, http, (), ()) = tokio::join!(pg, ingest.run(wait(stopped.clone())), signal, upkeep);
-    pg?;
-    http?;
-    eprintln!("chatlake stopped");
-    Ok(())
-}
-
 /// Listens on `listen`; returns the listener and the address it got (port 0 picks one).
 async fn bind(listen: std::net::SocketAddr) -> Result<(TcpListener, std::net::SocketAddr)> {
     let listener = TcpListener::bind(listen)
@@ -617,22 +566,70 @@ async fn bind(listen: std::net::SocketAddr) -> Result<(TcpListener, std::net::So
     Ok((listener, addr))
 }
 
-/// Opens the engine over `config`'s lake and serves it until Ctrl-C.
+/// Opens the engine over `config`'s lake and serves it over pgwire, with the ingest listener
+/// and the web console when `beside` has them, until Ctrl-C or SIGTERM: one signal stops all
+/// (the ingest side finishes its open requests and flushes its write-ahead log).
 async fn serve_lake(
     config: &EngineConfig,
     listen: std::net::SocketAddr,
     security: Security,
-    psql_hint: Option<&str>,
+    beside: Beside,
 ) -> Result<()> {
+    use crate::ingest::http::IngestServer;
     let started = Instant::now();
-    let engine = Engine::open(config).await?;
+    let lake = Lake::open(&config.lake, &config.store)?;
+    if beside.ingest.is_some() {
+        // Tables the lake lacks (one written before a table existed) are created before the
+        // engine opens it, so that the engine reads what ingest writes into them.
+        LakeWriter::new(lake.clone())
+            .create_missing_tables()
+            .await?;
+    }
+    let engine = Arc::new(Engine::open_lake(lake, config).await?);
     let (listener, addr) = bind(listen).await?;
+    let (ingest, maintenance) = match beside.ingest {
+        Some((ingest, maintenance)) => {
+            let token_hint = if ingest.auth.shared.is_some() {
+                "$CHATLAKE_INGEST_TOKEN"
+            } else {
+                "$TOKEN (from chatlake user token add)"
+            };
+            let server = IngestServer::start(ingest, engine.lake().clone()).await?;
+            (Some((server, token_hint)), maintenance)
+        }
+        None => (None, None),
+    };
+    let console = match beside.console {
+        Some(listen) => {
+            Some(crate::http::Console::start(listen, engine.clone(), security.users.clone()).await?)
+        }
+        None => None,
+    };
+    let ingest_on = ingest
+        .as_ref()
+        .map(|(server, _)| format!(", ingest on {}", server.local_addr()))
+        .unwrap_or_default();
+    let console_on = console
+        .as_ref()
+        .map(|c| format!(", console on {}", c.local_addr()))
+        .unwrap_or_default();
     eprintln!(
-        "chatlake {} serving {} on {addr} (ready in {:.1}s; Ctrl-C to stop)",
+        "chatlake {} serving {} on {addr}{ingest_on}{console_on} (ready in {:.1}s; Ctrl-C to stop)",
         env!("CARGO_PKG_VERSION"),
         engine.lake().root(),
         started.elapsed().as_secs_f64()
     );
+    if let Some((server, _)) = &ingest {
+        let replayed = server.wal().replayed();
+        if replayed.records > 0 {
+            eprintln!(
+                "write-ahead log {}: replayed {} rows in {} segments; flushing them to the lake",
+                server.wal().dir().display(),
+                replayed.rows,
+                replayed.segments
+            );
+        }
+    }
     let psql = if security.users.is_some() {
         psql_line(addr, &security)
     } else {
@@ -642,9 +639,46 @@ async fn serve_lake(
             addr.port()
         )
     };
-    println!("connect with:  {}", psql_hint.unwrap_or(&psql));
+    println!("connect with:  {psql}");
+    if let Some(console) = &console {
+        println!("console:       http://{}/", console.local_addr());
+    }
+    if let Some((server, token_hint)) = &ingest {
+        println!(
+            "ingest with:   curl -H \"Authorization: Bearer {token_hint}\" --data-binary @rows.ndjson http://{}/v1/ingest/TABLE",
+            server.local_addr()
+        );
+    }
     reload_on_sighup(&security);
-    crate::pg::serve_secure(listener, Arc::new(engine), security, shutdown_signal()).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    let lake = engine.lake().clone();
+    let upkeep = async {
+        if let Some(config) = maintenance {
+            crate::ingest::maintenance::run(lake, config, wait(stopped.clone())).await;
+        }
+    };
+    let ingest = async {
+        match ingest {
+            Some((server, _)) => server.run(wait(stopped.clone())).await,
+            None => Ok(()),
+        }
+    };
+    let console = async {
+        if let Some(console) = console {
+            console.run(wait(stopped.clone())).await;
+        }
+    };
+    let pg = crate::pg::serve_secure(listener, engine.clone(), security, wait(stopped.clone()));
+    let (pg, ingest, (), (), ()) = tokio::join!(pg, ingest, console, signal, upkeep);
+    pg?;
+    ingest?;
     eprintln!("chatlake stopped");
     Ok(())
 }
@@ -839,24 +873,33 @@ async fn demo(args: DemoArgs) -> Result<()> {
     let dir = args.dir;
     prepare_demo_lake(&dir, args.regenerate).await?;
     check_loopback(args.listen)?;
+    check_loopback(args.http_listen)?;
     let lake = dir.to_string_lossy().to_string();
     serve_lake(
         &EngineConfig::new(lake),
         args.listen,
         Security::default(),
-        None,
+        Beside {
+            ingest: None,
+            console: Some(args.http_listen),
+        },
     )
     .await
 }
 
-/// The demo's generator settings: a few months, a few hundred thousand contacts.
+/// The demo's generator settings: a few months, a few hundred thousand contacts, ending on
+/// the day it is generated (UTC), so the console's default Month-to-date view shows data.
+///
+/// A demo lake, once complete, is kept as it is on later runs (no regeneration when its end
+/// date has fallen behind: `--regenerate` does that); the dashboards then say up to which day
+/// they have data.
 pub fn demo_config() -> GenerateConfig {
     GenerateConfig {
         tenants: 4,
         contacts: 200_000,
         days: 120,
         seed: 42,
-        end_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap_or_default(),
+        end_date: chrono::Utc::now().date_naive(),
         messages_target: None,
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{DEFAULT_LAKE, DEFAULT_LISTEN, EngineConfig};
+use crate::config::{DEFAULT_HTTP_LISTEN, DEFAULT_LAKE, DEFAULT_LISTEN, EngineConfig};
 use crate::lake::StoreOptions;
 
 /// chatlake: analytics for conversational messaging, as SQL over a Delta lake.
@@ -356,6 +356,10 @@ pub struct ServeArgs {
     /// The HTTP ingest listener (off unless --ingest-listen is given).
     #[command(flatten)]
     pub ingest: IngestListenArgs,
+    /// Address of the web console and its query API (dashboards, SQL playground,
+    /// POST /v1/query); off unless given. Without --auth-file only a loopback address is allowed.
+    #[arg(long, env = "CHATLAKE_HTTP_LISTEN")]
+    pub http_listen: Option<SocketAddr>,
 }
 
 /// `serve`'s HTTP ingest listener: `POST /v1/ingest/{table}` into a write-ahead log.
@@ -522,6 +526,9 @@ pub struct DemoArgs {
     /// Throw away the demo lake and generate it again.
     #[arg(long)]
     pub regenerate: bool,
+    /// Address of the web console (dashboards, SQL playground, query API); loopback only.
+    #[arg(long, env = "CHATLAKE_HTTP_LISTEN", default_value = DEFAULT_HTTP_LISTEN)]
+    pub http_listen: SocketAddr,
 }
 
 /// `chatlake sql`.

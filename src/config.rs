@@ -8,6 +8,8 @@ use crate::lake::StoreOptions;
 pub const DEFAULT_LAKE: &str = "./data/lake";
 /// Default address the Postgres server listens on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5433";
+/// Default address of the demo's web console.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 
 /// What the engine needs to open a lake.
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@
 //! - [`lake`]: Delta Lake tables on an object store: schemas, writes, the table provider.
 //! - [`engine`]: `Engine`/`build_session`: DataFusion sessions over the lake, functions, SQL files.
 //! - [`pg`]: the Postgres wire-protocol server.
+//! - [`http`]: the web console: dashboard pages, SQL playground, JSON/Arrow query API.
 //! - [`auth`]: users (auth file, SCRAM verifiers, tenant grants) and TLS for the server.
 //! - [`export`]: the lake's tables (or a query) as Parquet, NDJSON or CSV files for a
 //!   customer's warehouse, incrementally, to a directory or S3.
@@ -22,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod generate;
+pub mod http;
 pub mod ingest;
 pub mod lake;
 pub mod pg;

@@ -39,13 +39,9 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::ingest::commit::Ingester;
@@ -61,12 +57,9 @@ use crate::lake::schema::TableDef;
 pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
 /// A request body must arrive within this time.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// A request's headers must arrive within this time (also bounds an idle keep-alive connection).
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once; more are closed on accept.
 pub const MAX_CONNECTIONS: usize = 1024;
-/// How long open requests may take to finish on shutdown.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub use crate::http::listener::{HEADER_TIMEOUT, SHUTDOWN_GRACE};
 
 /// Everything the ingest listener needs.
 #[derive(Debug, Clone)]
@@ -217,7 +210,14 @@ impl IngestServer {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
         let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
         let http = async move {
-            serve_http(self.listener, router(self.state, self.webhooks), shutdown).await;
+            crate::http::listener::serve_router(
+                "ingest listener",
+                self.listener,
+                router(self.state, self.webhooks),
+                MAX_CONNECTIONS,
+                shutdown,
+            )
+            .await;
             let _ = stop_flusher.send(());
         };
         // On this task (not spawned): the flusher's decoding runs on the blocking pool, and
@@ -245,87 +245,9 @@ fn router(state: Arc<AppState>, webhooks: Arc<ReceiverState>) -> Router {
 }
 
 /// Accepts connections until `shutdown`, then lets open requests finish.
-async fn serve_http(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let (closing, closing_rx) = watch::channel(false);
-    let mut connections = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-            accepted = listener.accept() => accepted,
-        };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
-            Err(e) => {
-                // Out of file descriptors and the like: wait a little rather than spin.
-                tracing::warn!("ingest listener: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
-            tracing::warn!(
-                "ingest listener: {MAX_CONNECTIONS} connections open, closing a new one"
-            );
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
-        let mut closing = closing_rx.clone();
-        connections.spawn(async move {
-            let _permit = permit;
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .keep_alive(true);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                served = conn.as_mut() => {
-                    if let Err(e) = served {
-                        tracing::debug!("ingest connection: {e}");
-                    }
-                }
-                () = async { let _ = closing.wait_for(|c| *c).await; } => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.as_mut().await;
-                }
-            }
-        });
-    }
-    drop(listener);
-    let _ = closing.send(true);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!("ingest listener: closing connections still open after {SHUTDOWN_GRACE:?}");
-        connections.shutdown().await;
-    }
-}
-
 /// A JSON answer.
 pub(crate) fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!("encoding a JSON answer: {e}");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    crate::http::error::json_response(status, body)
 }
 
 /// A JSON error body.

@@ -66,6 +66,8 @@ pub mod code {
     pub const UNDEFINED_PARAMETER: &str = "42P02";
     /// `42704` undefined_object (also: unrecognized configuration parameter).
     pub const UNDEFINED_OBJECT: &str = "42704";
+    /// `42710` duplicate_object.
+    pub const DUPLICATE_OBJECT: &str = "42710";
     /// `22023` invalid_parameter_value.
     pub const INVALID_PARAMETER_VALUE: &str = "22023";
     /// `22000` data_exception.

@@ -45,7 +45,7 @@
 pub mod catalog;
 pub mod error;
 pub mod server;
-mod session;
+pub(crate) mod session;
 pub(crate) mod sql;
 pub(crate) mod wire;
 

@@ -238,16 +238,9 @@ async fn serve_connection(
     shared: Shared,
     _permit: OwnedSemaphorePermit,
 ) {
-    let ctx = (shared.sessions)();
-    if let Err(e) = catalog::install(&ctx) {
-        tracing::warn!(%peer, "pg_catalog unavailable on this connection: {e}");
-    }
-    super::sql::coerce::install(&ctx);
-    register_pg_functions(&ctx);
-    register_catalog_functions(&ctx);
     let log = Arc::new(ConnectionLog::new(peer));
     let connection = Connection::new(
-        Session::new(ctx),
+        connection_session(&shared.sessions),
         shared.pids,
         shared.cancels,
         shared.login,
@@ -263,6 +256,20 @@ async fn serve_connection(
             tracing::debug!(%peer, "connection ended: {e}");
         }
     }
+}
+
+/// A new session from `sessions` with what every Postgres client finds in it: `pg_catalog`,
+/// the catalog and compatibility functions, the literal coercions. The console's query API
+/// (`crate::http`) starts each request's session here too.
+pub(crate) fn connection_session(sessions: &SessionFactory) -> Session {
+    let ctx = sessions();
+    if let Err(e) = catalog::install(&ctx) {
+        tracing::warn!("pg_catalog unavailable on this session: {e}");
+    }
+    super::sql::coerce::install(&ctx);
+    register_pg_functions(&ctx);
+    register_catalog_functions(&ctx);
+    Session::new(ctx)
 }
 
 const SSL_REQUEST: u32 = 80_877_103;

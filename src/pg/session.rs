@@ -268,6 +268,22 @@ impl Session {
         Ok(())
     }
 
+    /// Starts the session as `user` of the auth file: its default `statement_timeout` (where
+    /// `RESET` returns), its `memory_limit` and its tenant grant, before any query runs.
+    pub fn apply_user(&self, user: &crate::auth::User) -> datafusion::error::Result<()> {
+        if let Some(timeout) = &user.limits.statement_timeout {
+            self.set_from_startup("statement_timeout", timeout);
+        }
+        if let Some(bytes) = user.limits.memory_limit {
+            self.set_memory_limit(&user.name, bytes)?;
+        }
+        self.set_tenant_scope(match &user.tenants {
+            crate::auth::TenantGrant::All => TenantScope::All,
+            crate::auth::TenantGrant::Only(ids) => TenantScope::only(ids.iter().cloned()),
+        });
+        Ok(())
+    }
+
     /// The tenants scans see now (the grant, or the tenant `SET chatlake.tenant` chose).
     pub fn tenant_scope(&self) -> TenantScope {
         self.tenancy().current.clone()

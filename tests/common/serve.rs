@@ -1,5 +1,5 @@
-//! A running `chatlake serve` with the ingest listener, as the HTTP tests start it: the
-//! process, the ports its banner announces, and everything it wrote to stderr.
+//! A running `chatlake serve` with the ingest listener and/or the console, as the HTTP tests
+//! start it: the process, the ports its banner announces, and everything it wrote to stderr.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -7,20 +7,22 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A `chatlake serve --ingest-listen` process; killed when dropped.
+/// A `chatlake serve --ingest-listen` (and/or `--http-listen`) process; killed when dropped.
 pub struct ServeProcess {
     pub child: Child,
     /// The pgwire port.
     pub pg_port: u16,
-    /// The ingest listener's address.
+    /// The ingest listener's address (`0.0.0.0:0` when the server runs without one).
     pub http: SocketAddr,
+    /// The console's address, when the server runs one.
+    pub console: Option<SocketAddr>,
     log: Arc<Mutex<String>>,
 }
 
 impl ServeProcess {
-    /// Spawns `command` (a `chatlake serve ... --ingest-listen 127.0.0.1:0` with its
-    /// environment) and waits up to two minutes for its banner
-    /// `chatlake X serving <lake> on 127.0.0.1:P, ingest on 127.0.0.1:Q (ready ...`.
+    /// Spawns `command` (a `chatlake serve ... --ingest-listen 127.0.0.1:0` and/or
+    /// `--http-listen 127.0.0.1:0`, with its environment) and waits up to two minutes for its
+    /// banner `chatlake X serving <lake> on 127.0.0.1:P[, ingest on A][, console on B] (ready ...`.
     pub fn spawn(command: &mut Command) -> ServeProcess {
         let mut child = command
             .stdout(Stdio::null())
@@ -34,7 +36,7 @@ impl ServeProcess {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if line.contains(", ingest on ") {
+                if line.contains(" serving ") && line.contains(" (ready in ") {
                     let _ = tx.send(line.clone());
                 }
                 let mut log = sink.lock().expect("log");
@@ -52,16 +54,24 @@ impl ServeProcess {
             .and_then(|r| r.split(',').next())
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("pg port in {banner}"));
-        let http = banner
-            .split(", ingest on ")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("ingest address in {banner}"));
+        let address_after = |label: &str| -> Option<SocketAddr> {
+            banner
+                .split(label)
+                .nth(1)
+                .and_then(|r| r.split([',', ' ']).next())
+                .map(|a| {
+                    a.parse()
+                        .unwrap_or_else(|_| panic!("{label} address in {banner}"))
+                })
+        };
+        let http =
+            address_after(", ingest on ").unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let console = address_after(", console on ");
         ServeProcess {
             child,
             pg_port,
             http,
+            console,
             log,
         }
     }

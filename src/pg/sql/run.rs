@@ -121,7 +121,7 @@ async fn run_query(
 
 /// Starts `query` with `params` bound: its record batches, stopped by a cancel request or
 /// (if `timed`) `statement_timeout`. A statement that returns no rows has run when this returns.
-async fn start(
+pub(crate) async fn start(
     session: &Session,
     query: &PlannedQuery,
     params: Vec<ScalarValue>,

@@ -117,6 +117,17 @@ impl ResultColumns {
         self.names.len()
     }
 
+    /// The wire type of each column.
+    pub fn column_types(&self) -> &[ColumnType] {
+        &self.types
+    }
+
+    /// The columns of `batch` cast to the canonical Arrow type of their wire type (what the
+    /// encoders read; display columns stay as they are).
+    pub fn wire_arrays(&self, batch: &RecordBatch) -> PgWireResult<Vec<ArrayRef>> {
+        wire_arrays(batch, &self.types)
+    }
+
     /// The Postgres types of the columns.
     #[cfg(test)]
     pub fn pg_types(&self) -> impl Iterator<Item = &Type> {
@@ -196,22 +207,7 @@ impl RowEncoder {
 
     /// Encodes every row of `batch`.
     pub fn encode(&self, batch: &RecordBatch) -> PgWireResult<Vec<DataRow>> {
-        if batch.num_columns() != self.types.len() {
-            return Err(user_error(
-                code::INTERNAL_ERROR,
-                format!(
-                    "result has {} columns, {} were described",
-                    batch.num_columns(),
-                    self.types.len()
-                ),
-            ));
-        }
-        let arrays = batch
-            .columns()
-            .iter()
-            .zip(&self.types)
-            .map(|(array, ty)| to_wire_type(array, ty))
-            .collect::<PgWireResult<Vec<_>>>()?;
+        let arrays = wire_arrays(batch, &self.types)?;
         let columns = arrays
             .iter()
             .zip(&self.types)
@@ -244,6 +240,27 @@ impl RowEncoder {
         }
         Ok(rows)
     }
+}
+
+/// The columns of `batch` cast to the canonical Arrow type of their wire `types` (display
+/// columns stay as they are): the arrays [`Column::new`] reads.
+fn wire_arrays(batch: &RecordBatch, types: &[ColumnType]) -> PgWireResult<Vec<ArrayRef>> {
+    if batch.num_columns() != types.len() {
+        return Err(user_error(
+            code::INTERNAL_ERROR,
+            format!(
+                "result has {} columns, {} were described",
+                batch.num_columns(),
+                types.len()
+            ),
+        ));
+    }
+    batch
+        .columns()
+        .iter()
+        .zip(types)
+        .map(|(array, ty)| to_wire_type(array, ty))
+        .collect()
 }
 
 fn internal(message: String) -> PgWireError {
@@ -281,7 +298,7 @@ pub(crate) fn row_stream(
 }
 
 /// One column of a batch, downcast once, ready to write any of its values.
-struct Column<'a> {
+pub(crate) struct Column<'a> {
     array: &'a dyn Array,
     values: Values<'a>,
 }
@@ -320,7 +337,27 @@ fn expected<T>(value: Option<T>, what: &str, array: &dyn Array) -> Result<T, Str
 }
 
 impl<'a> Column<'a> {
-    fn new(array: &'a dyn Array, encoding: &Encoding) -> Result<Self, String> {
+    /// Whether the value at `row` is NULL.
+    pub fn is_null(&self, row: usize) -> bool {
+        self.array.is_null(row)
+    }
+
+    /// For an array column: its element column and the element indexes of `row`.
+    pub fn elements(
+        &self,
+        row: usize,
+    ) -> Option<Result<(&Column<'a>, std::ops::Range<usize>), String>> {
+        match &self.values {
+            Values::List { list, element, .. } => {
+                Some(list_bounds(list, row).map(|(start, end)| (element.as_ref(), start..end)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads `array` (cast to the canonical type of `encoding`, see
+    /// [`ResultColumns::wire_arrays`]) as a column of that encoding.
+    pub fn new(array: &'a dyn Array, encoding: &Encoding) -> Result<Self, String> {
         let values = match encoding {
             Encoding::Bool => Values::Bool(expected(array.as_boolean_opt(), "bool", array)?),
             Encoding::Int2 => Values::Int2(expected(
@@ -425,7 +462,12 @@ impl<'a> Column<'a> {
     }
 
     /// Writes the text form of the (non-null) value at `row`.
-    fn text(&self, row: usize, out: &mut BytesMut, output: &OutputOptions) -> Result<(), String> {
+    pub fn text(
+        &self,
+        row: usize,
+        out: &mut BytesMut,
+        output: &OutputOptions,
+    ) -> Result<(), String> {
         let fmt_error = |e: std::fmt::Error| e.to_string();
         match &self.values {
             Values::Bool(a) => out.put_slice(if a.value(row) { b"t" } else { b"f" }),

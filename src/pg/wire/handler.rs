@@ -42,8 +42,7 @@ use super::cancel::{CancelRegistry, Registration};
 use super::decode::decode_parameters;
 use super::login::{ConnectionLog, Login, LoginState, Step};
 use super::portal;
-use crate::auth::{TenantGrant, User};
-use crate::engine::tenant::TenantScope;
+use crate::auth::User;
 use crate::pg::catalog::functions::{
     register_backend_pid, register_setting_functions, register_user,
 };
@@ -231,23 +230,13 @@ impl Handler {
             .registration
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(registration);
+        // Under trust authentication (`user` is None, loopback only) the session keeps the
+        // scope it was built with: all tenants. The client's own startup settings (applied
+        // next) override the user's defaults, as a role's defaults do in PostgreSQL.
         if let Some(user) = &user {
-            // The user's default statement_timeout; the client's own startup settings
-            // (applied next) override it, as a role's default does in PostgreSQL.
-            if let Some(timeout) = &user.limits.statement_timeout {
-                self.session.set_from_startup("statement_timeout", timeout);
-            }
-            if let Some(bytes) = user.limits.memory_limit {
-                self.session
-                    .set_memory_limit(&user.name, bytes)
-                    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-            }
-            // The user's tenants, before any query runs. Under trust authentication (`user` is
-            // None, loopback only) the session keeps the scope it was built with: all tenants.
-            self.session.set_tenant_scope(match &user.tenants {
-                TenantGrant::All => TenantScope::All,
-                TenantGrant::Only(ids) => TenantScope::only(ids.iter().cloned()),
-            });
+            self.session
+                .apply_user(user)
+                .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
         }
         apply_startup_parameters(&self.session, client.metadata());
         register_backend_pid(self.session.context(), pid);
