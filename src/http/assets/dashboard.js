@@ -173,7 +173,13 @@ function settings() {
 async function loadCampaigns() {
   campaigns = [];
   if (!has("campaign")) return;
-  const where = state.channel ? `WHERE channel_id = ${textLiteral(state.channel)}` : "";
+  const conditions = [];
+  if (state.channel) conditions.push(`channel_id = ${textLiteral(state.channel)}`);
+  // A dashboard may narrow the list to some kinds (`campaign_kinds = ["push"]`).
+  if (Array.isArray(dashboard.campaign_kinds) && dashboard.campaign_kinds.length) {
+    conditions.push(`kind IN (${dashboard.campaign_kinds.map(textLiteral).join(", ")})`);
+  }
+  const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
   const answer = await runQuery(
     `SELECT campaign_id, name, kind, created_at FROM campaigns ${where} ORDER BY created_at DESC, campaign_id`,
     { settings: settings() },
@@ -318,8 +324,7 @@ function renderPanel(p, index) {
       }
       node.dataset.rows = String(answer.rows.length);
       try {
-        fillPanel(p, body, answer);
-        node.dataset.state = answer.rows.length ? "ok" : "empty";
+        node.dataset.state = fillPanel(p, body, answer);
       } catch (err) {
         body.replaceChildren(errorBox(err));
         node.dataset.state = "error";
@@ -333,11 +338,24 @@ function renderPanel(p, index) {
   return node;
 }
 
+/** Whether a chart has something to draw: a value column with a number other than 0. */
+function drawable(p, columns, rows) {
+  const names = p.chart === "heatmap" ? [p.value] : p.y || [];
+  const idx = names.map((n) => columns.findIndex((c) => c.name === n)).filter((i) => i >= 0);
+  return rows.some((r) => idx.some((i) => r[i] !== null && Number(r[i]) !== 0));
+}
+
+/** Fills a panel's body with its answer; returns "ok", or "empty" when there is nothing to
+ * show (no rows; a chart whose values are all 0 or NULL). */
 function fillPanel(p, body, answer) {
   const { columns, rows } = answer;
   if (rows.length === 0) {
     body.replaceChildren(el("div", { class: "empty" }, "No rows for these filters."));
-    return;
+    return "empty";
+  }
+  if (p.chart !== "number" && p.chart !== "table" && !drawable(p, columns, rows)) {
+    body.replaceChildren(el("div", { class: "empty" }, "Nothing to draw for these filters: every value is 0 or NULL."));
+    return "empty";
   }
   if (p.chart === "number") {
     const i = columns.findIndex((c) => c.name === p.value);
@@ -354,6 +372,7 @@ function fillPanel(p, body, answer) {
     body.replaceChildren(chart);
     drawChart(chart, p, columns, rows);
   }
+  return "ok";
 }
 
 // ---- page ----
