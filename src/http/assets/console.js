@@ -383,7 +383,7 @@ export function chartOption(spec, columns, rows) {
         ...base,
         tooltip: { trigger: "axis", confine: true },
         legend: { type: "scroll", top: 0, left: 0, itemWidth: 12, itemHeight: 8 },
-        grid: { left: 8, right: 12, top: 30, bottom: 4, containLabel: true },
+        grid: { left: longLabels ? 48 : 8, right: 12, top: 30, bottom: 4, containLabel: true },
         xAxis: { type: "category", data: categories, axisTick: { alignWithLabel: true }, axisLabel: { hideOverlap: true, overflow: "truncate", width: longLabels ? 110 : 140, rotate: longLabels ? 25 : 0 } },
         yAxis: { type: "value", splitLine: { lineStyle: { color: "#eef0f3" } } },
         series: series.map((s) => ({
