@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::net::TcpListener;
 
 use crate::auth::{AuthStore, Security, Tls};
 use crate::cli::{
@@ -551,21 +550,6 @@ fn psql_line(addr: std::net::SocketAddr, security: &Security) -> String {
     )
 }
 
-/// Listens on `listen`; returns the listener and the address it got (port 0 picks one).
-async fn bind(listen: std::net::SocketAddr) -> Result<(TcpListener, std::net::SocketAddr)> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|source| Error::Io {
-            context: format!("cannot listen on {listen}"),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Io {
-        context: "reading the listening address".into(),
-        source,
-    })?;
-    Ok((listener, addr))
-}
-
 /// Opens the engine over `config`'s lake and serves it over pgwire, with the ingest listener
 /// and the web console when `beside` has them, until Ctrl-C or SIGTERM: one signal stops all
 /// (the ingest side finishes its open requests and flushes its write-ahead log).
@@ -586,7 +570,7 @@ async fn serve_lake(
             .await?;
     }
     let engine = Arc::new(Engine::open_lake(lake, config).await?);
-    let (listener, addr) = bind(listen).await?;
+    let (listener, addr) = crate::http::listener::bind("Postgres", listen).await?;
     let (ingest, maintenance) = match beside.ingest {
         Some((ingest, maintenance)) => {
             let token_hint = if ingest.auth.shared.is_some() {

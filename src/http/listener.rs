@@ -6,9 +6,11 @@
 //! | connections | one task each, keep-alive; at most `max_connections` open, a new one past that is closed on accept |
 //! | slow clients | headers must arrive within [`HEADER_TIMEOUT`] (also bounds an idle keep-alive connection) |
 //! | accept errors | logged, retried after 100 ms (out of file descriptors and the like) |
+//! | bind | [`bind`]: the error names the listener and the address |
 //! | shutdown | when `shutdown` resolves: stop accepting, let open requests finish (up to [`SHUTDOWN_GRACE`]), then drop them |
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,10 +21,28 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use crate::error::{Error, Result};
+
 /// A request's headers must arrive within this time (also bounds an idle keep-alive connection).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long open requests may take to finish on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Listens on `listen`; returns the listener and the address it got (port 0 picks one). `what`
+/// names the listener in the error (`console`, `ingest listener`, `Postgres`).
+pub async fn bind(what: &str, listen: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| Error::Io {
+            context: format!("{what}: cannot listen on {listen}"),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        context: format!("{what}: reading the listening address"),
+        source,
+    })?;
+    Ok((listener, addr))
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves (see the module docs); `name` labels
 /// the log lines (`ingest listener`, `console`).

@@ -41,7 +41,7 @@ use tokio::net::TcpListener;
 use crate::auth::AuthStore;
 use crate::engine::Engine;
 use crate::engine::tenant::TenantScope;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pg::SessionFactory;
 use crate::pg::error::code;
 use crate::pg::session::Session;
@@ -109,16 +109,7 @@ impl Console {
         };
         let sessions = crate::pg::engine_sessions(engine.clone(), scope);
         let dashboards = dashboards::load(&dashboards::shipped()?, &engine).await?;
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|source| Error::Io {
-                context: format!("console: cannot listen on {listen}"),
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| Error::Io {
-            context: "console: reading the listening address".into(),
-            source,
-        })?;
+        let (listener, addr) = listener::bind("console", listen).await?;
         Ok(Console {
             listener,
             addr,

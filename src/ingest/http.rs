@@ -162,16 +162,8 @@ impl IngestServer {
         let wal = Arc::new(wal);
         let ingester = Ingester::open(lake).await?;
         let flusher = Flusher::new(wal.clone(), ingester, config.flush.clone());
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| Error::Io {
-                context: format!("cannot listen on {}", config.listen),
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| Error::Io {
-            context: "reading the ingest listening address".into(),
-            source,
-        })?;
+        let (listener, addr) =
+            crate::http::listener::bind("ingest listener", config.listen).await?;
         let state = Arc::new(AppState {
             decoders: Arc::default(),
             wal,

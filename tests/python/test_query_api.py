@@ -34,21 +34,24 @@ FORMAT_TYPE = {
 }
 
 
-def start_console(lake, sql_dir, *flags):
+def start_console(lake, sql_dir, *flags, stdout=subprocess.DEVNULL):
     """`chatlake serve --http-listen` on free ports: (process, pg port, console base URL)."""
     pg, http = _free_port(), _free_port()
     proc = subprocess.Popen([_binary(), "serve", "--lake", str(lake), "--sql-dir", str(sql_dir),
                              "--listen", f"127.0.0.1:{pg}", "--http-listen", f"127.0.0.1:{http}",
                              *flags],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=stdout, stderr=subprocess.PIPE)
     wait_for_port(http, proc, "chatlake serve --http-listen", 120)
     return proc, pg, f"http://127.0.0.1:{http}"
 
 
 @pytest.fixture(scope="module")
-def console(lake_dir, sql_dir):
-    proc, pg, url = start_console(lake_dir, sql_dir)
-    yield {"url": url, "pg": {"host": "127.0.0.1", "port": pg}, "pid": proc.pid}
+def console(lake_dir, sql_dir, tmp_path_factory):
+    printed = tmp_path_factory.mktemp("console") / "stdout.txt"
+    with open(printed, "w") as out:
+        proc, pg, url = start_console(lake_dir, sql_dir, stdout=out)
+    yield {"url": url, "pg": {"host": "127.0.0.1", "port": pg}, "pid": proc.pid,
+           "stdout": printed}
     proc.terminate()
     proc.wait(timeout=30)
 
@@ -281,6 +284,29 @@ def test_arrow_ipc_holds_the_json_rows(console):
     assert len(rows) == 20000
 
 
+def test_an_error_after_rows_started_ends_the_json_with_an_error_member(console):
+    """Division by zero at the 20000th row: the first batches (8192 rows each) are out before
+    it fails, so the answer is a 200 whose JSON ends with `"error"`; the Arrow stream is cut
+    short, so a reader fails rather than return a partial table."""
+    import psycopg
+    import pyarrow.ipc
+
+    sql = "SELECT value, 10 / (value - 20000) AS q FROM generate_series(1, 30000)"
+    with connect(console["pg"]) as c, pytest.raises(psycopg.Error) as raised:
+        c.execute(sql).fetchall()
+    answer = query(console["url"], sql)
+    assert answer.status == 200
+    body = answer.json()
+    assert body["error"] == {"sqlstate": raised.value.sqlstate,
+                             "message": raised.value.diag.message_primary}
+    assert body["error"]["sqlstate"] == "22012"
+    assert 0 < body["row_count"] == len(body["rows"]) < 30000
+    with pytest.raises(Exception):
+        as_arrow = request(console["url"], "/v1/query", {"sql": sql},
+                           {"Accept": "application/vnd.apache.arrow.stream"})
+        pyarrow.ipc.open_stream(as_arrow.body).read_all()
+
+
 def test_catalog_lists_tables_views_functions_and_reports(console):
     answer = request(console["url"], "/v1/catalog")
     assert answer.status == 200
@@ -315,6 +341,20 @@ def test_pages_and_unknown_routes(console):
     for dashboard in listed:
         full = request(console["url"], f"/v1/dashboards/{dashboard['name']}").json()
         assert full["title"] == dashboard["title"] and full["panels"]
+
+
+def test_serve_prints_the_console_url_under_the_psql_line(console):
+    lines = console["stdout"].read_text().splitlines()
+    psql = next(i for i, line in enumerate(lines) if line.startswith("connect with:"))
+    assert lines[psql + 1] == f"console:       {console['url']}/"
+
+
+def test_explain_analyze_runs_for_the_playground(console):
+    answer = query(console["url"], "EXPLAIN ANALYZE SELECT count(*) FROM messages")
+    assert answer.status == 200, answer.body
+    body = answer.json()
+    assert [c["name"] for c in body["columns"]] == ["plan_type", "plan"]
+    assert any("metrics" in row[1] for row in body["rows"])
 
 
 def test_a_non_loopback_console_needs_an_auth_file(lake_dir):
@@ -388,6 +428,11 @@ def test_a_login_sets_an_http_only_strict_cookie(secured):
     # A redirect only within the server.
     elsewhere = log_in(secured["url"], *CAROL, next_path="//evil.example/")
     assert elsewhere.headers["Location"] == "/"
+    # Logging out ends that session only.
+    out = request(secured["url"], "/logout", b"", {"Cookie": cookie_of(elsewhere)})
+    assert out.status == 303 and "Max-Age=0" in out.headers["Set-Cookie"]
+    assert query(secured["url"], "SELECT 1", headers={"Cookie": cookie_of(elsewhere)}).status == 401
+    assert query(secured["url"], "SELECT 1", headers={"Cookie": cookie_of(answer)}).status == 200
 
 
 def test_a_user_sees_only_granted_tenants_in_a_report(secured, tenants):
