@@ -20,7 +20,10 @@
 //!   catalog/  pg_catalog provider, pg_proc (+ routines), information_schema, functions/ (one file per group)
 //! ```
 //!
-//! - [`server`]: the accept loop: connection limit, graceful shutdown ([`serve`]).
+//! - [`server`]: the accept loop: connection limit, graceful shutdown ([`serve`]); also the
+//!   session every connection starts with (`server::connection_session`), which the web
+//!   console's query API (`crate::http`) builds for each request before planning and running
+//!   its statement through [`sql`] as a connection would.
 //! - `session`: per-connection settings (`SET`/`SHOW`, `TimeZone`, …) and cursors.
 //! - [`error`]: the one SQLSTATE table ([`sqlstate`]) and the error values the front end sends.
 //! - [`wire`], [`sql`], [`catalog`]: see each module's map.
