@@ -188,7 +188,12 @@ impl VisitorMut for Rewriter {
         generate_series_in_from(factor);
         // `pg_catalog.unnest(a)` parses as a table function call; DataFusion knows only the
         // `UNNEST` table factor.
-        if let Some(("unnest", Some(array_exprs), alias)) = from_function(factor) {
+        if let Some(FromFunction {
+            name: "unnest",
+            args: Some(array_exprs),
+            alias,
+        }) = from_function(factor)
+        {
             *factor = TableFactor::UNNEST {
                 alias,
                 array_exprs,
@@ -317,7 +322,12 @@ const SCALAR_FUNCTIONS_IN_FROM: &[&str] = &[
 
 /// `f(args) [AS] s` for a scalar `f` of [`SCALAR_FUNCTIONS_IN_FROM`] → `(SELECT f(args) AS s) AS s`.
 fn scalar_function_in_from(factor: &mut TableFactor) {
-    let Some((name, Some(args), alias)) = from_function(factor) else {
+    let Some(FromFunction {
+        name,
+        args: Some(args),
+        alias,
+    }) = from_function(factor)
+    else {
         return;
     };
     if !SCALAR_FUNCTIONS_IN_FROM.contains(&name) {
@@ -352,7 +362,12 @@ fn scalar_function_in_from(factor: &mut TableFactor) {
 /// through `UNNEST(generate_series(…))`, the array form; literal bounds keep the table function
 /// and gain the column alias.
 fn generate_series_in_from(factor: &mut TableFactor) {
-    let Some(("generate_series", Some(bounds), alias)) = from_function(factor) else {
+    let Some(FromFunction {
+        name: "generate_series",
+        args: Some(bounds),
+        alias,
+    }) = from_function(factor)
+    else {
         return;
     };
     if bounds.iter().all(is_literal) {
@@ -375,11 +390,18 @@ fn generate_series_in_from(factor: &mut TableFactor) {
     };
 }
 
-/// `name(args) [AS alias]` in `FROM`: the function's name (one of `KNOWN_FROM_FUNCTIONS`, for
-/// the rules above to match on), its arguments when all are positional, and the alias.
-fn from_function(
-    factor: &TableFactor,
-) -> Option<(&'static str, Option<Vec<Expr>>, Option<TableAlias>)> {
+/// A function called in `FROM` (see [`from_function`]).
+struct FromFunction {
+    /// One of `KNOWN_FROM_FUNCTIONS` or [`SCALAR_FUNCTIONS_IN_FROM`].
+    name: &'static str,
+    /// The arguments, when all are positional.
+    args: Option<Vec<Expr>>,
+    /// `AS alias`, if any.
+    alias: Option<TableAlias>,
+}
+
+/// `name(args) [AS alias]` in `FROM`, for a function the rules above rewrite.
+fn from_function(factor: &TableFactor) -> Option<FromFunction> {
     let TableFactor::Table {
         name,
         args: Some(args),
@@ -402,7 +424,11 @@ fn from_function(
             _ => None,
         })
         .collect();
-    Some((known, positional, alias.clone()))
+    Some(FromFunction {
+        name: known,
+        args: positional,
+        alias: alias.clone(),
+    })
 }
 
 /// The table functions in `FROM` the rules above rewrite.
