@@ -1,10 +1,11 @@
 """Time every report of sql/reports over the last full month of a lake; print a markdown table.
 
     CHATLAKE_BIN=target/release/chatlake python benches/report_timings.py [LAKE] \
-        [--runs 5] [--check-under 1.0] [--only stella_users,turn_goals]
+        [--runs 5] [--check-under 1.0] [--only stella_users,turn_goals] [--last-days 365]
 
 LAKE defaults to data/demo (what `chatlake demo` generates). The month is the last calendar
-month that ends on or before the lake's last `messages.dt`. Each report runs as
+month that ends on or before the lake's last `messages.dt`; `--last-days N` takes the N days
+ending on that last day instead (issue 23's "365 days" figure). Each report runs as
 `SELECT * FROM name(first_day, last_day)` (every column, so nothing is optimised away; all
 channels, UTC; stella_comment_details on the month's busiest post) through
 `chatlake sql --lake LAKE --timing`, once per process, `--runs` times; the time is the query's
@@ -54,14 +55,24 @@ def params(path):
     return [m.group(1) for m in re.finditer(r"^-- param: (\w+)", path.read_text(), re.M)]
 
 
-def last_full_month(binary, lake):
+def lake_last_day(binary, lake):
+    """The lake's last `messages.dt`."""
     rows, _ = chatlake(binary, lake, "SELECT CAST(max(dt) AS VARCHAR) AS last FROM messages")
     if not rows or not rows[0][0]:
         raise SystemExit(f"{lake}: no messages")
-    last = datetime.date.fromisoformat(rows[0][0])
+    return datetime.date.fromisoformat(rows[0][0])
+
+
+def last_full_month(last):
+    """The last calendar month ending on or before `last`: (first, last)."""
     if (last + datetime.timedelta(days=1)).month == last.month:
         last = last.replace(day=1) - datetime.timedelta(days=1)
     return last.replace(day=1), last
+
+
+def last_days(last, days):
+    """The `days` days ending on `last`: (first, last)."""
+    return last - datetime.timedelta(days=days - 1), last
 
 
 def call(name, names, first, last, busiest_post, campaign="NULL"):
@@ -99,6 +110,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--check-under", type=float, metavar="SECONDS")
     ap.add_argument("--only", help="comma-separated report names")
+    ap.add_argument("--last-days", type=int, metavar="N",
+                    help="the N days ending on the lake's last day instead of the last full month")
     args = ap.parse_args()
     binary = os.environ.get("CHATLAKE_BIN")
     if not binary:
@@ -106,7 +119,11 @@ def main():
     if not pathlib.Path(args.lake).is_dir():
         raise SystemExit(f"{args.lake}: no such lake (run `cargo run --release -- demo` first)")
 
-    first, last = last_full_month(binary, args.lake)
+    lake_last = lake_last_day(binary, args.lake)
+    if args.last_days:
+        first, last = last_days(lake_last, args.last_days)
+    else:
+        first, last = last_full_month(lake_last)
     rows, _ = chatlake(binary, args.lake, f"""
         SELECT post_id FROM comments
         WHERE ts >= TIMESTAMP '{first}T00:00:00Z'
