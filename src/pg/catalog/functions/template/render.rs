@@ -113,6 +113,18 @@ fn name(out: &mut String, text: &str, case: Case, pad: usize, fill_mode: bool) {
     }
 }
 
+/// A two-way marker (`AM`/`PM`, `AD`/`BC`): `names` are the first and second plainly, then
+/// with dots; written in upper case unless the pattern was lower case.
+fn marker(out: &mut String, names: [&str; 4], second: bool, dots: bool, case: Case) {
+    let name = names[usize::from(second) + 2 * usize::from(dots)];
+    let case = if case == Case::Lower {
+        Case::Lower
+    } else {
+        Case::Upper
+    };
+    out.push_str(&cased(name, case));
+}
+
 /// The days since 4714-11-24 BC (proleptic Gregorian), PostgreSQL's `J`.
 fn julian_day(date: NaiveDate) -> i64 {
     // 2000-01-01 is Julian day 2451545.
@@ -173,22 +185,13 @@ fn render_field(token: &Token, moment: &Moment, out: &mut String) {
                 out.push_str(&cased(ordinal_suffix(seconds), case));
             }
         }
-        Field::Meridiem { case, dots } => {
-            let text = match (time.hour() < 12, dots) {
-                (true, false) => "AM",
-                (false, false) => "PM",
-                (true, true) => "A.M.",
-                (false, true) => "P.M.",
-            };
-            out.push_str(&cased(
-                text,
-                if case == Case::Lower {
-                    case
-                } else {
-                    Case::Upper
-                },
-            ));
-        }
+        Field::Meridiem { case, dots } => marker(
+            out,
+            ["AM", "PM", "A.M.", "P.M."],
+            time.hour() >= 12,
+            dots,
+            case,
+        ),
         Field::YearComma => {
             let year = year_of_era(date.year());
             let _ = write!(out, "{},{:03}", year / 1000, year % 1000);
@@ -205,22 +208,13 @@ fn render_field(token: &Token, moment: &Moment, out: &mut String) {
             last_digits(date.iso_week().year() as i64, digits),
             digits as usize,
         ),
-        Field::Era { case, dots } => {
-            let text = match (date.year() > 0, dots) {
-                (true, false) => "AD",
-                (false, false) => "BC",
-                (true, true) => "A.D.",
-                (false, true) => "B.C.",
-            };
-            out.push_str(&cased(
-                text,
-                if case == Case::Lower {
-                    case
-                } else {
-                    Case::Upper
-                },
-            ));
-        }
+        Field::Era { case, dots } => marker(
+            out,
+            ["AD", "BC", "A.D.", "B.C."],
+            date.year() <= 0,
+            dots,
+            case,
+        ),
         Field::MonthName(case) => name(out, MONTHS[date.month0() as usize], case, 9, fill_mode),
         Field::MonthAbbrev(case) => {
             out.push_str(&cased(&MONTHS[date.month0() as usize][..3], case))
