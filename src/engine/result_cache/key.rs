@@ -79,14 +79,18 @@ pub(super) async fn key_of(
     let mut now = state.clone();
     now.mark_start_execution();
     let mut key = String::new();
+    // One look at each table's log per key, however often the plan reads it.
+    let mut versions: BTreeMap<String, Option<u64>> = BTreeMap::new();
     for part in walk.parts {
         match part {
             Part::Text(text) => key.push_str(&text),
             Part::Lake(name, provider) => {
-                let version = match provider.downcast_ref::<LakeTable>() {
-                    Some(table) => table.version().await?,
-                    None => None,
+                let version = match (versions.get(&name), provider.downcast_ref::<LakeTable>()) {
+                    (Some(known), _) => *known,
+                    (None, Some(table)) => table.version().await?,
+                    (None, None) => None,
                 };
+                versions.insert(name.clone(), version);
                 let _ = write!(key, "lake {name} @ {version:?}");
             }
             Part::Report(provider) => {
