@@ -178,7 +178,8 @@ pub(crate) async fn start(
     Ok(interruptible(batches, interrupt))
 }
 
-/// Executes `plan` on `ctx`: its record batches as they come.
+/// Executes `plan` on `ctx`: its record batches as they come. Only real executions come here
+/// (a result-cache hit or a shared wait never does), so this is where an execution slot is taken.
 async fn execute(ctx: &SessionContext, plan: LogicalPlan) -> DFResult<SendableRecordBatchStream> {
     ctx.execute_logical_plan(plan).await?.execute_stream().await
 }
