@@ -340,3 +340,6 @@ fn with_note(batches: SendableRecordBatchStream, note: &str) -> SendableRecordBa
 
 /// The `plan_type` of `EXPLAIN`'s cache row.
 const EXPLAIN_ROW_TYPE: &str = "result_cache";
+
+#[cfg(test)]
+mod tests;
