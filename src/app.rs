@@ -435,7 +435,8 @@ async fn sql(args: SqlArgs) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let config = args.engine.engine_config(&args.lake);
+    let mut config = args.engine.engine_config(&args.lake);
+    config.result_cache_bytes = args.result_cache_mb.saturating_mul(1024 * 1024);
     let security = security(&args.security, args.listen)?;
     if let Some(http) = args.http_listen
         && security.users.is_none()
@@ -887,8 +888,10 @@ async fn demo(args: DemoArgs) -> Result<()> {
     check_loopback(args.listen)?;
     check_loopback(args.http_listen)?;
     let lake = dir.to_string_lossy().to_string();
+    let mut config = EngineConfig::new(lake);
+    config.result_cache_bytes = crate::engine::result_cache::DEFAULT_MB * 1024 * 1024;
     serve_lake(
-        &EngineConfig::new(lake),
+        &config,
         args.listen,
         Security::default(),
         Beside {

@@ -333,6 +333,7 @@ impl EngineArgs {
             store: lake.store_options(),
             target_partitions: self.target_partitions,
             memory_limit: self.memory_limit_mb.map(|mb| mb * 1024 * 1024),
+            result_cache_bytes: 0,
             sql_dir: self.sql_dir.clone(),
         }
     }
@@ -360,6 +361,11 @@ pub struct ServeArgs {
     /// POST /v1/query); off unless given. Without --auth-file only a loopback address is allowed.
     #[arg(long, env = "CHATLAKE_HTTP_LISTEN")]
     pub http_listen: Option<SocketAddr>,
+    /// Memory for cached query answers in MiB, shared by all clients (0: no result cache and
+    /// no shared work). An answer larger than a quarter of it is not cached.
+    #[arg(long, env = "CHATLAKE_RESULT_CACHE_MB",
+          default_value_t = crate::engine::result_cache::DEFAULT_MB)]
+    pub result_cache_mb: usize,
 }
 
 /// `serve`'s HTTP ingest listener: `POST /v1/ingest/{table}` into a write-ahead log.

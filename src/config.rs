@@ -22,6 +22,9 @@ pub struct EngineConfig {
     pub target_partitions: Option<usize>,
     /// Memory pool limit in bytes for query execution (default: unlimited).
     pub memory_limit: Option<usize>,
+    /// Budget of the result cache in bytes (0: no cache, no shared work; `serve` defaults to
+    /// [`crate::engine::result_cache::DEFAULT_MB`] MiB).
+    pub result_cache_bytes: usize,
     /// Directory whose `views/` and `reports/` add to or override the embedded SQL files.
     pub sql_dir: Option<PathBuf>,
 }
@@ -34,6 +37,7 @@ impl EngineConfig {
             store: StoreOptions::default(),
             target_partitions: None,
             memory_limit: None,
+            result_cache_bytes: 0,
             sql_dir: None,
         }
     }

@@ -21,6 +21,9 @@
 //! columns compute in the session's `TimeZone` (kept in `datafusion.execution.time_zone` by the
 //! pg server), as in PostgreSQL.
 //!
+//! [`result_cache`]: one exact result cache per engine, in every session's configuration (so
+//! pgwire, the query API and the console share it), with `chatlake_cache_stats()`.
+//!
 //! [`tenant`]: every lake table is registered wrapped in [`tenant::TenantScoped`], so each scan
 //! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
 //! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
@@ -28,6 +31,7 @@
 pub mod derived;
 pub mod memory;
 pub mod reports;
+pub mod result_cache;
 pub mod session_zone;
 pub mod sql_files;
 pub mod tenant;
@@ -45,6 +49,7 @@ use crate::error::{Error, Result};
 use crate::lake::provider::LakeTable;
 use crate::lake::{Lake, schema};
 use reports::{ReportDef, ReportFunction};
+use result_cache::{CacheStatsFunction, ResultCache};
 use sql_files::SqlFiles;
 use tenant::{TenantScope, TenantScoped};
 
@@ -61,6 +66,7 @@ pub struct Engine {
     runtime: Arc<RuntimeEnv>,
     session_config: SessionConfig,
     reports: Arc<Vec<Arc<ReportDef>>>,
+    result_cache: Arc<ResultCache>,
 }
 
 impl Engine {
@@ -77,6 +83,7 @@ impl Engine {
     pub async fn open_lake(lake: Lake, config: &EngineConfig) -> Result<Engine> {
         let runtime = build_runtime(config, &lake)?;
         let session_config = session_config(config);
+        let result_cache = Arc::new(ResultCache::new(config.result_cache_bytes, &session_config));
 
         let public = Arc::new(MemorySchemaProvider::new());
         let mut missing = Vec::new();
@@ -136,6 +143,7 @@ impl Engine {
             runtime,
             session_config,
             reports: Arc::new(Vec::new()),
+            result_cache,
         };
         // Views are catalog objects: create them once, through a session, into the shared catalog.
         let ctx = engine.new_session();
@@ -155,6 +163,7 @@ impl Engine {
     /// report (see [`tenant`]). The pg server narrows it further on `SET chatlake.tenant`.
     pub fn new_scoped_session(&self, scope: TenantScope) -> SessionContext {
         let config = tenant::with_scope(self.session_config.clone(), scope);
+        let config = result_cache::with_cache(config, self.result_cache.clone());
         let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         ctx.register_catalog(CATALOG, self.catalog.clone());
         ctx.add_analyzer_rule(Arc::new(session_zone::SessionZone));
@@ -162,12 +171,21 @@ impl Engine {
         for report in self.reports.iter() {
             ctx.register_udtf(&report.name, Arc::new(ReportFunction::new(report.clone())));
         }
+        ctx.register_udtf(
+            result_cache::STATS_FUNCTION,
+            Arc::new(CacheStatsFunction::new(self.result_cache.clone())),
+        );
         ctx
     }
 
     /// The report table functions (name, parameters, output columns), for catalogs and docs.
     pub fn reports(&self) -> &[Arc<ReportDef>] {
         &self.reports
+    }
+
+    /// The result cache shared by this engine's sessions.
+    pub fn result_cache(&self) -> &Arc<ResultCache> {
+        &self.result_cache
     }
 
     /// The lake this engine reads.

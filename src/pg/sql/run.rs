@@ -9,7 +9,10 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::error::Result as DFResult;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
 use futures::{Sink, StreamExt, stream};
 use pgwire::api::portal::Format;
 use pgwire::api::results::{CopyResponse, QueryResponse, Response, Tag};
@@ -22,6 +25,7 @@ use super::commands::run_command;
 use super::plan::{PlannedQuery, Prepared, plan_statement, prepare};
 use super::statement;
 use super::table_args;
+use crate::engine::result_cache::{self, Sharing};
 use crate::pg::error::{code, from_datafusion, user_error};
 use crate::pg::session::{Cursor, Session};
 use crate::pg::wire::cancel::interruptible;
@@ -127,7 +131,7 @@ pub(crate) async fn start(
     params: Vec<ScalarValue>,
     timed: bool,
 ) -> PgWireResult<SendableRecordBatchStream> {
-    let interrupt = if timed {
+    let mut interrupt = if timed {
         session.interrupt()
     } else {
         session.canceler().interrupt(None)
@@ -157,16 +161,27 @@ pub(crate) async fn start(
             .with_param_values(ParamValues::from(params))
             .map_err(|e| from_datafusion(&e))?,
     };
-    let frame = session
-        .context()
-        .execute_logical_plan(plan)
-        .await
-        .map_err(|e| from_datafusion(&e))?;
-    let batches = frame
-        .execute_stream()
-        .await
-        .map_err(|e| from_datafusion(&e))?;
+    let ctx = session.context();
+    // Answered from the result cache, or by the same query running for another client, or
+    // executed here (and recorded for the others).
+    // A cursor (untimed) takes a cached answer but makes no one wait on its fetches.
+    let sharing = if timed {
+        Sharing::Full
+    } else {
+        Sharing::HitsOnly
+    };
+    let batches = result_cache::run(ctx, plan, sharing, interrupt.fired(), |plan| {
+        execute(ctx, plan)
+    })
+    .await
+    .map_err(|e| from_datafusion(&e))?;
     Ok(interruptible(batches, interrupt))
+}
+
+/// Executes `plan` on `ctx`: its record batches as they come. Only real executions come here
+/// (a result-cache hit or a shared wait never does), so this is where an execution slot is taken.
+async fn execute(ctx: &SessionContext, plan: LogicalPlan) -> DFResult<SendableRecordBatchStream> {
+    ctx.execute_logical_plan(plan).await?.execute_stream().await
 }
 
 /// Runs the query of a `COPY … TO STDOUT`, its rows streamed as `CopyData` (`wire::copy`).
