@@ -18,6 +18,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use datafusion::arrow::record_batch::RecordBatch;
 use pgwire::api::results::FieldFormat;
 use pgwire::error::PgWireResult;
+use regex::bytes::Regex;
 
 use super::copy::{BINARY_SIGNATURE, CopyFormat, CopyOptions};
 use super::encode::{OutputOptions, ResultColumns, columns_of, put_field};
@@ -28,14 +29,26 @@ use crate::pg::error::{code, user_error};
 /// Text format's escaping of one value (the delimiter is one byte, checked by `copy::parse`).
 struct TextEscape {
     delimiter: u8,
+    /// Any byte that gets a backslash.
+    special: Regex,
+}
+
+impl TextEscape {
+    fn new(delimiter: u8) -> Self {
+        TextEscape {
+            delimiter,
+            special: byte_class(&[0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, b'\\', delimiter]),
+        }
+    }
 }
 
 impl Escape for TextEscape {
+    fn any_needed(&self, column: &RenderedColumn) -> bool {
+        self.special.is_match(column.bytes())
+    }
+
     fn needed(&self, value: &[u8]) -> bool {
-        may_hold(value, [b'\\', self.delimiter])
-            && value
-                .iter()
-                .any(|&b| b == b'\\' || b == self.delimiter || (b'\x08'..=b'\r').contains(&b))
+        self.special.is_match(value)
     }
 
     fn write(&self, value: &[u8], out: &mut BytesMut) {
@@ -61,22 +74,46 @@ impl Escape for TextEscape {
 
 /// CSV's quoting of one value.
 struct CsvQuote {
-    delimiter: u8,
     quote: u8,
     escape: u8,
     null: Vec<u8>,
     /// A one-column result: a value `\.` would read as the end-of-data marker.
     single_column: bool,
+    /// Any byte that makes a value quoted: the delimiter, the quote, CR, LF.
+    special: Regex,
+}
+
+impl CsvQuote {
+    fn new(options: &CopyOptions, single_column: bool) -> Self {
+        let [delimiter, quote, escape] =
+            [options.delimiter, options.quote, options.escape].map(one_byte);
+        CsvQuote {
+            quote,
+            escape,
+            null: options.null.as_bytes().to_vec(),
+            single_column,
+            special: byte_class(&[b'\n', b'\r', delimiter, quote]),
+        }
+    }
+
+    /// Whether `value` is quoted for what it is rather than what it holds.
+    fn whole_value_quoted(&self, value: &[u8]) -> bool {
+        value == self.null.as_slice() || (self.single_column && value == b"\\.")
+    }
 }
 
 impl Escape for CsvQuote {
+    fn any_needed(&self, column: &RenderedColumn) -> bool {
+        self.special.is_match(column.bytes())
+            || (0..column.rows()).any(|row| {
+                column
+                    .value(row)
+                    .is_some_and(|v| self.whole_value_quoted(v))
+            })
+    }
+
     fn needed(&self, value: &[u8]) -> bool {
-        value == self.null.as_slice()
-            || (self.single_column && value == b"\\.")
-            || (may_hold(value, [self.delimiter, self.quote])
-                && value
-                    .iter()
-                    .any(|&b| b == self.delimiter || b == self.quote || b == b'\n' || b == b'\r'))
+        self.whole_value_quoted(value) || self.special.is_match(value)
     }
 
     fn write(&self, value: &[u8], out: &mut BytesMut) {
@@ -91,30 +128,15 @@ impl Escape for CsvQuote {
     }
 }
 
-/// A quick test, eight bytes at a time, of whether `value` may hold one of `bytes` or a
-/// control character up to `\r` (the bytes both escapes look for are among these): when it
-/// answers false, no byte of `value` needs a look; when true, the exact test decides.
-fn may_hold(value: &[u8], bytes: [u8; 2]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // The high bit of a byte of the result is set when that byte of `x` is below `n` (for
-    // `n` <= 0x80), or is zero for `n` = 1; a borrow can only set bits above a byte that
-    // already matched, so a nonzero result always means a match.
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
-    let [a, b] = bytes.map(|byte| ONES * u64::from(byte));
-    let mut chunks = value.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_ne_bytes(word);
-        if below(x, b'\r' + 1) | below(x ^ a, 1) | below(x ^ b, 1) != 0 {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&c| c <= b'\r' || bytes.contains(&c))
+/// A byte-mode regex matching any one of `bytes`.
+fn byte_class(bytes: &[u8]) -> Regex {
+    let class: String = bytes.iter().map(|b| format!("\\x{b:02x}")).collect();
+    Regex::new(&format!("(?-u)[{class}]")).unwrap_or_else(|e| unreachable!("byte class: {e}"))
+}
+
+/// A COPY option character as its byte (`copy::parse` refuses all but one-byte ones).
+fn one_byte(c: char) -> u8 {
+    u8::try_from(c).unwrap_or(b'?')
 }
 
 /// Whether a value of `encoding` can hold a byte that `escape` rewrites: any text, bytea,
@@ -157,20 +179,13 @@ pub(crate) struct CopyEncoder {
 impl CopyEncoder {
     /// An encoder of `columns` as `options` says, values printed with `output`.
     pub fn new(columns: &ResultColumns, options: CopyOptions, output: OutputOptions) -> Self {
-        // One-byte delimiter, quote and escape: `copy::parse` refuses any other.
-        let byte = |c: char| u8::try_from(c).unwrap_or(b'?');
         let escape: Option<Box<dyn Escape + Send + Sync>> = match options.format {
             CopyFormat::Binary => None,
-            CopyFormat::Text => Some(Box::new(TextEscape {
-                delimiter: byte(options.delimiter),
-            })),
-            CopyFormat::Csv => Some(Box::new(CsvQuote {
-                delimiter: byte(options.delimiter),
-                quote: byte(options.quote),
-                escape: byte(options.escape),
-                null: options.null.as_bytes().to_vec(),
-                single_column: columns.column_count() == 1,
-            })),
+            CopyFormat::Text => Some(Box::new(TextEscape::new(one_byte(options.delimiter)))),
+            CopyFormat::Csv => Some(Box::new(CsvQuote::new(
+                &options,
+                columns.column_count() == 1,
+            ))),
         };
         let mut encoder = CopyEncoder {
             options,
@@ -219,17 +234,19 @@ impl CopyEncoder {
         } else {
             FieldFormat::Text
         };
-        let rendered = batch_columns
+        let rendered = arrays
             .iter()
+            .zip(&batch_columns)
             .zip(types)
-            .map(|(column, ty)| {
+            .map(|((array, column), ty)| {
                 let escape = self
                     .escape
                     .as_deref()
                     .filter(|_| may_need_escape(&ty.encoding, &self.options));
                 render(
+                    array,
                     column,
-                    rows,
+                    &ty.encoding,
                     format,
                     &self.output,
                     escape.map(|e| e as &dyn Escape),
@@ -292,6 +309,7 @@ mod tests {
 
     use super::*;
     use crate::pg::wire::copy::parse;
+    use crate::pg::wire::encode::Column;
 
     fn options(sql: &str) -> CopyOptions {
         parse(sql)
@@ -418,20 +436,36 @@ mod tests {
     }
 
     #[test]
-    fn quick_test_finds_every_byte_it_looks_for_at_every_position() {
+    fn column_scan_finds_every_byte_that_needs_an_escape() {
+        let text = TextEscape::new(b'|');
         for byte in 0..=u8::MAX {
-            for position in 0..20 {
-                let mut value = [b'a'; 20];
-                value[position] = byte;
-                let wanted = byte <= b'\r' || byte == b'\\' || byte == b'|';
-                assert_eq!(
-                    may_hold(&value, [b'\\', b'|']),
-                    wanted,
-                    "{byte} at {position}"
-                );
-            }
+            let value = [b'a', byte, b'z'];
+            let wanted = (0x08..=0x0d).contains(&byte) || byte == b'\\' || byte == b'|';
+            let column = value_column(&value);
+            assert_eq!(text.any_needed(&column), wanted, "{byte}");
+            assert_eq!(text.needed(&value), wanted, "{byte}");
         }
-        assert!(!may_hold("é, ü, 中文, emoji 🙂".as_bytes(), [b'\\', b'\t']));
+        let csv = CsvQuote::new(&options("COPY (SELECT 1) TO STDOUT (FORMAT csv)"), false);
+        assert!(
+            csv.any_needed(&value_column(b"")),
+            "empty string = NULL string"
+        );
+        assert!(!csv.any_needed(&value_column("é 中文 🙂 \\. \t".as_bytes())));
+    }
+
+    /// A one-row rendered column holding `value`.
+    fn value_column(value: &[u8]) -> RenderedColumn {
+        let array: ArrayRef = Arc::new(arrow::array::BinaryArray::from(vec![value]));
+        let column = Column::new(array.as_ref(), &Encoding::Bytea).expect("bytea column");
+        crate::pg::wire::render::render(
+            &array,
+            &column,
+            &Encoding::Bytea,
+            FieldFormat::Binary,
+            &OutputOptions::default(),
+            None,
+        )
+        .expect("renders")
     }
 
     #[test]

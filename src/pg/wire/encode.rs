@@ -23,6 +23,7 @@ use arrow::array::{
     LargeStringArray, ListArray, StringArray, StringViewArray, Time64MicrosecondArray,
     TimestampMicrosecondArray,
 };
+use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Decimal256Type, DecimalType, DurationMicrosecondType,
@@ -214,10 +215,13 @@ impl RowEncoder {
         let field_count = i16::try_from(columns.len())
             .map_err(|_| user_error(code::INTERNAL_ERROR, "too many result columns"))?;
         let rows = batch.num_rows();
-        let rendered = columns
+        let rendered = arrays
             .iter()
-            .zip(&self.formats)
-            .map(|(column, format)| render(column, rows, *format, &self.output, None))
+            .zip(&columns)
+            .zip(self.types.iter().zip(&self.formats))
+            .map(|((array, column), (ty, format))| {
+                render(array, column, &ty.encoding, *format, &self.output, None)
+            })
             .collect::<Result<Vec<_>, String>>()
             .map_err(|message| user_error(code::DATA_EXCEPTION, message))?;
 
@@ -358,6 +362,11 @@ fn expected<T>(value: Option<T>, what: &str, array: &dyn Array) -> Result<T, Str
 }
 
 impl<'a> Column<'a> {
+    /// Which values are NULL (`None`: none is).
+    pub fn nulls(&self) -> Option<NullBuffer> {
+        self.array.logical_nulls()
+    }
+
     /// Whether the value at `row` is NULL.
     pub fn is_null(&self, row: usize) -> bool {
         self.array.is_null(row)

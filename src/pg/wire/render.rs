@@ -1,80 +1,162 @@
-//! Column-at-a-time rendering of a record batch: all values of one column written back to back
-//! into one buffer, in the text or binary form of the column's wire type ([`Column`]), with
-//! where each row's value ends. The `DataRow` encoder ([`super::encode`]) and the COPY encoder
-//! ([`super::copy_rows`]) then lay a batch out row by row, copying slices of these buffers:
-//! one type dispatch per column and batch instead of one per value, and no allocation per
-//! value or row.
+//! Column-at-a-time rendering of a record batch: all values of one column in the text or
+//! binary form of its wire type ([`Column`]), back to back in one buffer with an offset per
+//! row — an Arrow `BinaryArray`. The `DataRow` encoder ([`super::encode`]) and the COPY encoder
+//! ([`super::copy_rows`]) then lay a batch out row by row, copying slices of these buffers.
+//!
+//! Strings (text and binary form) and integers (text form) are rendered by Arrow's cast
+//! kernels, whose text of an integer is PostgreSQL's; the other types go through
+//! [`Column::text`] / [`Column::binary`], one type dispatch per column. COPY's escaping is
+//! decided for a whole column at once ([`Escape::any_needed`], one scan of its buffer): the
+//! values are rewritten one by one only in a column where some value needs it.
 
+use arrow::array::{Array, ArrayRef, AsArray, BinaryArray};
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
 use bytes::BytesMut;
 use pgwire::api::results::FieldFormat;
 
 use super::encode::{Column, OutputOptions};
+use super::types::Encoding;
 
-/// Rewrites one rendered text value where it must be (COPY's backslash escapes, CSV quoting).
+/// Rewrites rendered text values where they must be (COPY's backslash escapes, CSV quoting).
 pub(crate) trait Escape {
+    /// Whether any value of `column` must be rewritten (a quick answer may say yes for none).
+    fn any_needed(&self, column: &RenderedColumn) -> bool;
     /// Whether `value` must be rewritten.
     fn needed(&self, value: &[u8]) -> bool;
     /// Writes `value` rewritten to `out`.
     fn write(&self, value: &[u8], out: &mut BytesMut);
 }
 
-/// One column of a batch rendered: every non-null value's bytes back to back.
+/// One column of a batch rendered: its values' bytes and NULLs.
 pub(crate) struct RenderedColumn {
-    bytes: BytesMut,
-    /// Per row: the end of its value in `bytes` (a NULL row ends where the previous one did).
-    ends: Vec<usize>,
-    /// Per row: whether it is NULL.
-    nulls: Vec<bool>,
+    values: BinaryArray,
 }
 
 impl RenderedColumn {
     /// The bytes of the value at `row`, `None` for NULL.
     pub fn value(&self, row: usize) -> Option<&[u8]> {
-        if self.nulls[row] {
-            return None;
+        if self.values.is_null(row) {
+            None
+        } else {
+            Some(self.values.value(row))
         }
-        let start = if row == 0 { 0 } else { self.ends[row - 1] };
-        Some(&self.bytes[start..self.ends[row]])
+    }
+
+    /// The bytes of all values, back to back (a sliced input may leave bytes of other rows
+    /// in it: for a scan that may answer yes for nothing).
+    pub fn bytes(&self) -> &[u8] {
+        self.values.value_data()
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.values.len()
     }
 
     /// The total size of the rendered values.
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        self.values.value_data().len()
     }
 }
 
-/// Renders the first `rows` values of `column` in `format` (values printed with `output`);
-/// `escape`, if given, rewrites the text values that need it.
+/// Renders the `rows` values of `column` (read from `array`, of `encoding`) in `format`
+/// (values printed with `output`); `escape`, if given, rewrites the text values that need it.
 pub(crate) fn render(
+    array: &ArrayRef,
     column: &Column<'_>,
-    rows: usize,
+    encoding: &Encoding,
     format: FieldFormat,
     output: &OutputOptions,
     escape: Option<&dyn Escape>,
 ) -> Result<RenderedColumn, String> {
+    let rendered = match by_cast(array, encoding, format)? {
+        Some(values) => RenderedColumn { values },
+        None => value_by_value(column, array.len(), |row, out| match format {
+            FieldFormat::Text => column.text(row, out, output),
+            FieldFormat::Binary => column.binary(row, out),
+        })?,
+    };
+    match escape {
+        Some(escape) if escape.any_needed(&rendered) => escaped(&rendered, escape),
+        _ => Ok(rendered),
+    }
+}
+
+/// Strings, and integers in text form: Arrow's cast kernels render them.
+fn by_cast(
+    array: &ArrayRef,
+    encoding: &Encoding,
+    format: FieldFormat,
+) -> Result<Option<BinaryArray>, String> {
+    let text = match (encoding, format) {
+        (Encoding::Text, _) => true,
+        (Encoding::Int2 | Encoding::Int4 | Encoding::Int8, FieldFormat::Text) => true,
+        _ => false,
+    };
+    if !text {
+        return Ok(None);
+    }
+    let strings = if array.data_type() == &DataType::Utf8 {
+        array.clone()
+    } else {
+        cast(array, &DataType::Utf8).map_err(|e| e.to_string())?
+    };
+    Ok(Some(BinaryArray::from(strings.as_string::<i32>().clone())))
+}
+
+/// Renders each non-null row with `write`.
+fn value_by_value(
+    column: &Column<'_>,
+    rows: usize,
+    mut write: impl FnMut(usize, &mut BytesMut) -> Result<(), String>,
+) -> Result<RenderedColumn, String> {
     let mut bytes = BytesMut::with_capacity(rows * 8);
-    let mut ends = Vec::with_capacity(rows);
-    let mut nulls = Vec::with_capacity(rows);
-    let mut scratch = BytesMut::new();
+    let mut offsets = Vec::with_capacity(rows + 1);
+    offsets.push(0i32);
     for row in 0..rows {
-        let null = column.is_null(row);
-        nulls.push(null);
-        if !null {
-            let start = bytes.len();
-            match format {
-                FieldFormat::Text => column.text(row, &mut bytes, output)?,
-                FieldFormat::Binary => column.binary(row, &mut bytes)?,
-            }
-            if let Some(escape) = escape
-                && escape.needed(&bytes[start..])
-            {
-                scratch.clear();
-                scratch.extend_from_slice(&bytes[start..]);
-                bytes.truncate(start);
-                escape.write(&scratch, &mut bytes);
+        if !column.is_null(row) {
+            write(row, &mut bytes)?;
+        }
+        offsets.push(offset(bytes.len())?);
+    }
+    finish(bytes, offsets, column.nulls())
+}
+
+/// `rendered` with each value that needs it rewritten by `escape`.
+fn escaped(rendered: &RenderedColumn, escape: &dyn Escape) -> Result<RenderedColumn, String> {
+    let rows = rendered.rows();
+    let mut bytes = BytesMut::with_capacity(rendered.len() + rows);
+    let mut offsets = Vec::with_capacity(rows + 1);
+    offsets.push(0i32);
+    for row in 0..rows {
+        if let Some(value) = rendered.value(row) {
+            if escape.needed(value) {
+                escape.write(value, &mut bytes);
+            } else {
+                bytes.extend_from_slice(value);
             }
         }
-        ends.push(bytes.len());
+        offsets.push(offset(bytes.len())?);
     }
-    Ok(RenderedColumn { bytes, ends, nulls })
+    finish(bytes, offsets, rendered.values.nulls().cloned())
+}
+
+fn offset(length: usize) -> Result<i32, String> {
+    i32::try_from(length).map_err(|_| "a batch's column renders to more than 2 GiB".to_string())
+}
+
+fn finish(
+    bytes: BytesMut,
+    offsets: Vec<i32>,
+    nulls: Option<NullBuffer>,
+) -> Result<RenderedColumn, String> {
+    let values = BinaryArray::try_new(
+        OffsetBuffer::new(offsets.into()),
+        Buffer::from(bytes.freeze()),
+        nulls,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(RenderedColumn { values })
 }
