@@ -90,12 +90,15 @@ fn by_cast(
     encoding: &Encoding,
     format: FieldFormat,
 ) -> Result<Option<BinaryArray>, String> {
-    let text = match (encoding, format) {
-        (Encoding::Text, _) => true,
-        (Encoding::Int2 | Encoding::Int4 | Encoding::Int8, FieldFormat::Text) => true,
-        _ => false,
-    };
-    if !text {
+    let by_arrow = matches!(
+        (encoding, format),
+        (Encoding::Text, _)
+            | (
+                Encoding::Int2 | Encoding::Int4 | Encoding::Int8,
+                FieldFormat::Text
+            )
+    );
+    if !by_arrow {
         return Ok(None);
     }
     let strings = if array.data_type() == &DataType::Utf8 {
