@@ -111,6 +111,25 @@ def conn(server):
         yield c
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL 15 cluster (benches/peers/wire.py's), the oracle of the
+    differential tests."""
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(REPO_SQL.parent))
+    from benches.peers.wire import Postgres
+
+    # Under the system temp directory, not pytest's (mode 0700): run as root, the cluster
+    # belongs to the `postgres` user, which must reach its directory.
+    pg = Postgres(tempfile.gettempdir(), log=print)
+    try:
+        yield pg
+    finally:
+        pg.stop()
+
+
 # ---- the expected side of the report tests (test_reports_duckdb*.py) ----
 
 REPORT_TZ = "Asia/Kolkata"

@@ -70,22 +70,6 @@ def known_differences():
     return known
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    sys.path.insert(0, str(REPO))
-    import tempfile
-
-    from benches.peers.wire import Postgres
-
-    # Under the system temp directory, not pytest's (mode 0700): run as root, the cluster
-    # belongs to the `postgres` user, which must reach its directory.
-    pg = Postgres(tempfile.gettempdir(), log=print)
-    try:
-        yield pg
-    finally:
-        pg.stop()
-
-
 def test_chatlake_answers_as_postgres_does_or_the_difference_is_listed(server, postgres):
     import psycopg
 

@@ -6,7 +6,6 @@
 //! Bound values arrive decoded (`wire::decode`); rows leave through `wire::encode`.
 
 use std::fmt::Debug;
-use std::sync::Arc;
 
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::Result as DFResult;
@@ -30,6 +29,7 @@ use crate::pg::error::{code, from_datafusion, user_error};
 use crate::pg::session::{Cursor, Session};
 use crate::pg::wire::cancel::interruptible;
 use crate::pg::wire::copy::CopyOptions;
+use crate::pg::wire::copy_rows::CopyEncoder;
 use crate::pg::wire::encode::row_stream;
 
 /// Runs the statements of a simple-protocol query string, in order, stopping at the first
@@ -198,28 +198,29 @@ async fn run_copy(
         ));
     };
     let batches = start(session, query, params, true).await?;
-    let encoder = columns.encoder(&options.row_format(), session.output_options());
-    // The header line or binary signature goes out with the first row (or alone, after an
-    // empty result).
-    let preamble = Arc::new(std::sync::Mutex::new(options.preamble(columns.names())));
-    let take_preamble = {
-        let preamble = preamble.clone();
-        move || {
-            preamble
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-        }
-    };
-    let rows_preamble = take_preamble.clone();
-    let row_options = options.clone();
-    let rows = row_stream(batches, encoder)
-        .map(move |row| row.map(|row| CopyData::new(row_options.copy_data(rows_preamble(), &row))));
-    let rest = stream::once(async move { Ok(CopyData::new(take_preamble().unwrap_or_default())) });
-    // pgwire appends binary COPY's trailer itself.
+    let encoder = CopyEncoder::new(columns, options.clone(), session.output_options());
+    // Batch by batch; after the last, what the rows did not take (the header line or binary
+    // signature of an empty result). pgwire appends binary COPY's trailer itself.
+    let messages = stream::unfold(Some((batches, encoder)), |state| async move {
+        let (mut batches, mut encoder) = state?;
+        Some(match batches.next().await {
+            Some(Ok(batch)) => {
+                let messages = encoder.encode(&batch);
+                (messages, Some((batches, encoder)))
+            }
+            Some(Err(e)) => (Err(from_datafusion(&e)), None),
+            None => (Ok(encoder.finish().into_iter().collect()), None),
+        })
+    })
+    .flat_map(|messages| {
+        stream::iter(match messages {
+            Ok(messages) => messages.into_iter().map(|m| Ok(CopyData::new(m))).collect(),
+            Err(e) => vec![Err(e)],
+        })
+    });
     Ok(Response::CopyOut(CopyResponse::new(
         options.format_code(),
         columns.column_count(),
-        rows.chain(rest),
+        messages,
     )))
 }

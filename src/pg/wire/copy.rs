@@ -1,5 +1,6 @@
-//! `COPY (query) TO STDOUT` and `COPY table [(columns)] TO STDOUT`: query results as COPY data,
-//! streamed batch by batch (psql `\copy … to`, exports).
+//! `COPY (query) TO STDOUT` and `COPY table [(columns)] TO STDOUT`: the statement and its
+//! options (psql `\copy … to`, exports, dataframe clients). The rows are written batch by
+//! batch by [`super::copy_rows`].
 //!
 //! | Option | Text format (default) | `FORMAT csv` / legacy `CSV` |
 //! |---|---|---|
@@ -7,7 +8,9 @@
 //! | `NULL` | `\N` | empty (an empty string is then written `""`) |
 //! | `HEADER` | column names on the first line | column names on the first line |
 //! | `QUOTE` / `ESCAPE` | — | `"` / same as `QUOTE` |
-//! | escaping | `\\`, `\n`, `\r`, `\t` and the delimiter get a backslash | values holding the delimiter, quote, CR/LF or equal to the NULL string are quoted, quotes doubled |
+//! | escaping | backslash, the delimiter and the control characters `\b \f \n \r \t \v` get a backslash | values holding the delimiter, quote, CR/LF or equal to the NULL string are quoted, quotes doubled |
+//!
+//! The delimiter, quote and escape must each be one byte, as in PostgreSQL.
 //!
 //! Values are rendered exactly as in query results (the session's `TimeZone`, float digits,
 //! array syntax). `COPY … FROM STDIN` and `COPY … TO 'file'` are refused.
@@ -22,7 +25,6 @@
 //! the first row's `CopyData` message, so it is not counted (after an empty result it goes out
 //! alone, and pgwire then counts it: `COPY 1`).
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
 use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::ast::{
     CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Ident, ObjectName,
@@ -30,11 +32,9 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use pgwire::api::portal::Format;
-use pgwire::messages::data::DataRow;
 
 /// The start of a binary COPY stream: signature, flags (no OIDs), header extension length 0.
-const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+pub(crate) const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
 /// The three formats of PostgreSQL's COPY.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +267,19 @@ fn copy_options(
             }
         }
     }
+    // PostgreSQL: "COPY delimiter must be a single one-byte character" (0A000), same for
+    // the quote and escape.
+    for (option, given) in [
+        ("delimiter", delimiter),
+        ("quote", quote),
+        ("escape", escape),
+    ] {
+        if given.is_some_and(|c| !c.is_ascii()) {
+            return unsupported(format!(
+                "{option}: COPY {option} must be a single one-byte character"
+            ));
+        }
+    }
     let csv = format == CopyFormat::Csv;
     let quote = quote.unwrap_or('"');
     let delimiter = delimiter.unwrap_or(if csv { ',' } else { '\t' });
@@ -291,144 +304,10 @@ fn copy_options(
 }
 
 impl CopyOptions {
-    /// The format rows are encoded in before they become COPY data.
-    pub fn row_format(&self) -> Format {
-        match self.format {
-            CopyFormat::Binary => Format::UnifiedBinary,
-            CopyFormat::Text | CopyFormat::Csv => Format::UnifiedText,
-        }
-    }
-
     /// The `CopyOutResponse` format code: 1 for binary, else 0.
     pub fn format_code(&self) -> i8 {
         i8::from(self.format == CopyFormat::Binary)
     }
-
-    /// What precedes the first row: the binary signature, the header line, or nothing.
-    pub fn preamble(&self, names: &[String]) -> Option<Bytes> {
-        match self.format {
-            CopyFormat::Binary => Some(Bytes::from_static(BINARY_SIGNATURE)),
-            _ if self.header => {
-                let mut line = String::new();
-                self.header_line(names, &mut line);
-                Some(Bytes::from(line))
-            }
-            _ => None,
-        }
-    }
-
-    /// One row of COPY data (after `preamble`, for the first row) from a `DataRow` encoded
-    /// in [`Self::row_format`].
-    pub fn copy_data(&self, preamble: Option<Bytes>, row: &DataRow) -> Bytes {
-        let preamble = preamble.unwrap_or_default();
-        if self.format == CopyFormat::Binary {
-            let mut out = BytesMut::with_capacity(preamble.len() + 2 + row.data.len());
-            out.put_slice(&preamble);
-            out.put_i16(row.field_count);
-            out.put_slice(&row.data);
-            return out.freeze();
-        }
-        let mut line = String::with_capacity(preamble.len() + row.data.len() + 8);
-        line.push_str(&String::from_utf8_lossy(&preamble));
-        self.row(row, &mut line);
-        Bytes::from(line)
-    }
-
-    /// One line of COPY data from the text-format fields of a `DataRow`.
-    pub fn row(&self, row: &DataRow, out: &mut String) {
-        let mut data: &[u8] = &row.data;
-        for i in 0..row.field_count {
-            if i > 0 {
-                out.push(self.delimiter);
-            }
-            if data.remaining() < 4 {
-                break;
-            }
-            let length = data.get_i32();
-            if length < 0 {
-                out.push_str(&self.null);
-                continue;
-            }
-            let length = usize::try_from(length).unwrap_or(0).min(data.remaining());
-            let (value, rest) = data.split_at(length);
-            data = rest;
-            self.value(&String::from_utf8_lossy(value), out);
-        }
-        out.push('\n');
-    }
-
-    /// The header line.
-    pub fn header_line(&self, names: &[String], out: &mut String) {
-        for (i, name) in names.iter().enumerate() {
-            if i > 0 {
-                out.push(self.delimiter);
-            }
-            self.value(name, out);
-        }
-        out.push('\n');
-    }
-
-    fn value(&self, value: &str, out: &mut String) {
-        if self.format == CopyFormat::Csv {
-            let needs_quotes = value == self.null
-                || value == "\\."
-                || value
-                    .chars()
-                    .any(|c| c == self.delimiter || c == self.quote || c == '\n' || c == '\r');
-            if needs_quotes {
-                out.push(self.quote);
-                for c in value.chars() {
-                    if c == self.quote || c == self.escape {
-                        out.push(self.escape);
-                    }
-                    out.push(c);
-                }
-                out.push(self.quote);
-            } else {
-                out.push_str(value);
-            }
-        } else {
-            // Most values need no escape: copy them whole.
-            let plain = !value
-                .bytes()
-                .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
-                && !value.contains(self.delimiter);
-            if plain {
-                out.push_str(value);
-                return;
-            }
-            for c in value.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    c if c == self.delimiter => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                    c => out.push(c),
-                }
-            }
-        }
-    }
-}
-
-/// A `DataRow` holding `values` (text), for tests.
-#[cfg(test)]
-fn data_row(values: &[Option<&str>]) -> DataRow {
-    use bytes::{BufMut, BytesMut};
-    let mut data = BytesMut::new();
-    for v in values {
-        match v {
-            Some(s) => {
-                data.put_i32(s.len() as i32);
-                data.put_slice(s.as_bytes());
-            }
-            None => data.put_i32(-1),
-        }
-    }
-    DataRow::new(data, values.len() as i16)
 }
 
 #[cfg(test)]
@@ -441,12 +320,6 @@ mod tests {
             .flatten()
             .map(|c| c.options)
             .unwrap_or_else(|| panic!("not a COPY TO STDOUT: {sql}"))
-    }
-
-    fn line(options: &CopyOptions, values: &[Option<&str>]) -> String {
-        let mut out = String::new();
-        options.row(&data_row(values), &mut out);
-        out
     }
 
     #[test]
@@ -515,57 +388,5 @@ mod tests {
                 "{sql}: {err}"
             );
         }
-    }
-
-    #[test]
-    fn text_format_escapes_like_postgres() {
-        // PostgreSQL docs, COPY "Text Format": backslash, newline, CR, tab and the delimiter
-        // are backslash-escaped; NULL is \N.
-        let o = CopyOptions::default();
-        assert_eq!(
-            line(&o, &[Some("a\tb"), None, Some("back\\slash\nline")]),
-            "a\\tb\t\\N\tback\\\\slash\\nline\n"
-        );
-    }
-
-    #[test]
-    fn csv_quotes_only_when_needed() {
-        // PostgreSQL docs, COPY "CSV Format": values with the delimiter, quote, CR or LF are
-        // quoted; an empty string is quoted so it differs from NULL (written unquoted empty).
-        let o = options("COPY (SELECT 1) TO STDOUT WITH (FORMAT csv)");
-        assert_eq!(
-            line(
-                &o,
-                &[
-                    Some("plain"),
-                    Some("a,b"),
-                    Some("say \"hi\""),
-                    Some(""),
-                    None
-                ]
-            ),
-            "plain,\"a,b\",\"say \"\"hi\"\"\",\"\",\n"
-        );
-        let mut header = String::new();
-        o.header_line(&["id".into(), "full name".into()], &mut header);
-        assert_eq!(header, "id,full name\n");
-    }
-
-    #[test]
-    fn binary_rows_are_framed_as_pgcopy() {
-        // PostgreSQL docs, COPY "Binary Format": the 11-byte signature, a 32-bit flags field
-        // (0: no OIDs) and a 32-bit header extension length (0); then per tuple a 16-bit field
-        // count and, per field, a 32-bit length (-1 = NULL) followed by the value's bytes.
-        let o = options("COPY (SELECT 1) TO STDOUT (FORMAT binary)");
-        assert!(matches!(o.row_format(), Format::UnifiedBinary));
-        assert_eq!(o.format_code(), 1);
-        let preamble = o.preamble(&["a".into(), "b".into()]);
-        let first = o.copy_data(preamble, &data_row(&[Some("ab"), None]));
-        let mut expected = b"PGCOPY\n\xff\r\n\x00".to_vec();
-        expected.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
-        expected.extend_from_slice(&[0, 2, 0, 0, 0, 2, b'a', b'b', 0xff, 0xff, 0xff, 0xff]);
-        assert_eq!(first.as_ref(), expected.as_slice());
-        let second = o.copy_data(None, &data_row(&[None, Some("")]));
-        assert_eq!(second.as_ref(), &[0, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
     }
 }

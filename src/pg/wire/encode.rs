@@ -23,6 +23,7 @@ use arrow::array::{
     LargeStringArray, ListArray, StringArray, StringViewArray, Time64MicrosecondArray,
     TimestampMicrosecondArray,
 };
+use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Decimal256Type, DecimalType, DurationMicrosecondType,
@@ -41,6 +42,7 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 
 use super::format;
+use super::render::{RenderedColumn, render};
 use super::types::{ColumnType, Encoding, column_type};
 use crate::pg::error::{code, from_datafusion, user_error};
 use chrono_tz::Tz;
@@ -205,41 +207,64 @@ impl RowEncoder {
         self.fields.clone()
     }
 
-    /// Encodes every row of `batch`.
+    /// Encodes every row of `batch`: each column rendered whole ([`render`]), then the rows
+    /// laid out in one buffer that the `DataRow`s share.
     pub fn encode(&self, batch: &RecordBatch) -> PgWireResult<Vec<DataRow>> {
         let arrays = wire_arrays(batch, &self.types)?;
-        let columns = arrays
-            .iter()
-            .zip(&self.types)
-            .map(|(array, ty)| Column::new(array.as_ref(), &ty.encoding))
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(internal)?;
+        let columns = columns_of(&arrays, &self.types)?;
         let field_count = i16::try_from(columns.len())
             .map_err(|_| user_error(code::INTERNAL_ERROR, "too many result columns"))?;
+        let rows = batch.num_rows();
+        let rendered = arrays
+            .iter()
+            .zip(&columns)
+            .zip(self.types.iter().zip(&self.formats))
+            .map(|((array, column), (ty, format))| {
+                render(array, column, &ty.encoding, *format, &self.output, None)
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|message| user_error(code::DATA_EXCEPTION, message))?;
 
-        let mut buffer = BytesMut::with_capacity(batch.num_rows() * (8 + 12 * columns.len()));
-        let mut rows = Vec::with_capacity(batch.num_rows());
-        for row in 0..batch.num_rows() {
-            for (column, format) in columns.iter().zip(&self.formats) {
-                if column.array.is_null(row) {
-                    buffer.put_i32(-1);
-                    continue;
-                }
-                let start = buffer.len();
-                buffer.put_i32(0);
-                match format {
-                    FieldFormat::Text => column.text(row, &mut buffer, &self.output),
-                    FieldFormat::Binary => column.binary(row, &mut buffer),
-                }
-                .map_err(|message| user_error(code::DATA_EXCEPTION, message))?;
-                let length = i32::try_from(buffer.len() - start - 4)
-                    .map_err(|_| user_error(code::OUT_OF_MEMORY, "value too large"))?;
-                buffer[start..start + 4].copy_from_slice(&length.to_be_bytes());
+        let size =
+            rendered.iter().map(RenderedColumn::len).sum::<usize>() + rows * 4 * columns.len();
+        let mut buffer = BytesMut::with_capacity(size);
+        let mut data_rows = Vec::with_capacity(rows);
+        for row in 0..rows {
+            for column in &rendered {
+                put_field(column.value(row), &mut buffer)?;
             }
-            rows.push(DataRow::new(buffer.split(), field_count));
+            data_rows.push(DataRow::new(buffer.split(), field_count));
         }
-        Ok(rows)
+        Ok(data_rows)
     }
+}
+
+/// Writes one field as `DataRow`s and binary COPY hold it: a 32-bit length (-1 for NULL),
+/// then the bytes.
+pub(crate) fn put_field(value: Option<&[u8]>, out: &mut BytesMut) -> PgWireResult<()> {
+    match value {
+        None => out.put_i32(-1),
+        Some(value) => {
+            let length = i32::try_from(value.len())
+                .map_err(|_| user_error(code::OUT_OF_MEMORY, "value too large"))?;
+            out.put_i32(length);
+            out.put_slice(value);
+        }
+    }
+    Ok(())
+}
+
+/// Reads each of `arrays` (from [`wire_arrays`]) as a column of its wire type.
+pub(crate) fn columns_of<'a>(
+    arrays: &'a [ArrayRef],
+    types: &[ColumnType],
+) -> PgWireResult<Vec<Column<'a>>> {
+    arrays
+        .iter()
+        .zip(types)
+        .map(|(array, ty)| Column::new(array.as_ref(), &ty.encoding))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(internal)
 }
 
 /// The columns of `batch` cast to the canonical Arrow type of their wire `types` (display
@@ -337,6 +362,11 @@ fn expected<T>(value: Option<T>, what: &str, array: &dyn Array) -> Result<T, Str
 }
 
 impl<'a> Column<'a> {
+    /// Which values are NULL (`None`: none is).
+    pub fn nulls(&self) -> Option<NullBuffer> {
+        self.array.logical_nulls()
+    }
+
     /// Whether the value at `row` is NULL.
     pub fn is_null(&self, row: usize) -> bool {
         self.array.is_null(row)
@@ -471,9 +501,9 @@ impl<'a> Column<'a> {
         let fmt_error = |e: std::fmt::Error| e.to_string();
         match &self.values {
             Values::Bool(a) => out.put_slice(if a.value(row) { b"t" } else { b"f" }),
-            Values::Int2(a) => write!(out, "{}", a.value(row)).map_err(fmt_error)?,
-            Values::Int4(a) => write!(out, "{}", a.value(row)).map_err(fmt_error)?,
-            Values::Int8(a) => write!(out, "{}", a.value(row)).map_err(fmt_error)?,
+            Values::Int2(a) => format::integer_text(a.value(row), out),
+            Values::Int4(a) => format::integer_text(a.value(row), out),
+            Values::Int8(a) => format::integer_text(a.value(row), out),
             Values::Float4(a) => format::float4_text(a.value(row), output.extra_float_digits, out),
             Values::Float8(a) => format::float8_text(a.value(row), output.extra_float_digits, out),
             Values::Decimal128(a) => out.put_slice(
@@ -523,7 +553,7 @@ impl<'a> Column<'a> {
     }
 
     /// Writes the binary form of the (non-null) value at `row`.
-    fn binary(&self, row: usize, out: &mut BytesMut) -> Result<(), String> {
+    pub fn binary(&self, row: usize, out: &mut BytesMut) -> Result<(), String> {
         match &self.values {
             Values::Bool(a) => out.put_u8(u8::from(a.value(row))),
             Values::Int2(a) => out.put_i16(a.value(row)),

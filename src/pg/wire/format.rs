@@ -117,20 +117,58 @@ fn write_date(date: NaiveDate, out: &mut BytesMut) -> bool {
     } else {
         (1 - year, true)
     };
-    let _ = write!(out, "{year:04}-{:02}-{:02}", date.month(), date.day());
+    put_zero_padded(out, year.unsigned_abs().into(), 4);
+    out.put_u8(b'-');
+    put_two_digits(out, date.month());
+    out.put_u8(b'-');
+    put_two_digits(out, date.day());
     bc
+}
+
+/// Writes an integer in decimal (what `{}` prints, without the formatting machinery).
+pub(crate) fn integer_text(value: impl itoa::Integer, out: &mut BytesMut) {
+    out.put_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+/// Writes `value` in decimal, zero-padded to at least `width` digits.
+fn put_zero_padded(out: &mut BytesMut, value: u64, width: usize) {
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(value);
+    for _ in digits.len()..width {
+        out.put_u8(b'0');
+    }
+    out.put_slice(digits.as_bytes());
+}
+
+/// Writes `value` (below 100) as two digits.
+fn put_two_digits(out: &mut BytesMut, value: u32) {
+    // Both digits are below 10 once reduced: the casts cannot truncate.
+    out.put_slice(&[b'0' + (value / 10 % 10) as u8, b'0' + (value % 10) as u8]);
 }
 
 /// Writes `HH:MM:SS[.ffffff]`, with the fraction's trailing zeros trimmed.
 fn write_time(hours: i64, minutes: i64, seconds: i64, micros: i64, out: &mut BytesMut) {
-    let _ = write!(out, "{hours:02}:{minutes:02}:{seconds:02}");
+    // Hours of a `time` are below 24; an interval's may have any number of digits.
+    put_zero_padded(out, hours.unsigned_abs(), 2);
+    out.put_u8(b':');
+    put_two_digits(out, (minutes.unsigned_abs() % 60) as u32);
+    out.put_u8(b':');
+    put_two_digits(out, (seconds.unsigned_abs() % 60) as u32);
     write_fraction(micros, out);
 }
 
+/// Writes `.ffffff` with the trailing zeros trimmed (nothing for a whole second).
 fn write_fraction(micros: i64, out: &mut BytesMut) {
     if micros != 0 {
-        let digits = format!("{:06}", micros.unsigned_abs());
-        let _ = write!(out, ".{}", digits.trim_end_matches('0'));
+        let mut value = micros.unsigned_abs() % 1_000_000;
+        let mut digits = [b'0'; 6];
+        for digit in digits.iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        let kept = 6 - digits.iter().rev().take_while(|d| **d == b'0').count();
+        out.put_u8(b'.');
+        out.put_slice(&digits[..kept]);
     }
 }
 
@@ -178,13 +216,15 @@ pub(crate) fn timestamptz_text(micros: i64, tz: &Tz, out: &mut BytesMut) -> Resu
     let local = utc_from_micros(micros)?.with_timezone(tz);
     let offset = local.offset().fix().local_minus_utc();
     let bc = write_date_time(local.naive_local(), out);
-    let sign = if offset < 0 { '-' } else { '+' };
+    out.put_u8(if offset < 0 { b'-' } else { b'+' });
     let offset = offset.unsigned_abs();
-    let _ = write!(out, "{sign}{:02}", offset / 3_600);
+    put_two_digits(out, offset / 3_600);
     if !offset.is_multiple_of(3_600) {
-        let _ = write!(out, ":{:02}", offset / 60 % 60);
+        out.put_u8(b':');
+        put_two_digits(out, offset / 60 % 60);
         if !offset.is_multiple_of(60) {
-            let _ = write!(out, ":{:02}", offset % 60);
+            out.put_u8(b':');
+            put_two_digits(out, offset % 60);
         }
     }
     if bc {
