@@ -43,6 +43,7 @@ TZ_EXPRESSIONS = {
     "to_char_names": "SELECT to_char(TIMESTAMPTZ '{t}', 'FMDay Dy FMMonth Mon DDD IW WW W Q J HH12 AM')",
     "to_char_zone": "SELECT to_char(TIMESTAMPTZ '{t}', 'TZ OF TZH:TZM')",
     "to_timestamp_back": "SELECT to_timestamp(to_char(TIMESTAMPTZ '{t}', 'YYYY-MM-DD HH24:MI:SS'), 'YYYY-MM-DD HH24:MI:SS')",
+    "from_epoch": "SELECT to_timestamp(extract(epoch FROM TIMESTAMPTZ '{t}')::bigint + 2221), to_timestamp(0.5)",
     "plus_day": "SELECT TIMESTAMPTZ '{t}' + interval '1 day'",
     "at_utc": "SELECT TIMESTAMPTZ '{t}' AT TIME ZONE 'UTC'",
     "lt_local": "SELECT TIMESTAMPTZ '{t}' < '2026-10-01 23:00:00'",

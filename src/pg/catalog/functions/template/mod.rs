@@ -9,7 +9,8 @@
 //! | `to_date(text, text)` | the date the template reads from the text |
 //! | `to_timestamp(text, text)` | the `timestamptz` the template reads, a wall time in the session's `TimeZone` unless the text carries an offset (`TZH:TZM`, `OF`) |
 //! | a template containing `%` | DataFusion's chrono-pattern function, as before (a `%` is rare in PostgreSQL templates, where it would be literal text) |
-//! | one argument (`to_timestamp(0)`, `to_date('2026-12-07')`) | DataFusion's function |
+//! | `to_timestamp(seconds)` | the instant that many seconds after 1970-01-01 UTC (DataFusion's read them as a wall time in the session zone) |
+//! | one text argument (`to_timestamp('2026-12-07T10:00:00Z')`, `to_date('2026-12-07')`) | DataFusion's function |
 //!
 //! Templates: [`pattern`] (every field of PostgreSQL 15's "Template Patterns for Date/Time
 //! Formatting", `FM` and `TH` modifiers, quoted text); writing: [`render`]; reading: [`read`].
@@ -25,7 +26,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, Date32Builder, Int64Array, StringArray, StringBuilder,
-    TimestampMicrosecondBuilder,
+    TimestampMicrosecondBuilder, TimestampNanosecondArray,
 };
 use arrow::datatypes::{DataType, Field as ArrowField, FieldRef, TimeUnit};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
@@ -176,6 +177,12 @@ impl ScalarUDFImpl for TemplateFunction {
             Some(ColumnarValue::Scalar(value)) => Some(value.clone()),
             _ => None,
         };
+        if self.kind == Kind::Timestamp
+            && let [seconds] = args.args.as_slice()
+            && seconds.data_type().is_numeric()
+        {
+            return from_epoch_seconds(seconds, args.return_type());
+        }
         if !self.is_template_call(args.args.len(), pattern.as_ref()) {
             return self.datafusion.invoke_with_args(args);
         }
@@ -204,6 +211,43 @@ impl ScalarUDFImpl for TemplateFunction {
     fn documentation(&self) -> Option<&Documentation> {
         Some(&self.documentation)
     }
+}
+
+/// `to_timestamp(seconds)`: the instant `seconds` after 1970-01-01 UTC (to the microsecond),
+/// of DataFusion's return type `Timestamp(ns, session zone)`. DataFusion's own reads the
+/// seconds as a wall time in the session zone (`to_timestamp(0)` in Kolkata was 1969-12-31
+/// 18:30 UTC).
+fn from_epoch_seconds(seconds: &ColumnarValue, return_type: &DataType) -> Result<ColumnarValue> {
+    let DataType::Timestamp(_, zone) = return_type else {
+        return Err(DataFusionError::Internal(format!(
+            "to_timestamp returns {return_type}, not a timestamp"
+        )));
+    };
+    let scalar = matches!(seconds, ColumnarValue::Scalar(_));
+    let seconds = seconds.to_array(1)?;
+    let nanos: TimestampNanosecondArray = if seconds.data_type().is_integer() {
+        let seconds = arrow::compute::cast(&seconds, &DataType::Int64)?;
+        seconds
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .try_unary(|s| {
+                s.checked_mul(1_000_000_000).ok_or_else(|| {
+                    arrow::error::ArrowError::ComputeError(format!(
+                        "timestamp out of range: {s} seconds"
+                    ))
+                })
+            })?
+    } else {
+        let seconds = arrow::compute::cast(&seconds, &DataType::Float64)?;
+        seconds
+            .as_primitive::<arrow::datatypes::Float64Type>()
+            .unary(|s| ((s * 1e6).round() as i64).saturating_mul(1000))
+    };
+    let nanos = Arc::new(nanos.with_timezone_opt(zone.clone())) as ArrayRef;
+    Ok(if scalar {
+        ColumnarValue::Scalar(ScalarValue::try_from_array(&nanos, 0)?)
+    } else {
+        ColumnarValue::Array(nanos)
+    })
 }
 
 /// The type `to_timestamp(text, template)` returns: the lake's `timestamptz`.
