@@ -380,7 +380,10 @@ async fn sql(args: SqlArgs) -> Result<()> {
         Some(lake) => {
             let mut config = EngineConfig::new(lake.clone());
             config.target_partitions = args.engine.target_partitions;
-            config.memory_limit = args.engine.memory_limit_mb.map(|mb| mb * 1024 * 1024);
+            config.memory_limit = args
+                .engine
+                .memory_limit_mb
+                .and_then(crate::config::MemoryLimit::bytes);
             config.sql_dir = args.engine.sql_dir.clone();
             Engine::open(&config).await?.new_session()
         }
@@ -390,8 +393,12 @@ async fn sql(args: SqlArgs) -> Result<()> {
                 config = config.with_target_partitions(partitions);
             }
             let mut runtime = RuntimeEnvBuilder::new();
-            if let Some(mb) = args.engine.memory_limit_mb {
-                runtime = runtime.with_memory_limit(mb * 1024 * 1024, 1.0);
+            if let Some(bytes) = args
+                .engine
+                .memory_limit_mb
+                .and_then(crate::config::MemoryLimit::bytes)
+            {
+                runtime = runtime.with_memory_limit(bytes, 1.0);
             }
             let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
             chatlake_udfs::register_all(&ctx);
@@ -435,7 +442,8 @@ async fn sql(args: SqlArgs) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let config = args.engine.engine_config(&args.lake);
+    let mut config = args.engine.engine_config(&args.lake);
+    server_limits(&mut config, &args.engine, &args.queue);
     let security = security(&args.security, args.listen)?;
     if let Some(http) = args.http_listen
         && security.users.is_none()
@@ -460,6 +468,49 @@ async fn serve(args: ServeArgs) -> Result<()> {
         },
     )
     .await
+}
+
+/// Gives a server's `config` its memory limit and query slots: the ones given, else the
+/// defaults of [`crate::engine::limits`]; tells them on stderr.
+fn server_limits(
+    config: &mut EngineConfig,
+    engine: &crate::cli::EngineArgs,
+    queue: &crate::cli::QueueArgs,
+) {
+    use crate::engine::limits;
+    let machine = limits::available_memory();
+    let mib = |bytes: u64| bytes >> 20;
+    let memory = match engine.memory_limit_mb {
+        Some(given) => {
+            config.memory_limit = given.bytes();
+            match config.memory_limit {
+                Some(bytes) => {
+                    format!("memory limit {} MiB (--memory-limit-mb)", mib(bytes as u64))
+                }
+                None => "no memory limit (--memory-limit-mb unlimited)".to_string(),
+            }
+        }
+        None => {
+            config.memory_limit = limits::default_memory_limit();
+            match (config.memory_limit, machine) {
+                (Some(bytes), Some(machine)) => format!(
+                    "memory limit {} MiB (half of {} MiB available; --memory-limit-mb to change, 0 for none)",
+                    mib(bytes as u64),
+                    mib(machine)
+                ),
+                _ => "no memory limit (the machine's memory could not be read; set --memory-limit-mb)"
+                    .to_string(),
+            }
+        }
+    };
+    let slots = match queue.max_concurrent_queries {
+        Some(given) => given as usize,
+        None => limits::default_slots(limits::cores(), config.memory_limit),
+    };
+    config.max_concurrent_queries = Some(slots);
+    eprintln!(
+        "{slots} queries at once, the rest queued fairly per tenant and user (--max-concurrent-queries); {memory}"
+    );
 }
 
 /// What `serve` runs beside pgwire, each off unless given.
@@ -887,8 +938,10 @@ async fn demo(args: DemoArgs) -> Result<()> {
     check_loopback(args.listen)?;
     check_loopback(args.http_listen)?;
     let lake = dir.to_string_lossy().to_string();
+    let mut config = args.engine.config_for(lake, StoreOptions::default());
+    server_limits(&mut config, &args.engine, &args.queue);
     serve_lake(
-        &EngineConfig::new(lake),
+        &config,
         args.listen,
         Security::default(),
         Beside {

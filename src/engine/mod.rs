@@ -21,11 +21,18 @@
 //! columns compute in the session's `TimeZone` (kept in `datafusion.execution.time_zone` by the
 //! pg server), as in PostgreSQL.
 //!
+//! [`admission`]: with [`EngineConfig::max_concurrent_queries`], at most that many statements
+//! of all sessions execute at once, the rest wait in a queue fair per tenant and user
+//! (`chatlake_activity()` lists both); [`limits`] has the server's defaults for it and for the
+//! memory pool.
+//!
 //! [`tenant`]: every lake table is registered wrapped in [`tenant::TenantScoped`], so each scan
 //! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
 //! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
 
+pub mod admission;
 pub mod derived;
+pub mod limits;
 pub mod memory;
 pub mod reports;
 pub mod session_zone;
@@ -61,6 +68,7 @@ pub struct Engine {
     runtime: Arc<RuntimeEnv>,
     session_config: SessionConfig,
     reports: Arc<Vec<Arc<ReportDef>>>,
+    admission: Option<Arc<admission::Admission>>,
 }
 
 impl Engine {
@@ -76,7 +84,11 @@ impl Engine {
     /// are not used).
     pub async fn open_lake(lake: Lake, config: &EngineConfig) -> Result<Engine> {
         let runtime = build_runtime(config, &lake)?;
-        let session_config = session_config(config);
+        let admission = config.max_concurrent_queries.map(admission::Admission::new);
+        let mut session_config = session_config(config);
+        if let Some(admission) = &admission {
+            session_config = admission::install(session_config, admission.clone());
+        }
 
         let public = Arc::new(MemorySchemaProvider::new());
         let mut missing = Vec::new();
@@ -136,6 +148,7 @@ impl Engine {
             runtime,
             session_config,
             reports: Arc::new(Vec::new()),
+            admission,
         };
         // Views are catalog objects: create them once, through a session, into the shared catalog.
         let ctx = engine.new_session();
@@ -159,6 +172,7 @@ impl Engine {
         ctx.register_catalog(CATALOG, self.catalog.clone());
         ctx.add_analyzer_rule(Arc::new(session_zone::SessionZone));
         chatlake_udfs::register_all(&ctx);
+        admission::activity::register(&ctx, "");
         for report in self.reports.iter() {
             ctx.register_udtf(&report.name, Arc::new(ReportFunction::new(report.clone())));
         }
@@ -168,6 +182,11 @@ impl Engine {
     /// The report table functions (name, parameters, output columns), for catalogs and docs.
     pub fn reports(&self) -> &[Arc<ReportDef>] {
         &self.reports
+    }
+
+    /// The admission control of this engine's sessions (`None`: statements run unqueued).
+    pub fn admission(&self) -> Option<&Arc<admission::Admission>> {
+        self.admission.as_ref()
     }
 
     /// The lake this engine reads.

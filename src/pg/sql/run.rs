@@ -18,13 +18,13 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::CopyData;
 
+use super::admit::{admit, run_admitted};
 use super::commands::run_command;
 use super::plan::{PlannedQuery, Prepared, plan_statement, prepare};
 use super::statement;
 use super::table_args;
 use crate::pg::error::{code, from_datafusion, user_error};
 use crate::pg::session::{Cursor, Session};
-use crate::pg::wire::cancel::interruptible;
 use crate::pg::wire::copy::CopyOptions;
 use crate::pg::wire::encode::row_stream;
 
@@ -120,14 +120,16 @@ async fn run_query(
 }
 
 /// Starts `query` with `params` bound: its record batches, stopped by a cancel request or
-/// (if `timed`) `statement_timeout`. A statement that returns no rows has run when this returns.
+/// (if `timed`) `statement_timeout`, once it has a query slot ([`super::admit`]; a cursor, not
+/// `timed`, waits for one at its first fetch). A statement that returns no rows has run when
+/// this returns.
 pub(crate) async fn start(
     session: &Session,
     query: &PlannedQuery,
     params: Vec<ScalarValue>,
     timed: bool,
 ) -> PgWireResult<SendableRecordBatchStream> {
-    let interrupt = if timed {
+    let mut interrupt = if timed {
         session.interrupt()
     } else {
         session.canceler().interrupt(None)
@@ -157,6 +159,7 @@ pub(crate) async fn start(
             .with_param_values(ParamValues::from(params))
             .map_err(|e| from_datafusion(&e))?,
     };
+    let admitted = admit(session, query, &plan, timed, &mut interrupt).await?;
     let frame = session
         .context()
         .execute_logical_plan(plan)
@@ -166,7 +169,7 @@ pub(crate) async fn start(
         .execute_stream()
         .await
         .map_err(|e| from_datafusion(&e))?;
-    Ok(interruptible(batches, interrupt))
+    Ok(run_admitted(batches, admitted, interrupt))
 }
 
 /// Runs the query of a `COPY … TO STDOUT`, its rows streamed as `CopyData` (`wire::copy`).

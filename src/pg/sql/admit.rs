@@ -1,0 +1,166 @@
+//! Query slots for the statements of both front ends (pgwire and the console's query API):
+//! which statements wait for one, how the wait meets cancels and `statement_timeout`, and
+//! how long a slot is held (see [`crate::engine::admission`] for the fair queue).
+//!
+//! | Statement | Slot |
+//! |---|---|
+//! | a query, `COPY … TO STDOUT`, `EXPLAIN ANALYZE` | waited for before it executes; held until its last row is sent (or it fails or is dropped) |
+//! | a cursor (`DECLARE`) | waited for by the first `FETCH`, held until the first batch is computed: an idle cursor holds none |
+//! | a catalog query (only `pg_catalog` / `information_schema` tables, `chatlake_activity()`), a plan that reads no table, plain `EXPLAIN` | none: client introspection and the view of the queue work while the queue is full |
+//!
+//! A query streaming rows to a slow client keeps its slot: its operators still hold their
+//! memory (hash tables, sorted runs) until the stream ends, and the slot count is what bounds
+//! the memory of all running queries; `statement_timeout` bounds how long.
+//!
+//! Waiting counts toward `statement_timeout` (as lock waits do in PostgreSQL); a cancel or the
+//! timeout while waiting fails the statement with `57014`, the message saying it was waiting for
+//! a query slot.
+
+use std::sync::Arc;
+
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::StreamExt;
+use pgwire::error::{PgWireError, PgWireResult};
+
+use super::plan::PlannedQuery;
+use crate::engine::admission::fair::Owner;
+use crate::engine::admission::{self, Admission, Slot, Statement};
+use crate::pg::error::{code, user_error};
+use crate::pg::session::Session;
+use crate::pg::wire::cancel::{Interrupt, interruptible};
+
+/// What a statement got from admission control.
+pub(crate) enum Admitted {
+    /// It needs no slot (or the server has no admission control).
+    Free,
+    /// It holds this slot until its rows end.
+    Held(Slot),
+    /// A cursor: its first fetch waits for a slot.
+    Lazy(Arc<Admission>, Statement),
+}
+
+/// Admits `query`, planned as `plan`, for `session`: waits for its slot (a `timed` statement)
+/// or leaves the wait to the first fetch (a cursor), stopping at `interrupt`.
+pub(crate) async fn admit(
+    session: &Session,
+    query: &PlannedQuery,
+    plan: &LogicalPlan,
+    timed: bool,
+    interrupt: &mut Interrupt,
+) -> PgWireResult<Admitted> {
+    let Some(admission) = admission::of(session.context()) else {
+        return Ok(Admitted::Free);
+    };
+    if !needs_slot(plan) {
+        return Ok(Admitted::Free);
+    }
+    let statement = Statement {
+        pid: session.backend_pid(),
+        session: session.context().session_id(),
+        owner: Owner {
+            tenant: session.tenant_scope().to_string(),
+            user: session.user(),
+        },
+        query: query.text.clone(),
+    };
+    if !timed {
+        return Ok(Admitted::Lazy(admission, statement));
+    }
+    tokio::select! {
+        slot = admission.admit(statement) => Ok(Admitted::Held(slot)),
+        error = interrupt.fired() => Err(waiting_error(&admission, &error)),
+    }
+}
+
+/// `batches` stopped by `interrupt`, holding the slot of `admitted` as the module docs say.
+pub(crate) fn run_admitted(
+    batches: SendableRecordBatchStream,
+    admitted: Admitted,
+    interrupt: Interrupt,
+) -> SendableRecordBatchStream {
+    match admitted {
+        Admitted::Free => interruptible(batches, interrupt),
+        Admitted::Held(slot) => holding(interruptible(batches, interrupt), Some(slot), false),
+        Admitted::Lazy(admission, statement) => interruptible(
+            first_batch_with_slot(batches, admission, statement),
+            interrupt,
+        ),
+    }
+}
+
+/// Whether running `plan` takes a query slot (see the module docs).
+fn needs_slot(plan: &LogicalPlan) -> bool {
+    if matches!(plan, LogicalPlan::Explain(_)) {
+        return false;
+    }
+    let mut reads_data = false;
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            let catalog = matches!(
+                scan.table_name.schema(),
+                Some("pg_catalog" | "information_schema")
+            ) || scan.table_name.table() == admission::activity::NAME
+                || (scan.table_name.schema().is_none()
+                    && scan.table_name.table().starts_with("pg_"));
+            if !catalog {
+                reads_data = true;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    reads_data
+}
+
+/// The `57014` of a statement stopped while it waited for a slot.
+fn waiting_error(admission: &Admission, error: &DataFusionError) -> PgWireError {
+    let reason = match error {
+        DataFusionError::External(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    let (running, queued) = admission.load();
+    user_error(
+        code::QUERY_CANCELED,
+        format!(
+            "{reason} while waiting for a query slot ({running} of {} running, {queued} queued; see chatlake_activity())",
+            admission.slots()
+        ),
+    )
+}
+
+/// `batches` holding `slot` until they end (or, with `first_batch_only`, until the first batch).
+fn holding(
+    batches: SendableRecordBatchStream,
+    slot: Option<Slot>,
+    first_batch_only: bool,
+) -> SendableRecordBatchStream {
+    let schema = batches.schema();
+    let stream =
+        futures::stream::unfold((batches, slot), move |(mut batches, mut slot)| async move {
+            // At the end the state, slot and all, is dropped.
+            let next = batches.next().await?;
+            if first_batch_only || next.is_err() {
+                slot = None;
+            }
+            Some((next, (batches, slot)))
+        });
+    Box::pin(RecordBatchStreamAdapter::new(schema, stream))
+}
+
+/// A cursor's `batches`: the first poll waits for a slot, held until the first batch is there.
+fn first_batch_with_slot(
+    batches: SendableRecordBatchStream,
+    admission: Arc<Admission>,
+    statement: Statement,
+) -> SendableRecordBatchStream {
+    let schema = batches.schema();
+    let waiting = futures::stream::once(async move {
+        let slot = admission.admit(statement).await;
+        holding(batches, Some(slot), true)
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, waiting.flatten()))
+}
