@@ -142,7 +142,9 @@ impl TableProvider for ActivityTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let sees_all = tenant::scope_of(state).is_some_and(|scope| scope.is_all());
+        // A session built without a scope (by Rust code, not the servers) sees all tenants,
+        // as `pg::session::Session` takes it.
+        let sees_all = tenant::scope_of(state).is_none_or(|scope| scope.is_all());
         let rows: Vec<Activity> = state
             .config()
             .get_extension::<Admission>()

@@ -103,7 +103,10 @@ fn needs_slot(plan: &LogicalPlan) -> bool {
             let catalog = matches!(
                 scan.table_name.schema(),
                 Some("pg_catalog" | "information_schema")
-            ) || scan.table_name.table() == admission::activity::NAME
+            ) || scan
+                .table_name
+                .table()
+                .starts_with(admission::activity::NAME)
                 || (scan.table_name.schema().is_none()
                     && scan.table_name.table().starts_with("pg_"));
             if !catalog {
