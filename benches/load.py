@@ -196,7 +196,8 @@ def main() -> None:
                              autocommit=True) as conn:
             tenants = [r[0] for r in conn.execute("SELECT tenant_id FROM tenants ORDER BY tenant_id")]
             campaigns = dict(conn.execute(
-                "SELECT tenant_id, max_by(campaign_id, created_at) FROM campaigns GROUP BY tenant_id"
+                "SELECT tenant_id, first_value(campaign_id ORDER BY created_at DESC) "
+                "FROM campaigns GROUP BY tenant_id"
             ).fetchall())
             last_day = conn.execute("SELECT max(CAST(ts AS DATE)) FROM messages").fetchone()[0]
         boards = dashboards()
