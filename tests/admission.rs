@@ -270,6 +270,53 @@ async fn statement_timeout_and_cancel_stop_a_queued_statement_with_57014() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_suspended_portal_gives_its_slot_back() {
+    let server = start(1, Security::default()).await;
+    let mut client = connect(&server, "alice", "").await;
+    client
+        .batch_execute("SET statement_timeout = '30s'")
+        .await
+        .expect("set");
+    let transaction = client.transaction().await.expect("begin");
+    let numbers = transaction
+        .prepare("SELECT value FROM generate_series(1, 1000000)")
+        .await
+        .expect("prepare");
+    let portal = transaction.bind(&numbers, &[]).await.expect("bind");
+    // Ten rows, then the portal is suspended with its stream (and slot) open.
+    let first = transaction
+        .query_portal(&portal, 10)
+        .await
+        .expect("first rows");
+    assert_eq!(first.len(), 10);
+    // Once the portal has waited a while, its slot serves the next statement: another
+    // connection's, then one on the same connection (which would otherwise wait for itself).
+    let bob = connect(&server, "bob", "").await;
+    bob.batch_execute("SET statement_timeout = '20s'")
+        .await
+        .expect("set");
+    assert_eq!(
+        common::simple_rows(&bob, LIGHT).await,
+        [[Some("1".to_string())]]
+    );
+    let light = transaction
+        .simple_query(LIGHT)
+        .await
+        .expect("same connection");
+    let value = light.iter().find_map(|message| match message {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    });
+    assert_eq!(value.as_deref(), Some("1"));
+    let rest = transaction
+        .query_portal(&portal, 0)
+        .await
+        .expect("the other rows");
+    assert_eq!(rest.len(), 1_000_000 - 10);
+    transaction.commit().await.expect("commit");
+}
+
 /// An auth file with `admin` (all tenants), `ana` (tenant t1) and `ben` (tenant t2); each
 /// user's password is its name.
 fn auth_file(dir: &Path) -> Arc<AuthStore> {

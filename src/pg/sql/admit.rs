@@ -4,19 +4,23 @@
 //!
 //! | Statement | Slot |
 //! |---|---|
-//! | a query, `COPY … TO STDOUT`, `EXPLAIN ANALYZE` | waited for before it executes; held until its last row is sent (or it fails or is dropped) |
+//! | a query, `COPY … TO STDOUT`, `EXPLAIN ANALYZE` | waited for before it executes; held until its last row is sent (or it fails or is dropped), or until its client has not asked for more rows for [`IDLE_RELEASE`] |
 //! | a cursor (`DECLARE`) | waited for by the first `FETCH`, held until the first batch is computed: an idle cursor holds none |
 //! | a catalog query (only `pg_catalog` / `information_schema` tables, `chatlake_activity()`), a plan that reads no table, plain `EXPLAIN` | none: client introspection and the view of the queue work while the queue is full |
 //!
-//! A query streaming rows to a slow client keeps its slot: its operators still hold their
-//! memory (hash tables, sorted runs) until the stream ends, and the slot count is what bounds
-//! the memory of all running queries; `statement_timeout` bounds how long.
+//! A slot bounds the statements computing at once. While the client takes its rows as fast as
+//! they come, the statement keeps its slot to the end (its operators hold their memory until
+//! then). Once the rows wait for the client (a slow or stalled reader, a portal suspended by
+//! `Execute` with a row limit, as JDBC's `fetchSize` does) for [`IDLE_RELEASE`], the slot goes to
+//! the next statement: an idle client must not block the queue, nor a connection wait for a slot
+//! its own suspended portal holds. The rest of its rows compute without a slot.
 //!
 //! Waiting counts toward `statement_timeout` (as lock waits do in PostgreSQL); a cancel or the
 //! timeout while waiting fails the statement with `57014`, the message saying it was waiting for
 //! a query slot.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::DataFusionError;
@@ -135,23 +139,74 @@ fn waiting_error(admission: &Admission, error: &DataFusionError) -> PgWireError 
     )
 }
 
-/// `batches` holding `slot` until they end (or, with `first_batch_only`, until the first batch).
+/// How long a statement's rows may wait for its client before its slot is given back.
+pub(crate) const IDLE_RELEASE: Duration = Duration::from_secs(1);
+
+/// The slot of a result stream and whose turn it is.
+struct Holder {
+    slot: Option<Slot>,
+    /// Set while the stream computes a batch the client asked for.
+    computing: bool,
+    /// When the last batch went to the client.
+    handed_out: Instant,
+}
+
+/// `batches` holding `slot` until they end (or, with `first_batch_only`, until the first
+/// batch), or until the client has not asked for the next batch for [`IDLE_RELEASE`].
 fn holding(
     batches: SendableRecordBatchStream,
     slot: Option<Slot>,
     first_batch_only: bool,
 ) -> SendableRecordBatchStream {
     let schema = batches.schema();
+    let holder = Arc::new(Mutex::new(Holder {
+        slot,
+        computing: false,
+        handed_out: Instant::now(),
+    }));
+    tokio::spawn(release_when_idle(Arc::downgrade(&holder)));
     let stream =
-        futures::stream::unfold((batches, slot), move |(mut batches, mut slot)| async move {
-            // At the end the state, slot and all, is dropped.
-            let next = batches.next().await?;
+        futures::stream::unfold((batches, holder), move |(mut batches, holder)| async move {
+            lock(&holder).computing = true;
+            let Some(next) = batches.next().await else {
+                lock(&holder).slot = None;
+                return None;
+            };
+            let mut held = lock(&holder);
+            held.computing = false;
+            held.handed_out = Instant::now();
             if first_batch_only || next.is_err() {
-                slot = None;
+                held.slot = None;
             }
-            Some((next, (batches, slot)))
+            drop(held);
+            Some((next, (batches, holder)))
         });
     Box::pin(RecordBatchStreamAdapter::new(schema, stream))
+}
+
+fn lock(holder: &Mutex<Holder>) -> std::sync::MutexGuard<'_, Holder> {
+    holder
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Gives the slot of `holder` back once its client has left the rows waiting for
+/// [`IDLE_RELEASE`] (a suspended portal, a slow or stalled client), or the stream is gone.
+async fn release_when_idle(holder: Weak<Mutex<Holder>>) {
+    loop {
+        tokio::time::sleep(IDLE_RELEASE / 4).await;
+        let Some(holder) = holder.upgrade() else {
+            return;
+        };
+        let mut held = lock(&holder);
+        if held.slot.is_none() {
+            return;
+        }
+        if !held.computing && held.handed_out.elapsed() >= IDLE_RELEASE {
+            held.slot = None;
+            return;
+        }
+    }
 }
 
 /// A cursor's `batches`: the first poll waits for a slot, held until the first batch is there.
