@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,11 +17,10 @@ use std::time::Duration;
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use chatlake::auth::{AuthFile, AuthStore, Limits, Security, TenantGrant, User, Verifier};
 use chatlake::engine::admission::{self, Admission};
-use chatlake::pg::{ServerOptions, SessionFactory, serve_with_options};
+use chatlake::pg::{ServerOptions, SessionFactory};
+use common::pg::Server;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio_postgres::{Client, NoTls};
 
 /// The heavy statement: 100,000 strings hashed and counted.
@@ -32,11 +30,6 @@ const LIGHT: &str = "SELECT count(*) FROM big WHERE s LIKE '%99999'";
 /// A statement that runs until stopped: a filtered count over 10^12 generated numbers, in
 /// batches of 8,192 rows (a cancel stops it at the next batch).
 const ENDLESS: &str = "SELECT count(*) FROM generate_series(1, 1000000000000) WHERE value % 7 = 3";
-
-struct Server {
-    addr: SocketAddr,
-    _stop: oneshot::Sender<()>,
-}
 
 /// Sessions over `big` that queue for `admission`'s slots, one partition each (the test
 /// machine's cores are shared).
@@ -55,36 +48,17 @@ fn sessions(admission: Arc<Admission>) -> SessionFactory {
 }
 
 async fn start(slots: usize, security: Security) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
     let options = ServerOptions {
         security,
         ..ServerOptions::default()
     };
-    tokio::spawn(serve_with_options(
-        listener,
-        sessions(Admission::new(slots)),
-        options,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Server { addr, _stop: stop }
+    common::pg::start(sessions(Admission::new(slots)), options).await
 }
 
 async fn connect(server: &Server, user: &str, password: &str) -> Client {
-    let (client, connection) = tokio_postgres::Config::new()
-        .host("127.0.0.1")
-        .port(server.addr.port())
-        .user(user)
-        .password(password)
-        .dbname("chatlake")
-        .connect(NoTls)
+    common::pg::connect(server, user, password)
         .await
-        .unwrap_or_else(|e| panic!("connect as {user}: {e}"));
-    tokio::spawn(connection);
-    client
+        .unwrap_or_else(|e| panic!("connect as {user}: {e}"))
 }
 
 /// `(usename, state, query)` of every row of `chatlake_activity()` that `client` sees.

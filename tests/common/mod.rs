@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod moto;
+pub mod pg;
 pub mod serve;
 
 use std::path::PathBuf;
