@@ -443,7 +443,7 @@ async fn sql(args: SqlArgs) -> Result<()> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = args.engine.engine_config(&args.lake);
-    server_limits(&mut config, &args.engine, &args.queue);
+    let limits = server_limits(&mut config, &args.engine, &args.queue);
     let security = security(&args.security, args.listen)?;
     if let Some(http) = args.http_listen
         && security.users.is_none()
@@ -460,6 +460,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     serve_lake(
         &config,
+        &limits,
         args.listen,
         security,
         Beside {
@@ -471,12 +472,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
 }
 
 /// Gives a server's `config` its memory limit and query slots: the ones given, else the
-/// defaults of [`crate::engine::limits`]; tells them on stderr.
+/// defaults of [`crate::engine::limits`]; returns the line that tells them.
 fn server_limits(
     config: &mut EngineConfig,
     engine: &crate::cli::EngineArgs,
     queue: &crate::cli::QueueArgs,
-) {
+) -> String {
     use crate::engine::limits;
     let machine = limits::available_memory();
     let mib = |bytes: u64| bytes >> 20;
@@ -508,9 +509,9 @@ fn server_limits(
         None => limits::default_slots(limits::cores(), config.memory_limit),
     };
     config.max_concurrent_queries = Some(slots);
-    eprintln!(
+    format!(
         "{slots} queries at once, the rest queued fairly per tenant and user (--max-concurrent-queries); {memory}"
-    );
+    )
 }
 
 /// What `serve` runs beside pgwire, each off unless given.
@@ -605,9 +606,11 @@ fn psql_line(addr: std::net::SocketAddr, security: &Security) -> String {
 
 /// Opens the engine over `config`'s lake and serves it over pgwire, with the ingest listener
 /// and the web console when `beside` has them, until Ctrl-C or SIGTERM: one signal stops all
-/// (the ingest side finishes its open requests and flushes its write-ahead log).
+/// (the ingest side finishes its open requests and flushes its write-ahead log). `limits`
+/// (from [`server_limits`]) is printed above the banner once the server is ready.
 async fn serve_lake(
     config: &EngineConfig,
+    limits: &str,
     listen: std::net::SocketAddr,
     security: Security,
     beside: Beside,
@@ -650,6 +653,7 @@ async fn serve_lake(
         .as_ref()
         .map(|c| format!(", console on {}", c.local_addr()))
         .unwrap_or_default();
+    eprintln!("{limits}");
     eprintln!(
         "chatlake {} serving {} on {addr}{ingest_on}{console_on} (ready in {:.1}s; Ctrl-C to stop)",
         env!("CARGO_PKG_VERSION"),
@@ -939,9 +943,10 @@ async fn demo(args: DemoArgs) -> Result<()> {
     check_loopback(args.http_listen)?;
     let lake = dir.to_string_lossy().to_string();
     let mut config = args.engine.config_for(lake, StoreOptions::default());
-    server_limits(&mut config, &args.engine, &args.queue);
+    let limits = server_limits(&mut config, &args.engine, &args.queue);
     serve_lake(
         &config,
+        &limits,
         args.listen,
         Security::default(),
         Beside {
