@@ -444,6 +444,7 @@ async fn sql(args: SqlArgs) -> Result<()> {
 async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = args.engine.engine_config(&args.lake);
     let limits = server_limits(&mut config, &args.engine, &args.queue);
+    config.result_cache_bytes = args.result_cache_mb.saturating_mul(1024 * 1024);
     let security = security(&args.security, args.listen)?;
     if let Some(http) = args.http_listen
         && security.users.is_none()
@@ -943,6 +944,7 @@ async fn demo(args: DemoArgs) -> Result<()> {
     check_loopback(args.http_listen)?;
     let lake = dir.to_string_lossy().to_string();
     let mut config = args.engine.config_for(lake, StoreOptions::default());
+    config.result_cache_bytes = crate::engine::result_cache::DEFAULT_MB * 1024 * 1024;
     let limits = server_limits(&mut config, &args.engine, &args.queue);
     serve_lake(
         &config,

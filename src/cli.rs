@@ -343,6 +343,7 @@ impl EngineArgs {
                 .memory_limit_mb
                 .and_then(crate::config::MemoryLimit::bytes),
             max_concurrent_queries: None,
+            result_cache_bytes: 0,
             sql_dir: self.sql_dir.clone(),
         }
     }
@@ -385,6 +386,11 @@ pub struct ServeArgs {
     /// POST /v1/query); off unless given. Without --auth-file only a loopback address is allowed.
     #[arg(long, env = "CHATLAKE_HTTP_LISTEN")]
     pub http_listen: Option<SocketAddr>,
+    /// Memory for cached query answers in MiB, shared by all clients (0: no result cache and
+    /// no shared work). An answer larger than a quarter of it is not cached.
+    #[arg(long, env = "CHATLAKE_RESULT_CACHE_MB",
+          default_value_t = crate::engine::result_cache::DEFAULT_MB)]
+    pub result_cache_mb: usize,
 }
 
 /// `serve`'s HTTP ingest listener: `POST /v1/ingest/{table}` into a write-ahead log.

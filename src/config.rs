@@ -26,6 +26,9 @@ pub struct EngineConfig {
     /// Statements executing at once across all sessions, the rest queued fairly (default:
     /// unbounded, no queue; `serve` and `demo` choose from the cores and the memory limit).
     pub max_concurrent_queries: Option<usize>,
+    /// Budget of the result cache in bytes (0: no cache, no shared work; `serve` defaults to
+    /// [`crate::engine::result_cache::DEFAULT_MB`] MiB).
+    pub result_cache_bytes: usize,
     /// Directory whose `views/` and `reports/` add to or override the embedded SQL files.
     pub sql_dir: Option<PathBuf>,
 }
@@ -39,6 +42,7 @@ impl EngineConfig {
             target_partitions: None,
             memory_limit: None,
             max_concurrent_queries: None,
+            result_cache_bytes: 0,
             sql_dir: None,
         }
     }

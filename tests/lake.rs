@@ -612,3 +612,125 @@ async fn a_missing_lake_or_table_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// The number of `requests` and the first few, for a failure message.
+fn brief(requests: &[common::counting_store::Request]) -> String {
+    let first: Vec<_> = requests.iter().take(8).collect();
+    format!("{} requests, first: {first:?}", requests.len())
+}
+
+/// The footer reads among `requests`: reads of a `.parquet` file whose range ends at the end
+/// of the file (the metadata is read from the end of the file; data pages end before it).
+fn footer_reads(requests: &[common::counting_store::Request]) -> Vec<String> {
+    use common::counting_store::Request;
+    requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::Get(path, range) if path.ends_with(".parquet") => {
+                let size = std::fs::metadata(format!("/{path}"))
+                    .expect("data file")
+                    .len();
+                range
+                    .as_ref()
+                    .is_none_or(|r| r.end == size || r.end == u64::MAX)
+                    .then(|| path.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The listings of a `_delta_log/` among `requests`.
+fn log_listings(requests: &[common::counting_store::Request]) -> Vec<String> {
+    use common::counting_store::Request;
+    requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::List(prefix) if prefix.contains("_delta_log") => Some(prefix.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 23 item 4: a query against a table version already seen lists each table's
+/// `_delta_log/` once (the probe for a newer version) and reads no Parquet footer again;
+/// a new commit's file is the only footer read after it.
+#[tokio::test]
+async fn a_repeated_query_reads_no_footer_and_lists_each_log_once() {
+    use common::counting_store::{CountingStore, Request};
+    let dir = copy_fixture("metadata-cache").await;
+    let url = dir.to_string_lossy().to_string();
+    let plain = Lake::open(&url, &StoreOptions::default()).expect("lake");
+    let counting = Arc::new(CountingStore::new(plain.object_store()));
+    let lake = plain.with_object_store(counting.clone());
+    let engine = Engine::open_lake(lake, &EngineConfig::new(url.clone()))
+        .await
+        .expect("open");
+    let ctx = engine.new_session();
+    // (From `tenants`: a query of `messages` here would warm the cache under test.)
+    let tenant = query_row(&ctx, "SELECT min(tenant_id) FROM tenants").await[0].clone();
+    // one_tenant_day of benches/peers, over every day so that every file of `messages` is
+    // opened.
+    let query = format!(
+        "SELECT channel_id, direction, count(*) AS messages, count(DISTINCT contact_id) AS contacts \
+         FROM messages WHERE tenant_id = '{tenant}' GROUP BY channel_id, direction \
+         ORDER BY channel_id, direction"
+    );
+    counting.take();
+
+    let first = common::collect(&ctx, &query).await;
+    let requests = counting.take();
+    // The counter sees the first query read the footers of the table's files.
+    assert!(
+        !footer_reads(&requests).is_empty(),
+        "first query: {}",
+        brief(&requests)
+    );
+
+    let second = common::collect(&ctx, &query).await;
+    let requests = counting.take();
+    assert_eq!(first, second);
+    assert_eq!(
+        footer_reads(&requests),
+        Vec::<String>::new(),
+        "{}",
+        brief(&requests)
+    );
+    assert_eq!(log_listings(&requests).len(), 1, "{}", brief(&requests));
+    // The scan did read data: the counter sees the second query's reads at all.
+    assert!(
+        requests
+            .iter()
+            .any(|r| matches!(r, Request::Get(p, Some(_)) if p.ends_with(".parquet"))),
+        "{}",
+        brief(&requests)
+    );
+    // No commit file of the unchanged table is read again.
+    assert!(
+        !requests
+            .iter()
+            .any(|r| matches!(r, Request::Get(p, _) if p.contains("_delta_log"))),
+        "{}",
+        brief(&requests)
+    );
+
+    // A new commit: the next query reads the new file's footer, and only that one.
+    let mut writer = LakeWriter::new(Lake::open(&url, &StoreOptions::default()).expect("lake"));
+    let row: TextRow = vec![
+        ("tenant_id", tenant.clone()),
+        ("channel_id", "c_test".into()),
+        ("message_id", "m_cache_1".into()),
+        ("direction", "inbound".into()),
+        ("contact_id", "k_test".into()),
+        ("msg_type", "text".into()),
+        ("author_type", "contact".into()),
+    ];
+    // 2026-11-05T10:00:00Z, outside the fixture's range: a new dt partition.
+    write_rows(&mut writer, &[("messages", &row, 1_793_872_800_000_000)]).await;
+    let third = common::collect(&ctx, &query).await;
+    let requests = counting.take();
+    assert_ne!(first, third, "the new row is counted");
+    let footers = footer_reads(&requests);
+    assert_eq!(footers.len(), 1, "{}", brief(&requests));
+    assert!(footers[0].contains("dt=2026-11-05"), "{footers:?}");
+}

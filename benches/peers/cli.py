@@ -54,10 +54,18 @@ def parse_args(argv=None):
                    help="also run the peers' alternative formulations (e.g. duckdb:asof), answer-checked")
     p.add_argument("--keep-going", action="store_true",
                    help="finish every query after an answer mismatch (the run still fails)")
+    p.add_argument("--check-only", action="store_true",
+                   help="answers only (CI): one untimed-warm-up-free run per engine, no wire part, "
+                        "every query even after a mismatch; fails when answers differ or an engine "
+                        "gives none. Timings are printed but mean nothing")
     p.add_argument("--binary", default=os.environ.get("CHATLAKE_BIN"),
                    help="the chatlake binary (default $CHATLAKE_BIN, else target/release/chatlake)")
     args = p.parse_args(argv)
     args.binary = args.binary or str(REPO / "target" / "release" / "chatlake")
+    if args.check_only:
+        args.runs, args.warmup, args.wire, args.keep_going = 1, 0, "no", True
+        if args.wire_only:
+            p.error("--check-only and --wire-only exclude each other")
     args.scales = [lakes.parse_scale(s) for s in args.scales.split(",") if s.strip()]
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     for e in args.engines:
@@ -98,7 +106,10 @@ def chatlake_version(binary):
 
 
 def run_query(args, lake, query):
-    """Every engine on one query; returns ({engine: Result}, check text, ok)."""
+    """Every engine on one query; returns ({engine: Result}, check text, ok).
+
+    ok is False when answers differ, and, with --check-only, also when an engine gave no
+    answer (an error or timeout would otherwise leave nothing checked)."""
     results = {}
     extra_sql, extra_serve = [], []
     if args.target_partitions:
@@ -128,6 +139,11 @@ def run_query(args, lake, query):
         log(f"  {query.name:<28} {engine:<9} {detail}  ({time.perf_counter() - started:.0f} s)")
     # Answers: every engine against the first that answered.
     answered = [e for e in labels if results[e].status == "ok"]
+    failed = [e for e in labels if results[e].status != "ok"]
+    if args.check_only and failed:
+        for e in failed:
+            log(f"NO ANSWER from {e} in {query.name}: {results[e].status}\n{results[e].error}")
+        return results, "NO ANSWER: " + ", ".join(failed), False
     if len(answered) < 2:
         return results, ("only " + ", ".join(answered) if answered else "no answers"), True
     ref = answered[0]
@@ -139,7 +155,6 @@ def run_query(args, lake, query):
             mismatches.append(e)
             log(f"ANSWER MISMATCH in {query.name}: {ref} vs {e}\n"
                 + normalise.diff(ref, ref_rows, e, rows))
-    failed = [e for e in labels if results[e].status != "ok"]
     if mismatches:
         return results, "MISMATCH: " + ", ".join(mismatches), False
     text = f"same ({len(ref_rows)} rows)"
@@ -206,6 +221,8 @@ def main(argv=None):
     if args.json:
         Path(args.json).write_text(json.dumps({**info, "records": records, "wire": wire}, indent=1, default=str))
     if not all_ok:
-        log("FAILED: answers differ between engines (see the diffs above)")
+        log("FAILED: answers differ between engines, or an engine gave none (see above)")
         return 1
+    if args.check_only:
+        log(f"answers agree: {len(args.queries)} queries x {', '.join(args.engines)}")
     return 0

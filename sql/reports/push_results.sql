@@ -18,11 +18,16 @@ WITH latest AS (
     SELECT * FROM latest_attempts
     WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id)
 ),
+-- Replies quoting any attempt's message: a superset of the latest attempts' that the join
+-- below narrows, and naming campaign_recipients here instead of `latest` spares a second
+-- computation of latest_attempts (a CTE is computed once per reference).
 replies AS (
     SELECT DISTINCT tenant_id, context_message_id AS message_id
     FROM messages
     WHERE direction = 'inbound' AND dt >= $since
-      AND context_message_id IN (SELECT message_id FROM latest WHERE message_id IS NOT NULL)
+      AND context_message_id IN (
+          SELECT message_id FROM campaign_recipients
+          WHERE ($campaign_id IS NULL OR campaign_id = $campaign_id) AND message_id IS NOT NULL)
 ),
 clicks AS (
     SELECT DISTINCT tenant_id, contact_id, label AS campaign_id

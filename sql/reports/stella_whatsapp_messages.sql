@@ -6,24 +6,21 @@
 -- param: to_date date
 -- param: channel_id text
 -- param: tz text
+--
+-- Whether a sent / delivered callback arrived is looked up per message in message_outcomes
+-- (sent_at / delivered_at: the first sent-or-later / delivered-or-later callback), stored at
+-- write time and kept current by ingest, instead of grouping every callback of the range
+-- (2.8 M rows for a month of the demo lake; benches/RESULTS.md, issue 23). An outcome's dt is
+-- its message's, so the range's partitions bound both sides.
 WITH sent AS (
-    -- The outbound messages of the range, with their callbacks (only callbacks from the range's
-    -- first UTC day on: a callback never precedes its message) aggregated to two flags.
     SELECT
         m.tenant_id, m.channel_id, m.country_code, m.is_template, m.in_csw,
-        s.message_id IS NOT NULL AND s.sent AS sent,
-        s.message_id IS NOT NULL AND s.delivered AS delivered
+        o.sent_at IS NOT NULL AS sent,
+        o.delivered_at IS NOT NULL AS delivered
     FROM messages m
-    LEFT JOIN (
-        SELECT
-            tenant_id,
-            message_id,
-            bool_or(status IN ('sent', 'delivered', 'read', 'played')) AS sent,
-            bool_or(status IN ('delivered', 'read', 'played')) AS delivered
-        FROM message_statuses
-        WHERE dt >= $dt_from AND ($channel_id IS NULL OR channel_id = $channel_id)
-        GROUP BY tenant_id, message_id
-    ) s ON s.tenant_id = m.tenant_id AND s.message_id = m.message_id
+    LEFT JOIN message_outcomes o
+        ON o.tenant_id = m.tenant_id AND o.message_id = m.message_id
+       AND o.dt BETWEEN $dt_from AND $dt_to
     WHERE m.direction = 'outbound'
       AND m.ts >= $range_start AND m.ts < $range_end
       AND m.dt BETWEEN $dt_from AND $dt_to

@@ -45,18 +45,22 @@ firsts AS (
         WHERE NOT s.has_message AND s.tenant_id = m.tenant_id AND s.contact_id = m.contact_id)
     GROUP BY 1, 2, 3
 )
+-- The string columns are copied into compact arrays before the sort (arrow_cast to Utf8 and
+-- back): as they leave the joins, each batch's Utf8View arrays reference every data buffer of
+-- the join's build side (apache/datafusion#16206), and sorting 500k such rows (every campaign)
+-- spent most of its time walking those buffer lists (benches/RESULTS.md, issue 23).
 SELECT
-    k.wa_id,
-    s.contact_id,
+    arrow_cast(arrow_cast(k.wa_id, 'Utf8'), 'Utf8View') AS wa_id,
+    arrow_cast(arrow_cast(s.contact_id, 'Utf8'), 'Utf8View') AS contact_id,
     s.sent_at,
-    c.channel_id,
+    arrow_cast(arrow_cast(c.channel_id, 'Utf8'), 'Utf8View') AS channel_id,
     CASE WHEN s.has_message THEN NOT s.contact_wrote_before
          ELSE NOT COALESCE(f.first_inbound < s.processed_at, false) END AS is_new,
     s.delivered_at,
     s.read_at,
     s.replied_at,
     COALESCE(s.reject_code, s.error_code) AS error_code,
-    COALESCE(s.reject_reason, s.error_title) AS error_title
+    arrow_cast(arrow_cast(COALESCE(s.reject_reason, s.error_title), 'Utf8'), 'Utf8View') AS error_title
 FROM sends s
 JOIN campaigns c ON c.tenant_id = s.tenant_id AND c.campaign_id = s.campaign_id
 LEFT JOIN contacts k

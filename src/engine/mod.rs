@@ -25,6 +25,8 @@
 //! of all sessions execute at once, the rest wait in a queue fair per tenant and user
 //! (`chatlake_activity()` lists both); [`limits`] has the server's defaults for it and for the
 //! memory pool.
+//! [`result_cache`]: one exact result cache per engine, in every session's configuration (so
+//! pgwire, the query API and the console share it), with `chatlake_cache_stats()`.
 //!
 //! [`tenant`]: every lake table is registered wrapped in [`tenant::TenantScoped`], so each scan
 //! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
@@ -35,6 +37,7 @@ pub mod derived;
 pub mod limits;
 pub mod memory;
 pub mod reports;
+pub mod result_cache;
 pub mod session_zone;
 pub mod sql_files;
 pub mod tenant;
@@ -52,6 +55,7 @@ use crate::error::{Error, Result};
 use crate::lake::provider::LakeTable;
 use crate::lake::{Lake, schema};
 use reports::{ReportDef, ReportFunction};
+use result_cache::{CacheStatsFunction, ResultCache};
 use sql_files::SqlFiles;
 use tenant::{TenantScope, TenantScoped};
 
@@ -69,6 +73,7 @@ pub struct Engine {
     session_config: SessionConfig,
     reports: Arc<Vec<Arc<ReportDef>>>,
     admission: Option<Arc<admission::Admission>>,
+    result_cache: Arc<ResultCache>,
 }
 
 impl Engine {
@@ -89,6 +94,7 @@ impl Engine {
         if let Some(admission) = &admission {
             session_config = admission::install(session_config, admission.clone());
         }
+        let result_cache = Arc::new(ResultCache::new(config.result_cache_bytes, &session_config));
 
         let public = Arc::new(MemorySchemaProvider::new());
         let mut missing = Vec::new();
@@ -149,6 +155,7 @@ impl Engine {
             session_config,
             reports: Arc::new(Vec::new()),
             admission,
+            result_cache,
         };
         // Views are catalog objects: create them once, through a session, into the shared catalog.
         let ctx = engine.new_session();
@@ -168,6 +175,7 @@ impl Engine {
     /// report (see [`tenant`]). The pg server narrows it further on `SET chatlake.tenant`.
     pub fn new_scoped_session(&self, scope: TenantScope) -> SessionContext {
         let config = tenant::with_scope(self.session_config.clone(), scope);
+        let config = result_cache::with_cache(config, self.result_cache.clone());
         let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         ctx.register_catalog(CATALOG, self.catalog.clone());
         ctx.add_analyzer_rule(Arc::new(session_zone::SessionZone));
@@ -176,6 +184,10 @@ impl Engine {
         for report in self.reports.iter() {
             ctx.register_udtf(&report.name, Arc::new(ReportFunction::new(report.clone())));
         }
+        ctx.register_udtf(
+            result_cache::STATS_FUNCTION,
+            Arc::new(CacheStatsFunction::new(self.result_cache.clone())),
+        );
         ctx
     }
 
@@ -187,6 +199,11 @@ impl Engine {
     /// The admission control of this engine's sessions (`None`: statements run unqueued).
     pub fn admission(&self) -> Option<&Arc<admission::Admission>> {
         self.admission.as_ref()
+    }
+
+    /// The result cache shared by this engine's sessions.
+    pub fn result_cache(&self) -> &Arc<ResultCache> {
+        &self.result_cache
     }
 
     /// The lake this engine reads.

@@ -1,11 +1,15 @@
 //! The console's pages and their files, from `src/http/assets/` (see its README).
 //!
-//! | Route | File |
+//! Every page is the one skeleton `page.html` with its title, scripts and body filled in
+//! ([`Page`]): the pages' content is built by their scripts.
+//!
+//! | Route | Page |
 //! |---|---|
-//! | `GET /` | `index.html` |
-//! | `GET /d/{name}` | `dashboard.html` (`404` for a dashboard that does not exist) |
-//! | `GET /play` | `play.html` |
-//! | `GET /assets/{path}` | `path`, with a `Content-Type` from its extension |
+//! | `GET /` | "Dashboards", `index.js` |
+//! | `GET /d/{name}` | "Dashboard", ECharts and `dashboard.js` (`404` for a dashboard that does not exist) |
+//! | `GET /play` | "SQL playground", ECharts and `play.js` |
+//! | `GET /login` | "Log in", the form ([`super::login`]), no script |
+//! | `GET /assets/{path}` | the file `path`, with a `Content-Type` from its extension |
 //!
 //! The files are embedded by `build.rs` ([`EMBEDDED`]), so a release binary serves them without
 //! the source tree. A debug build reads `src/http/assets/` of its checkout from disk first, so
@@ -98,14 +102,85 @@ fn serve(path: &str) -> Response {
     }
 }
 
+/// A console page: `page.html` with its title, scripts and body.
+#[derive(Debug, Clone)]
+pub(crate) struct Page<'a> {
+    /// The title, before ` · chatlake` (plain text: it is escaped).
+    pub title: &'a str,
+    /// The page's module script under `/assets/`, if it has one.
+    pub script: Option<&'a str>,
+    /// Whether the page draws charts (the vendored ECharts is loaded before its script).
+    pub charts: bool,
+    /// The body, as HTML (its text already escaped with [`escape`]).
+    pub body: Cow<'a, str>,
+}
+
+/// The body of the pages their script builds: the element it fills.
+const APP_BODY: &str =
+    "<div id=\"app\"></div>\n<noscript>The chatlake console needs JavaScript.</noscript>";
+
+impl<'a> Page<'a> {
+    /// A page whose content `script` builds in `<div id="app">`.
+    pub(crate) fn app(title: &'a str, script: &'a str, charts: bool) -> Page<'a> {
+        Page {
+            title,
+            script: Some(script),
+            charts,
+            body: Cow::Borrowed(APP_BODY),
+        }
+    }
+
+    /// The page's HTML: `page.html` filled in (the body last, so nothing in it is read as a
+    /// placeholder).
+    pub(crate) fn html(&self) -> String {
+        let skeleton = asset("page.html").unwrap_or_default();
+        let skeleton = String::from_utf8_lossy(&skeleton);
+        let mut scripts = String::new();
+        if self.charts {
+            scripts.push_str("  <script src=\"/assets/vendor/echarts.min.js\"></script>\n");
+        }
+        if let Some(script) = self.script {
+            scripts.push_str(&format!(
+                "  <script type=\"module\" src=\"/assets/{}\"></script>\n",
+                escape(script)
+            ));
+        }
+        skeleton
+            .replace("{{title}}", &escape(self.title))
+            .replace("{{scripts}}\n", &scripts)
+            .replace("{{body}}", &self.body)
+    }
+
+    /// The page as an answer.
+    pub(crate) fn response(&self) -> Response {
+        let mut response = self.html().into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type("page.html")),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
+
+/// `text` safe inside HTML text and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 /// `GET /`.
 pub(crate) async fn index() -> Response {
-    serve("index.html")
+    Page::app("Dashboards", "index.js", false).response()
 }
 
 /// `GET /play`.
 pub(crate) async fn play() -> Response {
-    serve("play.html")
+    Page::app("SQL playground", "play.js", true).response()
 }
 
 /// `GET /d/{name}`.
@@ -114,7 +189,7 @@ pub(crate) async fn dashboard(
     Path(name): Path<String>,
 ) -> Response {
     if state.dashboards().iter().any(|d| d.name == name) {
-        serve("dashboard.html")
+        Page::app("Dashboard", "dashboard.js", true).response()
     } else {
         (
             StatusCode::NOT_FOUND,
@@ -147,6 +222,42 @@ mod tests {
         ] {
             assert!(asset(path).is_none(), "{path}");
         }
+    }
+
+    #[test]
+    fn pages_fill_the_one_skeleton() {
+        let html = Page::app("SQL playground", "play.js", true).html();
+        assert!(html.starts_with("<!doctype html>"), "{html}");
+        assert!(
+            html.contains("<title>SQL playground · chatlake</title>"),
+            "{html}"
+        );
+        let echarts = html.find("/assets/vendor/echarts.min.js").expect("echarts");
+        let script = html
+            .find("src=\"/assets/play.js\"")
+            .expect("the page script");
+        assert!(echarts < script, "ECharts loads before the page's script");
+        assert!(html.contains("<div id=\"app\"></div>"), "{html}");
+        assert!(!html.contains("{{"), "every placeholder is filled: {html}");
+        let index = Page::app("Dashboards", "index.js", false).html();
+        assert!(!index.contains("echarts"), "{index}");
+    }
+
+    #[test]
+    fn a_body_is_not_read_for_placeholders() {
+        let page = Page {
+            title: "<Log in>",
+            script: None,
+            charts: false,
+            body: Cow::Borrowed("<p>{{title}}</p>"),
+        };
+        let html = page.html();
+        assert!(
+            html.contains("<title>&lt;Log in&gt; · chatlake</title>"),
+            "{html}"
+        );
+        assert!(html.contains("<p>{{title}}</p>"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | without an auth file (loopback only) | every request is the anonymous viewer, who sees every tenant (as pgwire's trust authentication) |
 //! | with `--auth-file` | `GET /login` shows a form; `POST /login` (form fields `user`, `password`, optional `next`) checks the password against the user's SCRAM-SHA-256 verifier in the same [`AuthStore`] pgwire uses, then sets the cookie [`COOKIE`] and redirects to `next` (a local path) or `/`; a wrong password or an unknown user gets the form again with `401` (same answer for both); `POST /logout` forgets the cookie |
-//! | with `--auth-file`, no valid cookie | `/v1/*` answers `401 {"error": {"sqlstate": "28000"}}`; pages and assets redirect (`303`) to `/login?next=…` |
+//! | with `--auth-file`, no valid cookie | `/v1/*` answers `401 {"error": {"sqlstate": "28000"}}`; pages redirect (`303`) to `/login?next=…`; the page files under `/assets/` (scripts, styles, ECharts: no data) are served, so the login page has its stylesheet |
 //!
 //! The cookie holds a random 32-byte token (hex), `HttpOnly`, `SameSite=Strict`, `Path=/`,
 //! expiring after [`SESSION_LIFETIME`]; the server keeps token → user in memory (a restart logs
@@ -23,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::ConsoleState;
+use super::assets::{Page, escape};
 use super::error::ApiError;
 use crate::auth::{AuthStore, User};
 
@@ -109,7 +110,8 @@ pub(crate) async fn gate(
         return next.run(request).await;
     };
     let path = request.uri().path();
-    if path == "/login" || path == "/logout" {
+    // The page files hold no data (the login page needs its stylesheet before a login).
+    if path == "/login" || path == "/logout" || path.starts_with("/assets/") {
         return next.run(request).await;
     }
     let user = session_token(request.headers())
@@ -213,35 +215,26 @@ fn local_path(next: &str) -> String {
     }
 }
 
-/// The login form, with an error line.
+/// The login page: the form, with an error line.
 fn form(next: &str, error: Option<&str>) -> String {
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
-    format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>chatlake: log in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,sans-serif;display:flex;justify-content:center;margin-top:12vh}}
-form{{display:flex;flex-direction:column;gap:.6em;min-width:18em}}input,button{{font-size:1em;padding:.4em}}
-.error{{color:#b00020}}</style></head>
-<body><form method="post" action="/login">
+    let body = format!(
+        r#"<main class="login"><form method="post" action="/login">
 <h1>chatlake</h1>{error}
 <label>User <input name="user" autocomplete="username" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <input type="hidden" name="next" value="{}">
 <button type="submit">Log in</button>
-</form></body></html>
-"#,
+</form></main>"#,
         escape(next)
-    )
-}
-
-/// `text` safe inside HTML text and attribute values.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    );
+    Page {
+        title: "Log in",
+        script: None,
+        charts: false,
+        body: body.into(),
+    }
+    .html()
 }

@@ -100,6 +100,13 @@ impl Lake {
         self.store.clone()
     }
 
+    /// The same lake reached through `store` instead: a wrapper of [`Lake::object_store`]
+    /// that logs, counts or throttles requests. Every table, scan and log read then goes
+    /// through `store`, which must see the same objects under the same paths.
+    pub fn with_object_store(self, store: Arc<dyn ObjectStore>) -> Lake {
+        Lake { store, ..self }
+    }
+
     /// URL of one table's directory.
     pub fn table_url(&self, table: &str) -> Result<Url> {
         self.root

@@ -25,6 +25,7 @@
 //! | resources exhausted, out of memory | `53200` out_of_memory |
 //! | object store, I/O, Parquet | `58030` io_error |
 //! | query canceled ([`QueryCanceled`], [`StatementTimeout`]) | `57014` query_canceled |
+//! | raised with its code inside a function ([`CodedError`]: `to_date`'s `22007`, `22008`) | that code |
 //! | a quoted literal that is no boolean where one is compared with a boolean ([`InvalidBoolean`]) | `22P02` invalid_text_representation |
 //! | ours ([`crate::error::Error`]): missing table / lake, Delta or I/O failure / bad URL or configuration | `42P01` / `58030` / `22023` (wrapped DataFusion and Arrow errors as above) |
 //! | the lake's storage errors (`DeltaTableError`, `object_store::Error`, `std::io::Error`) | `58030` io_error |
@@ -76,6 +77,10 @@ pub mod code {
     pub const DIVISION_BY_ZERO: &str = "22012";
     /// `22003` numeric_value_out_of_range.
     pub const NUMERIC_VALUE_OUT_OF_RANGE: &str = "22003";
+    /// `22007` invalid_datetime_format.
+    pub const INVALID_DATETIME_FORMAT: &str = "22007";
+    /// `22008` datetime_field_overflow.
+    pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
     /// `22P02` invalid_text_representation.
     pub const INVALID_TEXT_REPRESENTATION: &str = "22P02";
     /// `0A000` feature_not_supported.
@@ -144,6 +149,32 @@ impl fmt::Display for InvalidBoolean {
 }
 
 impl std::error::Error for InvalidBoolean {}
+
+/// An error raised with its SQLSTATE where it arises, inside a function's evaluation (where
+/// only a `DataFusionError` can be returned): `DataFusionError::External(Box::new(CodedError …))`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodedError {
+    code: &'static str,
+    message: String,
+}
+
+impl CodedError {
+    /// An error with SQLSTATE `code` (one of [`code`]) and `message`.
+    pub fn new(code: &'static str, message: impl Into<String>) -> CodedError {
+        CodedError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CodedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CodedError {}
 
 /// The SQLSTATE a DataFusion error is reported with (see the module table).
 ///
@@ -300,6 +331,8 @@ fn external_sqlstate(inner: &(dyn std::error::Error + Send + Sync + 'static)) ->
         code::QUERY_CANCELED
     } else if inner.downcast_ref::<InvalidBoolean>().is_some() {
         code::INVALID_TEXT_REPRESENTATION
+    } else if let Some(error) = inner.downcast_ref::<CodedError>() {
+        error.code
     } else if let Some(error) = inner.downcast_ref::<Error>() {
         error_sqlstate(error)
     } else if let Some(error) = inner.downcast_ref::<DataFusionError>() {
@@ -355,6 +388,11 @@ pub(crate) fn from_datafusion(error: &DataFusionError) -> PgWireError {
         && let Some(invalid) = inner.downcast_ref::<InvalidBoolean>()
     {
         return user_error(code::INVALID_TEXT_REPRESENTATION, invalid.to_string());
+    }
+    if let DataFusionError::External(inner) = error.find_root()
+        && let Some(coded) = inner.downcast_ref::<CodedError>()
+    {
+        return user_error(coded.code, coded.message.clone());
     }
     let text = error.strip_backtrace();
     let (message, hint) = match text.split_once('\n') {

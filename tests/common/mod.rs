@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod counting_store;
 pub mod moto;
 pub mod pg;
 pub mod serve;

@@ -40,6 +40,9 @@ TZ_EXPRESSIONS = {
     "dow": "SELECT extract(dow FROM TIMESTAMPTZ '{t}')",
     "epoch": "SELECT extract(epoch FROM TIMESTAMPTZ '{t}')",
     "to_char": "SELECT to_char(TIMESTAMPTZ '{t}', 'YYYY-MM-DD HH24:MI:SS')",
+    "to_char_names": "SELECT to_char(TIMESTAMPTZ '{t}', 'FMDay Dy FMMonth Mon DDD IW WW W Q J HH12 AM')",
+    "to_char_zone": "SELECT to_char(TIMESTAMPTZ '{t}', 'TZ OF TZH:TZM')",
+    "to_timestamp_back": "SELECT to_timestamp(to_char(TIMESTAMPTZ '{t}', 'YYYY-MM-DD HH24:MI:SS'), 'YYYY-MM-DD HH24:MI:SS')",
     "plus_day": "SELECT TIMESTAMPTZ '{t}' + interval '1 day'",
     "at_utc": "SELECT TIMESTAMPTZ '{t}' AT TIME ZONE 'UTC'",
     "lt_local": "SELECT TIMESTAMPTZ '{t}' < '2026-10-01 23:00:00'",
@@ -310,6 +313,27 @@ DATE = {
     "between": "SELECT DATE '2026-12-07' BETWEEN DATE '2026-12-01' AND DATE '2026-12-31'",
 }
 
+# PostgreSQL's date/time template patterns (to_char, to_date, to_timestamp).
+TEMPLATE = {
+    "to_char_date": "SELECT to_char(DATE '2026-12-07', 'YYYY-MM-DD Day Month dy mon')",
+    "to_char_fraction": "SELECT to_char(TIMESTAMP '2026-12-07 00:04:05.123456', 'HH24 HH12 AM MS US FF1 FF2 SSSS')",
+    "to_char_ordinal": "SELECT to_char(DATE '2026-12-01', 'FMDDth'), to_char(DATE '2026-12-02', 'DDTH'), to_char(DATE '2026-12-03', 'FMDDth'), to_char(DATE '2026-12-11', 'FMDDth'), to_char(DATE '2026-12-22', 'FMDDth')",
+    "to_char_quoted": "SELECT to_char(TIMESTAMP '2026-12-07 10:00:00', '\"Week\" IW \"of\" IYYY, \"Q\"Q')",
+    "to_char_year": "SELECT to_char(DATE '0005-03-01', 'YYYY Y,YYY YYY YY Y CC FMYYYY RM FMrm')",
+    "to_char_iso": "SELECT to_char(DATE '2027-01-01', 'IYYY-IW-ID IDDD'), to_char(DATE '2026-12-31', 'IYYY-IW-ID IDDD D')",
+    "to_char_null": "SELECT to_char(NULL::timestamp, 'YYYY'), to_char(TIMESTAMP '2026-01-01 00:00:00', NULL)",
+    "to_char_column": "SELECT to_char(d, 'FMMonth YYYY') AS m FROM (VALUES (DATE '2026-01-15'), (DATE '2026-02-15')) v(d) ORDER BY d",
+    "to_char_chrono": "SELECT to_char(TIMESTAMP '2026-12-07 10:00:00', '%Y/%m')",
+    "to_date_formats": "SELECT to_date('07 Dec 2026', 'DD Mon YYYY'), to_date('20261207', 'YYYYMMDD'), to_date('December 7, 2026', 'Month DD, YYYY'), to_date('2026-341', 'YYYY-DDD')",
+    "to_date_yy": "SELECT to_date('07/12/26', 'DD/MM/YY'), to_date('07/12/95', 'DD/MM/YY')",
+    "to_date_bad": "SELECT to_date('2026-xx-07', 'YYYY-MM-DD')",
+    "to_date_feb_30": "SELECT to_date('2026-02-30', 'YYYY-MM-DD')",
+    "to_date_month_13": "SELECT to_date('2026-13-01', 'YYYY-MM-DD')",
+    "to_timestamp_utc": "SELECT to_timestamp('2026-12-07 15:04:05', 'YYYY-MM-DD HH24:MI:SS')",
+    "to_timestamp_offset": "SELECT to_timestamp('2026-12-07 10:00 +05:30', 'YYYY-MM-DD HH24:MI TZH:TZM')",
+    "to_timestamp_12h": "SELECT to_timestamp('07-12-2026 3:04 pm', 'DD-MM-YYYY HH12:MI am')",
+}
+
 AGG = {
     "avg_int": "SELECT avg(x) FROM (VALUES (1), (2)) v(x)",
     "sum_int_type": "SELECT pg_typeof(sum(x)) FROM (VALUES (1), (2)) v(x)",
@@ -329,6 +353,7 @@ def cases():
     """Every case, in a stable order."""
     out = list(_tz_cases())
     for family, items in [("cast", CAST), ("num", NUM), ("str", STR), ("null", NULL),
-                          ("name", NAME), ("cat", CAT), ("date", DATE), ("agg", AGG)]:
+                          ("name", NAME), ("cat", CAT), ("date", DATE), ("tmpl", TEMPLATE),
+                          ("agg", AGG)]:
         out.extend(_simple(family, items))
     return out

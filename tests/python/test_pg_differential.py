@@ -155,7 +155,7 @@ def test_superset_sql_lab_rewrite_of_every_report(conn):
 LAKE_ZONES = ["Asia/Kolkata", "America/New_York", "Australia/Adelaide", "UTC"]
 LAKE_EXPRESSIONS = ["date_trunc('day', ts)", "date_trunc('hour', ts)", "date_trunc('month', ts)",
                     "ts::date", "CAST(ts AS DATE)", "extract(hour FROM ts)", "extract(dow FROM ts)",
-                    "date_part('day', ts)"]
+                    "date_part('day', ts)", "to_char(ts, 'YYYY-MM-DD HH24 FMDay IW TZ OF')"]
 
 
 def test_calendar_functions_over_lake_columns_follow_the_session_zone(server, postgres):
@@ -190,6 +190,28 @@ def test_calendar_functions_over_lake_columns_follow_the_session_zone(server, po
                                "SELECT count(*) FROM lake_messages WHERE extract(hour FROM ts) "
                                "<> extract(hour FROM ts AT TIME ZONE 'UTC')")
         assert kolkata_hours[2][0][0] == "200", (kolkata_hours, days)
+
+
+def test_bound_wall_times_on_zone_change_nights_read_as_postgres_reads_them(server, postgres):
+    """A `timestamptz` bound as text without an offset (psycopg sends it in `Bind`), in an hour a
+    zone repeats (Berlin, 2026-10-25 02:30) or skips (New York, 2026-03-08 02:30): the same
+    instant as PostgreSQL (the later of the two, the offset before the gap)."""
+    import psycopg
+
+    cases = [("Europe/Berlin", "2026-10-25 02:30:00"), ("America/New_York", "2026-03-08 02:30:00"),
+             ("Australia/Adelaide", "2026-04-05 02:30:00"), ("Europe/Berlin", "2026-06-01 12:00:00")]
+    with psycopg.connect(host=server["host"], port=server["port"], user="chatlake",
+                         dbname="chatlake", autocommit=True) as ours, \
+            psycopg.connect(postgres.dsn(), autocommit=True) as theirs:
+        for zone, wall in cases:
+            answers = []
+            for conn in (ours, theirs):
+                conn.execute(f"SET TimeZone = '{zone}'")
+                row = conn.execute("SELECT extract(epoch FROM %s::timestamptz)::bigint",
+                                   [wall],
+                                   prepare=True).fetchone()
+                answers.append(int(row[0]))
+            assert answers[0] == answers[1], f"{zone} {wall}: chatlake {answers[0]}, postgresql {answers[1]}"
 
 
 if __name__ == "__main__":

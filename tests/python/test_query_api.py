@@ -405,7 +405,11 @@ def test_without_a_login_the_api_answers_401_and_pages_redirect(secured):
     assert query(secured["url"], "SELECT 1").status == 401
     page = request(secured["url"], "/play")
     assert page.status == 303 and page.headers["Location"] == "/login?next=%2Fplay"
-    assert request(secured["url"], "/login").status == 200
+    login_page = request(secured["url"], "/login")
+    assert login_page.status == 200 and b'<form method="post" action="/login">' in login_page.body
+    # The login page's stylesheet is served before a login; the data is not.
+    assert request(secured["url"], "/assets/console.css").status == 200
+    assert b".login" in request(secured["url"], "/assets/console.css").body
 
 
 def test_a_wrong_password_or_unknown_user_is_refused(secured):

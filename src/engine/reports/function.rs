@@ -19,7 +19,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::SessionState;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::simplify::SimplifyContext;
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::ExecutionPlanProperties;
@@ -167,6 +167,63 @@ struct ReportTable {
     schema: SchemaRef,
 }
 
+/// One report call as the result cache sees it: what it reads and what decides its answer.
+#[derive(Debug)]
+pub struct ReportCall<'a> {
+    table: &'a ReportTable,
+}
+
+impl<'a> ReportCall<'a> {
+    /// The report call behind `provider` (the provider of a report function's scan), if it is one.
+    pub fn of(provider: &'a dyn TableProvider) -> Option<ReportCall<'a>> {
+        provider
+            .downcast_ref::<ReportTable>()
+            .map(|table| ReportCall { table })
+    }
+
+    /// The report's name.
+    pub fn name(&self) -> &str {
+        &self.table.report.name
+    }
+
+    /// The plans whose tables this call reads and whose functions it calls: the body and the
+    /// lets (planned at start-up), and the channel-zone lookup when the call consults it.
+    pub fn reads(&self) -> Vec<&'a LogicalPlan> {
+        let report = &self.table.report;
+        let mut plans: Vec<&LogicalPlan> = report.reads.iter().collect();
+        if let Some(zone) = &report.zone_reads
+            && self.consults_zone()
+        {
+            plans.push(zone);
+        }
+        plans
+    }
+
+    /// Whether this call looks its zone up from its channel (no `tz` given, a `channel_id` given).
+    fn consults_zone(&self) -> bool {
+        let report = &self.table.report;
+        let given = |name: &str| {
+            report
+                .param(name)
+                .and_then(|i| as_text(&self.table.args[i]))
+                .is_some()
+        };
+        report.has_range() && !given("tz") && given("channel_id")
+    }
+
+    /// The call with every parameter resolved as it would run now (default range from today in
+    /// its zone, the channel's zone looked up): `name(param = literal, ...)`, parameters in
+    /// name order. With the versions of the tables of [`ReportCall::reads`], it decides the
+    /// answer (lets are computed from exactly these).
+    pub async fn resolved(&self, state: &SessionState) -> DfResult<String> {
+        let literals = self.table.literals(state).await?;
+        let mut pairs: Vec<(String, String)> = literals.into_iter().collect();
+        pairs.sort();
+        let args: Vec<String> = pairs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        Ok(format!("{}({})", self.name(), args.join(", ")))
+    }
+}
+
 impl ReportTable {
     /// The SQL of this call, with every parameter replaced by a literal.
     async fn resolved_sql(&self, state: &SessionState) -> DfResult<String> {
@@ -229,15 +286,19 @@ impl ReportTable {
     }
 }
 
-/// The zone of a channel: `channels.tz`, else its tenant's `tz`; `None` for an unknown channel.
-async fn channel_zone(state: &SessionState, channel: &str) -> DfResult<Option<String>> {
-    let ctx = SessionContext::new_with_state(state.clone());
-    let sql = format!(
+/// The query of a channel's zone (see [`channel_zone`]).
+pub(super) fn zone_sql(channel: &str) -> String {
+    format!(
         "SELECT COALESCE(c.tz, t.tz) AS tz FROM channels c LEFT JOIN tenants t \
          ON t.tenant_id = c.tenant_id WHERE c.channel_id = {} LIMIT 1",
         sql_literal(&ScalarValue::Utf8(Some(channel.to_string())))
-    );
-    let batches = ctx.sql(&sql).await?.collect().await?;
+    )
+}
+
+/// The zone of a channel: `channels.tz`, else its tenant's `tz`; `None` for an unknown channel.
+async fn channel_zone(state: &SessionState, channel: &str) -> DfResult<Option<String>> {
+    let ctx = SessionContext::new_with_state(state.clone());
+    let batches = ctx.sql(&zone_sql(channel)).await?.collect().await?;
     for batch in batches {
         if batch.num_rows() > 0 {
             let column = arrow::compute::cast(batch.column(0), &DataType::Utf8)?;

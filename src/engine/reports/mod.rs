@@ -43,9 +43,11 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::{ScalarValue, plan_datafusion_err, plan_err};
 use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
-pub use function::ReportFunction;
+use function::zone_sql;
+pub use function::{ReportCall, ReportFunction};
 use header::parse_header;
 use substitute::{placeholder_names, placeholders, sample_values, substitute};
 
@@ -144,6 +146,13 @@ pub struct ReportDef {
     sql: String,
     /// Output schema, from planning the report once at start-up (all fields nullable).
     pub schema: SchemaRef,
+    /// The start-up plans (sample values) of the body and of every let: what tables the
+    /// report reads and what functions it calls, whatever its arguments (the result cache
+    /// walks them).
+    reads: Vec<LogicalPlan>,
+    /// The start-up plan of the channel-zone lookup (`channels`, `tenants`), for a report
+    /// whose zone can default to its channel's.
+    zone_reads: Option<LogicalPlan>,
 }
 
 impl ReportDef {
@@ -197,6 +206,8 @@ async fn prepare_one(ctx: &SessionContext, file: &SourceFile) -> DfResult<Report
         lets: header.lets,
         sql: file.sql.clone(),
         schema: Arc::new(Schema::empty()),
+        reads: Vec::new(),
+        zone_reads: None,
     };
     // Every `$name` must be known, so a typo fails at start-up rather than at call time; a let
     // may use the parameters and the lets above it.
@@ -228,6 +239,7 @@ async fn prepare_one(ctx: &SessionContext, file: &SourceFile) -> DfResult<Report
                 plan.schema().fields().len()
             );
         }
+        report.reads.push(plan);
     }
     let sql = substitute(&report.sql, &sample);
     let plan = ctx.state().create_logical_plan(&sql).await?;
@@ -238,6 +250,11 @@ async fn prepare_one(ctx: &SessionContext, file: &SourceFile) -> DfResult<Report
         .map(|f| f.as_ref().clone().with_nullable(true))
         .collect();
     report.schema = Arc::new(Schema::new(fields));
+    report.reads.push(plan);
+    if report.has_range() && report.param("channel_id").is_some() {
+        let zone = ctx.state().create_logical_plan(&zone_sql("")).await?;
+        report.zone_reads = Some(zone);
+    }
     Ok(report)
 }
 

@@ -23,19 +23,18 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::error::DataFusionError;
+use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
-use pgwire::error::{PgWireError, PgWireResult};
 
 use super::plan::PlannedQuery;
 use crate::engine::admission::fair::Owner;
 use crate::engine::admission::{self, Admission, Slot, Statement};
-use crate::pg::error::{code, user_error};
+use crate::pg::error::{CodedError, code};
 use crate::pg::session::Session;
-use crate::pg::wire::cancel::{Interrupt, interruptible};
+use crate::pg::wire::cancel::Interrupt;
 
 /// What a statement got from admission control.
 pub(crate) enum Admitted {
@@ -55,7 +54,7 @@ pub(crate) async fn admit(
     plan: &LogicalPlan,
     timed: bool,
     interrupt: &mut Interrupt,
-) -> PgWireResult<Admitted> {
+) -> DfResult<Admitted> {
     let Some(admission) = admission::of(session.context()) else {
         return Ok(Admitted::Free);
     };
@@ -80,19 +79,17 @@ pub(crate) async fn admit(
     }
 }
 
-/// `batches` stopped by `interrupt`, holding the slot of `admitted` as the module docs say.
-pub(crate) fn run_admitted(
+/// `batches` holding the slot of `admitted` as the module docs say.
+pub(crate) fn with_slot(
     batches: SendableRecordBatchStream,
     admitted: Admitted,
-    interrupt: Interrupt,
 ) -> SendableRecordBatchStream {
     match admitted {
-        Admitted::Free => interruptible(batches, interrupt),
-        Admitted::Held(slot) => holding(interruptible(batches, interrupt), Some(slot), false),
-        Admitted::Lazy(admission, statement) => interruptible(
-            first_batch_with_slot(batches, admission, statement),
-            interrupt,
-        ),
+        Admitted::Free => batches,
+        Admitted::Held(slot) => holding(batches, Some(slot), false),
+        Admitted::Lazy(admission, statement) => {
+            first_batch_with_slot(batches, admission, statement)
+        }
     }
 }
 
@@ -124,19 +121,19 @@ fn needs_slot(plan: &LogicalPlan) -> bool {
 }
 
 /// The `57014` of a statement stopped while it waited for a slot.
-fn waiting_error(admission: &Admission, error: &DataFusionError) -> PgWireError {
+fn waiting_error(admission: &Admission, error: &DataFusionError) -> DataFusionError {
     let reason = match error {
         DataFusionError::External(inner) => inner.to_string(),
         other => other.to_string(),
     };
     let (running, queued) = admission.load();
-    user_error(
+    DataFusionError::External(Box::new(CodedError::new(
         code::QUERY_CANCELED,
         format!(
             "{reason} while waiting for a query slot ({running} of {} running, {queued} queued; see chatlake_activity())",
             admission.slots()
         ),
-    )
+    )))
 }
 
 /// How long a statement's rows may wait for its client before its slot is given back.

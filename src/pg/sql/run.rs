@@ -9,7 +9,9 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::error::Result as DFResult;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
 use futures::{Sink, StreamExt, stream};
 use pgwire::api::portal::Format;
 use pgwire::api::results::{CopyResponse, QueryResponse, Response, Tag};
@@ -18,13 +20,15 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::CopyData;
 
-use super::admit::{admit, run_admitted};
+use super::admit::{admit, with_slot};
 use super::commands::run_command;
 use super::plan::{PlannedQuery, Prepared, plan_statement, prepare};
 use super::statement;
 use super::table_args;
+use crate::engine::result_cache::{self, Sharing};
 use crate::pg::error::{code, from_datafusion, user_error};
 use crate::pg::session::{Cursor, Session};
+use crate::pg::wire::cancel::{Interrupt, interruptible};
 use crate::pg::wire::copy::CopyOptions;
 use crate::pg::wire::encode::row_stream;
 
@@ -159,17 +163,43 @@ pub(crate) async fn start(
             .with_param_values(ParamValues::from(params))
             .map_err(|e| from_datafusion(&e))?,
     };
-    let admitted = admit(session, query, &plan, timed, &mut interrupt).await?;
-    let frame = session
+    let ctx = session.context();
+    // Answered from the result cache, or by the same query running for another client, or
+    // executed here (and recorded for the others).
+    // A cursor (untimed) takes a cached answer but makes no one wait on its fetches.
+    let sharing = if timed {
+        Sharing::Full
+    } else {
+        Sharing::HitsOnly
+    };
+    // The same interrupt stops the wait for a query slot.
+    let mut waiting = interrupt.clone();
+    let batches = result_cache::run(ctx, plan, sharing, interrupt.fired(), |plan| {
+        execute(session, query, plan, timed, &mut waiting)
+    })
+    .await
+    .map_err(|e| from_datafusion(&e))?;
+    Ok(interruptible(batches, interrupt))
+}
+
+/// Executes `plan` of `query` for `session`: its record batches as they come. Only real
+/// executions come here (a result-cache hit or a shared wait never does), so this is where an
+/// execution slot is taken ([`super::admit`]; `waiting` stops the wait).
+async fn execute(
+    session: &Session,
+    query: &PlannedQuery,
+    plan: LogicalPlan,
+    timed: bool,
+    waiting: &mut Interrupt,
+) -> DFResult<SendableRecordBatchStream> {
+    let admitted = admit(session, query, &plan, timed, waiting).await?;
+    let batches = session
         .context()
         .execute_logical_plan(plan)
-        .await
-        .map_err(|e| from_datafusion(&e))?;
-    let batches = frame
+        .await?
         .execute_stream()
-        .await
-        .map_err(|e| from_datafusion(&e))?;
-    Ok(run_admitted(batches, admitted, interrupt))
+        .await?;
+    Ok(with_slot(batches, admitted))
 }
 
 /// Runs the query of a `COPY … TO STDOUT`, its rows streamed as `CopyData` (`wire::copy`).

@@ -121,6 +121,15 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Command>, DataFusionError> {
                 DfStatement::Statement(sql) => {
                     DfStatement::Statement(Box::new(rewrite::rewrite(*sql)))
                 }
+                // EXPLAIN shows the plan the statement runs with (and the result cache keys
+                // the same plan), so its statement is rewritten as it would be alone.
+                DfStatement::Explain(mut explain) => {
+                    if let DfStatement::Statement(sql) = *explain.statement {
+                        explain.statement =
+                            Box::new(DfStatement::Statement(Box::new(rewrite::rewrite(*sql))));
+                    }
+                    DfStatement::Explain(explain)
+                }
                 other => other,
             })
             .collect(),

@@ -410,13 +410,14 @@ pub(crate) fn numeric_from_binary(bytes: &[u8]) -> Result<String, String> {
     Ok(out)
 }
 
-/// Converts a local date-time of the zone `tz` to microseconds since 1970-01-01 UTC (the
-/// earlier instant when the local time is ambiguous, the instant after the gap when it does
-/// not exist).
+/// Converts a local date-time of the zone `tz` to microseconds since 1970-01-01 UTC, as
+/// PostgreSQL reads a `timestamptz` without offset: the later instant (the offset after the
+/// change) when the local time is repeated by a change back, and a time skipped by a change
+/// forward read with the offset before it (`02:30` on a spring-forward night is `03:30`).
 pub(crate) fn local_to_utc_micros(local: NaiveDateTime, tz: &Tz) -> Option<i64> {
     let instant = match tz.from_local_datetime(&local) {
         chrono::LocalResult::Single(t) => t,
-        chrono::LocalResult::Ambiguous(earlier, _) => earlier,
+        chrono::LocalResult::Ambiguous(_, later) => later,
         chrono::LocalResult::None => tz
             .from_local_datetime(&(local + chrono::Duration::hours(1)))
             .earliest()?,

@@ -13,6 +13,7 @@
 //! | array helpers (`arrays`) | `_format_types(oids)`, `_pg_expandarray(a)` | what `sql::rewrite` plans `::regtype[]` and `information_schema._pg_expandarray` with |
 //! | numbers (`math`) | `mod(a, b)`, `div(a, b)`, `sign(x)` | PostgreSQL's remainder, truncated quotient and sign (DataFusion has `%`, `/` and `signum`) |
 //! | strings (`format`) | `format(formatstr, arg, …)` | PostgreSQL's `%s`/`%I`/`%L` string builder (Metabase's field sync) |
+//! | dates (`template`) | `to_char(ts, template)`, `to_date(text, template)`, `to_timestamp(text, template)` | PostgreSQL's template patterns (`YYYY-MM-DD HH24:MI`, `FMDay`, `IW` …), in the session's time zone; chrono `%` patterns still go to DataFusion's functions |
 //! | types (`type_of`) | `pg_typeof(value)` | the PostgreSQL name of the value's type (`bigint`, `text[]`, `timestamp with time zone`) |
 //! | fixed answers (`stubs`) | `obj_description`, `col_description`, `shobj_description`, `pg_get_indexdef`, `pg_get_triggerdef`, `pg_get_ruledef`, `pg_get_serial_sequence`, `pg_get_function_result`, `pg_get_function_arguments`, `pg_get_function_identity_arguments`, `pg_get_function_sqlbody`, `to_regtype`, `to_regclass`, `pg_advisory_unlock_all` | NULL (the three `pg_get_function_*` are answered from the catalog for chatlake's functions, see `sql::rewrite`) |
 //! | | `pg_type_is_visible`, `pg_function_is_visible`, `pg_collation_is_visible`, `pg_opclass_is_visible` | true |
@@ -30,6 +31,7 @@ mod math;
 mod settings;
 mod stubs;
 mod system;
+mod template;
 mod type_of;
 
 use std::sync::Weak;
@@ -159,6 +161,9 @@ pub fn register_catalog_functions(ctx: &SessionContext) {
     }
     ctx.register_udf(ScalarUDF::from(ExpandArray::new()));
     ctx.register_udf(ScalarUDF::from(FormatTypes::new()));
+    for function in template::functions(ctx.state().config_options()) {
+        ctx.register_udf(function);
+    }
 }
 
 /// Registers `session_user`, `current_user` and `user`: the name the client logged in as; and
