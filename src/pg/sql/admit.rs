@@ -6,7 +6,7 @@
 //! |---|---|
 //! | a query, `COPY … TO STDOUT`, `EXPLAIN ANALYZE` | waited for before it executes; held until its last row is sent (or it fails or is dropped), or until its client has not asked for more rows for [`IDLE_RELEASE`] |
 //! | a cursor (`DECLARE`) | waited for by the first `FETCH`, held until the first batch is computed: an idle cursor holds none |
-//! | a catalog query (only `pg_catalog` / `information_schema` tables, `chatlake_activity()`), a plan that reads no table, plain `EXPLAIN` | none: client introspection and the view of the queue work while the queue is full |
+//! | a catalog query (only `pg_catalog` / `information_schema` tables, `chatlake_activity()`, `chatlake_cache_stats()`), a plan that reads no table, plain `EXPLAIN` | none: client introspection and the view of the queue work while the queue is full |
 //!
 //! A slot bounds the statements computing at once. While the client takes its rows as fast as
 //! they come, the statement keeps its slot to the end (its operators hold their memory until
@@ -32,6 +32,7 @@ use futures::StreamExt;
 use super::plan::PlannedQuery;
 use crate::engine::admission::fair::Owner;
 use crate::engine::admission::{self, Admission, Slot, Statement};
+use crate::engine::result_cache;
 use crate::pg::error::{CodedError, code};
 use crate::pg::session::Session;
 use crate::pg::wire::cancel::Interrupt;
@@ -104,10 +105,9 @@ fn needs_slot(plan: &LogicalPlan) -> bool {
             let catalog = matches!(
                 scan.table_name.schema(),
                 Some("pg_catalog" | "information_schema")
-            ) || scan
-                .table_name
-                .table()
-                .starts_with(admission::activity::NAME)
+            ) || [admission::activity::NAME, result_cache::STATS_FUNCTION]
+                .iter()
+                .any(|name| scan.table_name.table().starts_with(name))
                 || (scan.table_name.schema().is_none()
                     && scan.table_name.table().starts_with("pg_"));
             if !catalog {
