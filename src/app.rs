@@ -380,7 +380,10 @@ async fn sql(args: SqlArgs) -> Result<()> {
         Some(lake) => {
             let mut config = EngineConfig::new(lake.clone());
             config.target_partitions = args.engine.target_partitions;
-            config.memory_limit = args.engine.memory_limit_mb.map(|mb| mb * 1024 * 1024);
+            config.memory_limit = args
+                .engine
+                .memory_limit_mb
+                .and_then(crate::config::MemoryLimit::bytes);
             config.sql_dir = args.engine.sql_dir.clone();
             Engine::open(&config).await?.new_session()
         }
@@ -390,8 +393,12 @@ async fn sql(args: SqlArgs) -> Result<()> {
                 config = config.with_target_partitions(partitions);
             }
             let mut runtime = RuntimeEnvBuilder::new();
-            if let Some(mb) = args.engine.memory_limit_mb {
-                runtime = runtime.with_memory_limit(mb * 1024 * 1024, 1.0);
+            if let Some(bytes) = args
+                .engine
+                .memory_limit_mb
+                .and_then(crate::config::MemoryLimit::bytes)
+            {
+                runtime = runtime.with_memory_limit(bytes, 1.0);
             }
             let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
             chatlake_udfs::register_all(&ctx);
@@ -436,6 +443,7 @@ async fn sql(args: SqlArgs) -> Result<()> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = args.engine.engine_config(&args.lake);
+    let limits = server_limits(&mut config, &args.engine, &args.queue);
     config.result_cache_bytes = args.result_cache_mb.saturating_mul(1024 * 1024);
     let security = security(&args.security, args.listen)?;
     if let Some(http) = args.http_listen
@@ -453,6 +461,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     serve_lake(
         &config,
+        &limits,
         args.listen,
         security,
         Beside {
@@ -461,6 +470,49 @@ async fn serve(args: ServeArgs) -> Result<()> {
         },
     )
     .await
+}
+
+/// Gives a server's `config` its memory limit and query slots: the ones given, else the
+/// defaults of [`crate::engine::limits`]; returns the line that tells them.
+fn server_limits(
+    config: &mut EngineConfig,
+    engine: &crate::cli::EngineArgs,
+    queue: &crate::cli::QueueArgs,
+) -> String {
+    use crate::engine::limits;
+    let machine = limits::available_memory();
+    let mib = |bytes: u64| bytes >> 20;
+    let memory = match engine.memory_limit_mb {
+        Some(given) => {
+            config.memory_limit = given.bytes();
+            match config.memory_limit {
+                Some(bytes) => {
+                    format!("memory limit {} MiB (--memory-limit-mb)", mib(bytes as u64))
+                }
+                None => "no memory limit (--memory-limit-mb unlimited)".to_string(),
+            }
+        }
+        None => {
+            config.memory_limit = limits::default_memory_limit();
+            match (config.memory_limit, machine) {
+                (Some(bytes), Some(machine)) => format!(
+                    "memory limit {} MiB (half of {} MiB available; --memory-limit-mb to change, 0 for none)",
+                    mib(bytes as u64),
+                    mib(machine)
+                ),
+                _ => "no memory limit (the machine's memory could not be read; set --memory-limit-mb)"
+                    .to_string(),
+            }
+        }
+    };
+    let slots = match queue.max_concurrent_queries {
+        Some(given) => given as usize,
+        None => limits::default_slots(limits::cores(), config.memory_limit),
+    };
+    config.max_concurrent_queries = Some(slots);
+    format!(
+        "{slots} queries at once, the rest queued fairly per tenant and user (--max-concurrent-queries); {memory}"
+    )
 }
 
 /// What `serve` runs beside pgwire, each off unless given.
@@ -555,9 +607,11 @@ fn psql_line(addr: std::net::SocketAddr, security: &Security) -> String {
 
 /// Opens the engine over `config`'s lake and serves it over pgwire, with the ingest listener
 /// and the web console when `beside` has them, until Ctrl-C or SIGTERM: one signal stops all
-/// (the ingest side finishes its open requests and flushes its write-ahead log).
+/// (the ingest side finishes its open requests and flushes its write-ahead log). `limits`
+/// (from [`server_limits`]) is printed above the banner once the server is ready.
 async fn serve_lake(
     config: &EngineConfig,
+    limits: &str,
     listen: std::net::SocketAddr,
     security: Security,
     beside: Beside,
@@ -600,6 +654,7 @@ async fn serve_lake(
         .as_ref()
         .map(|c| format!(", console on {}", c.local_addr()))
         .unwrap_or_default();
+    eprintln!("{limits}");
     eprintln!(
         "chatlake {} serving {} on {addr}{ingest_on}{console_on} (ready in {:.1}s; Ctrl-C to stop)",
         env!("CARGO_PKG_VERSION"),
@@ -888,10 +943,12 @@ async fn demo(args: DemoArgs) -> Result<()> {
     check_loopback(args.listen)?;
     check_loopback(args.http_listen)?;
     let lake = dir.to_string_lossy().to_string();
-    let mut config = EngineConfig::new(lake);
+    let mut config = args.engine.config_for(lake, StoreOptions::default());
     config.result_cache_bytes = crate::engine::result_cache::DEFAULT_MB * 1024 * 1024;
+    let limits = server_limits(&mut config, &args.engine, &args.queue);
     serve_lake(
         &config,
+        &limits,
         args.listen,
         Security::default(),
         Beside {

@@ -317,9 +317,11 @@ pub struct EngineArgs {
     /// Parallelism of a query (default: number of cores).
     #[arg(long, env = "CHATLAKE_TARGET_PARTITIONS")]
     pub target_partitions: Option<usize>,
-    /// Memory limit for query execution in MiB (default: unlimited).
-    #[arg(long, env = "CHATLAKE_MEMORY_LIMIT_MB")]
-    pub memory_limit_mb: Option<usize>,
+    /// Memory limit for query execution in MiB; 0 or `unlimited` for none. Default: half the
+    /// memory of the machine (or container) for `serve` and `demo`, none otherwise. Past it
+    /// sorts and aggregations spill to disk; what cannot spill fails with SQLSTATE 53200.
+    #[arg(long, env = "CHATLAKE_MEMORY_LIMIT_MB", value_parser = crate::config::parse_memory_limit)]
+    pub memory_limit_mb: Option<crate::config::MemoryLimit>,
     /// Directory with views/ and reports/ .sql files that add to or override the built-in ones.
     #[arg(long, env = "CHATLAKE_SQL_DIR")]
     pub sql_dir: Option<PathBuf>,
@@ -328,15 +330,35 @@ pub struct EngineArgs {
 impl EngineArgs {
     /// The engine configuration for `lake`.
     pub fn engine_config(&self, lake: &LakeArgs) -> EngineConfig {
+        self.config_for(lake.lake.clone(), lake.store_options())
+    }
+
+    /// The engine configuration for the lake at `lake`, reached with `store`.
+    pub fn config_for(&self, lake: String, store: StoreOptions) -> EngineConfig {
         EngineConfig {
-            lake: lake.lake.clone(),
-            store: lake.store_options(),
+            lake,
+            store,
             target_partitions: self.target_partitions,
-            memory_limit: self.memory_limit_mb.map(|mb| mb * 1024 * 1024),
+            memory_limit: self
+                .memory_limit_mb
+                .and_then(crate::config::MemoryLimit::bytes),
+            max_concurrent_queries: None,
             result_cache_bytes: 0,
             sql_dir: self.sql_dir.clone(),
         }
     }
+}
+
+/// How many statements a server executes at once.
+#[derive(Debug, Clone, Args)]
+pub struct QueueArgs {
+    /// Statements (of all connections and users) executing at once; the rest wait in a queue
+    /// that takes turns between tenants and users (see them with `SELECT * FROM
+    /// chatlake_activity()`). Default: the number of cores, at most one per 256 MiB of the
+    /// memory limit.
+    #[arg(long, env = "CHATLAKE_MAX_CONCURRENT_QUERIES",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_queries: Option<u32>,
 }
 
 /// `chatlake serve`.
@@ -348,6 +370,9 @@ pub struct ServeArgs {
     /// The engine.
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// The query slots.
+    #[command(flatten)]
+    pub queue: QueueArgs,
     /// Address to listen on.
     #[arg(long, env = "CHATLAKE_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
@@ -544,6 +569,12 @@ pub struct DemoArgs {
     /// Address of the web console (dashboards, SQL playground, query API); loopback only.
     #[arg(long, env = "CHATLAKE_HTTP_LISTEN", default_value = DEFAULT_HTTP_LISTEN)]
     pub http_listen: SocketAddr,
+    /// Engine options (parallelism, memory limit, SQL files), as for `serve`.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// The query slots, as for `serve`.
+    #[command(flatten)]
+    pub queue: QueueArgs,
 }
 
 /// `chatlake sql`.

@@ -20,8 +20,12 @@ pub struct EngineConfig {
     pub store: StoreOptions,
     /// DataFusion target partitions (default: number of cores).
     pub target_partitions: Option<usize>,
-    /// Memory pool limit in bytes for query execution (default: unlimited).
+    /// Memory pool limit in bytes for query execution (default: unlimited; `serve` and `demo`
+    /// default to half the machine's memory, see [`crate::engine::limits`]).
     pub memory_limit: Option<usize>,
+    /// Statements executing at once across all sessions, the rest queued fairly (default:
+    /// unbounded, no queue; `serve` and `demo` choose from the cores and the memory limit).
+    pub max_concurrent_queries: Option<usize>,
     /// Budget of the result cache in bytes (0: no cache, no shared work; `serve` defaults to
     /// [`crate::engine::result_cache::DEFAULT_MB`] MiB).
     pub result_cache_bytes: usize,
@@ -37,9 +41,44 @@ impl EngineConfig {
             store: StoreOptions::default(),
             target_partitions: None,
             memory_limit: None,
+            max_concurrent_queries: None,
             result_cache_bytes: 0,
             sql_dir: None,
         }
+    }
+}
+
+/// A `--memory-limit-mb` value: a number of MiB, or no limit at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryLimit {
+    /// `0` or `unlimited`: no limit.
+    Unlimited,
+    /// At most this many MiB.
+    MiB(usize),
+}
+
+impl MemoryLimit {
+    /// The limit in bytes (`None`: unlimited).
+    pub fn bytes(self) -> Option<usize> {
+        match self {
+            MemoryLimit::Unlimited => None,
+            MemoryLimit::MiB(mb) => Some(mb.saturating_mul(1 << 20)),
+        }
+    }
+}
+
+/// Parses a `--memory-limit-mb` value: MiB, or `0` / `unlimited` for no limit.
+pub fn parse_memory_limit(text: &str) -> std::result::Result<MemoryLimit, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("unlimited") {
+        return Ok(MemoryLimit::Unlimited);
+    }
+    match t.parse::<usize>() {
+        Ok(0) => Ok(MemoryLimit::Unlimited),
+        Ok(mb) => Ok(MemoryLimit::MiB(mb)),
+        Err(_) => Err(format!(
+            "'{text}' is not a memory limit: a number of MiB, or 0 / unlimited for none"
+        )),
     }
 }
 
@@ -68,6 +107,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn memory_limits_parse_with_unlimited() {
+        assert_eq!(parse_memory_limit("512"), Ok(MemoryLimit::MiB(512)));
+        assert_eq!(parse_memory_limit("0"), Ok(MemoryLimit::Unlimited));
+        assert_eq!(parse_memory_limit("Unlimited"), Ok(MemoryLimit::Unlimited));
+        assert_eq!(MemoryLimit::MiB(2).bytes(), Some(2 << 20));
+        assert_eq!(MemoryLimit::Unlimited.bytes(), None);
+        assert!(
+            parse_memory_limit("lots")
+                .unwrap_err()
+                .contains("0 / unlimited")
+        );
+    }
 
     #[test]
     fn sizes_parse_with_binary_units() {

@@ -7,7 +7,6 @@
 //! PostgreSQL's wording.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -15,13 +14,15 @@ use std::time::Duration;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch};
 use chatlake::auth::{AuthFile, AuthStore, Security, TenantGrant, Tls, Verifier};
-use chatlake::pg::{ServerOptions, SessionFactory, serve_with_options};
+use chatlake::pg::{ServerOptions, SessionFactory};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio_postgres::NoTls;
+use tokio::net::TcpStream;
+
+mod common;
+
+use common::pg::{Server, connect};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 
@@ -258,32 +259,16 @@ fn one_row_session() -> SessionContext {
     ctx
 }
 
-struct Server {
-    addr: SocketAddr,
-    _stop: oneshot::Sender<()>,
-}
-
 async fn start(security: Security) -> Server {
     start_with(security, Arc::new(one_row_session)).await
 }
 
 async fn start_with(security: Security, sessions: SessionFactory) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
     let options = ServerOptions {
         security,
         ..ServerOptions::default()
     };
-    tokio::spawn(serve_with_options(
-        listener,
-        sessions,
-        options,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Server { addr, _stop: stop }
+    common::pg::start(sessions, options).await
 }
 
 /// An auth file with alice (password "wonderland", tenant t1) and bob (all tenants,
@@ -304,24 +289,6 @@ fn users(dir: &Path) -> Arc<AuthStore> {
         ],
     );
     Arc::new(AuthStore::open(&file).expect("open"))
-}
-
-async fn connect(
-    server: &Server,
-    user: &str,
-    password: &str,
-) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host("127.0.0.1")
-        .port(server.addr.port())
-        .user(user)
-        .password(password)
-        .dbname("chatlake")
-        .connect_timeout(Duration::from_secs(10));
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
 }
 
 /// The first column of the first row `sql` returns, as text.

@@ -1,7 +1,7 @@
 //! Per-user memory limits: a session's share of the server's memory pool.
 //!
-//! Every session of a server shares one DataFusion memory pool (`--memory-limit-mb`, unbounded
-//! without it). A user with `memory_limit` in the auth file gets sessions whose runtime draws
+//! Every session of a server shares one DataFusion memory pool (`--memory-limit-mb`; by
+//! default half the machine's memory, see [`super::limits`]). A user with `memory_limit` in the auth file gets sessions whose runtime draws
 //! from a [`CappedPool`] instead: every reservation is counted against the user's cap first and
 //! then taken from the shared pool, so
 //!

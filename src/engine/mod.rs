@@ -21,6 +21,10 @@
 //! columns compute in the session's `TimeZone` (kept in `datafusion.execution.time_zone` by the
 //! pg server), as in PostgreSQL.
 //!
+//! [`admission`]: with [`EngineConfig::max_concurrent_queries`], at most that many statements
+//! of all sessions execute at once, the rest wait in a queue fair per tenant and user
+//! (`chatlake_activity()` lists both); [`limits`] has the server's defaults for it and for the
+//! memory pool.
 //! [`result_cache`]: one exact result cache per engine, in every session's configuration (so
 //! pgwire, the query API and the console share it), with `chatlake_cache_stats()`.
 //!
@@ -28,7 +32,9 @@
 //! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
 //! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
 
+pub mod admission;
 pub mod derived;
+pub mod limits;
 pub mod memory;
 pub mod reports;
 pub mod result_cache;
@@ -66,6 +72,7 @@ pub struct Engine {
     runtime: Arc<RuntimeEnv>,
     session_config: SessionConfig,
     reports: Arc<Vec<Arc<ReportDef>>>,
+    admission: Option<Arc<admission::Admission>>,
     result_cache: Arc<ResultCache>,
 }
 
@@ -82,7 +89,11 @@ impl Engine {
     /// are not used).
     pub async fn open_lake(lake: Lake, config: &EngineConfig) -> Result<Engine> {
         let runtime = build_runtime(config, &lake)?;
-        let session_config = session_config(config);
+        let admission = config.max_concurrent_queries.map(admission::Admission::new);
+        let mut session_config = session_config(config);
+        if let Some(admission) = &admission {
+            session_config = admission::install(session_config, admission.clone());
+        }
         let result_cache = Arc::new(ResultCache::new(config.result_cache_bytes, &session_config));
 
         let public = Arc::new(MemorySchemaProvider::new());
@@ -143,6 +154,7 @@ impl Engine {
             runtime,
             session_config,
             reports: Arc::new(Vec::new()),
+            admission,
             result_cache,
         };
         // Views are catalog objects: create them once, through a session, into the shared catalog.
@@ -168,6 +180,7 @@ impl Engine {
         ctx.register_catalog(CATALOG, self.catalog.clone());
         ctx.add_analyzer_rule(Arc::new(session_zone::SessionZone));
         chatlake_udfs::register_all(&ctx);
+        admission::activity::register(&ctx, "");
         for report in self.reports.iter() {
             ctx.register_udtf(&report.name, Arc::new(ReportFunction::new(report.clone())));
         }
@@ -181,6 +194,11 @@ impl Engine {
     /// The report table functions (name, parameters, output columns), for catalogs and docs.
     pub fn reports(&self) -> &[Arc<ReportDef>] {
         &self.reports
+    }
+
+    /// The admission control of this engine's sessions (`None`: statements run unqueued).
+    pub fn admission(&self) -> Option<&Arc<admission::Admission>> {
+        self.admission.as_ref()
     }
 
     /// The result cache shared by this engine's sessions.

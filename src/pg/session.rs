@@ -131,6 +131,8 @@ pub(crate) struct Session {
     cursors: Mutex<HashMap<String, Arc<Cursor>>>,
     relation_oids: Mutex<RelationOids>,
     tenancy: Mutex<Tenancy>,
+    /// The backend process id announced to the client (0: none, the console's query API).
+    backend_pid: std::sync::atomic::AtomicI32,
 }
 
 /// The tenants a session may see: what it was granted and what it narrowed to.
@@ -181,6 +183,7 @@ impl Session {
             canceler: Canceler::default(),
             cursors: Mutex::new(HashMap::new()),
             relation_oids: Mutex::new(RelationOids::default()),
+            backend_pid: std::sync::atomic::AtomicI32::new(0),
         };
         session.sync_time_zone();
         session
@@ -382,6 +385,24 @@ impl Session {
     /// Closes the cursors declared without `WITH HOLD` (the transaction ended).
     pub fn end_transaction(&self) {
         self.cursors().retain(|_, cursor| cursor.hold);
+    }
+
+    /// Records the backend process id the connection announced (`BackendKeyData`).
+    pub fn set_backend_pid(&self, pid: i32) {
+        self.backend_pid
+            .store(pid, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The backend process id of the connection (`None` for the console's query API).
+    pub fn backend_pid(&self) -> Option<i32> {
+        Some(self.backend_pid.load(std::sync::atomic::Ordering::Relaxed)).filter(|pid| *pid != 0)
+    }
+
+    /// The user the session logged in as (`session_authorization`; empty before login).
+    pub fn user(&self) -> String {
+        self.get("session_authorization")
+            .map(|(_, user)| user)
+            .unwrap_or_default()
     }
 
     /// The connection's cancel switch.

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod counting_store;
 pub mod moto;
+pub mod pg;
 pub mod serve;
 
 use std::path::PathBuf;

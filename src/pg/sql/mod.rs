@@ -4,6 +4,7 @@
 //!
 //! | File | Job |
 //! |---|---|
+//! | [`admit`] | query slots: which statements wait for one, and how long they hold it |
 //! | [`statement`] | SQL text → [`statement::Command`]s: what is answered here, what DataFusion runs |
 //! | [`rewrite`] | SQL rewrites for client catalog queries (`::regclass`, `information_schema`, …) |
 //! | [`column_names`] | result column names as PostgreSQL figures them (`count`, `?column?`, `int4`) |
@@ -15,6 +16,7 @@
 //! | [`table_args`] | placeholders in table-function arguments (`stella_users($1, $2)`), planned at execution |
 //! | [`timestamp_text`] | timestamps cast to text as PostgreSQL prints them (`2026-10-02 01:45:30+05:30`, session zone) |
 
+pub(crate) mod admit;
 pub(crate) mod coerce;
 pub(crate) mod column_names;
 pub(crate) mod commands;

@@ -11,7 +11,6 @@ use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::Result as DFResult;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::prelude::SessionContext;
 use futures::{Sink, StreamExt, stream};
 use pgwire::api::portal::Format;
 use pgwire::api::results::{CopyResponse, QueryResponse, Response, Tag};
@@ -20,6 +19,7 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::CopyData;
 
+use super::admit::{admit, with_slot};
 use super::commands::run_command;
 use super::plan::{PlannedQuery, Prepared, plan_statement, prepare};
 use super::statement;
@@ -27,7 +27,7 @@ use super::table_args;
 use crate::engine::result_cache::{self, Sharing};
 use crate::pg::error::{code, from_datafusion, user_error};
 use crate::pg::session::{Cursor, Session};
-use crate::pg::wire::cancel::interruptible;
+use crate::pg::wire::cancel::{Interrupt, interruptible};
 use crate::pg::wire::copy::CopyOptions;
 use crate::pg::wire::copy_rows::CopyEncoder;
 use crate::pg::wire::encode::row_stream;
@@ -124,7 +124,9 @@ async fn run_query(
 }
 
 /// Starts `query` with `params` bound: its record batches, stopped by a cancel request or
-/// (if `timed`) `statement_timeout`. A statement that returns no rows has run when this returns.
+/// (if `timed`) `statement_timeout`, once it has a query slot ([`super::admit`]; a cursor, not
+/// `timed`, waits for one at its first fetch). A statement that returns no rows has run when
+/// this returns.
 pub(crate) async fn start(
     session: &Session,
     query: &PlannedQuery,
@@ -170,18 +172,34 @@ pub(crate) async fn start(
     } else {
         Sharing::HitsOnly
     };
+    // The same interrupt stops the wait for a query slot.
+    let mut waiting = interrupt.clone();
     let batches = result_cache::run(ctx, plan, sharing, interrupt.fired(), |plan| {
-        execute(ctx, plan)
+        execute(session, query, plan, timed, &mut waiting)
     })
     .await
     .map_err(|e| from_datafusion(&e))?;
     Ok(interruptible(batches, interrupt))
 }
 
-/// Executes `plan` on `ctx`: its record batches as they come. Only real executions come here
-/// (a result-cache hit or a shared wait never does), so this is where an execution slot is taken.
-async fn execute(ctx: &SessionContext, plan: LogicalPlan) -> DFResult<SendableRecordBatchStream> {
-    ctx.execute_logical_plan(plan).await?.execute_stream().await
+/// Executes `plan` of `query` for `session`: its record batches as they come. Only real
+/// executions come here (a result-cache hit or a shared wait never does), so this is where an
+/// execution slot is taken ([`super::admit`]; `waiting` stops the wait).
+async fn execute(
+    session: &Session,
+    query: &PlannedQuery,
+    plan: LogicalPlan,
+    timed: bool,
+    waiting: &mut Interrupt,
+) -> DFResult<SendableRecordBatchStream> {
+    let admitted = admit(session, query, &plan, timed, waiting).await?;
+    let batches = session
+        .context()
+        .execute_logical_plan(plan)
+        .await?
+        .execute_stream()
+        .await?;
+    Ok(with_slot(batches, admitted))
 }
 
 /// Runs the query of a `COPY … TO STDOUT`, its rows streamed as `CopyData` (`wire::copy`).

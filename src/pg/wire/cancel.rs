@@ -59,8 +59,8 @@ impl Canceler {
     }
 }
 
-/// Fires when the statement it was taken for must stop.
-#[derive(Debug)]
+/// Fires when the statement it was taken for must stop (a clone fires with it).
+#[derive(Debug, Clone)]
 pub(crate) struct Interrupt {
     generation: watch::Receiver<u64>,
     start: u64,

@@ -240,6 +240,7 @@ impl Handler {
         }
         apply_startup_parameters(&self.session, client.metadata());
         register_backend_pid(self.session.context(), pid);
+        self.session.set_backend_pid(pid);
         let user = client
             .metadata()
             .get(METADATA_USER)

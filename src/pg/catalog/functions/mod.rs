@@ -166,8 +166,10 @@ pub fn register_catalog_functions(ctx: &SessionContext) {
     }
 }
 
-/// Registers `session_user`, `current_user` and `user`: the name the client logged in as.
+/// Registers `session_user`, `current_user` and `user`: the name the client logged in as; and
+/// `chatlake_activity()`, which shows a session not granted every tenant only its user's rows.
 pub fn register_user(ctx: &SessionContext, user: &str) {
+    crate::engine::admission::activity::register(ctx, user);
     for name in ["session_user", "current_user", "user"] {
         ctx.register_udf(ScalarUDF::from(ConstantText::new(
             name,

@@ -78,6 +78,8 @@ pub(crate) struct PlannedQuery {
     /// Set when placeholders sit in table-function arguments: the statement is planned again
     /// with their values at execution ([`super::table_args`]).
     pub deferred: Option<Deferred>,
+    /// The statement's SQL (as parsed, placeholders left in), for `chatlake_activity()`.
+    pub text: String,
 }
 
 /// A statement to plan again once its table-function arguments are bound.
@@ -246,6 +248,7 @@ async fn plan_query(
             inferred: Some(arrow.clone()),
         };
     }
+    planned.text = statement.to_string();
     planned.deferred = Some(Deferred {
         statement,
         numbers: types.iter().map(|(n, _, _)| *n).collect(),
@@ -260,6 +263,7 @@ pub(crate) async fn plan_statement(
     declared: &[Option<Type>],
 ) -> PgWireResult<PlannedQuery> {
     let tag = tag_of(&statement);
+    let text = statement.to_string();
     let declared = &declared_by_casts(&statement, declared);
     let plan = session
         .context()
@@ -289,6 +293,7 @@ pub(crate) async fn plan_statement(
         columns,
         tag,
         deferred: None,
+        text,
     })
 }
 

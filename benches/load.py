@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Many analysts at once (issue 24): 40 clients opening the built-in dashboards together.
+
+    benches/load.py [--lake DIR | --contacts 20000 --days 60] [--clients 40] [--mode repeat|distinct|both]
+                    [--rounds 3] [--max-concurrent-queries N] [--work /tmp/bench-load]
+
+Starts `chatlake serve` over the lake (generated with `chatlake generate` under --work when
+--lake is not given), then `--clients` threads, each with its own psycopg 3 connection as user
+`analyst<i>`, open the five dashboards of sql/dashboards/*.toml in turn, --rounds times: one
+dashboard open = every distinct SQL of its panels, placeholders bound as the console binds them
+(`$from_date`/`$to_date` as DATE literals, `$channel_id` NULL: all channels, `$tz` 'UTC',
+`$campaign_id` the tenant's newest campaign), with `chatlake.tenant` set to the client's tenant
+(clients take the lake's tenants in turn).
+
+- mode `repeat`: every open uses the default filter, month-to-date of the lake's last day (the
+  same calls over and over).
+- mode `distinct`: every open has its own date range (start day and length never repeat), so no
+  two calls of the run are the same.
+
+Meanwhile user `ops` runs a light query (`SELECT count(*) FROM tenants`) once a second: its
+latency is the fairness figure (it waits behind the analysts' queue only one slot turn).
+
+Prints, per mode, calls, errors, p50 / p99 latency of a call, calls/s over the run, and the
+light query's p50 / max, as markdown rows; and the load average before and after.
+
+The chatlake binary: $CHATLAKE_BIN or target/release/chatlake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+import psycopg
+
+BIN = os.environ.get("CHATLAKE_BIN", "target/release/chatlake")
+ROOT = Path(__file__).resolve().parent.parent
+LIGHT = "SELECT count(*) FROM tenants"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(lake: Path, flags: list[str]) -> tuple[subprocess.Popen, int, str]:
+    """`chatlake serve` over `lake`: the process, its port and its first stderr line."""
+    port = free_port()
+    proc = subprocess.Popen([BIN, "serve", "--lake", str(lake), "--listen", f"127.0.0.1:{port}", *flags],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    limits = proc.stderr.readline().strip() if proc.stderr else ""
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port, limits
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("chatlake serve did not start")
+
+
+def dashboards() -> list[tuple[str, list[str]]]:
+    """(name, the distinct SQL of its panels, placeholders left in) of each built-in dashboard."""
+    out = []
+    for path in sorted((ROOT / "sql" / "dashboards").glob("*.toml")):
+        board = tomllib.loads(path.read_text())
+        seen: list[str] = []
+        for panel in board.get("panel", []):
+            sql = panel.get("sql") or f"SELECT * FROM {panel['report']}($from_date, $to_date, $channel_id, $tz)"
+            if sql not in seen:
+                seen.append(sql)
+        out.append((path.stem, seen))
+    return out
+
+
+def quote(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def bind(sql: str, start: dt.date, end: dt.date, campaign: str | None) -> str:
+    values = {
+        "$from_date": f"DATE '{start}'",
+        "$to_date": f"DATE '{end}'",
+        "$channel_id": "NULL",
+        "$tz": "'UTC'",
+        "$campaign_id": quote(campaign),
+    }
+    for name in sorted(values, key=len, reverse=True):
+        sql = sql.replace(name, values[name])
+    return sql
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run_mode(port: int, mode: str, clients: int, rounds: int, boards, tenants, campaigns,
+             last_day: dt.date) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    light: list[float] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    opens_per_client = rounds * len(boards)
+
+    def analyst(i: int) -> None:
+        tenant = tenants[i % len(tenants)]
+        with psycopg.connect(host="127.0.0.1", port=port, user=f"analyst{i}", dbname="chatlake",
+                             autocommit=True) as conn:
+            conn.execute(f"SET chatlake.tenant = {quote(tenant)}")
+            for n in range(opens_per_client):
+                _, statements = boards[n % len(boards)]
+                if mode == "repeat":
+                    start, end = last_day.replace(day=1), last_day
+                else:
+                    # Call index -> (start offset, length): never the same pair twice.
+                    k = i * opens_per_client + n
+                    start = last_day - dt.timedelta(days=50 - k % 50)
+                    end = start + dt.timedelta(days=3 + k // 50)
+                for sql in statements:
+                    bound = bind(sql, start, end, campaigns.get(tenant))
+                    t0 = time.perf_counter()
+                    try:
+                        conn.execute(bound).fetchall()
+                        with lock:
+                            latencies.append(time.perf_counter() - t0)
+                    except psycopg.Error as e:
+                        with lock:
+                            errors.append(f"{e.sqlstate}: {str(e).splitlines()[0]} [{bound[:80]}]")
+
+    def ops() -> None:
+        with psycopg.connect(host="127.0.0.1", port=port, user="ops", dbname="chatlake",
+                             autocommit=True) as conn:
+            while not done.wait(1.0):
+                t0 = time.perf_counter()
+                conn.execute(LIGHT).fetchall()
+                light.append(time.perf_counter() - t0)
+
+    watcher = threading.Thread(target=ops)
+    threads = [threading.Thread(target=analyst, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    watcher.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    return {
+        "mode": mode, "calls": len(latencies), "errors": errors, "elapsed": elapsed,
+        "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+        "rate": len(latencies) / elapsed, "light_p50": percentile(light, 50),
+        "light_max": max(light) if light else float("nan"), "light_n": len(light),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lake", type=Path)
+    parser.add_argument("--contacts", type=int, default=20000)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--clients", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--mode", choices=["repeat", "distinct", "both"], default="both")
+    parser.add_argument("--max-concurrent-queries", type=int)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-load"))
+    args = parser.parse_args()
+
+    lake = args.lake
+    if lake is None:
+        lake = args.work / f"lake-c{args.contacts}-d{args.days}"
+        if not (lake / "tenants").exists():
+            args.work.mkdir(parents=True, exist_ok=True)
+            subprocess.run([BIN, "generate", "--lake", str(lake), "--contacts", str(args.contacts),
+                            "--days", str(args.days)], check=True)
+    flags = []
+    if args.max_concurrent_queries:
+        flags += ["--max-concurrent-queries", str(args.max_concurrent_queries)]
+    proc, port, limits = serve(lake, flags)
+    try:
+        with psycopg.connect(host="127.0.0.1", port=port, user="setup", dbname="chatlake",
+                             autocommit=True) as conn:
+            tenants = [r[0] for r in conn.execute("SELECT tenant_id FROM tenants ORDER BY tenant_id")]
+            campaigns = dict(conn.execute(
+                "SELECT tenant_id, first_value(campaign_id ORDER BY created_at DESC) "
+                "FROM campaigns GROUP BY tenant_id"
+            ).fetchall())
+            last_day = conn.execute("SELECT max(CAST(ts AS DATE)) FROM messages").fetchone()[0]
+        boards = dashboards()
+        print(f"server: {limits}")
+        print(f"lake: {lake}; {len(tenants)} tenants; last day {last_day}; "
+              f"{args.clients} clients x {args.rounds} rounds x {len(boards)} dashboards "
+              f"({sum(len(s) for _, s in boards)} calls per round)")
+        print(f"load average before: {os.getloadavg()}")
+        modes = ["repeat", "distinct"] if args.mode == "both" else [args.mode]
+        print("| mode | calls | errors | p50 | p99 | calls/s | light query p50 / max (n) |")
+        print("|---|---:|---:|---:|---:|---:|---|")
+        for mode in modes:
+            r = run_mode(port, mode, args.clients, args.rounds, boards, tenants, campaigns, last_day)
+            print(f"| {mode} | {r['calls']} | {len(r['errors'])} | {r['p50'] * 1000:.0f} ms | "
+                  f"{r['p99'] * 1000:.0f} ms | {r['rate']:.1f} | "
+                  f"{r['light_p50'] * 1000:.0f} / {r['light_max'] * 1000:.0f} ms ({r['light_n']}) |",
+                  flush=True)
+            for e in sorted(set(r["errors"]))[:5]:
+                print(f"    error: {e}")
+        print(f"load average after: {os.getloadavg()}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
