@@ -311,10 +311,11 @@ impl CopyOptions {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn options(sql: &str) -> CopyOptions {
+    /// The options of a `COPY … TO STDOUT` statement (test helper, also of `copy_rows`).
+    pub(crate) fn options(sql: &str) -> CopyOptions {
         parse(sql)
             .ok()
             .flatten()

@@ -305,33 +305,12 @@ mod tests {
     use std::sync::Arc;
 
     use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
-    use datafusion::arrow::datatypes::{Field, Schema};
 
     use super::*;
-    use crate::pg::wire::copy::parse;
     use crate::pg::wire::encode::Column;
 
-    fn options(sql: &str) -> CopyOptions {
-        parse(sql)
-            .ok()
-            .flatten()
-            .map(|c| c.options)
-            .unwrap_or_else(|| panic!("not a COPY TO STDOUT: {sql}"))
-    }
-
-    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
-        let schema = Schema::new(
-            columns
-                .iter()
-                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        );
-        RecordBatch::try_new(
-            Arc::new(schema),
-            columns.into_iter().map(|(_, a)| a).collect(),
-        )
-        .expect("valid batch")
-    }
+    use crate::pg::wire::copy::tests::options;
+    use crate::pg::wire::encode::tests::batch;
 
     fn strings(values: &[Option<&str>]) -> ArrayRef {
         Arc::new(StringArray::from(values.to_vec()))

@@ -647,7 +647,7 @@ fn list_bounds(list: &ListArray, row: usize) -> Result<(usize, usize), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use arrow::array::{ListBuilder, StringBuilder, TimestampMicrosecondArray};
@@ -672,7 +672,8 @@ mod tests {
         out
     }
 
-    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    /// A batch of named nullable columns (test helper, also of `copy_rows`).
+    pub(crate) fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
         let schema = Schema::new(
             columns
                 .iter()
