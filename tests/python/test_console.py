@@ -260,15 +260,44 @@ def expected_defaults(scope, name, campaign=None):
     return f
 
 
-def newest_campaign(console, name, tenant, channel):
-    """The campaign the page pre-selects: the channel's newest (of the dashboard's
-    `campaign_kinds` when it lists some)."""
+def channel_campaigns(console, name, tenant, channel, tz):
+    """The channel's campaigns (of the dashboard's `campaign_kinds` when it lists some), newest
+    start first, each as (id, first local day, last local day) in `tz`, computed here in Python
+    from the raw timestamps: a campaign runs from its start (started_at, else scheduled_at,
+    else created_at) to its end (finished_at, else its start)."""
     kinds = dashboard_file(name).get("campaign_kinds") or []
     kind_filter = f" AND kind IN ({', '.join(literal(k) for k in kinds)})" if kinds else ""
     with pg(console, tenant, "UTC") as conn:
-        row = conn.execute("SELECT campaign_id FROM campaigns WHERE channel_id = %s" + kind_filter +
-                           " ORDER BY created_at DESC, campaign_id LIMIT 1", [channel]).fetchone()
-    return row[0] if row else None
+        rows = conn.execute("SELECT campaign_id, created_at, scheduled_at, started_at, finished_at "
+                            "FROM campaigns WHERE channel_id = %s" + kind_filter, [channel]).fetchall()
+    zone = zoneinfo.ZoneInfo(tz)
+    spans = []
+    for cid, created, scheduled, started, finished in rows:
+        began = started or scheduled or created
+        ended = finished or began
+        spans.append((began, cid, began.astimezone(zone).date(), ended.astimezone(zone).date()))
+    spans.sort(key=lambda s: (-s[0].timestamp(), s[1]))
+    return [(cid, first, last) for _, cid, first, last in spans]
+
+
+def period_campaigns(console, name, tenant, channel, tz, first_day, last_day):
+    """What the picker offers for a period: the campaigns whose span overlaps it, newest first;
+    when none does, the newest one that started before it."""
+    every = channel_campaigns(console, name, tenant, channel, tz)
+    first_day, last_day = datetime.date.fromisoformat(first_day), datetime.date.fromisoformat(last_day)
+    overlapping = [c for c, first, last in every if first <= last_day and last >= first_day]
+    if overlapping:
+        return overlapping
+    return [c for c, first, _ in every if first < first_day][:1]
+
+
+def preselected_campaign(console, name, f):
+    """The campaign the page pre-selects for filters `f`: the first the picker offers."""
+    if "range" not in dashboard_file(name)["filters"]:
+        offered = [c for c, _, _ in channel_campaigns(console, name, f["tenant"], f["channel"], f["tz"])]
+    else:
+        offered = period_campaigns(console, name, f["tenant"], f["channel"], f["tz"], f["from"], f["to"])
+    return offered[0] if offered else None
 
 
 def custom_view(scope, console, name):
@@ -283,14 +312,17 @@ def custom_view(scope, console, name):
     candidates = sorted((c for c in scope["channels"]
                          if c["platform"] in platforms and c["channel_id"] != default),
                         key=lambda c: c["tenant_id"] != scope["tenants"][-1]["tenant_id"])
+    to = END - datetime.timedelta(days=2)
+    first = to - datetime.timedelta(days=39)
     if "campaign" in spec["filters"]:
-        candidates = [c for c in candidates if newest_campaign(console, name, c["tenant_id"], c["channel_id"])]
+        candidates = [c for c in candidates
+                      if period_campaigns(console, name, c["tenant_id"], c["channel_id"], "UTC",
+                                          first.isoformat(), to.isoformat())]
     assert candidates, f"{name}: no channel for a custom view"
     channel = candidates[0]
     tenant = tenants[channel["tenant_id"]]
     f = {"tenant": tenant["tenant_id"], "channel": channel["channel_id"], "tz": "UTC"}
-    to = END - datetime.timedelta(days=2)
-    f["from"], f["to"] = (to - datetime.timedelta(days=39)).isoformat(), to.isoformat()
+    f["from"], f["to"] = first.isoformat(), to.isoformat()
     q = {"tenant": f["tenant"], "channel": f["channel"]}
     if "range" in spec["filters"]:
         q.update(preset="custom", **{"from": f["from"], "to": f["to"]})
@@ -301,7 +333,7 @@ def custom_view(scope, console, name):
     else:
         f["tz"] = channel["timezone"] or tenant["timezone"]
     if "campaign" in spec["filters"]:
-        f["campaign"] = newest_campaign(console, name, f["tenant"], f["channel"])
+        f["campaign"] = preselected_campaign(console, name, f)
     return f, "?" + urllib.parse.urlencode(q)
 
 
@@ -311,7 +343,7 @@ def custom_view(scope, console, name):
 def test_dashboard_default_and_custom_filters(browser, console, scope, name):
     defaults = expected_defaults(scope, name)
     if "campaign" in dashboard_file(name)["filters"]:
-        defaults["campaign"] = newest_campaign(console, name, defaults["tenant"], defaults["channel"])
+        defaults["campaign"] = preselected_campaign(console, name, defaults)
     page = open_dashboard(browser, console, name)
     url = filters_of(page)
     assert url.get("tenant") == defaults["tenant"] and url.get("channel") == defaults.get("channel")
@@ -368,6 +400,46 @@ def test_a_range_after_the_data_says_so(browser, console, scope):
     assert banner.get_attribute("data-no-data-after") == until
     assert f"No data after {until}" in banner.inner_text()
     assert page.locator(".panel").count() == 0
+    assert page.errors == []
+    page.close()
+
+
+def campaign_options(page):
+    """The campaign picker's options as (value, label)."""
+    return page.eval_on_selector_all("select[name=campaign] option", "os => os.map(o => [o.value, o.textContent])")
+
+
+def test_the_campaign_picker_follows_the_period(browser, console, scope):
+    """Botmaker's campaign picker lists the campaigns that ran in the chosen period (their span
+    of local days overlaps it), newest first; a period with none offers the newest earlier one;
+    a campaign named by a shared URL stays selected even outside the period."""
+    f, query = custom_view(scope, console, "botmaker")
+    page = open_dashboard(browser, console, "botmaker", query)
+    offered = campaign_options(page)
+    expected = period_campaigns(console, "botmaker", f["tenant"], f["channel"], "UTC", f["from"], f["to"])
+    assert [v for v, _ in offered] == expected and len(expected) > 1
+    every = [c for c, _, _ in channel_campaigns(console, "botmaker", f["tenant"], f["channel"], "UTC")]
+    assert set(every) - set(expected), "the period should leave some campaigns of the channel out"
+    assert filters_of(page)["campaign"] == expected[0]
+
+    # A week after the data: no campaign ran; the newest earlier one is offered, labelled.
+    later_from, later_to = END + datetime.timedelta(days=5), END + datetime.timedelta(days=11)
+    page.goto(f"{console['url']}/d/botmaker?tenant={f['tenant']}&channel={f['channel']}&tz=UTC"
+              f"&preset=custom&from={later_from}&to={later_to}")
+    rendered(page)
+    offered = campaign_options(page)
+    assert [v for v, _ in offered] == [every[0]]
+    assert "(before this period)" in offered[0][1]
+
+    # A shared link naming an old campaign keeps it, labelled, on top of the period's list.
+    old = every[-1]
+    assert old not in expected
+    page.goto(f"{console['url']}/d/botmaker{query}&campaign={old}")
+    rendered(page)
+    offered = campaign_options(page)
+    assert [v for v, _ in offered] == [old] + expected
+    assert "(outside this period)" in offered[0][1]
+    assert filters_of(page)["campaign"] == old
     assert page.errors == []
     page.close()
 

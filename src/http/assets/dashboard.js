@@ -91,6 +91,8 @@ const state = {
 let dashboard = null;
 let scope = null;
 let campaigns = [];
+/** A campaign named by the URL is kept on the first load even outside the period. */
+let keepUrlCampaign = Boolean(params.get("campaign"));
 let notes = [];
 /** The newest day with messages of the chosen tenant (`/v1/scope?tenant=`), else of every tenant. */
 let dataUntil = null;
@@ -169,7 +171,17 @@ function settings() {
   return s;
 }
 
-/** The campaigns of the chosen tenant and channel, newest first. */
+/**
+ * The campaigns of the chosen tenant and channel that ran in the chosen period, newest first.
+ *
+ * A campaign ran from its start (`started_at`, else `scheduled_at`, else `created_at`) to its
+ * end (`finished_at`, else its start), as local days in the chosen zone; it is listed when that
+ * span overlaps the period. When none did, the newest campaign that started before the period
+ * is offered instead (labelled so), so the panels still show a campaign. A campaign named by
+ * the URL stays selected on the page's first load even outside the period (a shared link shows
+ * what it showed), labelled "outside this period"; a later change of period selects the newest
+ * campaign of the new period. Without a range filter every campaign of the channel is listed.
+ */
 async function loadCampaigns() {
   campaigns = [];
   if (!has("campaign")) return;
@@ -180,11 +192,30 @@ async function loadCampaigns() {
     conditions.push(`kind IN (${dashboard.campaign_kinds.map(textLiteral).join(", ")})`);
   }
   const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
+  const tz = textLiteral(state.tz || "UTC");
   const answer = await runQuery(
-    `SELECT campaign_id, name, kind, created_at FROM campaigns ${where} ORDER BY created_at DESC, campaign_id`,
+    `SELECT campaign_id, name, kind,
+       CAST(local_date(COALESCE(started_at, scheduled_at, created_at), ${tz}) AS VARCHAR) AS first_day,
+       CAST(local_date(COALESCE(finished_at, started_at, scheduled_at, created_at), ${tz}) AS VARCHAR) AS last_day
+     FROM campaigns ${where}
+     ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, campaign_id`,
     { settings: settings() },
   );
-  campaigns = answer.rows.map((r) => ({ id: r[0], name: r[1], kind: r[2] }));
+  const all = answer.rows.map((r) => ({ id: r[0], name: r[1], kind: r[2], first: r[3], last: r[4], note: "" }));
+  if (!has("range") || !state.from || !state.to) {
+    campaigns = all;
+  } else {
+    campaigns = all.filter((c) => c.first <= state.to && c.last >= state.from);
+    if (!campaigns.length) {
+      const earlier = all.find((c) => c.first < state.from);
+      if (earlier) campaigns = [{ ...earlier, note: "before this period" }];
+    }
+  }
+  const chosen = all.find((c) => c.id === state.campaign);
+  if (chosen && keepUrlCampaign && !campaigns.some((c) => c.id === chosen.id)) {
+    campaigns.unshift({ ...chosen, note: "outside this period" });
+  }
+  keepUrlCampaign = false;
   if (!campaigns.some((c) => c.id === state.campaign)) state.campaign = campaigns.length ? campaigns[0].id : null;
 }
 
@@ -263,11 +294,11 @@ function filterBar() {
     );
   }
   if (has("campaign")) {
-    const opts = campaigns.map((c) => [c.id, `${c.name || c.id} · ${c.kind}`]);
+    const opts = campaigns.map((c) => [c.id, `${c.name || c.id} · ${c.kind}${c.note ? ` (${c.note})` : ""}`]);
     bar.append(
       select("Campaign", "campaign", opts.length ? opts : [["", "no campaign"]], state.campaign || "", (v) => {
         state.campaign = v;
-        refresh(true);
+        refresh(true, { campaigns: false });
       }),
     );
   }
@@ -398,9 +429,17 @@ function render() {
   document.title = `${dashboard.title} · chatlake`;
 }
 
-/** Re-renders after a change of dates, zone or campaign. */
-function refresh(push) {
+/** Re-renders after a change of dates, zone or campaign; the campaigns of the period are listed
+ * again unless only the campaign changed. */
+async function refresh(push, { campaigns: relist = true } = {}) {
   settle();
+  if (relist) {
+    try {
+      await loadCampaigns();
+    } catch (err) {
+      notes.push(`Could not list the campaigns: ${err.message}`);
+    }
+  }
   saveUrl(push);
   render();
 }
