@@ -32,10 +32,9 @@ mod load;
 
 const BUILT_BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 
-/// The server binary: `$CHATLAKE_BIN` (e.g. an older build to compare with), else the one
-/// cargo built beside this bench.
+/// The server binary: `$CHATLAKE_BIN`, else the one cargo built beside this bench.
 fn bin() -> String {
-    std::env::var("CHATLAKE_BIN").unwrap_or_else(|_| BUILT_BIN.to_string())
+    load::server_binary(BUILT_BIN)
 }
 const TOKEN: &str = "bench-token";
 

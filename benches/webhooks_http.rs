@@ -13,6 +13,7 @@
 //! | `CHATLAKE_BENCH_SECONDS` | 10 (1 under `cargo test`) | length of the run               |
 //! | `CHATLAKE_BENCH_CLIENTS` | 8       | keep-alive connections                            |
 //! | `CHATLAKE_BENCH_BODIES`  | 50,000  | distinct signed bodies, posted round-robin (repeats are redeliveries: acknowledged, stored once) |
+//! | `CHATLAKE_BIN`           | the bench's own build | the `chatlake` binary to start (e.g. a release build under `cargo test --bench`) |
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -28,7 +29,7 @@ use sha2::Sha256;
 #[path = "common/load.rs"]
 mod load;
 
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
+const BUILT_BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 const SECRET: &str = "bench-app-secret";
 
 /// One request, pre-built: head (with the signature) and body.
@@ -77,7 +78,7 @@ fn ingest(lake: &Path, table: &str, file: &str) {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("data/sample")
         .join(file);
-    let out = Command::new(BIN)
+    let out = Command::new(load::server_binary(BUILT_BIN))
         .args([
             "ingest",
             "--lake",
@@ -108,7 +109,7 @@ fn main() {
     ingest(&lake, "channels", "channels.ndjson");
     let requests: Arc<Vec<Signed>> = Arc::new((0..distinct).map(signed).collect());
 
-    let mut server = Command::new(BIN)
+    let mut server = Command::new(load::server_binary(BUILT_BIN))
         .args([
             "serve",
             "--lake",

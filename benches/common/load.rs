@@ -10,6 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// The server binary to start: `$CHATLAKE_BIN` (e.g. a release build, or an older build to
+/// compare with), else `built`, the one cargo built beside the bench.
+pub fn server_binary(built: &str) -> String {
+    std::env::var("CHATLAKE_BIN").unwrap_or_else(|_| built.to_string())
+}
+
 /// `$name` parsed as `T`, else `default`.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
