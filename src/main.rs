@@ -7,17 +7,20 @@ use chatlake::cli::{Cli, Command};
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // A server with passwords logs every connection attempt by default (`chatlake::connections`
-    // at info); CHATLAKE_LOG replaces the whole default.
+    // at info); CHATLAKE_LOG replaces the whole default. delta-rs warns on every MERGE (each
+    // dimension upsert of an import) that a metric of its own is missing: not the user's
+    // concern, so only its errors are shown.
+    const QUIET_MERGE: &str = "deltalake_core::operations::merge=error";
     let default_filter = match &cli.command {
         Command::Serve(args) if args.security.auth_file.is_some() => {
-            "warn,chatlake::connections=info"
+            format!("warn,{QUIET_MERGE},chatlake::connections=info")
         }
-        _ => "warn",
+        _ => format!("warn,{QUIET_MERGE}"),
     };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CHATLAKE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&default_filter)),
         )
         .with_writer(std::io::stderr)
         // Colours on a terminal only: a log file or journal gets plain `key=value` lines.
