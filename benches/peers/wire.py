@@ -9,7 +9,8 @@ PostgreSQL: Debian's postgresql-15 (installed with apt-get when missing), initdb
 directory, started with pg_ctl on a free loopback port (as the `postgres` user when the
 harness runs as root), stopped and removed at the end.
 
-Clients, each a warm-up then --runs timed runs (median): psycopg 3 text (`fetchall`), psycopg 3
+Clients, each a warm-up then --runs timed runs (median), the two servers taking turns run by
+run so that the machine's load falls on both alike: psycopg 3 text (`fetchall`), psycopg 3
 binary (`cursor(binary=True)`), polars with connectorx (`COPY … TO STDOUT WITH BINARY`) and
 with ADBC (`COPY … (FORMAT binary)`), both into a polars DataFrame, psql (`psql -At -c`,
 output to /dev/null) and psql COPY (`\\copy (query) to /dev/null`). Server peak memory: VmHWM of chatlake serve, and of the
@@ -114,87 +115,107 @@ def _checksum(rows):
     return f"{digest % (1 << 128):032x}"
 
 
-def _measure(name, server, dsn, psql_args, sql, runs, warmup, log, backend_pid_sql=True):
-    import psycopg
+class _Side:
+    """One server as the clients see it: its DSN, psql arguments, query, and open psycopg
+    connection (kept for all of psycopg's runs, as an application would)."""
 
+    def __init__(self, name, dsn, psql_args, sql, backend_pid_sql):
+        import psycopg
+
+        self.name, self.dsn, self.psql_args, self.sql = name, dsn, psql_args, sql
+        self.conn = psycopg.connect(dsn, autocommit=True)
+        self.backend = self.conn.execute("SELECT pg_backend_pid()").fetchone()[0] if backend_pid_sql else None
+        fields = dict(part.split("=", 1) for part in dsn.split())
+        self.uri = f"postgresql://{fields['user']}@{fields['host']}:{fields['port']}/{fields['dbname']}"
+        self.checksum = None
+
+
+def _psycopg(binary):
+    def once(side):
+        cur = side.conn.cursor(binary=binary)
+        cur.execute(side.sql)
+        rows = cur.fetchall()
+        if not binary and side.checksum is None:
+            side.checksum = _checksum(rows)
+        return len(rows)
+    return once
+
+
+def _polars(engine):
+    def once(side):
+        import polars as pl
+
+        return pl.read_database_uri(side.sql, side.uri, engine=engine).height
+    return once
+
+
+def _psql(command):
+    def once(side):
+        args = command(side.sql)
+        done = subprocess.run(["psql", "-X", "-q", *side.psql_args, *args], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip()[:300])
+        return None
+    return once
+
+
+CLIENTS = (
+    ("psycopg text", _psycopg(False)),
+    ("psycopg binary", _psycopg(True)),
+    ("polars connectorx", _polars("connectorx")),
+    ("polars adbc", _polars("adbc")),
+    ("psql", _psql(lambda sql: ["-At", "-c", sql])),
+    ("psql \\copy", _psql(lambda sql: ["-c", f"\\copy ({sql}) to '/dev/null'"])),
+)
+
+
+def _measure(sides, runs, warmup, log):
+    """Every client against every server, the servers taking turns run by run (chatlake, then
+    PostgreSQL, then chatlake ...), so a change in the machine's load falls on both alike.
+    Returns one measurement per (server, client) and the row count psycopg read per server."""
     out = []
-    checksum = None
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        backend = None
-        if backend_pid_sql:
-            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        for client, binary in (("psycopg text", False), ("psycopg binary", True)):
-            times, n = [], 0
-            for i in range(warmup + runs):
-                started = time.perf_counter()
-                cur = conn.cursor(binary=binary)
-                cur.execute(sql)
-                rows = cur.fetchall()
-                took = time.perf_counter() - started
-                n = len(rows)
-                if i == 0 and client == "psycopg text":
-                    checksum = _checksum(rows)
-                del rows
-                if i >= warmup:
-                    times.append(took)
-            out.append({"client": client, "times_s": times})
-        hwm = read_vm_hwm(backend) if backend else None
-    out.extend(_measure_dataframes(name, dsn, sql, runs, warmup, log))
-    for client, command in (("psql", ["-At", "-c", sql]),
-                            ("psql \\copy", ["-c", f"\\copy ({sql}) to '/dev/null'"])):
-        times, status = [], "ok"
+    rows = {}
+    for client, once in CLIENTS:
+        times = {side.name: [] for side in sides}
+        failed = {}
+        seen = {}
         for i in range(warmup + runs):
-            started = time.perf_counter()
-            done = subprocess.run(["psql", "-X", "-q", *psql_args, *command], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True,
-                                  env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
-            took = time.perf_counter() - started
-            if done.returncode != 0:
-                status = "error"
-                log(f"  wire {name:<10} {client:<15} failed: {done.stderr.strip()[:300]}")
-                break
-            if i >= warmup:
-                times.append(took)
-        out.append({"client": client, "times_s": times, "status": status})
+            for side in sides:
+                if side.name in failed:
+                    continue
+                started = time.perf_counter()
+                try:
+                    n = once(side)
+                except Exception as e:  # a client that cannot read a server is a result, not a crash
+                    failed[side.name] = str(e)[:300]
+                    log(f"  wire {side.name:<10} {client:<15} failed: {failed[side.name]}")
+                    continue
+                took = time.perf_counter() - started
+                if n is not None:
+                    seen.setdefault(side.name, n)
+                if i >= warmup:
+                    times[side.name].append(took)
+        for side in sides:
+            if client == "psycopg text":
+                rows[side.name] = seen.get(side.name)
+            out.append({"server": side.name, "client": client, "times_s": times[side.name],
+                        "status": "error" if side.name in failed else "ok",
+                        "rows_seen": seen.get(side.name)})
     for m in out:
-        m["server"] = name
+        n = rows.get(m["server"])
         m["rows"] = n
-        m.setdefault("status", "ok")
-        if m["status"] == "ok" and m.pop("rows_seen", n) != n:
+        if m["status"] == "ok" and m.pop("rows_seen") not in (None, n):
             m["status"] = "wrong row count"
-            log(f"  wire {name:<10} {m['client']:<15} read a different number of rows than psycopg")
+            log(f"  wire {m['server']:<10} {m['client']:<15} read a different number of rows than psycopg")
+        m.pop("rows_seen", None)
         if m["status"] != "ok":
             continue
         m["median_s"] = statistics.median(m["times_s"])
         m["rows_per_s"] = n / m["median_s"]
-        log(f"  wire {name:<10} {m['client']:<15} {m['median_s']:.3f} s, {m['rows_per_s']:,.0f} rows/s")
-    return out, checksum, n, hwm
-
-
-def _measure_dataframes(name, dsn, sql, runs, warmup, log):
-    """polars.read_database_uri with connectorx and with ADBC: both pull binary COPY."""
-    import polars as pl
-
-    fields = dict(part.split("=", 1) for part in dsn.split())
-    uri = f"postgresql://{fields['user']}@{fields['host']}:{fields['port']}/{fields['dbname']}"
-    out = []
-    for client, engine in (("polars connectorx", "connectorx"), ("polars adbc", "adbc")):
-        times, status, n = [], "ok", None
-        for i in range(warmup + runs):
-            started = time.perf_counter()
-            try:
-                frame = pl.read_database_uri(sql, uri, engine=engine)
-            except Exception as e:  # a client that cannot read the server is a result, not a crash
-                status = "error"
-                log(f"  wire {name:<10} {client:<15} failed: {str(e)[:300]}")
-                break
-            took = time.perf_counter() - started
-            n = frame.height
-            del frame
-            if i >= warmup:
-                times.append(took)
-        out.append({"client": client, "times_s": times, "status": status, "rows_seen": n})
-    return out
+        log(f"  wire {m['server']:<10} {m['client']:<15} {m['median_s']:.3f} s, {m['rows_per_s']:,.0f} rows/s")
+    return out, rows
 
 
 def run(binary, lake, rows_wanted, runs, warmup, log):
@@ -203,22 +224,11 @@ def run(binary, lake, rows_wanted, runs, warmup, log):
     where = f"dt >= DATE '{day}'"
     ours_sql = f"SELECT {', '.join(COLUMNS)} FROM messages WHERE {where}"
     pg_sql = f"SELECT {', '.join(COLUMNS)} FROM wire_rows"
-    measurements = []
-    # chatlake
     server = ChatlakeServer(binary, lake)
+    pg = None
+    sides = []
     try:
-        ours, our_sum, our_rows, _ = _measure(
-            "chatlake", server, server.dsn(),
-            ["-h", "127.0.0.1", "-p", str(server.port), "-U", "chatlake", "chatlake"],
-            ours_sql, runs, warmup, log, backend_pid_sql=False)
-        our_peak = server.vm_hwm()
-    finally:
-        server.stop()
-    for m in ours:
-        m["server_peak_bytes"] = our_peak
-    # PostgreSQL
-    pg = Postgres(lake.root.parent, log)
-    try:
+        pg = Postgres(lake.root.parent, log)
         csv_path = pg.dir / "rows.csv"
         _export_csv(lake, day, csv_path)
         shutil.chown(csv_path, "postgres", "postgres") if os.geteuid() == 0 else None
@@ -228,19 +238,29 @@ def run(binary, lake, rows_wanted, runs, warmup, log):
         subprocess.run(psql + ["-c", f"\\copy wire_rows FROM '{csv_path}' (FORMAT csv)"], check=True)
         subprocess.run(psql + ["-c", "VACUUM ANALYZE wire_rows"], check=True)
         csv_path.unlink()
-        theirs, their_sum, their_rows, pg_peak = _measure("postgresql", pg, pg.dsn(), pg.psql_args(),
-                                                          pg_sql, runs, warmup, log)
         version = subprocess.run(psql + ["-At", "-c", "SHOW server_version"], capture_output=True,
                                  text=True).stdout.strip()
+        sides = [
+            _Side("chatlake", server.dsn(),
+                  ["-h", "127.0.0.1", "-p", str(server.port), "-U", "chatlake", "chatlake"],
+                  ours_sql, backend_pid_sql=False),
+            _Side("postgresql", pg.dsn(), pg.psql_args(), pg_sql, backend_pid_sql=True),
+        ]
+        measurements, rows = _measure(sides, runs, warmup, log)
+        peaks = {"chatlake": server.vm_hwm(), "postgresql": read_vm_hwm(sides[1].backend)}
     finally:
-        pg.stop()
-    for m in theirs:
-        m["server_peak_bytes"] = pg_peak
-    measurements = ours + theirs
-    ok = our_rows == their_rows == expected and our_sum == their_sum
+        for side in sides:
+            side.conn.close()
+        server.stop()
+        if pg is not None:
+            pg.stop()
+    for m in measurements:
+        m["server_peak_bytes"] = peaks[m["server"]]
+    our_sum, their_sum = sides[0].checksum, sides[1].checksum
+    ok = rows["chatlake"] == rows["postgresql"] == expected and our_sum == their_sum
     if not ok:
-        log(f"WIRE ANSWER MISMATCH: chatlake {our_rows:,} rows (digest {our_sum}), "
-            f"PostgreSQL {their_rows:,} rows (digest {their_sum}), expected {expected:,}")
+        log(f"WIRE ANSWER MISMATCH: chatlake {rows['chatlake']} rows (digest {our_sum}), "
+            f"PostgreSQL {rows['postgresql']} rows (digest {their_sum}), expected {expected:,}")
     return {"rows": expected, "columns": len(COLUMNS), "from_day": str(day), "postgresql": version,
             "chatlake_sql": ours_sql, "postgresql_sql": pg_sql, "answers_ok": ok,
             "digest": our_sum, "measurements": measurements}

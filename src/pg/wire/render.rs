@@ -3,13 +3,15 @@
 //! row — an Arrow `BinaryArray`. The `DataRow` encoder ([`super::encode`]) and the COPY encoder
 //! ([`super::copy_rows`]) then lay a batch out row by row, copying slices of these buffers.
 //!
-//! Strings (text and binary form) and integers (text form) are rendered by Arrow's cast
-//! kernels, whose text of an integer is PostgreSQL's; the other types go through
+//! A `Utf8View` string column bound for `DataRow`s is not rendered at all: its values are
+//! copied into the rows straight from the batch. Other strings (text and binary form) and
+//! integers (text form) are rendered by Arrow's cast kernels, whose text of an integer is
+//! PostgreSQL's; the other types go through
 //! [`Column::text`] / [`Column::binary`], one type dispatch per column. COPY's escaping is
 //! decided for a whole column at once ([`Escape::any_needed`], one scan of its buffer): the
 //! values are rewritten one by one only in a column where some value needs it.
 
-use arrow::array::{Array, ArrayRef, AsArray, BinaryArray};
+use arrow::array::{Array, ArrayRef, AsArray, BinaryArray, StringViewArray};
 use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
@@ -31,33 +33,60 @@ pub(crate) trait Escape {
 
 /// One column of a batch rendered: its values' bytes and NULLs.
 pub(crate) struct RenderedColumn {
-    values: BinaryArray,
+    values: Values,
+}
+
+/// Where a rendered column's bytes are.
+enum Values {
+    /// Rendered into one buffer.
+    Rendered(BinaryArray),
+    /// A string column read where it is: a `Utf8View` column's text form is its bytes, so a
+    /// `DataRow` copies them straight from the batch (no rendered copy of the column first).
+    Strings(StringViewArray),
 }
 
 impl RenderedColumn {
     /// The bytes of the value at `row`, `None` for NULL.
     pub fn value(&self, row: usize) -> Option<&[u8]> {
-        if self.values.is_null(row) {
-            None
-        } else {
-            Some(self.values.value(row))
+        match &self.values {
+            Values::Rendered(values) if values.is_valid(row) => Some(values.value(row)),
+            Values::Strings(values) if values.is_valid(row) => Some(values.value(row).as_bytes()),
+            _ => None,
         }
     }
 
     /// The bytes of all values, back to back (a sliced input may leave bytes of other rows
-    /// in it: for a scan that may answer yes for nothing).
+    /// in it: for a scan that may answer yes for nothing). Only for a column rendered into one
+    /// buffer: COPY, the one caller, renders every column so ([`render`] with an escape).
     pub fn bytes(&self) -> &[u8] {
-        self.values.value_data()
+        match &self.values {
+            Values::Rendered(values) => values.value_data(),
+            Values::Strings(_) => &[],
+        }
     }
 
     /// Number of rows.
     pub fn rows(&self) -> usize {
-        self.values.len()
+        match &self.values {
+            Values::Rendered(values) => values.len(),
+            Values::Strings(values) => values.len(),
+        }
     }
 
     /// The total size of the rendered values.
     pub fn len(&self) -> usize {
-        self.values.value_data().len()
+        match &self.values {
+            Values::Rendered(values) => values.value_data().len(),
+            Values::Strings(values) => values.total_bytes_len(),
+        }
+    }
+
+    /// The NULLs of the column.
+    fn nulls(&self) -> Option<NullBuffer> {
+        match &self.values {
+            Values::Rendered(values) => values.nulls().cloned(),
+            Values::Strings(values) => values.nulls().cloned(),
+        }
     }
 }
 
@@ -71,8 +100,17 @@ pub(crate) fn render(
     output: &OutputOptions,
     escape: Option<&dyn Escape>,
 ) -> Result<RenderedColumn, String> {
+    if escape.is_none() && matches!(encoding, Encoding::Text) {
+        if let Some(strings) = array.as_string_view_opt() {
+            return Ok(RenderedColumn {
+                values: Values::Strings(strings.clone()),
+            });
+        }
+    }
     let rendered = match by_cast(array, encoding, format)? {
-        Some(values) => RenderedColumn { values },
+        Some(values) => RenderedColumn {
+            values: Values::Rendered(values),
+        },
         None => value_by_value(column, array.len(), |row, out| match format {
             FieldFormat::Text => column.text(row, out, output),
             FieldFormat::Binary => column.binary(row, out),
@@ -143,7 +181,7 @@ fn escaped(rendered: &RenderedColumn, escape: &dyn Escape) -> Result<RenderedCol
         }
         offsets.push(offset(bytes.len())?);
     }
-    finish(bytes, offsets, rendered.values.nulls().cloned())
+    finish(bytes, offsets, rendered.nulls())
 }
 
 fn offset(length: usize) -> Result<i32, String> {
@@ -161,5 +199,7 @@ fn finish(
         nulls,
     )
     .map_err(|e| e.to_string())?;
-    Ok(RenderedColumn { values })
+    Ok(RenderedColumn {
+        values: Values::Rendered(values),
+    })
 }
