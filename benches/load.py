@@ -3,6 +3,7 @@
 
     benches/load.py [--lake DIR | --contacts 20000 --days 60] [--clients 40] [--mode repeat|distinct|both]
                     [--rounds 3] [--max-concurrent-queries N] [--work /tmp/bench-load]
+                    [--pgbench-seconds N]
 
 Starts `chatlake serve` over the lake (generated with `chatlake generate` under --work when
 --lake is not given), then `--clients` threads, each with its own psycopg 3 connection as user
@@ -27,6 +28,9 @@ they started (issue 24's "repeated calls": the first call of each computes it, a
 arriving while it runs wait for it). After the distinct mode, one client alone opens every
 dashboard once over ranges no other call used, and the line under the table sets the mean of
 those calls against issue 24's bound for distinct calls: p99 <= clients / slots x that time.
+With `--pgbench-seconds N`, the repeat calls are also timed by PostgreSQL's pgbench (two C
+threads driving the same number of connections, every answer computed first): a load
+generator that costs the shared 2 cores far less than 40 Python threads do.
 
 The chatlake binary: $CHATLAKE_BIN or target/release/chatlake.
 """
@@ -202,6 +206,43 @@ def single_call_seconds(port: int, boards, tenant: str, campaign: str | None, la
     return sum(times) / len(times)
 
 
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+
+
+def pgbench_repeat(port: int, boards, tenants, campaigns, last_day: dt.date, clients: int,
+                   seconds: int, work: Path) -> dict:
+    """The repeat mode's calls timed by pgbench (C, two threads) instead of Python threads: each
+    of `clients` connections runs, back to back, one of the repeat mode's (tenant, call) pairs
+    at random (`SET chatlake.tenant` and the call: one pgbench transaction). Every call is run
+    once first, so every answer is already computed: this times repeated calls only."""
+    calls = [(t, " ".join(bind(sql, last_day.replace(day=1), last_day, campaigns.get(t)).split()))
+             for t in tenants for _, statements in boards for sql in statements]
+    with psycopg.connect(host="127.0.0.1", port=port, user="warm", dbname="chatlake",
+                         autocommit=True) as conn:
+        for tenant, sql in calls:
+            conn.execute(f"SET chatlake.tenant = {quote(tenant)}")
+            conn.execute(sql).fetchall()
+    script = [f"\\set k random(0, {len(calls) - 1})"]
+    for i, (tenant, sql) in enumerate(calls):
+        branch = "\\if" if i == 0 else "\\elif"
+        script += [f"{branch} :k = {i}",
+                   f"SET chatlake.tenant = {quote(tenant)};", f"{sql};"]
+    script.append("\\endif")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "repeat.pgbench").write_text("\n".join(script) + "\n")
+    for old in work.glob("pgbench_log*"):
+        old.unlink()
+    subprocess.run([PGBENCH, "-h", "127.0.0.1", "-p", str(port), "-U", "pgbench", "-n",
+                    "-c", str(clients), "-j", "2", "-T", str(seconds), "-l",
+                    f"--log-prefix={work / 'pgbench_log'}", "-f", str(work / "repeat.pgbench"),
+                    "chatlake"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Log lines: client_id transaction_no time_us script_no time_epoch time_us_part.
+    latencies = [int(line.split()[2]) / 1000 for log in work.glob("pgbench_log*")
+                 for line in log.read_text().splitlines()]
+    return {"calls": len(latencies), "rate": len(latencies) / seconds,
+            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lake", type=Path)
@@ -212,6 +253,8 @@ def main() -> None:
     parser.add_argument("--mode", choices=["repeat", "distinct", "both"], default="both")
     parser.add_argument("--max-concurrent-queries", type=int)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-load"))
+    parser.add_argument("--pgbench-seconds", type=int, default=0,
+                        help="also time the repeat calls with pgbench for this many seconds")
     args = parser.parse_args()
 
     lake = args.lake
@@ -264,6 +307,12 @@ def main() -> None:
                 print(f"    error: {e}")
         for n in notes:
             print(n)
+        if args.pgbench_seconds:
+            r = pgbench_repeat(port, boards, tenants, campaigns, last_day, args.clients,
+                               args.pgbench_seconds, args.work)
+            print(f"pgbench, repeat calls (every answer already computed), {args.clients} clients, "
+                  f"{args.pgbench_seconds} s: {r['calls']} calls, {r['rate']:.0f} calls/s, "
+                  f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
         print(f"load average after: {os.getloadavg()}")
     finally:
         proc.terminate()
