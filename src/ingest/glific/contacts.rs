@@ -85,6 +85,7 @@ pub fn map(row: &Row, target: &Target) -> Result<(String, Option<i64>, Mapped), 
         optout_at,
         created_at,
         updated_at: updated.unwrap_or(created_at).max(created_at),
+        bsuid: None,
     };
     Ok((id, updated, Mapped { contact, events }))
 }
