@@ -6,17 +6,18 @@
 -- param: to_date date
 -- param: channel_id text
 -- param: tz text
+WITH answered AS (
+    SELECT DISTINCT tenant_id, channel_id, comment_id FROM comment_replies
+)
 SELECT
     c.comment_id,
     c.contact_id,
     c.ts,
     c.text,
-    c.matched OR EXISTS (
-        SELECT 1 FROM comment_replies r
-        WHERE r.tenant_id = c.tenant_id AND r.channel_id = c.channel_id
-          AND r.comment_id = c.comment_id
-    ) AS matched
+    c.matched OR a.comment_id IS NOT NULL AS matched
 FROM comments c
+LEFT JOIN answered a
+    ON a.tenant_id = c.tenant_id AND a.channel_id = c.channel_id AND a.comment_id = c.comment_id
 WHERE c.post_id = $post_id
   AND c.ts >= $range_start AND c.ts < $range_end
   AND c.dt BETWEEN $dt_from AND $dt_to
