@@ -30,15 +30,15 @@
 
 use serde_json::Value;
 
-use super::rows::{AnalyticsRow, Watermark};
-use crate::ingest::whatsapp::rows::{ContactEventRow, MessageRow, StatusRow};
+use super::rows::Watermark;
+use crate::ingest::whatsapp::rows::{AnalyticsRow, ContactEventRow, MessageRow, StatusRow};
 use crate::ingest::whatsapp::{array, text};
 
 /// The app id Meta's Page Inbox (a person answering in Meta Business Suite) sends echoes with.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
 
 /// The rows of one event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A message (inbound, or an echo of the page's own).
     Message(Box<MessageRow>),
@@ -130,6 +130,7 @@ pub fn event_rows(e: &Value, tenant_id: &str, channel_id: &str) -> Result<Event,
             category: "referral",
             action: source,
             label,
+            value: None,
         }));
     }
     if let Some(o) = e.get("optin") {

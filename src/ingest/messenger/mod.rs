@@ -4,7 +4,7 @@
 //!
 //! | module         | job                                                                   |
 //! |----------------|-----------------------------------------------------------------------|
-//! | [`rows`]       | the `comments`, `comment_replies` and `analytics_events` rows and the read/delivery watermark |
+//! | [`rows`]       | the `comments` and `comment_replies` rows and the read/delivery watermark |
 //! | [`messaging`]  | an `entry[].messaging[]` event: messages, echoes, postbacks, reactions, receipts, referrals, opt-ins |
 //! | [`comments`]   | an `entry[].changes[]`: page `feed` and Instagram `comments` to `comments` and `comment_replies` |
 //! | [`watermark`]  | Messenger receipts naming no message to the statuses of the messages they cover |

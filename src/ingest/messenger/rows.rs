@@ -1,6 +1,6 @@
 //! The rows a Messenger or Instagram body gives beyond those it shares with WhatsApp
-//! ([`crate::ingest::whatsapp::rows`]: messages, statuses, contact events, bodies, unrouted
-//! parts).
+//! ([`crate::ingest::whatsapp::rows`]: messages, statuses, contact and analytics events,
+//! bodies, unrouted parts).
 
 use serde::Serialize;
 
@@ -50,27 +50,6 @@ pub struct CommentReplyRow {
     pub ts: i64,
     /// The reply's text.
     pub text: Option<String>,
-}
-
-/// One custom event (`analytics_events`): a Messenger `referral` of a user already in the
-/// conversation (see [`super::messaging`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct AnalyticsRow {
-    /// Routed tenant.
-    pub tenant_id: String,
-    /// Routed channel.
-    pub channel_id: String,
-    /// The user (`sender.id`).
-    pub contact_id: String,
-    /// The event's `timestamp`.
-    #[serde(serialize_with = "crate::ingest::whatsapp::rows::micros_text")]
-    pub ts: i64,
-    /// `referral`.
-    pub category: &'static str,
-    /// `referral.source`, lower-cased (`ads`, `shortlink`, `customer_chat_plugin`, ...).
-    pub action: String,
-    /// `referral.ad_id` for an ad, else `referral.ref`.
-    pub label: Option<String>,
 }
 
 /// A Messenger `read` or `delivery` that names no message: every outbound message of the

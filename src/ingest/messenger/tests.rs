@@ -8,11 +8,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::rows::{AnalyticsRow, CommentReplyRow, CommentRow, Watermark};
+use super::rows::{CommentReplyRow, CommentRow, Watermark};
 use crate::ingest::webhook::Platform;
 use crate::ingest::whatsapp::Parsed;
 use crate::ingest::whatsapp::route::Routes;
-use crate::ingest::whatsapp::rows::{ContactEventRow, MessageRow, StatusRow, UnroutedRow};
+use crate::ingest::whatsapp::rows::{
+    AnalyticsRow, ContactEventRow, MessageRow, StatusRow, UnroutedRow,
+};
 
 const PAGE: &str = "106540352242922";
 const IG: &str = "17841405822304914";
@@ -43,6 +45,14 @@ fn page_event(event: &str) -> String {
     format!(
         r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":1458692752478,"messaging":[{event}]}}]}}"#
     )
+}
+
+/// A Messenger body of our page with one event of the user at `ms` with `members` (after
+/// `sender`, `recipient` and `timestamp`).
+fn user_event(ms: i64, members: &str) -> String {
+    page_event(&format!(
+        r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{ms},{members}}}"#
+    ))
 }
 
 /// An Instagram body of our account with one messaging event.
@@ -440,9 +450,10 @@ fn unknown_kinds_are_counted_and_unknown_members_ignored() {
             }
         ]
     );
-    let raw = page_event(&format!(
-        r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":1458692752478,"policy_enforcement":{{"action":"block","reason":"spam"}}}}"#
-    ));
+    let raw = user_event(
+        1458692752478,
+        r#""policy_enforcement":{"action":"block","reason":"spam"}"#,
+    );
     assert_eq!(
         parse(Platform::Messenger, &raw).skipped,
         vec!["unknown event kind: policy_enforcement"]
@@ -535,9 +546,12 @@ fn only_json_objects_are_bodies() {
 fn a_reaction_is_a_reaction_message_about_the_reacted_to_message() {
     // Meta's `message_reactions` example: a heart on one of the page's messages, then removed.
     let event = |action: &str, ms: i64| {
-        page_event(&format!(
-            r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{ms},"reaction":{{"reaction":"love","emoji":"\u2764\ufe0f","action":"{action}","mid":"m_out_1"}}}}"#
-        ))
+        user_event(
+            ms,
+            &format!(
+                r#""reaction":{{"reaction":"love","emoji":"\u2764\ufe0f","action":"{action}","mid":"m_out_1"}}"#
+            ),
+        )
     };
     let expected = |ms: i64, body_text: Option<&str>| MessageRow {
         message_id: format!("reaction:{PSID}:{ms}"),
@@ -559,9 +573,10 @@ fn a_reaction_is_a_reaction_message_about_the_reacted_to_message() {
 #[test]
 fn a_referral_of_a_user_in_the_thread_is_an_analytics_event() {
     // Meta's `messaging_referrals` examples: an m.me link, then an ad.
-    let raw = page_event(&format!(
-        r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":1458692752478,"referral":{{"ref":"spring-sale","source":"SHORTLINK","type":"OPEN_THREAD"}}}}"#
-    ));
+    let raw = user_event(
+        1458692752478,
+        r#""referral":{"ref":"spring-sale","source":"SHORTLINK","type":"OPEN_THREAD"}"#,
+    );
     let parsed = parse(Platform::Messenger, &raw);
     let row = |action: &str, label: &str| AnalyticsRow {
         tenant_id: "t1".into(),
@@ -571,15 +586,19 @@ fn a_referral_of_a_user_in_the_thread_is_an_analytics_event() {
         category: "referral",
         action: action.into(),
         label: Some(label.into()),
+        value: None,
     };
     assert_eq!(
         parsed.analytics_events,
         vec![row("shortlink", "spring-sale")]
     );
     assert!(parsed.messages.is_empty() && parsed.skipped.is_empty());
-    let raw = page_event(&format!(
-        r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":1458692752478,"referral":{{"ref":"summer","ad_id":"6045246247433","source":"ADS","type":"OPEN_THREAD","ads_context_data":{{"ad_title":"Summer","post_id":"{PAGE}_1"}}}}}}"#
-    ));
+    let raw = user_event(
+        1458692752478,
+        &format!(
+            r#""referral":{{"ref":"summer","ad_id":"6045246247433","source":"ADS","type":"OPEN_THREAD","ads_context_data":{{"ad_title":"Summer","post_id":"{PAGE}_1"}}}}"#
+        ),
+    );
     assert_eq!(
         parse(Platform::Messenger, &raw).analytics_events,
         vec![row("ads", "6045246247433")]
@@ -590,11 +609,7 @@ fn a_referral_of_a_user_in_the_thread_is_an_analytics_event() {
 fn an_optin_is_a_contact_event() {
     // Meta's `messaging_optins` example for marketing (notification) messages; the same user
     // stopping them; the Send to Messenger plugin; a checkbox-plugin user with no PSID yet.
-    let event = |optin: &str| {
-        page_event(&format!(
-            r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":1458692752478,"optin":{optin}}}"#
-        ))
-    };
+    let event = |optin: &str| user_event(1458692752478, &format!(r#""optin":{optin}"#));
     let row = |event_type: &'static str, method: &str, key: &str, value: &str| ContactEventRow {
         tenant_id: "t1".into(),
         channel_id: "fb1".into(),

@@ -24,12 +24,14 @@ use datafusion::prelude::SessionContext;
 
 use super::alias::{self, Links};
 use super::route::Routes;
-use super::rows::ContactEventRow;
-use super::rows::{BodyRow, ContactRow, ConversationRow, MessageRow, StatusRow, UnroutedRow};
+use super::rows::{
+    AnalyticsRow, BodyRow, ContactEventRow, ContactRow, ConversationRow, MessageRow, StatusRow,
+    UnroutedRow,
+};
 use crate::error::{Error, Result};
 use crate::ingest::decode::{DecodeOptions, Decoded, Decoder};
 use crate::ingest::dedup::strings;
-use crate::ingest::messenger::rows::{AnalyticsRow, CommentReplyRow, CommentRow, Watermark};
+use crate::ingest::messenger::rows::{CommentReplyRow, CommentRow, Watermark};
 use crate::ingest::messenger::watermark;
 use crate::ingest::webhook::Platform;
 use crate::lake::schema::{self, TableDef};

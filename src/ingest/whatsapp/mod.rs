@@ -53,7 +53,7 @@ pub const OBJECT: &str = "whatsapp_business_account";
 pub const PLATFORM: &str = "whatsapp";
 
 /// The rows of one body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parsed {
     /// Inbound messages.
     pub messages: Vec<MessageRow>,
@@ -73,7 +73,7 @@ pub struct Parsed {
     /// The page's (account's) public replies to comments.
     pub comment_replies: Vec<crate::ingest::messenger::rows::CommentReplyRow>,
     /// Messenger referrals of users already in the conversation.
-    pub analytics_events: Vec<crate::ingest::messenger::rows::AnalyticsRow>,
+    pub analytics_events: Vec<rows::AnalyticsRow>,
     /// Messenger opt-ins and opt-outs.
     pub contact_events: Vec<rows::ContactEventRow>,
     /// Messenger reads and deliveries naming no message, only a time up to which everything

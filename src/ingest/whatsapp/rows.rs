@@ -194,6 +194,31 @@ pub struct ContactEventRow {
     pub value: Option<String>,
 }
 
+/// One custom event (`analytics_events`): a Messenger `referral` of a user already in the
+/// conversation ([`crate::ingest::messenger::messaging`]), a saved Glific flow result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnalyticsRow {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The channel.
+    pub channel_id: String,
+    /// The contact.
+    pub contact_id: String,
+    /// When.
+    #[serde(serialize_with = "micros_text")]
+    pub ts: i64,
+    /// `referral`, `flow_result`.
+    pub category: &'static str,
+    /// Messenger: `referral.source` lower-cased (`ads`, `shortlink`, ...); Glific: `<flow
+    /// name>/<result key>`.
+    pub action: String,
+    /// Messenger: `referral.ad_id` for an ad, else `referral.ref`; Glific: the result's
+    /// category, else its input.
+    pub label: Option<String>,
+    /// Glific: the input when it is a number.
+    pub value: Option<f64>,
+}
+
 /// One body as it arrived (`webhook_bodies`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BodyRow {
