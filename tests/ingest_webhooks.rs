@@ -400,7 +400,7 @@ fn a_lake_written_before_the_webhook_tables_reads_them_empty_until_ingest_create
 // with watermark 1791021660000 at 1791021700000 (covers m_E1), (5) 7002's postback m_P1
 // "Track order"/TRACK at 1791021800000, (6) 7003's comment 104445553333_900_1 "Price?" on post
 // 104445553333_900, created 1791021900, (7) a redelivery of line 1, (8) a text m_U1 to page
-// 999000, which no channel has, (9) a reaction (an event kind without a row).
+// 999000, which no channel has, (9) 7001's reaction (a heart) to m_E1 at 1791022100000.
 //
 // Instagram file: (1) 8001's text ig_M1 at 1791021600000, (2) the account's echo ig_E1 from
 // app 1217981644879628 at 1791021650000, (3) 8001's read of ig_E1 at 1791021700000, (4) 8002's
@@ -437,6 +437,8 @@ fn messenger_messages() -> Vec<String> {
         "m_E1,fb-main,outbound,7001,text,-,\"Yes, in 3 days\",agent,263902037430900,true,1791021660",
         "m_F1,fb-main,inbound,7001,text,-,\"Hi, do you ship to Pune?\",contact,-,-,1791021600",
         "m_P1,fb-main,inbound,7002,button,TRACK,Track order,contact,-,-,1791021800",
+        // A reaction has no mid: its id is its sender's and time's.
+        "reaction:7001:1791022100000,fb-main,inbound,7001,reaction,-,\u{2764},contact,-,-,1791022100",
     ]
     .map(String::from)
     .to_vec()
@@ -459,11 +461,11 @@ fn messenger_bodies_load_into_messages_statuses_and_comments_once() {
     assert!(
         summary.contains("ingested 9 Messenger webhook bodies")
             && summary
-                .contains("0 bad lines, 1 unrouted (kept in webhook_unrouted), 1 events skipped"),
+                .contains("0 bad lines, 1 unrouted (kept in webhook_unrouted), 0 events skipped"),
         "{summary}"
     );
     for part in [
-        "messages +3 (1 duplicates)",
+        "messages +4 (1 duplicates)",
         "message_statuses +2 (0 duplicates)",
         "comments +1 (0 duplicates)",
         "webhook_bodies +8 (1 duplicates)",
@@ -471,11 +473,6 @@ fn messenger_bodies_load_into_messages_statuses_and_comments_once() {
     ] {
         assert!(summary.contains(part), "{part}: {summary}");
     }
-    assert!(
-        summary.contains("skipped: messenger_webhooks.ndjson:9: unknown event kind: reaction")
-            || summary.contains(":9: unknown event kind: reaction"),
-        "{summary}"
-    );
     let check = |lake: &Path| {
         assert_eq!(sql(lake, META_MESSAGES), messenger_messages());
         assert_eq!(sql(lake, META_STATUSES), messenger_statuses());
@@ -877,4 +874,334 @@ fn a_messenger_read_watermark_finds_the_stored_messages_it_covers() {
     let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&later], &[]));
     assert!(!summary.contains("message_statuses +"), "{summary}");
     assert_eq!(sql(&lake, META_STATUSES), messenger_statuses());
+}
+
+// Business-scoped user ids (reference 5.5). 2026-10-04T08:00:00Z = 1791100800. Mei (BSUID
+// IN.1001, phone 919812345678) writes first with a username only (M1, 08:00), then with her
+// number (M2, 09:00); Tom (GB.2002, phone 447400999777) first with his number (T1, 08:30), then
+// with a username only (T2, 09:30); our message to Mei's BSUID reports conversation conv-m
+// (sent 09:10 = 1791105000, expires 24 h later).
+
+/// A WhatsApp body of phone number pn-1 (channel wa-main) with `members` in its value.
+fn wa_body(members: &str) -> String {
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"waba-1","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"919800000001","phone_number_id":"pn-1"}},{members}}},"field":"messages"}}]}}]}}"#
+    )
+}
+
+/// A text `id` at `ts` (epoch seconds) from the user of BSUID `user`, named `name`, with the
+/// phone number `phone` in `from` and `contacts[].wa_id` when the user has no username.
+fn wa_text(id: &str, ts: i64, user: &str, phone: Option<&str>, name: &str) -> String {
+    let wa_id = phone.map_or(String::new(), |p| format!(r#""wa_id":"{p}","#));
+    let from = phone.map_or(String::new(), |p| format!(r#""from":"{p}","#));
+    wa_body(&format!(
+        r#""contacts":[{{"profile":{{"name":"{name}"}},{wa_id}"user_id":"{user}"}}],"messages":[{{{from}"from_user_id":"{user}","id":"{id}","timestamp":"{ts}","type":"text","text":{{"body":"hi"}}}}]"#
+    ))
+}
+
+/// The BSUID bodies in arrival order: M1, T1, M2, T2, the status to Mei.
+fn bsuid_bodies() -> Vec<String> {
+    let (mei, tom) = (Some("919812345678"), Some("447400999777"));
+    vec![
+        wa_text("wamid.M1", 1_791_100_800, "IN.1001", None, "Mei"),
+        wa_text("wamid.T1", 1_791_102_600, "GB.2002", tom, "Tom"),
+        wa_text("wamid.M2", 1_791_104_400, "IN.1001", mei, "Mei"),
+        wa_text("wamid.T2", 1_791_106_200, "GB.2002", None, "Tom"),
+        wa_body(
+            r#""statuses":[{"id":"wamid.OUT-M","status":"sent","timestamp":"1791105000","recipient_user_id":"IN.1001","recipient_type":"individual","conversation":{"id":"conv-m","expiration_timestamp":"1791191400","origin":{"type":"service"}},"pricing":{"pricing_model":"CBP","billable":true,"category":"service"}}]"#,
+        ),
+    ]
+}
+
+/// Writes `bodies` as one file of `dir`, one body per line.
+fn bodies_file(dir: &Path, name: &str, bodies: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bodies.join("\n") + "\n").expect("write bodies");
+    path
+}
+
+const BSUID_MESSAGES: &str = "SELECT message_id, contact_id, coalesce(wa_id, '-'), \
+    coalesce(country_code, '-') FROM messages WHERE message_id SIMILAR TO 'wamid.(M|T)[0-9]' \
+    ORDER BY message_id";
+
+#[test]
+fn a_user_s_bsuid_and_phone_number_are_one_contact_whatever_comes_first() {
+    let lake = lake_with_channels("bsuid");
+    let dir = lake.parent().expect("dir").to_path_buf();
+    // One body per load, in arrival order: each later load finds the links of the earlier.
+    for (i, body) in bsuid_bodies().iter().enumerate() {
+        let file = bodies_file(
+            &dir,
+            &format!("body-{i}.ndjson"),
+            std::slice::from_ref(body),
+        );
+        ok(&ingest_webhooks(&lake, &[&file], &[]));
+    }
+    // Mei keeps the id of her username-only start, Tom his number; each row keeps the number
+    // its body gave, and Tom's username-only message gets his from the link.
+    let expected = [
+        "wamid.M1,bsuid:IN.1001,-,-",
+        "wamid.M2,bsuid:IN.1001,919812345678,IN",
+        "wamid.T1,447400999777,447400999777,GB",
+        "wamid.T2,447400999777,447400999777,GB",
+    ];
+    assert_eq!(sql(&lake, BSUID_MESSAGES), expected);
+    // The user-facing answer: 4 messages from 2 new users (not 4).
+    let users =
+        "SELECT day, user_messages, new_users FROM stella_users('2026-10-04', '2026-10-04')";
+    assert_eq!(sql(&lake, users), vec!["2026-10-04,4,2"]);
+    // One profile per user, Mei's with the number she showed later.
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT contact_id, coalesce(wa_id, '-'), name, coalesce(country_code, '-') \
+             FROM contacts WHERE name IN ('Mei', 'Tom') ORDER BY contact_id"
+        ),
+        vec![
+            "447400999777,447400999777,Tom,GB",
+            "bsuid:IN.1001,919812345678,Mei,IN"
+        ]
+    );
+    let links = "SELECT contact_id, value, method, to_unixtime(ts) FROM contact_events \
+        WHERE event_type = 'field_updated' AND key = 'bsuid' ORDER BY value";
+    assert_eq!(
+        sql(&lake, links),
+        vec![
+            "447400999777,GB.2002,webhook,1791102600",
+            "bsuid:IN.1001,IN.1001,webhook,1791100800"
+        ]
+    );
+    // The status sent to Mei's BSUID: her conversation.
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT conversation_id, contact_id, to_unixtime(opened_at) FROM conversations WHERE conversation_id = 'conv-m'"
+        ),
+        vec!["conv-m,bsuid:IN.1001,1791105000"]
+    );
+    // Meta redelivers everything at once: nothing new, no second link.
+    let all = bodies_file(&dir, "all.ndjson", &bsuid_bodies());
+    let again = ok(&ingest_webhooks(&lake, &[&all], &[]));
+    assert!(
+        !again.contains("contact_events +") && again.contains("messages +0 (4 duplicates)"),
+        "{again}"
+    );
+    assert_eq!(sql(&lake, BSUID_MESSAGES), expected);
+
+    // Another lake, the same bodies in one load in reverse order: both users are seen with a
+    // number in it, so both are named by it.
+    let lake = lake_with_channels("bsuid-one-load");
+    let mut reversed = bsuid_bodies();
+    reversed.reverse();
+    let file = bodies_file(&dir, "reversed.ndjson", &reversed);
+    let summary = ok(&ingest_webhooks(&lake, &[&file], &[]));
+    assert!(summary.contains("contact_events +2"), "{summary}");
+    assert_eq!(
+        sql(&lake, BSUID_MESSAGES),
+        vec![
+            "wamid.M1,919812345678,919812345678,IN",
+            "wamid.M2,919812345678,919812345678,IN",
+            "wamid.T1,447400999777,447400999777,GB",
+            "wamid.T2,447400999777,447400999777,GB",
+        ]
+    );
+    assert_eq!(sql(&lake, users), vec!["2026-10-04,4,2"]);
+}
+
+/// A Messenger body of page 104445553333 (fb-main) with one messaging `event`.
+fn page_event(event: &str) -> String {
+    format!(
+        r#"{{"object":"page","entry":[{{"id":"104445553333","time":1791100800000,"messaging":[{event}]}}]}}"#
+    )
+}
+
+#[test]
+fn messenger_reactions_referrals_and_optins_become_rows() {
+    let lake = lake_with_meta_channels("messenger-kinds");
+    let dir = lake.parent().expect("dir").to_path_buf();
+    // 7101 writes m_R1 at 08:00, the page answers m_R2 at 08:01, 7101 reacts to it with a
+    // thumbs-up at 08:01:40, comes back from ad 6045246247433 at 08:03:20, opts in to the
+    // weekly deals at 08:05 and out at 08:06:40.
+    let user = r#""sender":{"id":"7101"},"recipient":{"id":"104445553333"}"#;
+    let bodies = [
+        format!(r#"{{{user},"timestamp":1791100800000,"message":{{"mid":"m_R1","text":"Hi"}}}}"#),
+        r#"{"sender":{"id":"104445553333"},"recipient":{"id":"7101"},"timestamp":1791100860000,"message":{"is_echo":true,"mid":"m_R2","text":"Hello!"}}"#.to_string(),
+        format!(
+            r#"{{{user},"timestamp":1791100900000,"reaction":{{"mid":"m_R2","action":"react","reaction":"like","emoji":"\ud83d\udc4d"}}}}"#
+        ),
+        format!(
+            r#"{{{user},"timestamp":1791101000000,"referral":{{"ref":"oct","ad_id":"6045246247433","source":"ADS","type":"OPEN_THREAD"}}}}"#
+        ),
+        format!(
+            r#"{{{user},"timestamp":1791101100000,"optin":{{"type":"notification_messages","payload":"DEALS","notification_messages_token":"t","notification_messages_frequency":"WEEKLY","notification_messages_status":"RESUME_NOTIFICATIONS"}}}}"#
+        ),
+        format!(
+            r#"{{{user},"timestamp":1791101200000,"optin":{{"type":"notification_messages","payload":"DEALS","notification_messages_token":"t","notification_messages_status":"STOP_NOTIFICATIONS"}}}}"#
+        ),
+    ]
+    .map(|event| page_event(&event));
+    let file = bodies_file(&dir, "kinds.ndjson", &bodies);
+    let summary = ok(&ingest_format(&lake, "messenger-webhook", &[&file], &[]));
+    assert!(summary.contains("0 events skipped"), "{summary}");
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT message_id, direction, msg_type, coalesce(context_message_id, '-'), body_text \
+             FROM messages WHERE contact_id = '7101' ORDER BY ts"
+        ),
+        vec![
+            "m_R1,inbound,text,-,Hi",
+            "m_R2,outbound,text,-,Hello!",
+            "reaction:7101:1791100900000,inbound,reaction,m_R2,\u{1f44d}",
+        ]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT event_type, method, key, value, to_unixtime(ts) FROM contact_events \
+             WHERE contact_id = '7101' ORDER BY ts"
+        ),
+        vec![
+            "opted_in,notification_messages,payload,DEALS,1791101100",
+            "opted_out,notification_messages,payload,DEALS,1791101200",
+        ]
+    );
+    // What the dashboards show: the referral among the analytics events, the reaction among
+    // the user's messages (2 user actions of 1 new user).
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT day, category, action, label, events FROM stella_analytics('2026-10-04', '2026-10-04', 'fb-main')"
+        ),
+        vec!["2026-10-04,referral,ads,6045246247433,1"]
+    );
+    assert_eq!(
+        sql(
+            &lake,
+            "SELECT day, user_messages, new_users FROM stella_users('2026-10-04', '2026-10-04', 'fb-main')"
+        ),
+        vec!["2026-10-04,2,1"]
+    );
+    let again = ok(&ingest_format(&lake, "messenger-webhook", &[&file], &[]));
+    assert!(
+        again.contains("messages +0 (3 duplicates)")
+            && again.contains("contact_events +0 (2 duplicates)")
+            && again.contains("analytics_events +0 (1 duplicates)"),
+        "{again}"
+    );
+}
+
+/// Comments on page post 104445553333_901 and Instagram media 18000000000000009 (2026-10-04),
+/// and the page's and account's public replies: 7201's comment _1 (08:00) is answered at
+/// 08:01:40, 7202's _2 (08:03:20) is not; 8201's Instagram comment (entry time 08:00) is
+/// answered at 08:01:40.
+fn comment_bodies() -> (Vec<String>, Vec<String>) {
+    let feed = |from: &str, id: &str, parent: &str, created: i64, text: &str| {
+        format!(
+            r#"{{"object":"page","entry":[{{"id":"104445553333","time":{created},"changes":[{{"field":"feed","value":{{"from":{{"id":"{from}"}},"item":"comment","post_id":"104445553333_901","comment_id":"104445553333_901_{id}","parent_id":"{parent}","verb":"add","created_time":{created},"message":"{text}"}}}}]}}]}}"#
+        )
+    };
+    let ig = |from: &str, id: &str, parent: &str, time: i64, text: &str| {
+        format!(
+            r#"{{"object":"instagram","entry":[{{"id":"17841400000000001","time":{time},"changes":[{{"field":"comments","value":{{"from":{{"id":"{from}"}},"media":{{"id":"18000000000000009"}},"id":"{id}","parent_id":"{parent}","text":"{text}"}}}}]}}]}}"#
+        )
+    };
+    let comments = vec![
+        feed("7201", "1", "104445553333_901", 1_791_100_800, "Size?"),
+        feed("7202", "2", "104445553333_901", 1_791_101_000, "Colour?"),
+        ig(
+            "8201",
+            "18100000000000009",
+            "18000000000000009",
+            1_791_100_800,
+            "Cost?",
+        ),
+    ];
+    let replies = vec![
+        feed(
+            "104445553333",
+            "3",
+            "104445553333_901_1",
+            1_791_100_900,
+            "M and L",
+        ),
+        ig(
+            "17841400000000001",
+            "18100000000000010",
+            "18100000000000009",
+            1_791_100_900,
+            "Rs 499",
+        ),
+    ];
+    (comments, replies)
+}
+
+/// Loads the comment bodies of `platform`'s `format` from `bodies`.
+fn ingest_meta(lake: &Path, dir: &Path, name: &str, bodies: &[String]) {
+    for (platform, format) in [
+        ("page", "messenger-webhook"),
+        ("instagram", "instagram-webhook"),
+    ] {
+        let mine: Vec<String> = bodies
+            .iter()
+            .filter(|b| b.starts_with(&format!(r#"{{"object":"{platform}""#)))
+            .cloned()
+            .collect();
+        let file = bodies_file(dir, &format!("{name}-{platform}.ndjson"), &mine);
+        ok(&ingest_format(lake, format, &[&file], &[]));
+    }
+}
+
+#[test]
+fn a_comment_the_page_answered_is_matched_whichever_webhook_comes_first() {
+    let (comments, replies) = comment_bodies();
+    let report = "SELECT post_id, comments, matched, unmatched \
+        FROM stella_comment_replies('2026-10-04', '2026-10-04')";
+    let details = "SELECT comment_id, contact_id, text, matched \
+        FROM stella_comment_details('104445553333_901', '2026-10-04', '2026-10-04')";
+    let expected_report = vec!["104445553333_901,2,1,1", "18000000000000009,1,1,0"];
+    let expected_details = vec![
+        "104445553333_901_2,7202,Colour?,false",
+        "104445553333_901_1,7201,Size?,true",
+    ];
+    // Replies before the comments, in separate loads; then the comments before the replies.
+    for (name, first, second) in [
+        ("replies-first", &replies, &comments),
+        ("comments-first", &comments, &replies),
+    ] {
+        let lake = lake_with_meta_channels(name);
+        let dir = lake.parent().expect("dir").to_path_buf();
+        ingest_meta(&lake, &dir, "first", first);
+        ingest_meta(&lake, &dir, "second", second);
+        assert_eq!(sql(&lake, report), expected_report, "{name}");
+        assert_eq!(sql(&lake, details), expected_details, "{name}");
+        assert_eq!(
+            sql(
+                &lake,
+                "SELECT comment_id, reply_id, reply_kind, to_unixtime(ts) FROM comment_replies ORDER BY reply_id"
+            ),
+            vec![
+                "104445553333_901_1,104445553333_901_3,public,1791100900",
+                "18100000000000009,18100000000000010,public,1791100900",
+            ],
+            "{name}"
+        );
+        // The replies are no comments received.
+        assert_eq!(sql(&lake, "SELECT count(*) FROM comments"), vec!["3"]);
+        // Redelivered: nothing new, the same answers.
+        ingest_meta(
+            &lake,
+            &dir,
+            "again",
+            &[comments.clone(), replies.clone()].concat(),
+        );
+        assert_eq!(
+            sql(
+                &lake,
+                "SELECT (SELECT count(*) FROM comments) + (SELECT count(*) FROM comment_replies)"
+            ),
+            vec!["5"]
+        );
+        assert_eq!(sql(&lake, report), expected_report, "{name}");
+    }
 }

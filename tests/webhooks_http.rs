@@ -315,11 +315,11 @@ fn signed_messenger_and_instagram_bodies_land_once_and_bad_signatures_are_refuse
             }
         }
         wait_for_empty_wal(&server);
-        // 5 messages, 3 receipts, 2 comments, 8 + 4 bodies, page 999000 kept; the same
-        // after Meta redelivers everything.
+        // 6 messages (the reaction is one), 3 receipts, 2 comments, 8 + 4 bodies, page 999000
+        // kept; the same after Meta redelivers everything.
         assert_eq!(
             query(server.pg_port, counts),
-            vec!["5 3 2 12 1"],
+            vec!["6 3 2 12 1"],
             "round {round}: {}",
             server.log()
         );
@@ -346,6 +346,22 @@ fn signed_messenger_and_instagram_bodies_land_once_and_bad_signatures_are_refuse
             "SELECT reason FROM webhook_unrouted WHERE platform = 'instagram'"
         ),
         vec!["object is 'whatsapp_business_account', not instagram"]
+    );
+    // The page answers Ravi's comment 104445553333_900_1 in public: the comment report now
+    // counts it as matched (the Instagram comment 18100000000000001 has no answer).
+    let reply = r#"{"object":"page","entry":[{"id":"104445553333","time":1791022300,"changes":[{"field":"feed","value":{"from":{"id":"104445553333","name":"Acme"},"item":"comment","post_id":"104445553333_900","comment_id":"104445553333_900_2","parent_id":"104445553333_900_1","verb":"add","created_time":1791022290,"message":"Rs 499"}}]}]}"#;
+    assert_eq!(
+        post_signed_to(server.http, "/webhooks/messenger", reply.as_bytes(), SECRET).0,
+        200
+    );
+    wait_for_empty_wal(&server);
+    assert_eq!(
+        query(
+            server.pg_port,
+            "SELECT concat_ws(',', post_id, comments, matched, unmatched) \
+             FROM stella_comment_replies('2026-10-01', '2026-10-31')"
+        ),
+        vec!["104445553333_900,1,1,0", "18000000000000001,1,0,1"]
     );
 }
 

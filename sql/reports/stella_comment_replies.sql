@@ -1,17 +1,24 @@
 -- Stella dashboard, "Comment Reply": per post, comments received in the range and how many
--- matched a reply rule.
+-- matched a reply rule. A comment is matched when its row says so (a bot's own record) or the
+-- page replied to it (a `comment_replies` row, whenever it came: a reply's webhook can arrive
+-- before or after the comment's, and the answer is the same).
 -- param: from_date date
 -- param: to_date date
 -- param: channel_id text
 -- param: tz text
+WITH answered AS (
+    SELECT DISTINCT tenant_id, channel_id, comment_id FROM comment_replies
+)
 SELECT
-    post_id,
+    c.post_id,
     count(*) AS comments,
-    count(*) FILTER (WHERE matched) AS matched,
-    count(*) FILTER (WHERE NOT matched) AS unmatched
-FROM comments
-WHERE ts >= $range_start AND ts < $range_end
-  AND dt BETWEEN $dt_from AND $dt_to
-  AND ($channel_id IS NULL OR channel_id = $channel_id)
-GROUP BY post_id
-ORDER BY comments DESC, post_id
+    count(*) FILTER (WHERE c.matched OR a.comment_id IS NOT NULL) AS matched,
+    count(*) FILTER (WHERE NOT c.matched AND a.comment_id IS NULL) AS unmatched
+FROM comments c
+LEFT JOIN answered a
+    ON a.tenant_id = c.tenant_id AND a.channel_id = c.channel_id AND a.comment_id = c.comment_id
+WHERE c.ts >= $range_start AND c.ts < $range_end
+  AND c.dt BETWEEN $dt_from AND $dt_to
+  AND ($channel_id IS NULL OR c.channel_id = $channel_id)
+GROUP BY c.post_id
+ORDER BY comments DESC, c.post_id

@@ -151,11 +151,12 @@ impl ExportSummary {
 }
 
 /// The tables exported when none are named: the tables of SPEC section 3 (not the webhook
-/// bodies kept for replay, nor the derived `message_outcomes`, which the engine rebuilds).
+/// bodies kept for replay, nor the derived `message_outcomes`, which the engine rebuilds, nor
+/// `comment_replies`, ours beside the spec's: `--tables comment_replies` exports it).
 pub fn default_tables() -> Vec<&'static TableDef> {
     schema::tables()
         .iter()
-        .filter(|t| !t.derived && !t.name.starts_with("webhook_"))
+        .filter(|t| !t.derived && !t.name.starts_with("webhook_") && t.name != "comment_replies")
         .collect()
 }
 

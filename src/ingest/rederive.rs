@@ -163,7 +163,13 @@ async fn commit_bodies(
 
 /// A load of `def`: replacing for the fact tables a reparse re-derives, else the table's own.
 async fn begin(ingester: &Ingester, def: &'static TableDef, replacing: bool) -> Result<Load> {
-    let facts = ["messages", "message_statuses", "conversations", "comments"];
+    let facts = [
+        "messages",
+        "message_statuses",
+        "conversations",
+        "comments",
+        "comment_replies",
+    ];
     if replacing && facts.contains(&def.name) {
         ingester.begin_replacing(def).await
     } else {

@@ -11,6 +11,7 @@
 //! | campaign_recipients | tenant_id, campaign_id, contact_id, attempt   | dropped                              |
 //! | conversations       | tenant_id, channel_id, conversation_id        | dropped (every callback repeats it)  |
 //! | comments            | tenant_id, channel_id, comment_id             | dropped                              |
+//! | comment_replies     | tenant_id, channel_id, reply_id               | dropped                              |
 //! | flow_events         | tenant_id, flow_run_id, event_type, node_id, ts | dropped                            |
 //! | contact_events, analytics_events, chat_events | every column but `ingested_at` | dropped (no event id: an identical row is the same event) |
 //! | webhook_bodies      | platform, body_sha256                         | dropped (a redelivered body)         |
@@ -264,6 +265,13 @@ static RULES: &[TableRules] = &[
         key: &["tenant_id", "channel_id", "comment_id"],
         mode: Mode::Append,
         enums: &[("reply_kind", &["public", "private", "both", "none"])],
+        zones: &[],
+    },
+    TableRules {
+        table: "comment_replies",
+        key: &["tenant_id", "channel_id", "reply_id"],
+        mode: Mode::Append,
+        enums: &[("reply_kind", &["public", "private"])],
         zones: &[],
     },
     TableRules {

@@ -7,6 +7,7 @@
 //! | channels             | no                  | tenant_id, channel_id                           |
 //! | contacts             | no                  | tenant_id, channel_id, contact_id               |
 //! | every fact table     | yes (UTC date of ts)| tenant_id, channel_id, contact_id, ts (if any)  |
+//! | comment_replies      | yes                 | tenant_id, channel_id, ts                        |
 //! | webhook_bodies, webhook_unrouted | yes (UTC date of `ts`: the body's earliest event time, else its receipt) | tenant_id, ts |
 //!
 //! Decisions where Delta Lake cannot hold the spec's Arrow type: Delta has no unsigned
@@ -316,6 +317,23 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
             derived: false,
         },
         TableDef {
+            name: "comment_replies",
+            schema: schema(vec![
+                utf8("tenant_id", false),
+                utf8("channel_id", false),
+                utf8("comment_id", false),
+                utf8("reply_id", false),
+                utf8("post_id", true),
+                utf8("reply_kind", false),
+                ts("ts", false),
+                utf8("text", true),
+            ]),
+            time_column: Some("ts"),
+            sort_key: &["tenant_id", "channel_id", "ts"],
+            description: "The page's (account's) replies to Facebook/Instagram comments: a comment with a reply counts as matched in the comment reports",
+            derived: false,
+        },
+        TableDef {
             name: "chat_events",
             schema: schema(vec![
                 utf8("tenant_id", false),
@@ -418,7 +436,7 @@ static TABLES: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
 
 /// Tables added after lakes were first written: a lake without them reads them as empty
 /// (ingest creates them on first use), rather than failing to open.
-pub const ADDED_LATER: &[&str] = &["webhook_bodies", "webhook_unrouted"];
+pub const ADDED_LATER: &[&str] = &["webhook_bodies", "webhook_unrouted", "comment_replies"];
 
 /// Every lake table, in a stable order (dimensions first).
 pub fn tables() -> &'static [TableDef] {

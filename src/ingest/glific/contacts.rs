@@ -16,7 +16,7 @@
 
 use super::Target;
 use super::row::{Row, RowError, contact_of_phone};
-use super::rows::ContactEventRow;
+use crate::ingest::whatsapp::rows::ContactEventRow;
 use crate::ingest::whatsapp::rows::ContactRow;
 
 /// What one `contacts` row gives.
@@ -64,6 +64,8 @@ pub fn map(row: &Row, target: &Target) -> Result<(String, Option<i64>, Mapped), 
         ts,
         event_type,
         method,
+        key: None,
+        value: None,
     };
     let mut events = vec![event(created_at, "created", None)];
     if let Some(at) = optin_at {
@@ -85,6 +87,7 @@ pub fn map(row: &Row, target: &Target) -> Result<(String, Option<i64>, Mapped), 
         optout_at,
         created_at,
         updated_at: updated.unwrap_or(created_at).max(created_at),
+        bsuid: None,
     };
     Ok((id, updated, Mapped { contact, events }))
 }

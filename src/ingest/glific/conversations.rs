@@ -80,6 +80,7 @@ pub fn map(row: &Row, target: &Target) -> Result<(String, Option<i64>, Conversat
         origin: origin.to_string(),
         pricing_model,
         billable,
+        bsuid: None,
     };
     Ok((id, row.local_time("updated_at")?, row_out))
 }

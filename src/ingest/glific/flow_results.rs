@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::Target;
 use super::row::{Row, RowError, contact_of_phone};
-use super::rows::AnalyticsRow;
+use crate::ingest::whatsapp::rows::AnalyticsRow;
 
 /// Maps one row with the flow names of `flows`; returns its `id`, `updated_at` and rows.
 pub fn map(

@@ -1,5 +1,5 @@
 //! The lake rows a Glific export gives that [`crate::ingest::whatsapp::rows`] has no struct
-//! for (contacts, statuses and conversations use those). Each serialises to one NDJSON row of
+//! for (contacts, contact events, analytics events, statuses and conversations use those). Each serialises to one NDJSON row of
 //! its table, which [`crate::ingest::decode::Decoder`] checks and completes (`country_code`,
 //! `calling_code`, `in_csw` at commit, `ingested_at`). Times are µs since the epoch, UTC.
 
@@ -45,24 +45,6 @@ pub struct MessageRow {
     pub body_text: Option<String>,
 }
 
-/// One contact lifecycle event (`contact_events`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ContactEventRow {
-    /// The tenant.
-    pub tenant_id: String,
-    /// The channel.
-    pub channel_id: String,
-    /// The contact.
-    pub contact_id: String,
-    /// When.
-    #[serde(serialize_with = "micros_text")]
-    pub ts: i64,
-    /// `created`, `opted_in` or `opted_out`.
-    pub event_type: &'static str,
-    /// `contact_optin_method` for `opted_in`.
-    pub method: Option<String>,
-}
-
 /// One flow run event (`flow_events`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FlowEventRow {
@@ -87,26 +69,4 @@ pub struct FlowEventRow {
     pub trigger: Option<&'static str>,
     /// The broadcast, on `started` rows.
     pub campaign_id: Option<String>,
-}
-
-/// One saved flow result (`analytics_events`, category `flow_result`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct AnalyticsRow {
-    /// The tenant.
-    pub tenant_id: String,
-    /// The channel.
-    pub channel_id: String,
-    /// The contact.
-    pub contact_id: String,
-    /// When.
-    #[serde(serialize_with = "micros_text")]
-    pub ts: i64,
-    /// `flow_result`.
-    pub category: &'static str,
-    /// `<flow name>/<result key>`.
-    pub action: String,
-    /// The result's category, else its input.
-    pub label: Option<String>,
-    /// The input when it is a number.
-    pub value: Option<f64>,
 }

@@ -12,18 +12,27 @@
 //! | `matched`    | `false`                              | `false`                               |
 //!
 //! Only new comments are rows: a feed change whose `item` is not `comment` (posts, reactions,
-//! shares), a `verb` other than `add` (`edited`, `remove`: the first version stays), and the
-//! page's or account's own comments (`from.id` = `entry[].id`: its public replies, which are
-//! not comments received) give none and are noted. Whether a reply rule matched is the bot's
-//! decision and is not in the webhook: webhook comments are stored unmatched (`matched =
-//! false`, `reply_kind` and `replied_at` NULL); a bot that records its matches loads them with
-//! `chatlake ingest --table comments` before the webhooks of the same comments arrive (the
-//! natural key keeps the first row).
+//! shares) and a `verb` other than `add` (`edited`, `remove`: the first version stays) give
+//! none and are noted.
+//!
+//! **Replies and `matched`.** The page's or account's own comments (`from.id` = `entry[].id`)
+//! are not comments received. One whose `parent_id` is another comment (not the post itself)
+//! is a public reply to it: a `comment_replies` row (`comment_id` = `parent_id`, `reply_id` =
+//! its own id, `reply_kind = 'public'`); one on the post itself is noted and dropped. Whether a
+//! reply rule matched is the bot's decision and is not in the webhook; what the webhooks show
+//! is its effect, the page's reply. So webhook comments are stored with `matched = false`, and
+//! the comment reports (`stella_comment_replies`, `stella_comment_details`) count a comment as
+//! matched when its row says so (a bot that records its matches loads them with
+//! `chatlake ingest --table comments`) **or** a `comment_replies` row answers it: computed at
+//! query time, so the answer does not depend on whether the reply's webhook arrived before or
+//! after the comment's. A private reply (a Messenger message sent with `recipient.comment_id`)
+//! is not recognisable: its echo names the user, not the comment; a bot that sends them can
+//! load `comment_replies` rows with `reply_kind = 'private'`.
 
 use serde_json::Value;
 
 use super::messaging::epoch;
-use super::rows::CommentRow;
+use super::rows::{CommentReplyRow, CommentRow};
 use crate::ingest::webhook::Platform;
 use crate::ingest::whatsapp::text;
 
@@ -32,6 +41,8 @@ use crate::ingest::whatsapp::text;
 pub enum Change {
     /// A new comment.
     Comment(Box<CommentRow>),
+    /// The page's (account's) public reply to a comment.
+    Reply(Box<CommentReplyRow>),
     /// A change this table does not hold, with why.
     Ignored(String),
 }
@@ -85,20 +96,36 @@ pub fn change_row(
         )));
     }
     let from = text(v, &["from", "id"]);
+    let ts = || {
+        epoch(v.get("created_time"))
+            .or(entry_time)
+            .ok_or_else(|| format!("comment {id}: no usable created_time or entry time"))
+    };
     if from == Some(owner) {
-        return Ok(Change::Ignored(format!(
-            "comment {id}: written by the {} itself (a reply, not a comment received)",
-            if platform == Platform::Instagram {
-                "account"
-            } else {
-                "page"
-            }
-        )));
+        let whose = if platform == Platform::Instagram {
+            "account"
+        } else {
+            "page"
+        };
+        let parent = text(v, &["parent_id"]).filter(|p| Some(*p) != post);
+        let Some(parent) = parent else {
+            return Ok(Change::Ignored(format!(
+                "comment {id}: written by the {whose} itself on the post (not a reply)"
+            )));
+        };
+        return Ok(Change::Reply(Box::new(CommentReplyRow {
+            tenant_id: tenant_id.to_string(),
+            channel_id: channel_id.to_string(),
+            comment_id: parent.to_string(),
+            reply_id: id.to_string(),
+            post_id: post.map(str::to_string),
+            reply_kind: "public",
+            ts: ts()?,
+            text: said.filter(|s| !s.is_empty()).map(str::to_string),
+        })));
     }
     let post = post.ok_or_else(|| format!("comment {id}: no post or media id"))?;
-    let ts = epoch(v.get("created_time"))
-        .or(entry_time)
-        .ok_or_else(|| format!("comment {id}: no usable created_time or entry time"))?;
+    let ts = ts()?;
     Ok(Change::Comment(Box::new(CommentRow {
         tenant_id: tenant_id.to_string(),
         channel_id: channel_id.to_string(),

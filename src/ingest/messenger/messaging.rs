@@ -10,7 +10,10 @@
 //! | `delivery` with `mids`                 | `message_statuses` `delivered`, one per mid, `ts` = the event's timestamp (else `watermark`) |   |
 //! | `read` with `mid` (Instagram)          | `message_statuses` `read` of that message      |                                           |
 //! | `read` / `delivery` with only a `watermark` (Messenger) | a [`Watermark`]: resolved against the stored outbound messages of the contact ([`crate::ingest::whatsapp::expand`]) |  |
-//! | anything else (`reaction`, `referral`, `optin`, `policy_enforcement`, handover, ...) | none; noted as an unknown event kind (the body stays in `webhook_bodies`) | |
+//! | `reaction` (`message_reactions`)        | `messages`, `inbound`, msg_type `reaction`; id `reaction:` + sender + `:` + timestamp (a reaction has no mid); `context_message_id` = `reaction.mid` (the message reacted to) | `reaction`, no interaction id, `reaction.emoji` (else `reaction.reaction`); NULL when `action` is `unreact` (as a removed WhatsApp reaction) |
+//! | `referral` alone (`messaging_referrals`: a user already in the thread opens it again from an ad, an m.me link, the chat plugin) | `analytics_events`: category `referral`, action = `source` lower-cased (`ads`, `shortlink`, `customer_chat_plugin`, ...), label = `ad_id` for an ad, else `ref` | SPEC gives `referral_source_*` to messages only, and this event is no message: it is kept as the custom event a dashboard can count |
+//! | `optin` (`messaging_optins`)           | `contact_events` `opted_in`, or `opted_out` when `notification_messages_status` is `STOP_NOTIFICATIONS`; `method` = `optin.type` (`notification_messages`, `one_time_notif_req`; `plugin` when absent: the Send to Messenger plugin), `key`/`value` = `payload` (else `ref`) and its value | an opt-in of a checkbox-plugin user known only by `user_ref` (no PSID yet) is no row; noted |
+//! | anything else (`policy_enforcement`, handover, `message_edit`, ...) | none; noted as an unknown event kind (the body stays in `webhook_bodies`) | |
 //!
 //! A message's type and text:
 //!
@@ -28,14 +31,14 @@
 use serde_json::Value;
 
 use super::rows::Watermark;
-use crate::ingest::whatsapp::rows::{MessageRow, StatusRow};
+use crate::ingest::whatsapp::rows::{AnalyticsRow, ContactEventRow, MessageRow, StatusRow};
 use crate::ingest::whatsapp::{array, text};
 
 /// The app id Meta's Page Inbox (a person answering in Meta Business Suite) sends echoes with.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
 
 /// The rows of one event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A message (inbound, or an echo of the page's own).
     Message(Box<MessageRow>),
@@ -43,6 +46,10 @@ pub enum Event {
     Statuses(Vec<StatusRow>),
     /// A receipt naming only a time.
     Watermark(Watermark),
+    /// A referral of a user already in the conversation.
+    Analytics(AnalyticsRow),
+    /// An opt-in or opt-out.
+    ContactEvent(ContactEventRow),
 }
 
 /// An epoch time in µs from a number or a string of digits: seconds below 10^11 (before the
@@ -101,6 +108,34 @@ pub fn event_rows(e: &Value, tenant_id: &str, channel_id: &str) -> Result<Event,
             ..MessageRow::default()
         })));
     }
+    if let Some(r) = e.get("reaction") {
+        return reaction(r, tenant_id, channel_id, sender, ts);
+    }
+    if let Some(r) = e.get("referral") {
+        let sender = sender.ok_or("a referral without sender.id")?;
+        let ts = ts.ok_or_else(|| format!("a referral of {sender}: no usable timestamp"))?;
+        let source = text(r, &["source"])
+            .unwrap_or("unknown")
+            .to_ascii_lowercase();
+        let label = if source == "ads" {
+            id_of(r.get("ad_id"))
+        } else {
+            owned(text(r, &["ref"]))
+        };
+        return Ok(Event::Analytics(AnalyticsRow {
+            tenant_id: tenant_id.to_string(),
+            channel_id: channel_id.to_string(),
+            contact_id: sender,
+            ts,
+            category: "referral",
+            action: source,
+            label,
+            value: None,
+        }));
+    }
+    if let Some(o) = e.get("optin") {
+        return optin(o, tenant_id, channel_id, sender, ts);
+    }
     for (member, status) in [("delivery", "delivered"), ("read", "read")] {
         let Some(receipt) = e.get(member) else {
             continue;
@@ -148,6 +183,66 @@ pub fn event_rows(e: &Value, tenant_id: &str, channel_id: &str) -> Result<Event,
         })
         .map_or("(none)", String::as_str);
     Err(format!("unknown event kind: {kind}"))
+}
+
+/// The row of `reaction` member `r` of an event of `sender` at `ts`; see the module docs.
+fn reaction(
+    r: &Value,
+    tenant_id: &str,
+    channel_id: &str,
+    sender: Option<String>,
+    ts: Option<i64>,
+) -> Result<Event, String> {
+    let sender = sender.ok_or("a reaction without sender.id")?;
+    let ts = ts.ok_or_else(|| format!("a reaction of {sender}: no usable timestamp"))?;
+    let removed = text(r, &["action"]) == Some("unreact");
+    Ok(Event::Message(Box::new(MessageRow {
+        tenant_id: tenant_id.to_string(),
+        channel_id: channel_id.to_string(),
+        message_id: format!("reaction:{sender}:{}", ts / 1_000),
+        direction: "inbound",
+        ts,
+        contact_id: sender,
+        msg_type: "reaction",
+        context_message_id: owned(text(r, &["mid"])),
+        body_text: if removed {
+            None
+        } else {
+            owned(text(r, &["emoji"]).or(text(r, &["reaction"])))
+        },
+        ..MessageRow::default()
+    })))
+}
+
+/// The row of `optin` member `o` of an event of `sender` at `ts`; see the module docs.
+fn optin(
+    o: &Value,
+    tenant_id: &str,
+    channel_id: &str,
+    sender: Option<String>,
+    ts: Option<i64>,
+) -> Result<Event, String> {
+    let sender = sender.ok_or_else(|| match text(o, &["user_ref"]) {
+        Some(r) => format!("an optin of user_ref {r} only (no PSID yet)"),
+        None => "an optin without sender.id".to_string(),
+    })?;
+    let ts = ts.ok_or_else(|| format!("an optin of {sender}: no usable timestamp"))?;
+    let stopped = text(o, &["notification_messages_status"]) == Some("STOP_NOTIFICATIONS");
+    let (key, value) = match (text(o, &["payload"]), text(o, &["ref"])) {
+        (Some(p), _) => (Some("payload"), Some(p)),
+        (None, Some(r)) => (Some("ref"), Some(r)),
+        (None, None) => (None, None),
+    };
+    Ok(Event::ContactEvent(ContactEventRow {
+        tenant_id: tenant_id.to_string(),
+        channel_id: channel_id.to_string(),
+        contact_id: sender,
+        ts,
+        event_type: if stopped { "opted_out" } else { "opted_in" },
+        method: Some(text(o, &["type"]).unwrap_or("plugin").to_string()),
+        key: key.map(str::to_string),
+        value: value.map(str::to_string),
+    }))
 }
 
 /// A non-empty string, owned.
@@ -212,6 +307,7 @@ fn message(
             Some(_) => "api",
         }),
         author_id: if echo { app_id } else { None },
+        bsuid: None,
     }))
 }
 

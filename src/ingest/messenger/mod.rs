@@ -4,9 +4,9 @@
 //!
 //! | module         | job                                                                   |
 //! |----------------|-----------------------------------------------------------------------|
-//! | [`rows`]       | the `comments` row and the read/delivery watermark                     |
-//! | [`messaging`]  | an `entry[].messaging[]` event: messages, echoes, postbacks, receipts  |
-//! | [`comments`]   | an `entry[].changes[]`: page `feed` and Instagram `comments` to `comments` |
+//! | [`rows`]       | the `comments` and `comment_replies` rows and the read/delivery watermark |
+//! | [`messaging`]  | an `entry[].messaging[]` event: messages, echoes, postbacks, reactions, receipts, referrals, opt-ins |
+//! | [`comments`]   | an `entry[].changes[]`: page `feed` and Instagram `comments` to `comments` and `comment_replies` |
 //! | [`watermark`]  | Messenger receipts naming no message to the statuses of the messages they cover |
 //!
 //! [`parse`] reads one body:
@@ -16,6 +16,7 @@
 //! | the whole body, always                             | `webhook_bodies` (`platform` `messenger`/`instagram`, `phone_number_id` = the first `entry[].id`, `ts` = the earliest event time (an event's `timestamp` or `created_time`, else its entry's `time`), else the receipt time) |
 //! | an `entry[]` whose `id` is the `page_id` of one `channels` row of that `channel_type` | its `messaging[]` ([`messaging`]) and `changes[]` ([`comments`]) in that channel |
 //! | an entry whose id no such channel has, or two have; a body whose `object` is not the platform's | `webhook_unrouted` (raw body, the entry id, reason), one row per id |
+//! | - the page's own public reply to a comment          | `comment_replies` ([`comments`])               |
 //! | `standby[]` (handover protocol), unknown event kinds and change fields | no row; noted and counted (the body stays in `webhook_bodies`) |
 //! | unknown members                                    | ignored                                        |
 //!
@@ -123,12 +124,15 @@ pub fn parse(
                 Ok(Event::Message(row)) => out.messages.push(*row),
                 Ok(Event::Statuses(rows)) => out.statuses.extend(rows),
                 Ok(Event::Watermark(w)) => out.watermarks.push(w),
+                Ok(Event::Analytics(row)) => out.analytics_events.push(row),
+                Ok(Event::ContactEvent(row)) => out.contact_events.push(row),
                 Err(why) => out.skipped.push(why),
             }
         }
         for c in array(entry, "changes") {
             match change_row(platform, c, &owner, entry_time, tenant_id, channel_id) {
                 Ok(Change::Comment(row)) => out.comments.push(*row),
+                Ok(Change::Reply(row)) => out.comment_replies.push(*row),
                 Ok(Change::Ignored(why)) | Err(why) => out.skipped.push(why),
             }
         }

@@ -1,5 +1,6 @@
 //! The rows a Messenger or Instagram body gives beyond those it shares with WhatsApp
-//! ([`crate::ingest::whatsapp::rows`]: messages, statuses, bodies, unrouted parts).
+//! ([`crate::ingest::whatsapp::rows`]: messages, statuses, contact and analytics events,
+//! bodies, unrouted parts).
 
 use serde::Serialize;
 
@@ -22,8 +23,33 @@ pub struct CommentRow {
     /// Facebook: `value.message`; Instagram: `value.text`.
     pub text: Option<String>,
     /// Always `false`: whether a reply rule of the bot matched is the bot's to say, not the
-    /// platform's (see the module docs of [`super::comments`]).
+    /// platform's; the reports also count a comment the page replied to as matched (see the
+    /// module docs of [`super::comments`]).
     pub matched: bool,
+}
+
+/// A page's or account's own public reply to a comment (`comment_replies`): the evidence that
+/// the comment got an answer, from which the comment reports compute `matched`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CommentReplyRow {
+    /// Routed tenant.
+    pub tenant_id: String,
+    /// Routed channel (the page, the Instagram account).
+    pub channel_id: String,
+    /// `value.parent_id`: the comment replied to.
+    pub comment_id: String,
+    /// The reply's own id (Facebook: `value.comment_id`; Instagram: `value.id`).
+    pub reply_id: String,
+    /// Facebook: `value.post_id`; Instagram: `value.media.id`.
+    pub post_id: Option<String>,
+    /// `public` (a comment under the comment); `private` replies (a message to the commenter)
+    /// are not recognisable in webhooks (see [`super::comments`]).
+    pub reply_kind: &'static str,
+    /// As for [`CommentRow::ts`].
+    #[serde(serialize_with = "crate::ingest::whatsapp::rows::micros_text")]
+    pub ts: i64,
+    /// The reply's text.
+    pub text: Option<String>,
 }
 
 /// A Messenger `read` or `delivery` that names no message: every outbound message of the

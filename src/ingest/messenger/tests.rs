@@ -8,11 +8,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::rows::{CommentRow, Watermark};
+use super::rows::{CommentReplyRow, CommentRow, Watermark};
 use crate::ingest::webhook::Platform;
 use crate::ingest::whatsapp::Parsed;
 use crate::ingest::whatsapp::route::Routes;
-use crate::ingest::whatsapp::rows::{MessageRow, StatusRow, UnroutedRow};
+use crate::ingest::whatsapp::rows::{
+    AnalyticsRow, ContactEventRow, MessageRow, StatusRow, UnroutedRow,
+};
 
 const PAGE: &str = "106540352242922";
 const IG: &str = "17841405822304914";
@@ -43,6 +45,14 @@ fn page_event(event: &str) -> String {
     format!(
         r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":1458692752478,"messaging":[{event}]}}]}}"#
     )
+}
+
+/// A Messenger body of our page with one event of the user at `ms` with `members` (after
+/// `sender`, `recipient` and `timestamp`).
+fn user_event(ms: i64, members: &str) -> String {
+    page_event(&format!(
+        r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{ms},{members}}}"#
+    ))
 }
 
 /// An Instagram body of our account with one messaging event.
@@ -369,13 +379,13 @@ fn a_page_feed_comment_is_a_comments_row() {
         }]
     );
     assert_eq!(parsed.body.ts, 1_520_383_571_000_000);
-    // The page's own reply, an edit, and a reaction are no comments received.
+    // The page's own comment on its post, an edit, and a reaction are no comments received.
     for (value, note) in [
         (
             format!(
-                r#"{{"from":{{"id":"{PAGE}","name":"Our Page"}},"item":"comment","post_id":"p","comment_id":"c2","verb":"add","created_time":1520383600,"message":"Yes!"}}"#
+                r#"{{"from":{{"id":"{PAGE}","name":"Our Page"}},"item":"comment","post_id":"p","comment_id":"c2","parent_id":"p","verb":"add","created_time":1520383600,"message":"Yes!"}}"#
             ),
-            "comment c2: written by the page itself (a reply, not a comment received)",
+            "comment c2: written by the page itself on the post (not a reply)",
         ),
         (
             format!(
@@ -424,13 +434,29 @@ fn unknown_kinds_are_counted_and_unknown_members_ignored() {
         r#"{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":1458692752478,"reaction":{{"reaction":"smile","emoji":"\ud83d\ude04","action":"react","mid":"m_1"}}}},{{"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":1458692752479,"brand_new":{{"x":1}},"message":{{"mid":"m_2","text":"hi","nlp":{{"entities":{{}}}},"future_member":[1,2]}}}}"#
     ));
     let parsed = parse(Platform::Messenger, &raw);
-    assert_eq!(parsed.skipped, vec!["unknown event kind: reaction"]);
+    assert_eq!(parsed.skipped, Vec::<String>::new());
     assert_eq!(
         parsed.messages,
-        vec![MessageRow {
-            body_text: Some("hi".into()),
-            ..inbound("m_2", 1458692752479, "text")
-        }]
+        vec![
+            MessageRow {
+                message_id: format!("reaction:{PSID}:1458692752478"),
+                context_message_id: Some("m_1".into()),
+                body_text: Some("\u{1f604}".into()),
+                ..inbound("-", 1458692752478, "reaction")
+            },
+            MessageRow {
+                body_text: Some("hi".into()),
+                ..inbound("m_2", 1458692752479, "text")
+            }
+        ]
+    );
+    let raw = user_event(
+        1458692752478,
+        r#""policy_enforcement":{"action":"block","reason":"spam"}"#,
+    );
+    assert_eq!(
+        parse(Platform::Messenger, &raw).skipped,
+        vec!["unknown event kind: policy_enforcement"]
     );
     let raw = format!(
         r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":1458692752,"changes":[{{"field":"ratings","value":{{"x":1}}}}],"standby":[{{"sender":{{"id":"{PSID}"}}}}]}}]}}"#
@@ -513,5 +539,164 @@ fn only_json_objects_are_bodies() {
     assert_eq!(
         parsed.unrouted[0].reason,
         "the body has no object member (expected page)"
+    );
+}
+
+#[test]
+fn a_reaction_is_a_reaction_message_about_the_reacted_to_message() {
+    // Meta's `message_reactions` example: a heart on one of the page's messages, then removed.
+    let event = |action: &str, ms: i64| {
+        user_event(
+            ms,
+            &format!(
+                r#""reaction":{{"reaction":"love","emoji":"\u2764\ufe0f","action":"{action}","mid":"m_out_1"}}"#
+            ),
+        )
+    };
+    let expected = |ms: i64, body_text: Option<&str>| MessageRow {
+        message_id: format!("reaction:{PSID}:{ms}"),
+        context_message_id: Some("m_out_1".into()),
+        body_text: body_text.map(str::to_string),
+        ..inbound("-", ms, "reaction")
+    };
+    assert_eq!(
+        only_message(Platform::Messenger, &event("react", 1458668856463)),
+        expected(1458668856463, Some("\u{2764}\u{fe0f}"))
+    );
+    // Removed: no emoji, as a removed WhatsApp reaction.
+    assert_eq!(
+        only_message(Platform::Messenger, &event("unreact", 1458668856999)),
+        expected(1458668856999, None)
+    );
+}
+
+#[test]
+fn a_referral_of_a_user_in_the_thread_is_an_analytics_event() {
+    // Meta's `messaging_referrals` examples: an m.me link, then an ad.
+    let raw = user_event(
+        1458692752478,
+        r#""referral":{"ref":"spring-sale","source":"SHORTLINK","type":"OPEN_THREAD"}"#,
+    );
+    let parsed = parse(Platform::Messenger, &raw);
+    let row = |action: &str, label: &str| AnalyticsRow {
+        tenant_id: "t1".into(),
+        channel_id: "fb1".into(),
+        contact_id: PSID.into(),
+        ts: 1_458_692_752_478_000,
+        category: "referral",
+        action: action.into(),
+        label: Some(label.into()),
+        value: None,
+    };
+    assert_eq!(
+        parsed.analytics_events,
+        vec![row("shortlink", "spring-sale")]
+    );
+    assert!(parsed.messages.is_empty() && parsed.skipped.is_empty());
+    let raw = user_event(
+        1458692752478,
+        &format!(
+            r#""referral":{{"ref":"summer","ad_id":"6045246247433","source":"ADS","type":"OPEN_THREAD","ads_context_data":{{"ad_title":"Summer","post_id":"{PAGE}_1"}}}}"#
+        ),
+    );
+    assert_eq!(
+        parse(Platform::Messenger, &raw).analytics_events,
+        vec![row("ads", "6045246247433")]
+    );
+}
+
+#[test]
+fn an_optin_is_a_contact_event() {
+    // Meta's `messaging_optins` example for marketing (notification) messages; the same user
+    // stopping them; the Send to Messenger plugin; a checkbox-plugin user with no PSID yet.
+    let event = |optin: &str| user_event(1458692752478, &format!(r#""optin":{optin}"#));
+    let row = |event_type: &'static str, method: &str, key: &str, value: &str| ContactEventRow {
+        tenant_id: "t1".into(),
+        channel_id: "fb1".into(),
+        contact_id: PSID.into(),
+        ts: 1_458_692_752_478_000,
+        event_type,
+        method: Some(method.into()),
+        key: Some(key.into()),
+        value: Some(value.into()),
+    };
+    let cases = [
+        (
+            r#"{"type":"notification_messages","payload":"WEEKLY_DEALS","notification_messages_token":"tok","notification_messages_frequency":"WEEKLY","notification_messages_timezone":"Asia/Kolkata","token_expiry_timestamp":1466692752478,"user_token_status":"NOT_REFRESHED","notification_messages_status":"RESUME_NOTIFICATIONS","title":"Deals"}"#,
+            row(
+                "opted_in",
+                "notification_messages",
+                "payload",
+                "WEEKLY_DEALS",
+            ),
+        ),
+        (
+            r#"{"type":"notification_messages","payload":"WEEKLY_DEALS","notification_messages_token":"tok","notification_messages_status":"STOP_NOTIFICATIONS"}"#,
+            row(
+                "opted_out",
+                "notification_messages",
+                "payload",
+                "WEEKLY_DEALS",
+            ),
+        ),
+        (
+            r#"{"ref":"PASS_THROUGH_PARAM","user_ref":"UNIQUE_REF_PARAM"}"#,
+            row("opted_in", "plugin", "ref", "PASS_THROUGH_PARAM"),
+        ),
+    ];
+    for (optin, expected) in cases {
+        let parsed = parse(Platform::Messenger, &event(optin));
+        assert_eq!(parsed.contact_events, vec![expected], "{optin}");
+        assert!(parsed.skipped.is_empty());
+    }
+    let raw = page_event(&format!(
+        r#"{{"sender":{{"user_ref":"UNIQUE_REF_PARAM"}},"recipient":{{"id":"{PAGE}"}},"timestamp":1458692752478,"optin":{{"ref":"PASS","user_ref":"UNIQUE_REF_PARAM"}}}}"#
+    ));
+    let parsed = parse(Platform::Messenger, &raw);
+    assert!(parsed.contact_events.is_empty());
+    assert_eq!(
+        parsed.skipped,
+        vec!["an optin of user_ref UNIQUE_REF_PARAM only (no PSID yet)"]
+    );
+}
+
+#[test]
+fn the_page_s_reply_to_a_comment_is_a_comment_reply() {
+    // A page feed change of the page's own comment under a user's comment (parent_id = that
+    // comment), and the Instagram account's reply (comments field, from = the account).
+    let raw = format!(
+        r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":1520383700,"changes":[{{"field":"feed","value":{{"from":{{"id":"{PAGE}","name":"Our Page"}},"item":"comment","post_id":"{PAGE}_444444444","comment_id":"{PAGE}_444444444_777","parent_id":"{PAGE}_444444444_555","verb":"add","created_time":1520383690,"message":"Yes, still available"}}}}]}}]}}"#
+    );
+    let parsed = parse(Platform::Messenger, &raw);
+    assert_eq!(
+        parsed.comment_replies,
+        vec![CommentReplyRow {
+            tenant_id: "t1".into(),
+            channel_id: "fb1".into(),
+            comment_id: format!("{PAGE}_444444444_555"),
+            reply_id: format!("{PAGE}_444444444_777"),
+            post_id: Some(format!("{PAGE}_444444444")),
+            reply_kind: "public",
+            ts: 1_520_383_690_000_000,
+            text: Some("Yes, still available".into()),
+        }]
+    );
+    assert!(parsed.comments.is_empty() && parsed.skipped.is_empty());
+    let raw = format!(
+        r#"{{"object":"instagram","entry":[{{"id":"{IG}","time":1604027700,"changes":[{{"field":"comments","value":{{"from":{{"id":"{IG}","username":"our_shop"}},"media":{{"id":"123123123","media_product_type":"FEED"}},"id":"17865799348089100","parent_id":"17865799348089039","text":"Thanks!"}}}}]}}]}}"#
+    );
+    let parsed = parse(Platform::Instagram, &raw);
+    assert_eq!(
+        parsed.comment_replies,
+        vec![CommentReplyRow {
+            tenant_id: "t1".into(),
+            channel_id: "ig1".into(),
+            comment_id: "17865799348089039".into(),
+            reply_id: "17865799348089100".into(),
+            post_id: Some("123123123".into()),
+            reply_kind: "public",
+            ts: 1_604_027_700_000_000,
+            text: Some("Thanks!".into()),
+        }]
     );
 }

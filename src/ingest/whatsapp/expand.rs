@@ -4,12 +4,13 @@
 //! | step | what |
 //! |------|------|
 //! | [`parse_bodies`] | every body through its platform's parser ([`Platform::parse`]: WhatsApp, Messenger, Instagram) with one set of [`Routes`]; bodies that are not JSON objects are set aside with their reason |
+//! | [`alias::resolve`] | every row of a WhatsApp user's business-scoped user id gets the `contact_id` of the user's first sighting (a `contact_events` link for a new one) |
 //! | [`Collected::decode`] | each table's rows serialised to NDJSON and decoded by [`Decoder`]: the same checks and derived columns as any ingest (`country_code`, `calling_code`, `error_bucket`, `author_type`, `is_template`, `source`, `ingested_at`); a row the decoder refuses is skipped with its reason (its body stays in `webhook_bodies`); `webhook_bodies` and `webhook_unrouted` rows, whose every value is the parser's own, are built into Arrow directly |
 //! | [`merge_contacts`] | profiles of one contact merged (earliest `created_at`, latest `updated_at`, the latest name and `wa_id`), then completed from the stored `contacts` row: its `language`, provider and opt-in columns, an earlier `created_at`, and its `name`/`wa_id` when the body has none, so that the upsert does not blank what other sources wrote |
 //!
 //! | [`watermark::resolve`] | Messenger reads and deliveries naming no message: statuses of the outbound messages they cover, stored or in the same bodies |
 //!
-//! [`expand`] runs the first two on the blocking pool, a large input split over the machine's
+//! [`expand`] runs parsing and decoding on the blocking pool, a large input split over the machine's
 //! cores (at least [`PARALLEL_MIN_BODIES`] bodies a part). Natural-key de-duplication (a
 //! redelivered body adds nothing) is the commit's
 //! ([`crate::ingest::commit`]), as for every other input.
@@ -21,12 +22,16 @@ use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, TimestampMicrose
 use arrow::datatypes::TimestampMicrosecondType;
 use datafusion::prelude::SessionContext;
 
+use super::alias::{self, Links};
 use super::route::Routes;
-use super::rows::{BodyRow, ContactRow, ConversationRow, MessageRow, StatusRow, UnroutedRow};
+use super::rows::{
+    AnalyticsRow, BodyRow, ContactEventRow, ContactRow, ConversationRow, MessageRow, StatusRow,
+    UnroutedRow,
+};
 use crate::error::{Error, Result};
 use crate::ingest::decode::{DecodeOptions, Decoded, Decoder};
 use crate::ingest::dedup::strings;
-use crate::ingest::messenger::rows::{CommentRow, Watermark};
+use crate::ingest::messenger::rows::{CommentReplyRow, CommentRow, Watermark};
 use crate::ingest::messenger::watermark;
 use crate::ingest::webhook::Platform;
 use crate::lake::schema::{self, TableDef};
@@ -61,6 +66,12 @@ pub struct Collected {
     pub unrouted: Vec<UnroutedRow>,
     /// Facebook/Instagram comments.
     pub comments: Vec<CommentRow>,
+    /// The page's public replies to comments.
+    pub comment_replies: Vec<CommentReplyRow>,
+    /// Messenger referrals.
+    pub analytics_events: Vec<AnalyticsRow>,
+    /// Messenger opt-ins and opt-outs, links of business-scoped user ids.
+    pub contact_events: Vec<ContactEventRow>,
     /// Messenger receipts naming no message ([`watermark::resolve`]).
     pub watermarks: Vec<Watermark>,
     /// Events that gave no row or a NULL, as `ORIGIN: reason`.
@@ -85,6 +96,9 @@ pub fn parse_bodies(bodies: &[Incoming], routes: &Routes) -> Collected {
                 out.bodies.push(parsed.body);
                 out.unrouted.extend(parsed.unrouted);
                 out.comments.extend(parsed.comments);
+                out.comment_replies.extend(parsed.comment_replies);
+                out.analytics_events.extend(parsed.analytics_events);
+                out.contact_events.extend(parsed.contact_events);
                 out.watermarks.extend(parsed.watermarks);
                 out.skipped.extend(
                     parsed
@@ -166,6 +180,24 @@ impl Collected {
                 &mut skipped,
             )?,
             decode_rows("comments", &self.comments, ingested_at, &mut skipped)?,
+            decode_rows(
+                "comment_replies",
+                &self.comment_replies,
+                ingested_at,
+                &mut skipped,
+            )?,
+            decode_rows(
+                "analytics_events",
+                &self.analytics_events,
+                ingested_at,
+                &mut skipped,
+            )?,
+            decode_rows(
+                "contact_events",
+                &self.contact_events,
+                ingested_at,
+                &mut skipped,
+            )?,
         ];
         self.skipped.extend(skipped);
         Ok(batches.into_iter().flatten().collect())
@@ -389,6 +421,17 @@ pub async fn expand(
     bodies: Vec<Incoming>,
     ingested_at: i64,
 ) -> Result<Expansion> {
+    expand_linked(ctx, bodies, ingested_at, &mut Links::default()).await
+}
+
+/// [`expand`], with the BSUID links of earlier calls of the same run (not yet committed, as
+/// the earlier chunks of one file import) in `links`, to which this call adds its own.
+pub async fn expand_linked(
+    ctx: &SessionContext,
+    bodies: Vec<Incoming>,
+    ingested_at: i64,
+    links: &mut Links,
+) -> Result<Expansion> {
     let routes = Arc::new(Routes::load(ctx).await?);
     let parts = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -405,15 +448,32 @@ pub async fn expand(
         let first = offset;
         offset += part.len();
         tasks.push(tokio::task::spawn_blocking(move || {
-            expand_part(&part, &routes, ingested_at, first)
+            parse_part(&part, &routes, first)
         }));
     }
+    let mut parsed = Vec::with_capacity(tasks.len());
+    let mut bad = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let (collected, part_bad) = task
+            .await
+            .map_err(|e| Error::Config(format!("parsing webhook bodies: {e}")))?;
+        parsed.push(collected);
+        bad.push(part_bad);
+    }
+    alias::resolve(ctx, &mut parsed, links).await?;
+    let tasks: Vec<_> = parsed
+        .into_iter()
+        .zip(bad)
+        .map(|(collected, bad)| {
+            tokio::task::spawn_blocking(move || decode_part(collected, bad, ingested_at))
+        })
+        .collect();
     let mut out = Expansion::default();
     let (mut watermarks, mut sent) = (Vec::new(), Vec::new());
     for task in tasks {
         let (part, marks, echoes) = task
             .await
-            .map_err(|e| Error::Config(format!("parsing webhook bodies: {e}")))??;
+            .map_err(|e| Error::Config(format!("decoding webhook rows: {e}")))??;
         watermarks.extend(marks);
         sent.extend(echoes);
         out.batches.extend(part.batches);
@@ -438,26 +498,32 @@ pub async fn expand(
 /// Below this many bodies per core, one thread parses them all.
 pub const PARALLEL_MIN_BODIES: usize = 2_000;
 
-/// [`expand`]'s work on one part of the bodies, whose first is body `first` of the input;
-/// with the part's Messenger watermarks and outbound messages, which [`expand`] resolves over
-/// every part.
-fn expand_part(
-    bodies: &[Incoming],
-    routes: &Routes,
-    ingested_at: i64,
-    first: usize,
-) -> Result<(Expansion, Vec<Watermark>, Vec<watermark::Sent>)> {
+/// A body that is not a JSON object: `(index in the input, reason, the raw text)`.
+type Bad = (usize, String, String);
+
+/// [`expand`]'s parsing of one part of the bodies, whose first is body `first` of the input.
+fn parse_part(bodies: &[Incoming], routes: &Routes, first: usize) -> (Collected, Vec<Bad>) {
     let mut collected = parse_bodies(bodies, routes);
+    let bad = std::mem::take(&mut collected.bad)
+        .into_iter()
+        .map(|(i, why)| (first + i, why, bodies[i].raw.clone()))
+        .collect();
+    (collected, bad)
+}
+
+/// [`expand`]'s decoding of one part's rows; with the part's Messenger watermarks and outbound
+/// messages, which [`expand`] resolves over every part.
+fn decode_part(
+    mut collected: Collected,
+    bad: Vec<Bad>,
+    ingested_at: i64,
+) -> Result<(Expansion, Vec<Watermark>, Vec<watermark::Sent>)> {
     let sent = watermark::sent(&collected.messages);
     let batches = collected.decode(ingested_at)?;
     let expansion = Expansion {
         batches,
         contacts: std::mem::take(&mut collected.contacts),
-        bad: collected
-            .bad
-            .into_iter()
-            .map(|(i, why)| (first + i, why, bodies[i].raw.clone()))
-            .collect(),
+        bad,
         skipped: collected.skipped,
         bodies: collected.bodies.len() as u64,
         unrouted: collected.unrouted.len() as u64,

@@ -18,7 +18,8 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::expand::{Expansion, Incoming, contacts_batch, expand};
+use super::alias::Links;
+use super::expand::{Expansion, Incoming, contacts_batch, expand_linked};
 use super::rows::ContactRow;
 use crate::error::{Error, Result};
 use crate::ingest::commit::{CommitOutcome, Ingester, Load};
@@ -120,6 +121,8 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
     let mut ingester = Ingester::open(lake.clone()).await?;
     let mut loads: BTreeMap<&'static str, Load> = BTreeMap::new();
     let mut contacts: Vec<ContactRow> = Vec::new();
+    // BSUID links of earlier chunks, committed only at the end.
+    let mut links = Links::default();
     let mut rejects = RejectSink::open(request.reject_file.as_deref())?;
     let mut summary = WebhookSummary::default();
     let mut failure = None;
@@ -151,7 +154,8 @@ pub async fn import(lake: Lake, request: WebhookImport) -> Result<WebhookSummary
             e
         } else {
             let parse_started = Instant::now();
-            let expanded = expand(ingester.session(), chunk.bodies, ingested_at).await;
+            let expanded =
+                expand_linked(ingester.session(), chunk.bodies, ingested_at, &mut links).await;
             summary.parsing += parse_started.elapsed();
             match expanded {
                 Ok(e) => e,

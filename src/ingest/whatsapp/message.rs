@@ -21,7 +21,8 @@
 //! for a reaction `reaction.message_id`. `referral_source_type`/`_id` come from `referral`
 //! (click-to-WhatsApp ads and posts); a `source_type` other than `ad`/`post` is left NULL.
 //! The sender is `from` (`wa_id`), else the `wa_id` the body's `contacts[]` gives for
-//! `from_user_id`, else `from_user_id` alone ([`super::rows::contact_id`]).
+//! `from_user_id`, else `from_user_id` alone ([`super::rows::contact_id`]); a sender with a
+//! `from_user_id` then gets the `contact_id` of the user's first sighting ([`super::alias`]).
 
 use std::collections::HashMap;
 
@@ -71,6 +72,7 @@ pub fn message_row(
         body_text,
         author_type: None,
         author_id: None,
+        bsuid: bsuid.map(str::to_string),
     })
 }
 

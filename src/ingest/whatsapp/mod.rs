@@ -4,6 +4,7 @@
 //! | module        | job                                                                              |
 //! |---------------|----------------------------------------------------------------------------------|
 //! | [`rows`]      | one struct per table a body feeds, and the `contact_id` of a WhatsApp user        |
+//! | [`alias`]     | a user's business-scoped user id (BSUID) to one `contact_id` over all bodies, whatever the order of phone-number and username-only sightings |
 //! | [`message`]   | an inbound message (every type of SPEC section 3) to a `messages` row              |
 //! | [`status`]    | a status callback to a `message_statuses` row and its `conversations` row          |
 //! | [`route`]     | `metadata.phone_number_id` to the tenant and channel of the `channels` row having it |
@@ -26,6 +27,7 @@
 //!
 //! Only text that is not JSON, or JSON that is not an object, is refused as a whole.
 
+pub mod alias;
 pub mod expand;
 pub mod import;
 pub mod message;
@@ -51,7 +53,7 @@ pub const OBJECT: &str = "whatsapp_business_account";
 pub const PLATFORM: &str = "whatsapp";
 
 /// The rows of one body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parsed {
     /// Inbound messages.
     pub messages: Vec<MessageRow>,
@@ -68,6 +70,12 @@ pub struct Parsed {
     pub unrouted: Vec<UnroutedRow>,
     /// Facebook/Instagram comments (Messenger and Instagram bodies).
     pub comments: Vec<crate::ingest::messenger::rows::CommentRow>,
+    /// The page's (account's) public replies to comments.
+    pub comment_replies: Vec<crate::ingest::messenger::rows::CommentReplyRow>,
+    /// Messenger referrals of users already in the conversation.
+    pub analytics_events: Vec<rows::AnalyticsRow>,
+    /// Messenger opt-ins and opt-outs.
+    pub contact_events: Vec<rows::ContactEventRow>,
     /// Messenger reads and deliveries naming no message, only a time up to which everything
     /// was read or delivered (resolved against the stored messages by [`expand`]).
     pub watermarks: Vec<crate::ingest::messenger::rows::Watermark>,
@@ -233,7 +241,8 @@ pub fn parse(raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, Str
             }
             for c in array(v, "contacts") {
                 let wa_id = text(c, &["wa_id"]).map(|w| w.trim_start_matches('+').to_string());
-                let Some(id) = contact_id(wa_id.as_deref(), text(c, &["user_id"])) else {
+                let bsuid = text(c, &["user_id"]);
+                let Some(id) = contact_id(wa_id.as_deref(), bsuid) else {
                     out.skipped
                         .push("a contact profile with neither wa_id nor user_id".into());
                     continue;
@@ -246,6 +255,7 @@ pub fn parse(raw: &str, received_at: i64, routes: &Routes) -> Result<Parsed, Str
                     name: text(c, &["profile", "name"])
                         .or(text(c, &["profile", "username"]))
                         .map(str::to_string),
+                    bsuid: bsuid.map(str::to_string),
                     ..ContactRow::default()
                 });
             }

@@ -61,6 +61,10 @@ pub struct MessageRow {
     /// The sending app of an outbound message (left out when unknown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<String>,
+    /// `messages[].from_user_id`: the business-scoped user id, which [`super::alias`] resolves
+    /// to the user's `contact_id` (not a column).
+    #[serde(skip)]
+    pub bsuid: Option<String>,
 }
 
 /// One status callback (`message_statuses`).
@@ -123,6 +127,9 @@ pub struct ConversationRow {
     pub pricing_model: Option<String>,
     /// `pricing.billable`.
     pub billable: Option<bool>,
+    /// `recipient_user_id` (see [`MessageRow::bsuid`]).
+    #[serde(skip)]
+    pub bsuid: Option<String>,
 }
 
 /// One contact profile (`contacts`, upserted).
@@ -158,6 +165,58 @@ pub struct ContactRow {
     /// body's time). The upsert keeps a stored row with a later `updated_at`.
     #[serde(serialize_with = "micros_text")]
     pub updated_at: i64,
+    /// `contacts[].user_id` (see [`MessageRow::bsuid`]).
+    #[serde(skip)]
+    pub bsuid: Option<String>,
+}
+
+/// One contact event (`contact_events`): a Messenger opt-in or opt-out, or the link between a
+/// WhatsApp user's business-scoped user id and the `contact_id` the lake gave the user
+/// ([`super::alias`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContactEventRow {
+    /// Routed tenant.
+    pub tenant_id: String,
+    /// Routed channel.
+    pub channel_id: String,
+    /// The contact.
+    pub contact_id: String,
+    /// When it happened (the event's or the message's time).
+    #[serde(serialize_with = "micros_text")]
+    pub ts: i64,
+    /// `opted_in`, `opted_out` or `field_updated`.
+    pub event_type: &'static str,
+    /// How: the opt-in's `type`, or `webhook` for a link.
+    pub method: Option<String>,
+    /// The field: the opt-in's `payload`/`ref`, or `bsuid`.
+    pub key: Option<String>,
+    /// Its value.
+    pub value: Option<String>,
+}
+
+/// One custom event (`analytics_events`): a Messenger `referral` of a user already in the
+/// conversation ([`crate::ingest::messenger::messaging`]), a saved Glific flow result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnalyticsRow {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The channel.
+    pub channel_id: String,
+    /// The contact.
+    pub contact_id: String,
+    /// When.
+    #[serde(serialize_with = "micros_text")]
+    pub ts: i64,
+    /// `referral`, `flow_result`.
+    pub category: &'static str,
+    /// Messenger: `referral.source` lower-cased (`ads`, `shortlink`, ...); Glific: `<flow
+    /// name>/<result key>`.
+    pub action: String,
+    /// Messenger: `referral.ad_id` for an ad, else `referral.ref`; Glific: the result's
+    /// category, else its input.
+    pub label: Option<String>,
+    /// Glific: the input when it is a number.
+    pub value: Option<f64>,
 }
 
 /// One body as it arrived (`webhook_bodies`).
@@ -210,9 +269,11 @@ pub struct UnroutedRow {
 /// Prefix of the `contact_id` of a user known only by a business-scoped user id.
 pub const BSUID_PREFIX: &str = "bsuid:";
 
-/// The `contact_id` of a WhatsApp user: the `wa_id` (digits, no `+`) when known, as every other
-/// source of chatlake names contacts; else `bsuid:` + the business-scoped user id (reference
-/// 5.5), stable for the user within the business. `None` when neither is known.
+/// The `contact_id` of a WhatsApp user as one body shows it: the `wa_id` (digits, no `+`) when
+/// known, as every other source of chatlake names contacts; else `bsuid:` + the business-scoped
+/// user id (reference 5.5), stable for the user within the business. `None` when neither is
+/// known. A user with a business-scoped user id then gets the `contact_id` its first sighting
+/// gave, over all bodies ([`super::alias`]).
 pub fn contact_id(wa_id: Option<&str>, bsuid: Option<&str>) -> Option<String> {
     match (wa_id, bsuid) {
         (Some(wa), _) => Some(wa.to_string()),

@@ -115,9 +115,10 @@ pub fn status_rows(
             .and_then(|e| text(e, &["title"]).or(text(e, &["message"])))
             .map(str::to_string),
     };
+    let recipient_bsuid = text(s, &["recipient_user_id"]);
     let recipient = contact_id(
         text(s, &["recipient_id"]).map(|r| r.trim_start_matches('+')),
-        text(s, &["recipient_user_id"]),
+        recipient_bsuid,
     );
     let conversation = match (conversation_id, origin, expires_at, recipient) {
         (Some(conversation_id), Some(origin), Some(expires_at), Some(contact_id)) => {
@@ -137,6 +138,7 @@ pub fn status_rows(
                 origin,
                 pricing_model,
                 billable,
+                bsuid: recipient_bsuid.map(str::to_string),
             })
         }
         _ => None,

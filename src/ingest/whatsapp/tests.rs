@@ -336,6 +336,7 @@ fn a_username_only_user_is_named_by_the_business_scoped_id() {
     expected.contact_id = "bsuid:US.13491208655302741918".into();
     expected.wa_id = None;
     expected.body_text = Some("hi".into());
+    expected.bsuid = Some("US.13491208655302741918".into());
     assert_eq!(parsed.messages, vec![expected]);
     assert_eq!(parsed.contacts.len(), 1);
     assert_eq!(
@@ -344,6 +345,10 @@ fn a_username_only_user_is_named_by_the_business_scoped_id() {
     );
     assert_eq!(parsed.contacts[0].wa_id, None);
     assert_eq!(parsed.contacts[0].name.as_deref(), Some("Sheena"));
+    assert_eq!(
+        parsed.contacts[0].bsuid.as_deref(),
+        Some("US.13491208655302741918")
+    );
 
     // The same user when the body also gives the wa_id for the BSUID: the usual contact id.
     let raw = body(
@@ -401,6 +406,7 @@ fn a_cbp_sent_status_reports_its_conversation() {
             origin: "utility".into(),
             pricing_model: Some("CBP".into()),
             billable: Some(true),
+            bsuid: None,
         }]
     );
     assert!(parsed.messages.is_empty() && parsed.contacts.is_empty());
