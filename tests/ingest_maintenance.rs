@@ -54,14 +54,18 @@ async fn queries_during_compaction_and_vacuum_all_see_the_same_rows() {
     let mut cfg = common::fixture_config();
     cfg.contacts = 1_000;
     cfg.days = 10;
-    chatlake::generate::generate(&mut writer, &cfg)
-        .await
-        .expect("generate");
-    writer.flush().await.expect("flush");
+    // Two generator runs (two seeds) into the same lake: every partition they write holds at
+    // least two files, one per run's commit (the counts below need no distinct rows).
+    for seed in [7, 8] {
+        cfg.seed = seed;
+        chatlake::generate::generate(&mut writer, &cfg)
+            .await
+            .expect("generate");
+        writer.flush().await.expect("flush");
+    }
     chatlake::engine::derived::refresh(&mut writer)
         .await
         .expect("derive");
-    // The generator's per-day flushes crowd the partitions of the tables it writes in pieces.
     let mut before_files = std::collections::HashMap::new();
     for def in chatlake::lake::schema::tables() {
         before_files.insert(def.name, files(&lake, def.name).await);

@@ -20,12 +20,10 @@
 
 use std::time::{Duration, Instant};
 
-use arrow::array::RecordBatch;
-use arrow::compute::cast;
-
 use super::Engine;
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
+use crate::lake::rewrite::rewrite_table;
 use crate::lake::{LakeWriter, schema};
 
 /// One stored derivation: the view that computes the rows and where they go.
@@ -116,7 +114,9 @@ async fn open_written_lake(writer: &mut LakeWriter) -> Result<Engine> {
     Engine::open_lake(lake, &config).await
 }
 
-/// Runs `derivation`'s view on `engine` and stores its rows with `writer`. Returns the rows.
+/// Runs `derivation`'s view on `engine` and stores its rows with `writer`'s lake: the table is
+/// rewritten from the view's answer and the rows the derivation does not own, streamed (see
+/// [`crate::lake::rewrite`]), in one commit. Returns the derived rows.
 async fn store(writer: &mut LakeWriter, engine: &Engine, derivation: &Derivation) -> Result<u64> {
     let def = schema::table(derivation.table).ok_or_else(|| {
         Error::Config(format!(
@@ -124,37 +124,33 @@ async fn store(writer: &mut LakeWriter, engine: &Engine, derivation: &Derivation
             derivation.table
         ))
     })?;
-    let columns: Vec<&str> = def
+    let columns: Vec<String> = def
         .schema
         .fields()
         .iter()
-        .map(|f| f.name().as_str())
+        .map(|f| format!("\"{}\"", f.name()))
         .collect();
-    let query = format!("SELECT {} FROM {}", columns.join(", "), derivation.view);
-    let batches = engine
-        .new_session()
-        .sql(&query)
-        .await
-        .map_err(Error::DataFusion)?
-        .collect()
-        .await
-        .map_err(Error::DataFusion)?;
-    let batches = batches
-        .iter()
-        .map(|batch| to_table_types(def.schema.clone(), batch))
-        .collect::<Result<Vec<_>>>()?;
-    writer
-        .replace_where(def.name, batches, derivation.replaces)
-        .await
-}
-
-/// `batch` with each column cast to the table's type (the engine reads strings as views).
-fn to_table_types(schema: arrow::datatypes::SchemaRef, batch: &RecordBatch) -> Result<RecordBatch> {
-    let columns = schema
-        .fields()
-        .iter()
-        .zip(batch.columns())
-        .map(|(field, column)| cast(column, field.data_type()))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(schema, columns)?)
+    let columns = columns.join(", ");
+    let session = engine.new_session();
+    let mut queries = vec![
+        session
+            .sql(&format!("SELECT {columns} FROM {}", derivation.view))
+            .await
+            .map_err(Error::DataFusion)?,
+    ];
+    if let Some(replaces) = derivation.replaces {
+        // The rows other writers own are written back as they are.
+        queries.push(
+            session
+                .sql(&format!(
+                    "SELECT {columns} FROM {} WHERE ({replaces}) IS NOT TRUE",
+                    derivation.table
+                ))
+                .await
+                .map_err(Error::DataFusion)?,
+        );
+    }
+    let rows = rewrite_table(writer.lake(), def, queries).await?;
+    writer.forget(def.name);
+    Ok(rows.first().copied().unwrap_or(0))
 }

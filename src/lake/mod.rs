@@ -5,10 +5,12 @@
 //! - [`writer`]: sorted, zstd, partitioned appends as atomic Delta commits.
 //! - [`provider`]: a DataFusion table that always reads the newest Delta snapshot.
 //! - [`staged`]: a large append written file by file and committed once (or not at all).
+//! - [`rewrite`]: a whole table replaced by queries' answers, streamed, in one commit.
 //! - [`compact`]: rewriting each partition's small files into few large ones (Delta `OPTIMIZE`).
 
 pub mod compact;
 pub mod provider;
+pub mod rewrite;
 pub mod schema;
 pub mod staged;
 pub mod store;

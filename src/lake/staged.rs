@@ -8,6 +8,9 @@
 //! | [`StagedAppend::commit`]  | every row of every staged file, atomically                 |
 //! | [`StagedAppend::abort`]   | nothing; the staged files are deleted                      |
 //!
+//! A replacing append ([`StagedAppend::begin_replacing`]) also removes, in the same commit, every
+//! file the table held when it began: a whole table rewritten from a stream without holding it.
+//!
 //! With a transaction id, [`StagedAppend::commit`] first looks at the table's `txn` actions: a
 //! version already recorded for the application means the rows are in, and the staged files are
 //! deleted instead of committed (a flush retried after a crash commits once). A crash between
@@ -18,7 +21,7 @@ use std::collections::VecDeque;
 use arrow::array::RecordBatch;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use deltalake::kernel::{Action, Add, Transaction};
+use deltalake::kernel::{Action, Add, Remove, Transaction};
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use object_store::ObjectStoreExt;
@@ -54,6 +57,8 @@ pub struct StagedAppend {
     /// Batches being written, oldest first (their files are added in this order).
     running: VecDeque<Running>,
     adds: Vec<Add>,
+    /// A replacing append's removes: the files of the table when it began.
+    removes: Option<Vec<Remove>>,
     rows: u64,
 }
 
@@ -87,8 +92,27 @@ impl StagedAppend {
             idle,
             running: VecDeque::new(),
             adds: Vec::new(),
+            removes: None,
             rows: 0,
         })
+    }
+
+    /// Starts an append to `def` whose commit also removes every file the table holds now:
+    /// afterwards the table holds exactly the rows written (readers see the old set or the new
+    /// one). A writer committing to the table in between makes the commit fail on the conflict.
+    pub async fn begin_replacing(lake: &Lake, def: &'static TableDef) -> Result<StagedAppend> {
+        let mut staged = StagedAppend::begin(lake, def).await?;
+        let snapshot = staged
+            .table
+            .snapshot()
+            .map_err(|e| delta_err(def.name, e))?;
+        let removes = snapshot
+            .log_data()
+            .iter()
+            .map(|file| file.remove_action(true))
+            .collect();
+        staged.removes = Some(removes);
+        Ok(staged)
     }
 
     /// Whether the table already records `txn` (its version or a later one for its app id).
@@ -182,7 +206,8 @@ impl StagedAppend {
             self.delete_staged().await?;
             return Ok(false);
         }
-        if self.adds.is_empty() && txn.is_none() {
+        let removes = self.removes.take();
+        if self.adds.is_empty() && txn.is_none() && removes.as_ref().is_none_or(Vec::is_empty) {
             return Ok(true);
         }
         let mut properties = CommitProperties::default();
@@ -191,14 +216,23 @@ impl StagedAppend {
                 properties.with_application_transaction(Transaction::new(txn.app_id, txn.version));
         }
         let operation = DeltaOperation::Write {
-            mode: SaveMode::Append,
+            mode: if removes.is_some() {
+                SaveMode::Overwrite
+            } else {
+                SaveMode::Append
+            },
             partition_by: self
                 .def
                 .is_partitioned()
                 .then(|| vec![PARTITION_COLUMN.to_string()]),
             predicate: None,
         };
-        let actions: Vec<Action> = self.adds.drain(..).map(Action::Add).collect();
+        let actions: Vec<Action> = self
+            .adds
+            .drain(..)
+            .map(Action::Add)
+            .chain(removes.into_iter().flatten().map(Action::Remove))
+            .collect();
         let snapshot = self
             .table
             .snapshot()

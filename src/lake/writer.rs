@@ -204,6 +204,12 @@ impl LakeWriter {
         Ok(rows as u64)
     }
 
+    /// Forgets the loaded state of `table`, after another writer committed to it: the next
+    /// write loads it afresh.
+    pub fn forget(&mut self, table: &str) {
+        self.tables.remove(table);
+    }
+
     /// Creates every table of the schema that does not exist yet (empty), so that readers
     /// find all tables even before data arrives.
     pub async fn create_missing_tables(&mut self) -> Result<()> {
