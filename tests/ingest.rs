@@ -5,29 +5,13 @@
 
 mod common;
 
-use common::cli::{ok, sql};
+use common::cli::{chatlake, ok, sample, sql};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/sample")
-        .join(name)
-}
+use std::process::Output;
 
 fn fresh_lake(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-{name}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("remove old lake");
-    }
-    dir
-}
-
-fn chatlake(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run chatlake")
+    common::cli::fresh_path(&format!("ingest-{name}"))
 }
 
 fn ingest(lake: &Path, table: &str, files: &[&Path], extra: &[&str]) -> Output {

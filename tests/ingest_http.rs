@@ -400,20 +400,7 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
 
 /// Runs `chatlake` with `args`, `stdin` on its standard input; the output of a successful run.
 fn chatlake_ok(args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn chatlake");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("chatlake");
+    let out = common::cli::chatlake_with_stdin(args, stdin);
     assert!(
         out.status.success(),
         "chatlake {args:?}: {}",

@@ -33,12 +33,19 @@ async fn query_err(ctx: &SessionContext, sql: &str) -> String {
 /// Copies the fixture lake so a test can damage or extend its copy.
 async fn copy_fixture(name: &str) -> std::path::PathBuf {
     let src = common::fixture_lake().await;
-    let dst = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("lake-{name}"));
-    if dst.exists() {
-        std::fs::remove_dir_all(&dst).expect("clean copy");
-    }
+    let dst = common::cli::fresh_path(&format!("lake-{name}"));
     copy_dir(&src, &dst);
     dst
+}
+
+/// The files directly in `dir` whose name ends in `.{extension}`.
+fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == extension))
+        .collect()
 }
 
 fn copy_dir(src: &std::path::Path, dst: &std::path::Path) {
@@ -472,11 +479,8 @@ async fn a_filter_on_dt_reads_only_that_partition() {
         "SELECT count(DISTINCT contact_id) FROM messages WHERE dt = DATE '2026-10-30'",
     )
     .await;
-    let on_disk = std::fs::read_dir(dir.join("messages").join("dt=2026-10-30"))
-        .expect("partition directory")
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
-        .count();
+    let on_disk =
+        files_with_extension(&dir.join("messages").join("dt=2026-10-30"), "parquet").len();
     assert!(
         all >= 45,
         "a full scan reads every partition's files, got {all}"
@@ -543,11 +547,9 @@ async fn same_seed_same_rows() {
 async fn a_corrupt_file_fails_queries_that_touch_it_and_names_it() {
     let dir = copy_fixture("corrupt-file").await;
     let part = dir.join("messages").join("dt=2026-10-30");
-    let file = std::fs::read_dir(&part)
-        .expect("partition dir")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+    let file = files_with_extension(&part, "parquet")
+        .into_iter()
+        .next()
         .expect("a parquet file");
     let len = std::fs::metadata(&file).expect("meta").len() as usize;
     std::fs::write(&file, vec![b'x'; len]).expect("corrupt");
@@ -579,11 +581,8 @@ async fn a_corrupt_file_fails_queries_that_touch_it_and_names_it() {
 async fn a_corrupt_commit_is_an_error_naming_the_table() {
     let dir = copy_fixture("corrupt-log").await;
     let log = dir.join("channels").join("_delta_log");
-    let first = std::fs::read_dir(&log)
-        .expect("log dir")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+    let first = files_with_extension(&log, "json")
+        .into_iter()
         .max()
         .expect("a commit");
     std::fs::write(&first, b"{ this is not json").expect("corrupt");
