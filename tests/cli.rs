@@ -70,7 +70,7 @@ fn generate_prints_a_summary() {
     if dir.exists() {
         std::fs::remove_dir_all(&dir).expect("clean");
     }
-    let out = run(&[
+    let stderr = common::cli::ok(&run(&[
         "generate",
         "--lake",
         &dir.to_string_lossy(),
@@ -80,9 +80,7 @@ fn generate_prints_a_summary() {
         "200",
         "--days",
         "3",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    ]));
     assert!(
         stderr.contains("generated ") && stderr.contains(" messages"),
         "{stderr}"
@@ -195,9 +193,7 @@ fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
         String::from_utf8_lossy(&before.stderr)
     );
 
-    let out = run(&["compact", "--lake", &lake]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = common::cli::ok(&run(&["compact", "--lake", &lake]));
     let (files_before, files_after, rewritten) = compact_counts(&stderr);
     assert!(rewritten > 0, "{stderr}");
     assert!(files_after < files_before, "{stderr}");
@@ -210,9 +206,7 @@ fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
     );
 
     // A second run finds nothing to merge: one file per partition already.
-    let out = run(&["compact", "--lake", &lake, "--table", "messages"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = common::cli::ok(&run(&["compact", "--lake", &lake, "--table", "messages"]));
     let (again_before, again_after, again_rewritten) = compact_counts(&stderr);
     let again_after = usize::try_from(again_after).expect("file count");
     assert_eq!(
@@ -242,11 +236,9 @@ fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
         parquet_files("messages") > again_after,
         "removed files are still on disk"
     );
-    let out = run(&[
+    let stderr = common::cli::ok(&run(&[
         "compact", "--lake", &lake, "--table", "messages", "--vacuum",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    ]));
     assert!(stderr.contains("vacuum deleted "), "{stderr}");
     assert_eq!(parquet_files("messages"), again_after, "{stderr}");
     let vacuumed = run(&["sql", "--lake", &lake, FINGERPRINT]);
@@ -320,30 +312,9 @@ fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
 
     let engine_counts = {
         let rt = tokio::runtime::Runtime::new().expect("rt");
-        rt.block_on(async {
-            let engine = chatlake::engine::Engine::open(&chatlake::config::EngineConfig::new(
-                lake.to_string_lossy(),
-            ))
-            .await
-            .expect("engine");
-            let ctx = engine.new_session();
-            let mut out = Vec::new();
-            for def in chatlake::lake::schema::tables() {
-                let b = ctx
-                    .sql(&format!("SELECT count(*) FROM {}", def.name))
-                    .await
-                    .expect("sql")
-                    .collect()
-                    .await
-                    .expect("run");
-                let n = datafusion::arrow::array::AsArray::as_primitive::<
-                    datafusion::arrow::datatypes::Int64Type,
-                >(b[0].column(0))
-                .value(0);
-                out.push((def.name, n));
-            }
-            out
-        })
+        rt.block_on(common::table_counts(&chatlake::config::EngineConfig::new(
+            lake.to_string_lossy(),
+        )))
     };
     for (table, expected) in engine_counts {
         let got = psql(port, &format!("SELECT count(*) FROM {table}"));

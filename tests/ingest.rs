@@ -15,15 +15,7 @@ fn fresh_lake(name: &str) -> PathBuf {
 }
 
 fn ingest(lake: &Path, table: &str, files: &[&Path], extra: &[&str]) -> Output {
-    let lake = lake.to_string_lossy().to_string();
-    let mut args = vec!["ingest", "--lake", &lake, "--table", table];
-    args.extend_from_slice(extra);
-    let files: Vec<String> = files
-        .iter()
-        .map(|f| f.to_string_lossy().to_string())
-        .collect();
-    args.extend(files.iter().map(String::as_str));
-    chatlake(&args)
+    common::cli::ingest_files(lake, "--table", table, files, extra)
 }
 
 /// Loads every sample file, dimensions first.

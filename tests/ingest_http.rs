@@ -411,18 +411,7 @@ fn chatlake_ok(args: &[&str], stdin: &str) -> std::process::Output {
 
 /// The SHA-256 of `text` as hex, computed by coreutils' `sha256sum` (not by chatlake).
 fn sha256sum(text: &str) -> String {
-    let mut child = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("sha256sum");
+    let out = common::cli::run_with_stdin(&mut Command::new("sha256sum"), text.as_bytes());
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .next()

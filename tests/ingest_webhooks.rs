@@ -36,15 +36,7 @@ fn ingest_webhooks(lake: &Path, files: &[&Path], extra: &[&str]) -> Output {
 }
 
 fn ingest_format(lake: &Path, format: &str, files: &[&Path], extra: &[&str]) -> Output {
-    let url = lake.to_string_lossy().to_string();
-    let mut args = vec!["ingest", "--lake", &url, "--format", format];
-    args.extend_from_slice(extra);
-    let files: Vec<String> = files
-        .iter()
-        .map(|f| f.to_string_lossy().to_string())
-        .collect();
-    args.extend(files.iter().map(String::as_str));
-    chatlake(&args)
+    common::cli::ingest_files(lake, "--format", format, files, extra)
 }
 
 const MESSAGES: &str = "SELECT message_id, channel_id, contact_id, coalesce(wa_id, '-'), msg_type, \

@@ -13,7 +13,7 @@ use common::cli::{BIN, sample};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,19 +100,10 @@ fn request(
 
 /// `sha256=` + hex HMAC-SHA256 of `body` under `secret`, by `openssl dgst`.
 fn openssl_signature(body: &[u8], secret: &str) -> String {
-    let mut child = Command::new("openssl")
-        .args(["dgst", "-sha256", "-hmac", secret])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("openssl must be installed");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(body)
-        .expect("write");
-    let out = child.wait_with_output().expect("openssl");
+    let out = common::cli::run_with_stdin(
+        Command::new("openssl").args(["dgst", "-sha256", "-hmac", secret]),
+        body,
+    );
     // "SHA2-256(stdin)= <hex>" (OpenSSL 3) or "(stdin)= <hex>".
     let text = String::from_utf8_lossy(&out.stdout);
     let hex = text

@@ -16,18 +16,22 @@ pub fn chatlake(args: &[&str]) -> Output {
 
 /// Runs `chatlake` with `args` and `stdin` on its standard input, and waits for it.
 pub fn chatlake_with_stdin(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
+    run_with_stdin(Command::new(BIN).args(args), stdin.as_bytes())
+}
+
+/// Runs `command` with `stdin` on its standard input (its outputs captured), and waits for it.
+pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run chatlake");
+        .unwrap_or_else(|e| panic!("run {command:?}: {e}"));
     child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(stdin.as_bytes())
+        .write_all(stdin)
         .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
@@ -53,6 +57,26 @@ pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = fresh_path(name);
     std::fs::create_dir_all(&dir).expect("mkdir");
     dir
+}
+
+/// `chatlake ingest --lake LAKE KIND_FLAG KIND EXTRA... FILES...` (`KIND_FLAG` is `--table` or
+/// `--format`).
+pub fn ingest_files(
+    lake: &Path,
+    kind_flag: &str,
+    kind: &str,
+    files: &[&Path],
+    extra: &[&str],
+) -> Output {
+    let lake = lake.to_string_lossy().to_string();
+    let mut args = vec!["ingest", "--lake", &lake, kind_flag, kind];
+    args.extend_from_slice(extra);
+    let files: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().to_string())
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    chatlake(&args)
 }
 
 /// Ingests the sample tenant, channels (pn-1 = wa-main, pn-2 = wa-cloud) and contacts into the
