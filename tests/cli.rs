@@ -282,14 +282,7 @@ fn psql(port: u16, sql: &str) -> String {
 #[test]
 fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
     let lake = common::fixture_lake_blocking();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--lake",
-            &lake.to_string_lossy(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
+    let mut child = common::serve::serve_command(&lake.to_string_lossy())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

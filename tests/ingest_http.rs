@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use chatlake::generate::GenerateConfig;
 use chatlake::lake::StoreOptions;
 
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 const TOKEN: &str = "test-token-0123456789";
 
 /// A fresh small lake (every table present) under the test's temporary directory.
@@ -61,13 +60,8 @@ impl Server {
     /// Serves the lake at `lake` (any lake URL) with its write-ahead log in `wal`.
     fn start_on(lake: &str, wal: &Path, extra: &[&str]) -> Server {
         Server::spawn(
-            Command::new(BIN)
+            common::serve::serve_command(lake)
                 .args([
-                    "serve",
-                    "--lake",
-                    lake,
-                    "--listen",
-                    "127.0.0.1:0",
                     "--ingest-listen",
                     "127.0.0.1:0",
                     "--wal-dir",

@@ -35,16 +35,8 @@ impl Server {
     /// says otherwise.
     fn start(dir: &Path, extra: &[&str]) -> Server {
         Server::spawn(
-            Command::new(BIN)
-                .args(["serve", "--lake"])
-                .arg(dir.join("lake"))
-                .args([
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--ingest-listen",
-                    "127.0.0.1:0",
-                    "--wal-dir",
-                ])
+            common::serve::serve_command(&dir.join("lake").to_string_lossy())
+                .args(["--ingest-listen", "127.0.0.1:0", "--wal-dir"])
                 .arg(dir.join("wal"))
                 .args(["--compact-every", "0"])
                 .args(if extra.contains(&"--flush-interval-ms") {
