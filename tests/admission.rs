@@ -313,12 +313,7 @@ fn auth_file(dir: &Path) -> Arc<AuthStore> {
 }
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("admission-{test}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    dir
+    common::cli::fresh_dir(&format!("admission-{test}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -66,10 +66,7 @@ fn a_port_in_use_fails_clearly() {
 
 #[test]
 fn generate_prints_a_summary() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-generate");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("cli-generate");
     let stderr = common::cli::ok(&run(&[
         "generate",
         "--lake",
@@ -92,10 +89,7 @@ fn generate_prints_a_summary() {
 
 #[test]
 fn a_lake_without_its_derived_table_says_to_refresh_and_refresh_builds_it() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-refresh");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("cli-refresh");
     let lake = dir.to_string_lossy().to_string();
     let generated = run(&[
         "generate",
@@ -161,10 +155,7 @@ const FINGERPRINT: &str = "SELECT \
 
 #[test]
 fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-compact");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("cli-compact");
     let lake = dir.to_string_lossy().to_string();
     // Two appends (two seeds) leave two files in most day partitions, as ingest batches do.
     for seed in ["1", "2"] {
@@ -377,10 +368,7 @@ fn sql_with_a_memory_limit_spills_instead_of_failing() {
 /// A `--sql-dir` holding `reports/<name>.sql` for each `(name, sql)`, under the test's own
 /// directory (recreated on every run).
 fn sql_dir(test: &str, reports: &[(&str, &str)]) -> std::path::PathBuf {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("remove old sql dir");
-    }
+    let dir = common::cli::fresh_path(test);
     std::fs::create_dir_all(dir.join("reports")).expect("reports dir");
     for (name, sql) in reports {
         std::fs::write(dir.join("reports").join(format!("{name}.sql")), sql).expect("write");

@@ -25,11 +25,7 @@ const TOKEN: &str = "test-token-0123456789";
 
 /// A fresh small lake (every table present) under the test's temporary directory.
 fn small_lake(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-http-{name}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = common::cli::fresh_dir(&format!("ingest-http-{name}"));
     let lake = dir.join("lake");
     write_tiny_lake(&lake.to_string_lossy(), &StoreOptions::default(), 50, 2);
     dir
@@ -909,10 +905,7 @@ fn an_object_store_outage_during_flushes_loses_and_doubles_nothing() {
     };
     write_tiny_lake(lake, &direct, 30, 1);
 
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ingest-http-outage");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("ingest-http-outage");
     let endpoint = relay.endpoint();
     let server = Server::start_on(
         lake,
