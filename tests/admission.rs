@@ -313,12 +313,7 @@ fn auth_file(dir: &Path) -> Arc<AuthStore> {
 }
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("admission-{test}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    dir
+    common::cli::fresh_dir(&format!("admission-{test}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -412,15 +407,8 @@ fn half_of_available_mib() -> (u64, u64) {
 }
 
 fn serve(lake: &Path, flags: &[&str]) -> common::serve::ServeProcess {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chatlake"));
+    let mut command = common::serve::serve_command(&lake.to_string_lossy());
     command
-        .args([
-            "serve",
-            "--lake",
-            &lake.to_string_lossy(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
         // The console too: `ServeProcess` finds the pg port in the banner that lists it.
         .args(["--http-listen", "127.0.0.1:0"])
         .args(flags)

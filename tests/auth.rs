@@ -6,9 +6,8 @@
 //! here from the password, the salt and the iteration count in the file; error messages are
 //! PostgreSQL's wording.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,34 +23,11 @@ mod common;
 
 use common::pg::{Server, connect};
 
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
-
 fn scratch(test: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("auth-{test}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    dir
+    common::cli::fresh_dir(&format!("auth-{test}"))
 }
 
-/// `chatlake ARGS` with `stdin` piped in.
-fn chatlake(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run chatlake");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
+use common::cli::chatlake_with_stdin as chatlake;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -66,11 +66,8 @@ fn a_port_in_use_fails_clearly() {
 
 #[test]
 fn generate_prints_a_summary() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-generate");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    let out = run(&[
+    let dir = common::cli::fresh_path("cli-generate");
+    let stderr = common::cli::ok(&run(&[
         "generate",
         "--lake",
         &dir.to_string_lossy(),
@@ -80,9 +77,7 @@ fn generate_prints_a_summary() {
         "200",
         "--days",
         "3",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    ]));
     assert!(
         stderr.contains("generated ") && stderr.contains(" messages"),
         "{stderr}"
@@ -94,10 +89,7 @@ fn generate_prints_a_summary() {
 
 #[test]
 fn a_lake_without_its_derived_table_says_to_refresh_and_refresh_builds_it() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-refresh");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("cli-refresh");
     let lake = dir.to_string_lossy().to_string();
     let generated = run(&[
         "generate",
@@ -163,10 +155,7 @@ const FINGERPRINT: &str = "SELECT \
 
 #[test]
 fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-compact");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("cli-compact");
     let lake = dir.to_string_lossy().to_string();
     // Two appends (two seeds) leave two files in most day partitions, as ingest batches do.
     for seed in ["1", "2"] {
@@ -195,9 +184,7 @@ fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
         String::from_utf8_lossy(&before.stderr)
     );
 
-    let out = run(&["compact", "--lake", &lake]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = common::cli::ok(&run(&["compact", "--lake", &lake]));
     let (files_before, files_after, rewritten) = compact_counts(&stderr);
     assert!(rewritten > 0, "{stderr}");
     assert!(files_after < files_before, "{stderr}");
@@ -210,9 +197,7 @@ fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
     );
 
     // A second run finds nothing to merge: one file per partition already.
-    let out = run(&["compact", "--lake", &lake, "--table", "messages"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = common::cli::ok(&run(&["compact", "--lake", &lake, "--table", "messages"]));
     let (again_before, again_after, again_rewritten) = compact_counts(&stderr);
     let again_after = usize::try_from(again_after).expect("file count");
     assert_eq!(
@@ -242,11 +227,9 @@ fn compact_merges_the_files_of_appended_batches_and_keeps_every_row() {
         parquet_files("messages") > again_after,
         "removed files are still on disk"
     );
-    let out = run(&[
+    let stderr = common::cli::ok(&run(&[
         "compact", "--lake", &lake, "--table", "messages", "--vacuum",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    ]));
     assert!(stderr.contains("vacuum deleted "), "{stderr}");
     assert_eq!(parquet_files("messages"), again_after, "{stderr}");
     let vacuumed = run(&["sql", "--lake", &lake, FINGERPRINT]);
@@ -290,14 +273,7 @@ fn psql(port: u16, sql: &str) -> String {
 #[test]
 fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
     let lake = common::fixture_lake_blocking();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--lake",
-            &lake.to_string_lossy(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
+    let mut child = common::serve::serve_command(&lake.to_string_lossy())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -320,30 +296,9 @@ fn serve_answers_psql_on_every_table_and_stops_on_sigterm() {
 
     let engine_counts = {
         let rt = tokio::runtime::Runtime::new().expect("rt");
-        rt.block_on(async {
-            let engine = chatlake::engine::Engine::open(&chatlake::config::EngineConfig::new(
-                lake.to_string_lossy(),
-            ))
-            .await
-            .expect("engine");
-            let ctx = engine.new_session();
-            let mut out = Vec::new();
-            for def in chatlake::lake::schema::tables() {
-                let b = ctx
-                    .sql(&format!("SELECT count(*) FROM {}", def.name))
-                    .await
-                    .expect("sql")
-                    .collect()
-                    .await
-                    .expect("run");
-                let n = datafusion::arrow::array::AsArray::as_primitive::<
-                    datafusion::arrow::datatypes::Int64Type,
-                >(b[0].column(0))
-                .value(0);
-                out.push((def.name, n));
-            }
-            out
-        })
+        rt.block_on(common::table_counts(&chatlake::config::EngineConfig::new(
+            lake.to_string_lossy(),
+        )))
     };
     for (table, expected) in engine_counts {
         let got = psql(port, &format!("SELECT count(*) FROM {table}"));
@@ -413,10 +368,7 @@ fn sql_with_a_memory_limit_spills_instead_of_failing() {
 /// A `--sql-dir` holding `reports/<name>.sql` for each `(name, sql)`, under the test's own
 /// directory (recreated on every run).
 fn sql_dir(test: &str, reports: &[(&str, &str)]) -> std::path::PathBuf {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("remove old sql dir");
-    }
+    let dir = common::cli::fresh_path(test);
     std::fs::create_dir_all(dir.join("reports")).expect("reports dir");
     for (name, sql) in reports {
         std::fs::write(dir.join("reports").join(format!("{name}.sql")), sql).expect("write");

@@ -5,41 +5,17 @@
 
 mod common;
 
-use common::cli::{ok, sql};
+use common::cli::{chatlake, ok, sample, sql};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/sample")
-        .join(name)
-}
+use std::process::Output;
 
 fn fresh_lake(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-{name}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("remove old lake");
-    }
-    dir
-}
-
-fn chatlake(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run chatlake")
+    common::cli::fresh_path(&format!("ingest-{name}"))
 }
 
 fn ingest(lake: &Path, table: &str, files: &[&Path], extra: &[&str]) -> Output {
-    let lake = lake.to_string_lossy().to_string();
-    let mut args = vec!["ingest", "--lake", &lake, "--table", table];
-    args.extend_from_slice(extra);
-    let files: Vec<String> = files
-        .iter()
-        .map(|f| f.to_string_lossy().to_string())
-        .collect();
-    args.extend(files.iter().map(String::as_str));
-    chatlake(&args)
+    common::cli::ingest_files(lake, "--table", table, files, extra)
 }
 
 /// Loads every sample file, dimensions first.

@@ -21,16 +21,11 @@ use std::time::{Duration, Instant};
 use chatlake::generate::GenerateConfig;
 use chatlake::lake::StoreOptions;
 
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 const TOKEN: &str = "test-token-0123456789";
 
 /// A fresh small lake (every table present) under the test's temporary directory.
 fn small_lake(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-http-{name}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = common::cli::fresh_dir(&format!("ingest-http-{name}"));
     let lake = dir.join("lake");
     write_tiny_lake(&lake.to_string_lossy(), &StoreOptions::default(), 50, 2);
     dir
@@ -61,13 +56,8 @@ impl Server {
     /// Serves the lake at `lake` (any lake URL) with its write-ahead log in `wal`.
     fn start_on(lake: &str, wal: &Path, extra: &[&str]) -> Server {
         Server::spawn(
-            Command::new(BIN)
+            common::serve::serve_command(lake)
                 .args([
-                    "serve",
-                    "--lake",
-                    lake,
-                    "--listen",
-                    "127.0.0.1:0",
                     "--ingest-listen",
                     "127.0.0.1:0",
                     "--wal-dir",
@@ -400,20 +390,7 @@ fn the_ingest_api_answers_bad_requests_clearly_and_lands_good_rows() {
 
 /// Runs `chatlake` with `args`, `stdin` on its standard input; the output of a successful run.
 fn chatlake_ok(args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn chatlake");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("chatlake");
+    let out = common::cli::chatlake_with_stdin(args, stdin);
     assert!(
         out.status.success(),
         "chatlake {args:?}: {}",
@@ -424,18 +401,7 @@ fn chatlake_ok(args: &[&str], stdin: &str) -> std::process::Output {
 
 /// The SHA-256 of `text` as hex, computed by coreutils' `sha256sum` (not by chatlake).
 fn sha256sum(text: &str) -> String {
-    let mut child = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("sha256sum");
+    let out = common::cli::run_with_stdin(&mut Command::new("sha256sum"), text.as_bytes());
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .next()
@@ -939,10 +905,7 @@ fn an_object_store_outage_during_flushes_loses_and_doubles_nothing() {
     };
     write_tiny_lake(lake, &direct, 30, 1);
 
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ingest-http-outage");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("ingest-http-outage");
     let endpoint = relay.endpoint();
     let server = Server::start_on(
         lake,

@@ -42,10 +42,7 @@ async fn files(lake: &Lake, table: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_during_compaction_and_vacuum_all_see_the_same_rows() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("maintenance-lake");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("maintenance-lake");
     let url = dir.to_string_lossy().to_string();
     // Many flushes: each adds one file per partition it touches (as ingest flushes do).
     let lake = Lake::open(&url, &StoreOptions::default()).expect("lake");

@@ -79,10 +79,7 @@ async fn except_all(a: &RecordBatch, b: &RecordBatch) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_a_day_in_chunks_keeps_the_derived_tables_equal_to_a_full_refresh() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ingest-refresh-lake");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
+    let dir = common::cli::fresh_path("ingest-refresh-lake");
     let url = dir.to_string_lossy().to_string();
     let mut cfg = common::fixture_config();
     cfg.contacts = 1_500;

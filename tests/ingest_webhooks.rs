@@ -15,50 +15,19 @@
 
 mod common;
 
-use common::cli::{ok, sql};
+use common::cli::{chatlake, ingest_sample_channels, ok, sample, sql};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/sample")
-        .join(name)
-}
+use std::process::Output;
 
 fn fresh_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-webhooks-{name}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("remove old lake");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    dir
-}
-
-fn chatlake(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run chatlake")
+    common::cli::fresh_dir(&format!("ingest-webhooks-{name}"))
 }
 
 /// A lake with the sample tenant, channels (pn-1 = wa-main, pn-2 = wa-cloud) and contacts.
 fn lake_with_channels(name: &str) -> PathBuf {
     let lake = fresh_dir(name).join("lake");
-    let url = lake.to_string_lossy().to_string();
-    for (table, file) in [
-        ("tenants", "tenants.csv"),
-        ("channels", "channels.ndjson"),
-        ("contacts", "contacts.csv"),
-    ] {
-        ok(&chatlake(&[
-            "ingest",
-            "--lake",
-            &url,
-            "--table",
-            table,
-            &sample(file).to_string_lossy(),
-        ]));
-    }
+    ingest_sample_channels(&lake);
     lake
 }
 
@@ -67,15 +36,7 @@ fn ingest_webhooks(lake: &Path, files: &[&Path], extra: &[&str]) -> Output {
 }
 
 fn ingest_format(lake: &Path, format: &str, files: &[&Path], extra: &[&str]) -> Output {
-    let url = lake.to_string_lossy().to_string();
-    let mut args = vec!["ingest", "--lake", &url, "--format", format];
-    args.extend_from_slice(extra);
-    let files: Vec<String> = files
-        .iter()
-        .map(|f| f.to_string_lossy().to_string())
-        .collect();
-    args.extend(files.iter().map(String::as_str));
-    chatlake(&args)
+    common::cli::ingest_files(lake, "--format", format, files, extra)
 }
 
 const MESSAGES: &str = "SELECT message_id, channel_id, contact_id, coalesce(wa_id, '-'), msg_type, \

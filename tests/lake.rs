@@ -30,15 +30,29 @@ async fn query_err(ctx: &SessionContext, sql: &str) -> String {
     }
 }
 
+/// The engine over the lake at `dir`.
+async fn open_engine(dir: &std::path::Path) -> Engine {
+    Engine::open(&EngineConfig::new(dir.to_string_lossy()))
+        .await
+        .expect("open")
+}
+
 /// Copies the fixture lake so a test can damage or extend its copy.
 async fn copy_fixture(name: &str) -> std::path::PathBuf {
     let src = common::fixture_lake().await;
-    let dst = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("lake-{name}"));
-    if dst.exists() {
-        std::fs::remove_dir_all(&dst).expect("clean copy");
-    }
+    let dst = common::cli::fresh_path(&format!("lake-{name}"));
     copy_dir(&src, &dst);
     dst
+}
+
+/// The files directly in `dir` whose name ends in `.{extension}`.
+fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == extension))
+        .collect()
 }
 
 fn copy_dir(src: &std::path::Path, dst: &std::path::Path) {
@@ -118,9 +132,7 @@ async fn write_rows(writer: &mut LakeWriter, rows: &[(&str, &TextRow, i64)]) {
 #[tokio::test]
 async fn a_running_engine_sees_new_commits_without_restart() {
     let dir = copy_fixture("new-commits").await;
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
-        .await
-        .expect("open");
+    let engine = open_engine(&dir).await;
     let ctx = engine.new_session();
     let before = query_i64(&ctx, "SELECT count(*) FROM messages").await;
 
@@ -167,9 +179,7 @@ async fn query_row(ctx: &SessionContext, sql: &str) -> Vec<String> {
 #[tokio::test]
 async fn derived_conversations_are_stored_and_a_refresh_follows_new_messages() {
     let dir = copy_fixture("derived-refresh").await;
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
-        .await
-        .expect("open");
+    let engine = open_engine(&dir).await;
     let ctx = engine.new_session();
     let stored = "SELECT count(*) FROM conversations WHERE source = 'derived'";
     let webhook = "SELECT count(*) FROM conversations WHERE source = 'webhook'";
@@ -267,9 +277,7 @@ async fn derived_conversations_are_stored_and_a_refresh_follows_new_messages() {
 #[tokio::test]
 async fn message_outcomes_are_stored_and_a_refresh_follows_new_callbacks_and_replies() {
     let dir = copy_fixture("outcomes-refresh").await;
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
-        .await
-        .expect("open");
+    let engine = open_engine(&dir).await;
     let ctx = engine.new_session();
     // One stored row per outbound message (the row-for-row comparison with the live views is
     // in tests/slt/views/message_outcomes.slt).
@@ -412,9 +420,7 @@ async fn an_application_transaction_commits_once() {
         .expect("retry");
     assert!(first);
     assert!(!retry);
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
-        .await
-        .expect("open");
+    let engine = open_engine(&dir).await;
     let n = query_i64(
         &engine.new_session(),
         "SELECT count(*) FROM messages WHERE message_id = 'm_txn'",
@@ -425,13 +431,7 @@ async fn an_application_transaction_commits_once() {
 
 /// Number of data files the scan of `sql` read, from EXPLAIN ANALYZE's metrics.
 async fn files_scanned(ctx: &SessionContext, sql: &str) -> usize {
-    let batches = ctx
-        .sql(&format!("EXPLAIN ANALYZE {sql}"))
-        .await
-        .expect("explain")
-        .collect()
-        .await
-        .expect("explain analyze");
+    let batches = common::collect(ctx, &format!("EXPLAIN ANALYZE {sql}")).await;
     let plan: String = batches
         .iter()
         .flat_map(|b| {
@@ -459,9 +459,7 @@ async fn files_scanned(ctx: &SessionContext, sql: &str) -> usize {
 #[tokio::test]
 async fn a_filter_on_dt_reads_only_that_partition() {
     let dir = common::fixture_lake().await;
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
-        .await
-        .expect("open");
+    let engine = open_engine(&dir).await;
     let ctx = engine.new_session();
     let days = query_i64(&ctx, "SELECT count(DISTINCT dt) FROM messages").await;
     assert_eq!(days, 45, "the fixture covers 45 days");
@@ -472,11 +470,8 @@ async fn a_filter_on_dt_reads_only_that_partition() {
         "SELECT count(DISTINCT contact_id) FROM messages WHERE dt = DATE '2026-10-30'",
     )
     .await;
-    let on_disk = std::fs::read_dir(dir.join("messages").join("dt=2026-10-30"))
-        .expect("partition directory")
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
-        .count();
+    let on_disk =
+        files_with_extension(&dir.join("messages").join("dt=2026-10-30"), "parquet").len();
     assert!(
         all >= 45,
         "a full scan reads every partition's files, got {all}"
@@ -502,26 +497,14 @@ async fn same_seed_same_rows() {
     cfg.days = 5;
     let mut digests = Vec::new();
     for run in 0..2 {
-        let dir =
-            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("seed-run-{run}"));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).expect("clean");
-        }
+        let dir = common::cli::fresh_path(&format!("seed-run-{run}"));
         common::write_lake(&dir.to_string_lossy(), &StoreOptions::default(), &cfg).await;
-        let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
-            .await
-            .expect("open");
+        let engine = open_engine(&dir).await;
         let ctx = engine.new_session();
         let mut digest = Vec::new();
         for def in schema::tables() {
             // Order-independent digest: every row of every table, as text, sorted.
-            let rows = ctx
-                .sql(&format!("SELECT * FROM {}", def.name))
-                .await
-                .expect("select")
-                .collect()
-                .await
-                .expect("collect");
+            let rows = common::collect(&ctx, &format!("SELECT * FROM {}", def.name)).await;
             let text = datafusion::arrow::util::pretty::pretty_format_batches(&rows)
                 .expect("format")
                 .to_string();
@@ -543,11 +526,9 @@ async fn same_seed_same_rows() {
 async fn a_corrupt_file_fails_queries_that_touch_it_and_names_it() {
     let dir = copy_fixture("corrupt-file").await;
     let part = dir.join("messages").join("dt=2026-10-30");
-    let file = std::fs::read_dir(&part)
-        .expect("partition dir")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+    let file = files_with_extension(&part, "parquet")
+        .into_iter()
+        .next()
         .expect("a parquet file");
     let len = std::fs::metadata(&file).expect("meta").len() as usize;
     std::fs::write(&file, vec![b'x'; len]).expect("corrupt");
@@ -557,9 +538,7 @@ async fn a_corrupt_file_fails_queries_that_touch_it_and_names_it() {
         .to_string_lossy()
         .to_string();
 
-    let engine = Engine::open(&EngineConfig::new(dir.to_string_lossy()))
-        .await
-        .expect("open");
+    let engine = open_engine(&dir).await;
     let ctx = engine.new_session();
     let err = query_err(
         &ctx,
@@ -579,11 +558,8 @@ async fn a_corrupt_file_fails_queries_that_touch_it_and_names_it() {
 async fn a_corrupt_commit_is_an_error_naming_the_table() {
     let dir = copy_fixture("corrupt-log").await;
     let log = dir.join("channels").join("_delta_log");
-    let first = std::fs::read_dir(&log)
-        .expect("log dir")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+    let first = files_with_extension(&log, "json")
+        .into_iter()
         .max()
         .expect("a commit");
     std::fs::write(&first, b"{ this is not json").expect("corrupt");

@@ -11,30 +11,10 @@ use common::moto::{create_bucket, start_moto};
 
 use chatlake::config::EngineConfig;
 use chatlake::engine::Engine;
-use chatlake::lake::{Lake, StoreOptions, schema};
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::Int64Type;
+use chatlake::lake::{Lake, StoreOptions};
 use futures::TryStreamExt;
 
-async fn counts(config: &EngineConfig) -> Vec<(String, i64)> {
-    let engine = Engine::open(config).await.expect("open engine");
-    let ctx = engine.new_session();
-    let mut out = Vec::new();
-    for def in schema::tables() {
-        let batches = ctx
-            .sql(&format!("SELECT count(*) FROM {}", def.name))
-            .await
-            .expect("plan")
-            .collect()
-            .await
-            .expect("run");
-        out.push((
-            def.name.to_string(),
-            batches[0].column(0).as_primitive::<Int64Type>().value(0),
-        ));
-    }
-    out
-}
+use common::table_counts as counts;
 
 #[tokio::test]
 async fn generate_into_s3_and_query_it() {
@@ -76,10 +56,7 @@ async fn generate_into_s3_and_query_it() {
     s3_config.store = options;
     let from_s3 = counts(&s3_config).await;
 
-    let local = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("s3-twin");
-    if local.exists() {
-        std::fs::remove_dir_all(&local).expect("clean");
-    }
+    let local = common::cli::fresh_path("s3-twin");
     common::write_lake(&local.to_string_lossy(), &StoreOptions::default(), &cfg).await;
     let from_disk = counts(&EngineConfig::new(local.to_string_lossy())).await;
 

@@ -492,11 +492,7 @@ const CHAT_EVENTS: &[Row] = &[&[
 
 /// A session over a fresh lake holding the rows above.
 async fn session(name: &str) -> SessionContext {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("views-{name}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = common::cli::fresh_dir(&format!("views-{name}"));
     let url = dir.to_string_lossy().to_string();
     let mut writer = LakeWriter::new(Lake::open(&url, &StoreOptions::default()).expect("lake"));
     writer.create_missing_tables().await.expect("create tables");

@@ -9,48 +9,22 @@
 
 mod common;
 
+use common::cli::{BIN, sample};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_chatlake");
 const TOKEN: &str = "test-token-0123456789";
 const VERIFY: &str = "verify-me-42";
 const SECRET: &str = "meta-app-secret-for-tests";
 
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/sample")
-        .join(name)
-}
-
-/// A fresh lake with the sample tenant, channels (pn-1, pn-2) and contacts.
+/// A fresh directory whose `lake` holds the sample tenant, channels (pn-1, pn-2) and contacts.
 fn lake_with_channels(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("webhooks-http-{name}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clean");
-    }
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let lake = dir.join("lake").to_string_lossy().to_string();
-    for (table, file) in [
-        ("tenants", "tenants.csv"),
-        ("channels", "channels.ndjson"),
-        ("contacts", "contacts.csv"),
-    ] {
-        let out = Command::new(BIN)
-            .args(["ingest", "--lake", &lake, "--table", table])
-            .arg(sample(file))
-            .output()
-            .expect("run chatlake ingest");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let dir = common::cli::fresh_dir(&format!("webhooks-http-{name}"));
+    common::cli::ingest_sample_channels(&dir.join("lake"));
     dir
 }
 
@@ -61,16 +35,8 @@ impl Server {
     /// says otherwise.
     fn start(dir: &Path, extra: &[&str]) -> Server {
         Server::spawn(
-            Command::new(BIN)
-                .args(["serve", "--lake"])
-                .arg(dir.join("lake"))
-                .args([
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--ingest-listen",
-                    "127.0.0.1:0",
-                    "--wal-dir",
-                ])
+            common::serve::serve_command(&dir.join("lake").to_string_lossy())
+                .args(["--ingest-listen", "127.0.0.1:0", "--wal-dir"])
                 .arg(dir.join("wal"))
                 .args(["--compact-every", "0"])
                 .args(if extra.contains(&"--flush-interval-ms") {
@@ -126,19 +92,10 @@ fn request(
 
 /// `sha256=` + hex HMAC-SHA256 of `body` under `secret`, by `openssl dgst`.
 fn openssl_signature(body: &[u8], secret: &str) -> String {
-    let mut child = Command::new("openssl")
-        .args(["dgst", "-sha256", "-hmac", secret])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("openssl must be installed");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(body)
-        .expect("write");
-    let out = child.wait_with_output().expect("openssl");
+    let out = common::cli::run_with_stdin(
+        Command::new("openssl").args(["dgst", "-sha256", "-hmac", secret]),
+        body,
+    );
     // "SHA2-256(stdin)= <hex>" (OpenSSL 3) or "(stdin)= <hex>".
     let text = String::from_utf8_lossy(&out.stdout);
     let hex = text
@@ -217,6 +174,30 @@ fn wait_for_empty_wal(server: &Server) {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// The bodies of `data/sample/whatsapp_webhooks.ndjson`, one a line.
+fn whatsapp_bodies() -> Vec<String> {
+    let text = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
+    text.lines().map(str::to_string).collect()
+}
+
+/// Posts each of `bodies`, signed with the app secret: each must be acknowledged (200).
+fn post_acknowledged<'a>(server: &Server, bodies: impl IntoIterator<Item = &'a String>) {
+    for body in bodies {
+        assert_eq!(post_signed(server.http, body.as_bytes(), SECRET).0, 200);
+    }
+}
+
+/// Waits for the WAL to drain, then checks the [`COUNTS`] row is `expected`.
+fn assert_counts_once_committed(server: &Server, expected: &str) {
+    wait_for_empty_wal(server);
+    assert_eq!(
+        query(server.pg_port, COUNTS),
+        vec![expected],
+        "{}",
+        server.log()
+    );
 }
 
 #[test]
@@ -333,8 +314,8 @@ fn signed_messenger_and_instagram_bodies_land_once_and_bad_signatures_are_refuse
         vec!["ig_E1,read", "m_E1,delivered", "m_E1,read"]
     );
     // A WhatsApp body on the Instagram endpoint is kept, not routed.
-    let whatsapp = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
-    let body = whatsapp.lines().next().expect("a body");
+    let whatsapp = whatsapp_bodies();
+    let body = whatsapp.first().expect("a body");
     assert_eq!(
         post_signed_to(server.http, "/webhooks/instagram", body.as_bytes(), SECRET).0,
         200
@@ -369,8 +350,8 @@ fn signed_messenger_and_instagram_bodies_land_once_and_bad_signatures_are_refuse
 fn bad_bodies_are_refused_and_nothing_is_stored() {
     let dir = lake_with_channels("refusals");
     let server = Server::start(&dir, &["--ingest-max-body", "4KiB"]);
-    let good = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
-    let good = good.lines().next().expect("a body").as_bytes().to_vec();
+    let good = whatsapp_bodies();
+    let good = good.first().expect("a body").as_bytes().to_vec();
 
     let (status, body) = request(server.http, "POST", "/webhooks/whatsapp", &[], &good);
     assert_eq!(status, 401, "{body}");
@@ -408,29 +389,21 @@ fn bad_bodies_are_refused_and_nothing_is_stored() {
     assert_eq!(status, 413, "{body}");
 
     // Nothing of the above reached the lake.
-    wait_for_empty_wal(&server);
-    assert_eq!(query(server.pg_port, COUNTS), vec!["0 0 0 0 0"]);
+    assert_counts_once_committed(&server, "0 0 0 0 0");
 }
 
 #[test]
 fn signed_bodies_land_once_even_when_meta_redelivers_them() {
     let dir = lake_with_channels("deliveries");
     let server = Server::start(&dir, &[]);
-    let text = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
-    let bodies: Vec<&str> = text.lines().collect();
+    let bodies = whatsapp_bodies();
     assert_eq!(bodies.len(), 10);
     for body in &bodies {
         let (status, answer) = post_signed(server.http, body.as_bytes(), SECRET);
         assert_eq!((status, answer.as_str()), (200, r#"{"status":"stored"}"#));
     }
-    wait_for_empty_wal(&server);
     // 3 messages (S1 twice in the file), 5 callbacks, fep-77, 9 distinct bodies, pn-9 unrouted.
-    assert_eq!(
-        query(server.pg_port, COUNTS),
-        vec!["3 5 1 9 1"],
-        "{}",
-        server.log()
-    );
+    assert_counts_once_committed(&server, "3 5 1 9 1");
     assert_eq!(
         query(
             server.pg_port,
@@ -456,28 +429,17 @@ fn signed_bodies_land_once_even_when_meta_redelivers_them() {
     );
 
     // Meta redelivers everything (it had not seen our 200s, say), in reverse order.
-    for body in bodies.iter().rev() {
-        assert_eq!(post_signed(server.http, body.as_bytes(), SECRET).0, 200);
-    }
-    wait_for_empty_wal(&server);
-    assert_eq!(
-        query(server.pg_port, COUNTS),
-        vec!["3 5 1 9 1"],
-        "{}",
-        server.log()
-    );
+    post_acknowledged(&server, bodies.iter().rev());
+    assert_counts_once_committed(&server, "3 5 1 9 1");
 }
 
 #[test]
 fn acknowledged_bodies_survive_a_sigkill_and_redelivery_adds_nothing() {
     let dir = lake_with_channels("sigkill");
-    let text = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
-    let bodies: Vec<&str> = text.lines().collect();
+    let bodies = whatsapp_bodies();
     // A flush interval longer than the test: the bodies are only in the WAL when killed.
     let mut server = Server::start(&dir, &["--flush-interval-ms", "600000"]);
-    for body in &bodies {
-        assert_eq!(post_signed(server.http, body.as_bytes(), SECRET).0, 200);
-    }
+    post_acknowledged(&server, &bodies);
     assert_eq!(
         query(server.pg_port, COUNTS),
         vec!["0 0 0 0 0"],
@@ -489,16 +451,8 @@ fn acknowledged_bodies_survive_a_sigkill_and_redelivery_adds_nothing() {
 
     // The restarted server replays the WAL and commits it; Meta redelivers the last half too.
     let server = Server::start(&dir, &[]);
-    for body in &bodies[5..] {
-        assert_eq!(post_signed(server.http, body.as_bytes(), SECRET).0, 200);
-    }
-    wait_for_empty_wal(&server);
-    assert_eq!(
-        query(server.pg_port, COUNTS),
-        vec!["3 5 1 9 1"],
-        "{}",
-        server.log()
-    );
+    post_acknowledged(&server, &bodies[5..]);
+    assert_counts_once_committed(&server, "3 5 1 9 1");
 }
 
 #[test]
@@ -508,13 +462,12 @@ fn without_the_secrets_the_endpoint_refuses_and_meta_retries() {
     let server = Server::start(&dir, &["--webhook-secret=", "--webhook-verify-token="]);
     let path = "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=&hub.challenge=7";
     assert_eq!(request(server.http, "GET", path, &[], b"").0, 403);
-    let text = std::fs::read_to_string(sample("whatsapp_webhooks.ndjson")).expect("sample");
-    let body = text.lines().next().expect("a body");
+    let bodies = whatsapp_bodies();
+    let body = bodies.first().expect("a body");
     let (status, answer) = post_signed(server.http, body.as_bytes(), SECRET);
     assert_eq!(status, 503, "{answer}");
     assert!(answer.contains("CHATLAKE_WEBHOOK_SECRET"), "{answer}");
-    wait_for_empty_wal(&server);
-    assert_eq!(query(server.pg_port, COUNTS), vec!["0 0 0 0 0"]);
+    assert_counts_once_committed(&server, "0 0 0 0 0");
 }
 
 /// A Meta-shaped body of one inbound text, number `n`, for the sample channel pn-1.

@@ -176,14 +176,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_changed_file_is_seen_and_a_broken_one_keeps_the_last_good() {
+    /// A directory whose `auth.toml` lists alice alone, that file, and the store over it.
+    fn store_of_alice() -> (tempfile::TempDir, AuthFile, AuthStore) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("auth.toml");
         let mut file = AuthFile::default();
         file.upsert(user("alice", None));
         file.save(&path).expect("save");
         let store = AuthStore::open(&path).expect("open");
+        (dir, file, store)
+    }
+
+    #[test]
+    fn a_changed_file_is_seen_and_a_broken_one_keeps_the_last_good() {
+        let (dir, mut file, store) = store_of_alice();
+        let path = dir.path().join("auth.toml");
         assert!(store.verifier("alice").user.is_some());
         assert!(store.verifier("bob").user.is_none());
 
@@ -198,12 +205,8 @@ mod tests {
 
     #[test]
     fn an_unknown_name_gets_the_same_mock_every_time() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let (dir, _file, store) = store_of_alice();
         let path = dir.path().join("auth.toml");
-        let mut file = AuthFile::default();
-        file.upsert(user("alice", None));
-        file.save(&path).expect("save");
-        let store = AuthStore::open(&path).expect("open");
         let a = store.verifier("mallory").verifier;
         assert_eq!(a, store.verifier("mallory").verifier);
         // Derived from the file's secret: a restarted server gives the same salt.

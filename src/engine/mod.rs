@@ -33,6 +33,7 @@
 //! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
 
 pub mod admission;
+pub mod computed;
 pub mod derived;
 pub mod limits;
 pub mod memory;

@@ -138,30 +138,45 @@ mod tests {
     #[test]
     fn names_follow_bigquery_shards_and_hive_directories() {
         let d = day("2026-10-01");
-        assert_eq!(
-            Layout::Daily.data_file("messages", d, 0, "parquet"),
-            "messages_20261001.parquet"
-        );
-        assert_eq!(
-            Layout::Daily.data_file("messages", d, 2, "json.gz"),
-            "messages_20261001_2.json.gz"
-        );
-        assert_eq!(
-            Layout::Daily.data_file("contacts", None, 0, "csv"),
-            "contacts.csv"
-        );
-        assert_eq!(
-            Layout::Daily.data_file("contacts", None, 1, "csv"),
-            "contacts_1.csv"
-        );
-        assert_eq!(
-            Layout::Hive.data_file("messages", d, 1, "parquet"),
-            "messages/dt=2026-10-01/part-1.parquet"
-        );
-        assert_eq!(
-            Layout::Hive.data_file("tenants", None, 0, "csv.zst"),
-            "tenants/part-0.csv.zst"
-        );
+        let cases = [
+            (
+                Layout::Daily,
+                "messages",
+                d,
+                0,
+                "parquet",
+                "messages_20261001.parquet",
+            ),
+            (
+                Layout::Daily,
+                "messages",
+                d,
+                2,
+                "json.gz",
+                "messages_20261001_2.json.gz",
+            ),
+            (Layout::Daily, "contacts", None, 0, "csv", "contacts.csv"),
+            (Layout::Daily, "contacts", None, 1, "csv", "contacts_1.csv"),
+            (
+                Layout::Hive,
+                "messages",
+                d,
+                1,
+                "parquet",
+                "messages/dt=2026-10-01/part-1.parquet",
+            ),
+            (
+                Layout::Hive,
+                "tenants",
+                None,
+                0,
+                "csv.zst",
+                "tenants/part-0.csv.zst",
+            ),
+        ];
+        for (layout, table, day, part, extension, expected) in cases {
+            assert_eq!(layout.data_file(table, day, part, extension), expected);
+        }
     }
 
     #[test]

@@ -223,28 +223,47 @@ mod tests {
         utc_midnight(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or(chrono::NaiveDate::MIN))
     }
 
-    fn msg(ts: i64, in_csw: bool, template: Option<Category>, key: u64) -> Delivered {
-        Delivered {
-            ts,
-            in_csw,
-            template,
-            new_key: key,
-            contact_country: Some("GB"),
-            business_country: "GB",
+    /// One business's billing state in UTC, fed message by message (contact and business in GB).
+    struct Biller {
+        eras: EraCuts,
+        convs: Convs,
+        /// The end of the free entry point window (as `bill` keeps it).
+        referral: i64,
+    }
+
+    impl Biller {
+        fn new(referral: i64) -> Self {
+            Biller {
+                eras: EraCuts::for_zone(chrono_tz::UTC),
+                convs: Convs::default(),
+                referral,
+            }
+        }
+
+        /// Bills a message delivered at `ts` (`key`: the conversation key it would open).
+        fn send(&mut self, ts: i64, in_csw: bool, template: Option<Category>, key: u64) -> Billing {
+            let m = Delivered {
+                ts,
+                in_csw,
+                template,
+                new_key: key,
+                contact_country: Some("GB"),
+                business_country: "GB",
+            };
+            bill(&mut self.convs, &mut self.referral, &self.eras, &m)
         }
     }
 
-    /// The worked example of reference section 6, CBP v2: IN@0; OUT free-form @1, @10;
-    /// marketing template @12; IN@20; OUT free-form @26, @40. Expected (by hand in the
-    /// reference): service[1,25), marketing[12,36), service[40,64); @26 rides in marketing.
-    #[test]
-    fn reference_worked_example_cbp_2023() {
-        let eras = EraCuts::for_zone(chrono_tz::UTC);
-        let t0 = at(2024, 3, 4);
-        let h = |x: i64| t0 + x * HOUR;
-        let mut convs = Convs::default();
-        let mut r = NONE;
-        let csw = |t: i64| (t >= h(0) && t < h(24)) || (t >= h(20) && t < h(44));
+    /// The outgoing messages of reference section 6's worked example from `t0` (free-form @1,
+    /// @10; marketing template @12; free-form @26, @40; `csw(hour)`: inside the window): each
+    /// hour with its billing, and the conversations opened as (origin, start, expiry) in hours.
+    #[allow(clippy::type_complexity)]
+    fn worked_example(
+        t0: i64,
+        csw: impl Fn(i64) -> bool,
+    ) -> (Vec<(i64, Billing)>, Vec<(&'static str, i64, i64)>) {
+        let mut biller = Biller::new(NONE);
+        let mut billed = Vec::new();
         let mut opened = Vec::new();
         for (k, (t, tpl)) in [
             (1, None),
@@ -256,20 +275,29 @@ mod tests {
         .into_iter()
         .enumerate()
         {
-            let b = bill(
-                &mut convs,
-                &mut r,
-                &eras,
-                &msg(h(t), csw(h(t)), tpl, k as u64 + 1),
-            );
+            let b = biller.send(t0 + t * HOUR, csw(t), tpl, k as u64 + 1);
             if let Some(o) = b.opened_at {
                 let (_, origin, exp) = b.conversation.unwrap_or((0, "", 0));
                 opened.push((origin, (o - t0) / HOUR, (exp - t0) / HOUR));
             }
-            if t == 26 {
-                assert_eq!(b.conversation.map(|c| c.1), Some("marketing"));
-            }
+            billed.push((t, b));
         }
+        (billed, opened)
+    }
+
+    /// The worked example of reference section 6, CBP v2: IN@0; OUT free-form @1, @10;
+    /// marketing template @12; IN@20; OUT free-form @26, @40. Expected (by hand in the
+    /// reference): service[1,25), marketing[12,36), service[40,64); @26 rides in marketing.
+    #[test]
+    fn reference_worked_example_cbp_2023() {
+        let (billed, opened) = worked_example(at(2024, 3, 4), |t| {
+            (0..24).contains(&t) || (20..44).contains(&t)
+        });
+        let at_26 = billed.iter().find(|(t, _)| *t == 26);
+        assert_eq!(
+            at_26.map(|(_, b)| b.conversation.map(|c| c.1)),
+            Some(Some("marketing"))
+        );
         assert_eq!(
             opened,
             vec![
@@ -283,34 +311,7 @@ mod tests {
     /// Same example under CBP v1: user_initiated[1,25) and user_initiated[26,50).
     #[test]
     fn reference_worked_example_cbp_2022() {
-        let eras = EraCuts::for_zone(chrono_tz::UTC);
-        let t0 = at(2023, 1, 9);
-        let h = |x: i64| t0 + x * HOUR;
-        let mut convs = Convs::default();
-        let mut r = NONE;
-        let csw = |t: i64| t >= h(0) && t < h(44);
-        let mut opened = Vec::new();
-        for (k, (t, tpl)) in [
-            (1, None),
-            (10, None),
-            (12, Some(Category::Marketing)),
-            (26, None),
-            (40, None),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let b = bill(
-                &mut convs,
-                &mut r,
-                &eras,
-                &msg(h(t), csw(h(t)), tpl, k as u64 + 1),
-            );
-            if let Some(o) = b.opened_at {
-                let (_, origin, exp) = b.conversation.unwrap_or((0, "", 0));
-                opened.push((origin, (o - t0) / HOUR, (exp - t0) / HOUR));
-            }
-        }
+        let (_, opened) = worked_example(at(2023, 1, 9), |t| (0..44).contains(&t));
         assert_eq!(
             opened,
             vec![("user_initiated", 1, 25), ("user_initiated", 26, 50)]
@@ -321,31 +322,19 @@ mod tests {
     /// referral_conversion[2,74) absorbs @30, utility[80,104) opens after.
     #[test]
     fn reference_free_entry_point() {
-        let eras = EraCuts::for_zone(chrono_tz::UTC);
         let t0 = at(2024, 5, 6);
         let h = |x: i64| t0 + x * HOUR;
-        let mut convs = Convs::default();
-        let mut r = h(24);
-        let b = bill(&mut convs, &mut r, &eras, &msg(h(2), true, None, 1));
+        let mut biller = Biller::new(h(24));
+        let b = biller.send(h(2), true, None, 1);
         assert_eq!(
             b.conversation.map(|c| (c.1, (c.2 - t0) / HOUR)),
             Some(("referral_conversion", 74))
         );
         assert!(!b.billable);
-        let b = bill(
-            &mut convs,
-            &mut r,
-            &eras,
-            &msg(h(30), false, Some(Category::Utility), 2),
-        );
+        let b = biller.send(h(30), false, Some(Category::Utility), 2);
         assert_eq!(b.conversation.map(|c| c.1), Some("referral_conversion"));
         assert!(b.opened_at.is_none());
-        let b = bill(
-            &mut convs,
-            &mut r,
-            &eras,
-            &msg(h(80), false, Some(Category::Utility), 3),
-        );
+        let b = biller.send(h(80), false, Some(Category::Utility), 3);
         assert_eq!(
             b.conversation.map(|c| (c.1, (c.2 - t0) / HOUR)),
             Some(("utility", 104))
@@ -354,31 +343,19 @@ mod tests {
 
     #[test]
     fn pmp_prices_per_message() {
-        let eras = EraCuts::for_zone(chrono_tz::UTC);
         let t = at(2025, 9, 1);
-        let mut convs = Convs::default();
-        let mut r = NONE;
-        let b = bill(
-            &mut convs,
-            &mut r,
-            &eras,
-            &msg(t, true, Some(Category::Utility), 1),
-        );
+        let mut biller = Biller::new(NONE);
+        let b = biller.send(t, true, Some(Category::Utility), 1);
         assert_eq!(
             (b.model, b.category, b.ptype, b.billable),
             ("PMP", "utility", Some("free_customer_service"), false)
         );
-        let b = bill(
-            &mut convs,
-            &mut r,
-            &eras,
-            &msg(t, false, Some(Category::Utility), 2),
-        );
+        let b = biller.send(t, false, Some(Category::Utility), 2);
         assert_eq!(
             (b.category, b.ptype, b.billable),
             ("utility", Some("regular"), true)
         );
-        let b = bill(&mut convs, &mut r, &eras, &msg(t, true, None, 3));
+        let b = biller.send(t, true, None, 3);
         assert_eq!(
             (b.category, b.ptype),
             ("service", Some("free_customer_service"))

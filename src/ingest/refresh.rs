@@ -281,19 +281,9 @@ impl Region {
 
     /// The rows of `batch` on the region's days.
     fn keep_days(&self, def: &TableDef, batch: &RecordBatch) -> Result<RecordBatch> {
-        let time = def.time_column.unwrap_or("ts");
-        let times = batch
-            .column_by_name(time)
-            .and_then(|c| {
-                c.as_any()
-                    .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
-            })
-            .ok_or_else(|| Error::Config(format!("{}: {time} is not a timestamp", def.name)))?;
-        let mask: arrow::array::BooleanArray = (0..batch.num_rows())
-            .map(|i| {
-                let day = times.value(i).div_euclid(86_400_000_000) as i32;
-                Some(self.days.contains(&day))
-            })
+        let mask: arrow::array::BooleanArray = utc_days(def, batch)?
+            .iter()
+            .map(|day| Some(self.days.contains(day)))
             .collect();
         Ok(arrow::compute::filter_record_batch(batch, &mask)?)
     }
@@ -322,23 +312,16 @@ impl Region {
 
     /// The rows of `batch` inside the region.
     fn keep(&self, def: &TableDef, batch: &RecordBatch) -> Result<RecordBatch> {
-        let time = def.time_column.unwrap_or("ts");
         let (t, c, k) = (
             strings(batch, "tenant_id")?,
             strings(batch, "channel_id")?,
             strings(batch, "contact_id")?,
         );
-        let times = batch
-            .column_by_name(time)
-            .and_then(|c| {
-                c.as_any()
-                    .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
-            })
-            .ok_or_else(|| Error::Config(format!("{}: {time} is not a timestamp", def.name)))?;
-        let mask: arrow::array::BooleanArray = (0..batch.num_rows())
-            .map(|i| {
-                let day = times.value(i).div_euclid(86_400_000_000) as i32;
-                let inside = self.days.contains(&day)
+        let mask: arrow::array::BooleanArray = utc_days(def, batch)?
+            .iter()
+            .enumerate()
+            .map(|(i, day)| {
+                let inside = self.days.contains(day)
                     && self
                         .contacts
                         .get(&(
@@ -351,6 +334,21 @@ impl Region {
             .collect();
         Ok(arrow::compute::filter_record_batch(batch, &mask)?)
     }
+}
+
+/// The UTC day (days since the epoch) of each row of `batch`, by the table's time column.
+fn utc_days(def: &TableDef, batch: &RecordBatch) -> Result<Vec<i32>> {
+    let time = def.time_column.unwrap_or("ts");
+    let times = batch
+        .column_by_name(time)
+        .and_then(|c| {
+            c.as_any()
+                .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+        })
+        .ok_or_else(|| Error::Config(format!("{}: {time} is not a timestamp", def.name)))?;
+    Ok((0..batch.num_rows())
+        .map(|i| times.value(i).div_euclid(86_400_000_000) as i32)
+        .collect())
 }
 
 /// A SQL string literal.

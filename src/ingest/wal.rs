@@ -1043,6 +1043,20 @@ mod tests {
         assert!(records.windows(2).all(|w| w[0].segment <= w[1].segment));
     }
 
+    /// A WAL directory holding three `messages` records (`line(0..3)`, ingested at 0, 1, 2),
+    /// closed.
+    async fn wal_of_three_records() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = Wal::open(options(dir.path())).unwrap();
+        for i in 0..3 {
+            wal.append("messages", i, 1, &line(i as usize))
+                .await
+                .unwrap();
+        }
+        drop(wal);
+        dir
+    }
+
     /// The one segment file of a WAL directory.
     fn only_segment(dir: &Path) -> PathBuf {
         let mut segments: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -1061,15 +1075,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_torn_tail_is_cut_off_and_the_rest_replayed() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let wal = Wal::open(options(dir.path())).unwrap();
-            for i in 0..3 {
-                wal.append("messages", i, 1, &line(i as usize))
-                    .await
-                    .unwrap();
-            }
-        }
+        let dir = wal_of_three_records().await;
         // A crash in the middle of writing a fourth record: half of it reached the disk.
         let path = only_segment(dir.path());
         let good_len = std::fs::metadata(&path).unwrap().len();
@@ -1096,15 +1102,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_record_stops_the_replay_of_its_segment() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let wal = Wal::open(options(dir.path())).unwrap();
-            for i in 0..3 {
-                wal.append("messages", i, 1, &line(i as usize))
-                    .await
-                    .unwrap();
-            }
-        }
+        let dir = wal_of_three_records().await;
         let path = only_segment(dir.path());
         let mut bytes = std::fs::read(&path).unwrap();
         // Flip one bit in the payload of the second record.

@@ -93,6 +93,25 @@ pub async fn collect(
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// The row count of every lake table over the lake `config` names, in the schema's order.
+pub async fn table_counts(config: &chatlake::config::EngineConfig) -> Vec<(&'static str, i64)> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
+    let engine = chatlake::engine::Engine::open(config)
+        .await
+        .expect("open engine");
+    let ctx = engine.new_session();
+    let mut out = Vec::new();
+    for def in chatlake::lake::schema::tables() {
+        let batches = collect(&ctx, &format!("SELECT count(*) FROM {}", def.name)).await;
+        out.push((
+            def.name,
+            batches[0].column(0).as_primitive::<Int64Type>().value(0),
+        ));
+    }
+    out
+}
+
 /// `psql -X ARGS -v ON_ERROR_STOP=1` as `user` on `127.0.0.1:port`, database `chatlake`,
 /// running `sql`: (success, stdout, stderr).
 pub async fn psql(port: u16, user: &str, args: &[&str], sql: &str) -> (bool, String, String) {

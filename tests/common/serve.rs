@@ -7,6 +7,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// `chatlake serve --lake LAKE --listen 127.0.0.1:0` (pgwire on a free port), to add to.
+pub fn serve_command(lake: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chatlake"));
+    command.args(["serve", "--lake", lake, "--listen", "127.0.0.1:0"]);
+    command
+}
+
 /// A `chatlake serve --ingest-listen` (and/or `--http-listen`) process; killed when dropped.
 pub struct ServeProcess {
     pub child: Child,

@@ -74,6 +74,15 @@ def campaigns_with(duck, condition):
         ORDER BY count(*) DESC, campaign_id""").fetchall()]
 
 
+def campaign_choice(duck, which, condition, column="campaign_id"):
+    """For a report run over all campaigns (`which` "all") or the first campaign whose outcome
+    rows satisfy `condition` ("one"): the DuckDB filter on `column` and the report's argument."""
+    if which == "all":
+        return "TRUE", "NULL"
+    campaign = campaigns_with(duck, condition)[0]
+    return f"{column} = '{campaign}'", f"'{campaign}'"
+
+
 def test_push_results_matches_duckdb_and_obeys_its_identities(duck, conn):
     # Push Panel (reference 10.2): per campaign, recipients, the read x interacted buckets of
     # the successful sends, success and failure; interacted = an inbound quoting the message
@@ -134,15 +143,11 @@ def test_push_results_of_one_campaign(duck, conn):
 @pytest.mark.parametrize("which", ["all", "one"])
 def test_push_failures(duck, conn, which):
     # Sent Fail reasons: the failed recipients by error code and title.
-    campaign = None
-    if which == "one":
-        campaign = campaigns_with(duck, "count(DISTINCT error_code) FILTER (WHERE NOT success) > 1")[0]
-    only = "TRUE" if campaign is None else f"campaign_id = '{campaign}'"
+    only, arg = campaign_choice(duck, which, "count(DISTINCT error_code) FILTER (WHERE NOT success) > 1")
     expected = rows(duck.execute(f"""
         WITH {OUTCOME}
         SELECT error_code, error_title, count(*) FROM outcome WHERE NOT success AND {only}
         GROUP BY ALL"""))
-    arg = "NULL" if campaign is None else f"'{campaign}'"
     got = rows(conn.execute(f"SELECT error_code, error_title, recipients FROM push_failures({arg})"))
     assert len(got) > 1
     assert got == expected
@@ -151,10 +156,7 @@ def test_push_failures(duck, conn, which):
 @pytest.mark.parametrize("which", ["all", "one"])
 def test_push_retry_audience(duck, conn, which):
     # Create retry audience: the failed recipients, with their number and error.
-    campaign = None
-    if which == "one":
-        campaign = campaigns_with(duck, "count(*) FILTER (WHERE NOT success) > 1")[0]
-    only = "TRUE" if campaign is None else f"o.campaign_id = '{campaign}'"
+    only, arg = campaign_choice(duck, which, "count(*) FILTER (WHERE NOT success) > 1", "o.campaign_id")
     expected = rows(duck.execute(f"""
         WITH {OUTCOME}
         SELECT o.contact_id, k.wa_id, o.error_code FROM outcome o
@@ -162,7 +164,6 @@ def test_push_retry_audience(duck, conn, which):
         LEFT JOIN contacts k ON k.tenant_id = o.tenant_id AND k.channel_id = c.channel_id
                             AND k.contact_id = o.contact_id
         WHERE NOT o.success AND {only}"""))
-    arg = "NULL" if campaign is None else f"'{campaign}'"
     got = rows(conn.execute(f"SELECT contact_id, wa_id, error_code FROM push_retry_audience({arg})"))
     assert len(got) > 1 and all(r[1] for r in got)
     assert got == expected
@@ -229,15 +230,11 @@ def test_template_campaigns_range_is_local(duck, conn, window):
 def test_template_funnel(duck, conn, which):
     # Funnel over the successful sends (reference 10.5): sent = successful sends; delivered =
     # a delivered/read callback; read = a read callback; replied = a reply. Not forced to nest.
-    campaign = None
-    if which == "one":
-        campaign = campaigns_with(duck, "count(replied_at) > 0 AND count(*) FILTER (WHERE NOT success) > 0")[0]
-    only = "TRUE" if campaign is None else f"campaign_id = '{campaign}'"
+    only, arg = campaign_choice(duck, which, "count(replied_at) > 0 AND count(*) FILTER (WHERE NOT success) > 0")
     sent, delivered, read, replied = duck.execute(f"""
         WITH {OUTCOME}
         SELECT count(*), count(delivered_at), count(read_at), count(replied_at)
         FROM outcome WHERE success AND {only}""").fetchone()
-    arg = "NULL" if campaign is None else f"'{campaign}'"
     got = conn.execute(f"SELECT stage, recipients FROM template_funnel({arg})").fetchall()
     assert got == [("sent", sent), ("delivered", delivered), ("read", read), ("replied", replied)]
     assert sent > delivered > read > 0 and replied > 0
@@ -247,10 +244,7 @@ def test_template_funnel(duck, conn, which):
 def test_template_sessions(duck, conn, which):
     # The session list: one row per recipient with its number, send (sent callback), channel,
     # new or returning, delivery, read, reply and error.
-    campaign = None
-    if which == "one":
-        campaign = campaigns_with(duck, "count(replied_at) > 0 AND count(*) FILTER (WHERE NOT success) > 0")[0]
-    only = "TRUE" if campaign is None else f"o.campaign_id = '{campaign}'"
+    only, arg = campaign_choice(duck, which, "count(replied_at) > 0 AND count(*) FILTER (WHERE NOT success) > 0", "o.campaign_id")
     expected = rows(duck.execute(f"""
         WITH {OUTCOME},
         firsts AS (SELECT tenant_id, channel_id, contact_id, min(ts) AS first_in FROM messages
@@ -265,7 +259,6 @@ def test_template_sessions(duck, conn, which):
         LEFT JOIN firsts f ON f.tenant_id = o.tenant_id AND f.channel_id = c.channel_id
                           AND f.contact_id = o.contact_id
         WHERE {only}"""))
-    arg = "NULL" if campaign is None else f"'{campaign}'"
     cur = conn.execute(f"SELECT * FROM template_sessions({arg})")
     assert [c.name for c in cur.description] == [
         "wa_id", "contact_id", "sent_at", "channel_id", "is_new", "delivered_at", "read_at",

@@ -28,13 +28,12 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 
 use super::{Activity, Admission};
+use crate::engine::computed::{ComputedRows, ComputedTable};
 use crate::engine::tenant;
 
 /// The function's name.
@@ -61,9 +60,9 @@ impl TableFunctionImpl for ActivityFunction {
         if !args.is_empty() {
             return datafusion::common::plan_err!("{NAME}() takes no arguments");
         }
-        Ok(Arc::new(ActivityTable {
+        Ok(Arc::new(ComputedTable(ActivityTable {
             user: self.user.clone(),
-        }))
+        })))
     }
 }
 
@@ -126,22 +125,12 @@ fn batch(rows: &[Activity]) -> Result<RecordBatch> {
 }
 
 #[async_trait]
-impl TableProvider for ActivityTable {
+impl ComputedRows for ActivityTable {
     fn schema(&self) -> SchemaRef {
         schema()
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
+    async fn batches(&self, state: &dyn Session) -> Result<Vec<RecordBatch>> {
         // A session built without a scope (by Rust code, not the servers) sees all tenants,
         // as `pg::session::Session` takes it.
         let sees_all = tenant::scope_of(state).is_none_or(|scope| scope.is_all());
@@ -153,8 +142,6 @@ impl TableProvider for ActivityTable {
             .into_iter()
             .filter(|a| sees_all || a.statement.owner.user == self.user)
             .collect();
-        MemTable::try_new(schema(), vec![vec![batch(&rows)?]])?
-            .scan(state, projection, filters, limit)
-            .await
+        Ok(vec![batch(&rows)?])
     }
 }

@@ -98,19 +98,38 @@ fn first_client(
     (first, started_rx, gate_tx)
 }
 
-#[tokio::test]
-async fn waiters_share_the_answer_and_the_next_call_hits() {
+/// A cache and its first client, whose execution has started and waits for the gate.
+async fn started_first_client() -> (
+    Arc<ResultCache>,
+    tokio::task::JoinHandle<DfResult<SendableRecordBatchStream>>,
+    oneshot::Sender<DfResult<SendableRecordBatchStream>>,
+) {
     let cache = Arc::new(ResultCache::new(1 << 20, &SessionConfig::new()));
     let (first, started, gate) = first_client(&cache);
     started.await.expect("started");
-    let ctx = session(&cache);
-    let waiter = tokio::spawn(async move {
+    (cache, first, gate)
+}
+
+/// Starts a client asking what the first one asks, whose own execution must not run
+/// (it panics with `why`).
+fn waiter_not_executing(
+    cache: &Arc<ResultCache>,
+    why: &'static str,
+) -> tokio::task::JoinHandle<DfResult<SendableRecordBatchStream>> {
+    let ctx = session(cache);
+    tokio::spawn(async move {
         let plan = plan(&ctx).await;
-        run(&ctx, plan, Sharing::Full, pending(), |_| async {
-            panic!("a waiter does not execute while the first runs")
+        run(&ctx, plan, Sharing::Full, pending(), move |_| async move {
+            panic!("{why}")
         })
         .await
-    });
+    })
+}
+
+#[tokio::test]
+async fn waiters_share_the_answer_and_the_next_call_hits() {
+    let (cache, first, gate) = started_first_client().await;
+    let waiter = waiter_not_executing(&cache, "a waiter does not execute while the first runs");
     shared_waits(&cache, 1).await;
     gate.send(Ok(answer(7))).map_err(|_| "gate").expect("open");
     let first = first.await.expect("first").expect("answer");
@@ -135,17 +154,8 @@ async fn waiters_share_the_answer_and_the_next_call_hits() {
 
 #[tokio::test]
 async fn a_query_error_is_the_answer_of_every_waiter() {
-    let cache = Arc::new(ResultCache::new(1 << 20, &SessionConfig::new()));
-    let (first, started, gate) = first_client(&cache);
-    started.await.expect("started");
-    let ctx = session(&cache);
-    let waiter = tokio::spawn(async move {
-        let plan = plan(&ctx).await;
-        run(&ctx, plan, Sharing::Full, pending(), |_| async {
-            panic!("a waiter does not run a query that failed")
-        })
-        .await
-    });
+    let (cache, first, gate) = started_first_client().await;
+    let waiter = waiter_not_executing(&cache, "a waiter does not run a query that failed");
     shared_waits(&cache, 1).await;
     let error = DataFusionError::Execution("Divide by zero error".to_string());
     gate.send(Err(error)).map_err(|_| "gate").expect("open");
@@ -164,9 +174,7 @@ async fn a_query_error_is_the_answer_of_every_waiter() {
 
 #[tokio::test]
 async fn a_waiter_runs_the_query_itself_when_the_first_client_stops() {
-    let cache = Arc::new(ResultCache::new(1 << 20, &SessionConfig::new()));
-    let (first, started, gate) = first_client(&cache);
-    started.await.expect("started");
+    let (cache, first, gate) = started_first_client().await;
     // The first execution starts streaming, but its answer never ends.
     gate.send(Ok(running())).map_err(|_| "gate").expect("open");
     let first_stream = first.await.expect("first").expect("stream");
@@ -192,9 +200,7 @@ async fn a_waiter_runs_the_query_itself_when_the_first_client_stops() {
 
 #[tokio::test]
 async fn a_waiter_stops_on_its_own_interrupt() {
-    let cache = Arc::new(ResultCache::new(1 << 20, &SessionConfig::new()));
-    let (first, started, _gate) = first_client(&cache);
-    started.await.expect("started");
+    let (cache, first, _gate) = started_first_client().await;
     let ctx = session(&cache);
     let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
     let waiter = tokio::spawn(async move {

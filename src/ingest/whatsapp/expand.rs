@@ -207,69 +207,59 @@ impl Collected {
 /// The `webhook_bodies` batch of `rows`, built directly: every value is the parser's own (a
 /// raw body escaped into NDJSON and decoded back cost a third of the parsing time).
 fn raw_bodies_batch(rows: &[BodyRow]) -> Result<Option<(&'static TableDef, RecordBatch)>> {
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let def = schema::table("webhook_bodies")
-        .ok_or_else(|| Error::Config("internal: no table webhook_bodies".into()))?;
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|r| r.tenant_id.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.platform),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.body_sha256.as_str()),
-        )),
-        micros(rows.iter().map(|r| Some(r.ts))),
-        micros(rows.iter().map(|r| Some(r.received_at))),
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|r| r.phone_number_id.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.body.as_str()),
-        )),
-    ];
-    Ok(Some((
-        def,
-        RecordBatch::try_new(def.schema.clone(), columns)?,
-    )))
+    raw_batch("webhook_bodies", rows, |rows| {
+        vec![
+            optional_text(rows.iter().map(|r| r.tenant_id.as_deref())),
+            text(rows.iter().map(|r| r.platform)),
+            text(rows.iter().map(|r| r.body_sha256.as_str())),
+            micros(rows.iter().map(|r| Some(r.ts))),
+            micros(rows.iter().map(|r| Some(r.received_at))),
+            optional_text(rows.iter().map(|r| r.phone_number_id.as_deref())),
+            text(rows.iter().map(|r| r.body.as_str())),
+        ]
+    })
 }
 
 /// The `webhook_unrouted` batch of `rows`, built directly (see [`raw_bodies_batch`]).
 fn raw_unrouted_batch(rows: &[UnroutedRow]) -> Result<Option<(&'static TableDef, RecordBatch)>> {
+    raw_batch("webhook_unrouted", rows, |rows| {
+        vec![
+            optional_text(rows.iter().map(|r| r.tenant_id.as_deref())),
+            text(rows.iter().map(|r| r.platform)),
+            text(rows.iter().map(|r| r.body_sha256.as_str())),
+            optional_text(rows.iter().map(|r| r.phone_number_id.as_deref())),
+            text(rows.iter().map(|r| r.reason.as_str())),
+            micros(rows.iter().map(|r| Some(r.ts))),
+            micros(rows.iter().map(|r| Some(r.received_at))),
+            text(rows.iter().map(|r| r.body.as_str())),
+        ]
+    })
+}
+
+/// The batch of lake table `table` whose columns `columns` builds from `rows` (in the
+/// schema's order); `None` for no rows.
+fn raw_batch<R>(
+    table: &str,
+    rows: &[R],
+    columns: impl FnOnce(&[R]) -> Vec<ArrayRef>,
+) -> Result<Option<(&'static TableDef, RecordBatch)>> {
     if rows.is_empty() {
         return Ok(None);
     }
-    let def = schema::table("webhook_unrouted")
-        .ok_or_else(|| Error::Config("internal: no table webhook_unrouted".into()))?;
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|r| r.tenant_id.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.platform),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.body_sha256.as_str()),
-        )),
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|r| r.phone_number_id.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.reason.as_str()),
-        )),
-        micros(rows.iter().map(|r| Some(r.ts))),
-        micros(rows.iter().map(|r| Some(r.received_at))),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.body.as_str()),
-        )),
-    ];
-    Ok(Some((
-        def,
-        RecordBatch::try_new(def.schema.clone(), columns)?,
-    )))
+    let def =
+        schema::table(table).ok_or_else(|| Error::Config(format!("internal: no table {table}")))?;
+    let batch = RecordBatch::try_new(def.schema.clone(), columns(rows))?;
+    Ok(Some((def, batch)))
+}
+
+/// A text column without nulls.
+fn text<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
+}
+
+/// A text column with nulls.
+fn optional_text<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(StringArray::from_iter(values))
 }
 
 /// A UTC microsecond timestamp column.
@@ -327,21 +317,15 @@ pub async fn merge_contacts(
     let keys = RecordBatch::try_from_iter([
         (
             "tenant_id",
-            Arc::new(StringArray::from_iter_values(
-                merged.iter().map(|r| r.tenant_id.as_str()),
-            )) as _,
+            text(merged.iter().map(|r| r.tenant_id.as_str())),
         ),
         (
             "channel_id",
-            Arc::new(StringArray::from_iter_values(
-                merged.iter().map(|r| r.channel_id.as_str()),
-            )) as _,
+            text(merged.iter().map(|r| r.channel_id.as_str())),
         ),
         (
             "contact_id",
-            Arc::new(StringArray::from_iter_values(
-                merged.iter().map(|r| r.contact_id.as_str()),
-            )) as _,
+            text(merged.iter().map(|r| r.contact_id.as_str())),
         ),
     ])?;
     let local = SessionContext::new();

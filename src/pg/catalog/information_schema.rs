@@ -11,12 +11,11 @@ use arrow::array::{ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray}
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProviderList, Session, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
+use datafusion::datasource::TableType;
 use datafusion::error::Result;
-use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
 
 use super::{INFORMATION_SCHEMA_TABLES, PG_CATALOG};
+use crate::engine::computed::ComputedRows;
 use crate::pg::session::{DEFAULTS, READ_ONLY, server_version};
 use crate::pg::wire::types::{column_type, type_info};
 
@@ -260,27 +259,14 @@ impl fmt::Debug for CatalogTable {
 }
 
 #[async_trait]
-impl TableProvider for CatalogTable {
+impl ComputedRows for CatalogTable {
     fn schema(&self) -> SchemaRef {
         self.table.schema()
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
+    async fn batches(&self, _state: &dyn Session) -> Result<Vec<RecordBatch>> {
         let rows = self.rows().await?;
-        let batch = rows.into_batch(self.schema())?;
-        MemTable::try_new(self.schema(), vec![vec![batch]])?
-            .scan(state, projection, filters, limit)
-            .await
+        Ok(vec![rows.into_batch(self.table.schema())?])
     }
 }
 

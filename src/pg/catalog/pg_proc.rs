@@ -11,11 +11,10 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::ScalarValue;
-use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::Result;
-use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
 use pgwire::api::Type;
+
+use crate::engine::computed::ComputedRows;
 
 use super::routines::{Returns, Routine, routines};
 
@@ -324,27 +323,15 @@ fn text_cell(column: &str, r: &Routine) -> ScalarValue {
 }
 
 #[async_trait]
-impl TableProvider for RoutineTable {
+impl ComputedRows for RoutineTable {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
+    async fn batches(&self, state: &dyn Session) -> Result<Vec<RecordBatch>> {
         let mut batches = self.builtin_rows(state).await?;
         batches.extend(self.routine_rows(state).await?);
-        MemTable::try_new(self.schema(), vec![batches])?
-            .scan(state, projection, filters, limit)
-            .await
+        Ok(batches)
     }
 }
 

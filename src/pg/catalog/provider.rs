@@ -17,6 +17,7 @@ use datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast, col, lit};
 use super::ROUTINES_TABLE;
 use super::information_schema::{CatalogTable, OwnTable};
 use super::pg_proc::{RoutineKind, RoutineTable, with_list_columns};
+use crate::engine::computed::ComputedTable;
 
 /// `pg_catalog`: the crate's provider, with our `pg_views` and the hidden
 /// `information_schema` tables.
@@ -39,35 +40,35 @@ impl SchemaProvider for PgCatalog {
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         if name.eq_ignore_ascii_case(ROUTINES_TABLE) {
-            return Ok(Some(Arc::new(RoutineTable::new(
+            return Ok(Some(Arc::new(ComputedTable(RoutineTable::new(
                 RoutineKind::Texts,
                 None,
                 None,
-            ))));
+            )))));
         }
         match OwnTable::of(name) {
-            Some(own) => Ok(Some(Arc::new(CatalogTable::new(
+            Some(own) => Ok(Some(Arc::new(ComputedTable(CatalogTable::new(
                 own,
                 self.catalog_list.clone(),
-            )))),
+            ))))),
             None => {
                 let table = self.inner.table(name).await?;
                 let extra = extra_columns(name);
                 match table {
                     Some(table) if name.eq_ignore_ascii_case("pg_proc") => {
                         let namespaces = self.inner.table("pg_namespace").await?;
-                        Ok(Some(Arc::new(RoutineTable::new(
+                        Ok(Some(Arc::new(ComputedTable(RoutineTable::new(
                             RoutineKind::Proc,
                             Some(table),
                             namespaces,
-                        ))))
+                        )))))
                     }
                     Some(table) if name.eq_ignore_ascii_case("pg_description") => {
-                        Ok(Some(Arc::new(RoutineTable::new(
+                        Ok(Some(Arc::new(ComputedTable(RoutineTable::new(
                             RoutineKind::Description,
                             Some(table),
                             None,
-                        ))))
+                        )))))
                     }
                     Some(table) if !extra.is_empty() => Ok(Some(with_columns(table, name, extra)?)),
                     Some(table) if !array_columns(name).is_empty() => {
