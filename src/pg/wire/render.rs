@@ -100,12 +100,13 @@ pub(crate) fn render(
     output: &OutputOptions,
     escape: Option<&dyn Escape>,
 ) -> Result<RenderedColumn, String> {
-    if escape.is_none() && matches!(encoding, Encoding::Text) {
-        if let Some(strings) = array.as_string_view_opt() {
-            return Ok(RenderedColumn {
-                values: Values::Strings(strings.clone()),
-            });
-        }
+    if escape.is_none()
+        && matches!(encoding, Encoding::Text)
+        && let Some(strings) = array.as_string_view_opt()
+    {
+        return Ok(RenderedColumn {
+            values: Values::Strings(strings.clone()),
+        });
     }
     let rendered = match by_cast(array, encoding, format)? {
         Some(values) => RenderedColumn {
