@@ -1,6 +1,8 @@
 //! Live-lake maintenance: compaction of crowded partitions while queries run. Every query, before,
 //! during and after the compaction and the vacuum, answers the same counts; the crowded
-//! partitions end up with fewer files.
+//! partitions end up with fewer files, and the vacuum deletes the removed files once they are
+//! older than the retention (which must outlast the longest query: with a retention of zero, a
+//! query that planned before the compaction could find its files gone).
 
 mod common;
 
@@ -73,34 +75,39 @@ async fn queries_during_compaction_and_vacuum_all_see_the_same_rows() {
         .expect("engine");
     let expected = counts(&engine).await;
 
+    // Queries run back to back through both maintenance rounds below, until told to stop.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let querying = {
         let engine = engine.clone();
         let expected = expected.clone();
+        let stop = stop.clone();
         tokio::spawn(async move {
             let mut answered = 0;
             let started = std::time::Instant::now();
-            while started.elapsed() < Duration::from_secs(20) {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst)
+                && started.elapsed() < Duration::from_secs(60)
+            {
                 assert_eq!(
                     counts(&engine).await,
                     expected,
                     "a query during maintenance"
                 );
                 answered += 1;
-                if answered >= 200 {
-                    break;
-                }
             }
             answered
         })
     };
+    // The retention must outlast the longest query (the module's rule): a query that planned
+    // on the snapshot before a compaction still reads the files it removed. Each query here
+    // takes well under a second; RETENTION keeps removed files for 3 s.
+    const RETENTION: Duration = Duration::from_secs(3);
     let config = Maintenance {
         min_files: 2,
-        retention: Duration::ZERO,
+        retention: RETENTION,
         ..Maintenance::default()
     };
+    // Round 1 compacts; the files it removed are younger than the retention and stay.
     let done = round(&lake, &config).await.expect("maintenance round");
-    let answered = querying.await.expect("queries");
-    assert!(answered > 0);
     assert!(done.failed.is_empty(), "{:?}", done.failed);
     assert!(
         !done.compacted.is_empty(),
@@ -121,9 +128,16 @@ async fn queries_during_compaction_and_vacuum_all_see_the_same_rows() {
             "{table}: files after"
         );
     }
+    // Round 2, past the retention and with the queries still running, vacuums them.
+    tokio::time::sleep(RETENTION + Duration::from_millis(500)).await;
+    let vacuumed = round(&lake, &config).await.expect("second round");
+    assert!(vacuumed.failed.is_empty(), "{:?}", vacuumed.failed);
     assert!(
-        done.files_deleted > 0,
+        vacuumed.files_deleted > 0,
         "the vacuum deleted the removed files"
     );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let answered = querying.await.expect("queries");
+    assert!(answered > 0);
     assert_eq!(counts(&engine).await, expected, "after the vacuum");
 }
