@@ -28,6 +28,9 @@
 //! [`result_cache`]: one exact result cache per engine, in every session's configuration (so
 //! pgwire, the query API and the console share it), with `chatlake_cache_stats()`.
 //!
+//! [`computed`]: one `TableProvider` for tables whose rows are computed when scanned
+//! (`pg_proc`'s routines, `information_schema`, `chatlake_activity()`).
+//!
 //! [`tenant`]: every lake table is registered wrapped in [`tenant::TenantScoped`], so each scan
 //! sees only the rows of the scanning session's [`tenant::TenantScope`] (all tenants for
 //! [`Engine::new_session`], a grant for [`Engine::new_scoped_session`]).
