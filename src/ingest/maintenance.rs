@@ -42,8 +42,7 @@ impl Default for Maintenance {
             every: Duration::from_secs(600),
             min_files: 8,
             retention: Duration::from_secs(3600),
-            target_bytes: NonZeroU64::new(crate::lake::compact::DEFAULT_TARGET_BYTES)
-                .unwrap_or(NonZeroU64::MIN),
+            target_bytes: crate::lake::compact::DEFAULT_TARGET,
         }
     }
 }

@@ -26,6 +26,12 @@ use crate::error::{Error, Result};
 /// Default size of a compacted file.
 pub const DEFAULT_TARGET_BYTES: u64 = 512 * 1024 * 1024;
 
+/// [`DEFAULT_TARGET_BYTES`] as the non-zero size [`compact_table`] takes.
+pub const DEFAULT_TARGET: NonZeroU64 = match NonZeroU64::new(DEFAULT_TARGET_BYTES) {
+    Some(bytes) => bytes,
+    None => NonZeroU64::MIN,
+};
+
 /// What compaction did to one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableCompaction {

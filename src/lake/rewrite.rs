@@ -10,15 +10,13 @@
 //! chunk, a compaction after the commit brings every such day back to one file (a view's answer
 //! is not in `dt` order: at 10M messages `message_outcomes` had 708 files over 120 days).
 
-use std::num::NonZeroU64;
-
 use arrow::array::RecordBatch;
 use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::SchemaRef;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
-use super::compact::{DEFAULT_TARGET_BYTES, compact_table};
+use super::compact::{DEFAULT_TARGET, compact_table};
 use super::schema::TableDef;
 use super::staged::StagedAppend;
 use super::store::Lake;
@@ -43,7 +41,7 @@ pub async fn rewrite_table(
                 // Each chunk wrote a file into every day it had rows of: one day may now have
                 // a file per chunk. Bring each such day back to one file (a rewrite without
                 // data change), as the collected write used to leave it.
-                compact_table(lake, def, compaction_target(), false).await?;
+                compact_table(lake, def, DEFAULT_TARGET, false).await?;
             }
             Ok(rows)
         }
@@ -86,11 +84,6 @@ async fn write_all(
         chunks += 1;
     }
     Ok((rows, chunks))
-}
-
-/// The size of the files a compaction after a rewrite writes: the lake's default.
-fn compaction_target() -> NonZeroU64 {
-    NonZeroU64::new(DEFAULT_TARGET_BYTES).unwrap_or(NonZeroU64::MIN)
 }
 
 /// Concatenates `batches` and stages them (sorted and written on the blocking pool).
